@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers depend one way, downwards (see docs/ and the design card):
+// CUV <- NoexLoop; NoexJSON <- NoexStore, NoexRules; all of them <- NoexServer <- noex-server.
+let package = Package(
+    name: "noex-server",
+    products: [
+        .executable(name: "noex-server", targets: ["noex-server"]),
+        .library(name: "NoexServer", targets: ["NoexServer"]),
+        .library(name: "NoexLoop", targets: ["NoexLoop"]),
+        .library(name: "NoexJSON", targets: ["NoexJSON"]),
+        .library(name: "NoexStore", targets: ["NoexStore"]),
+        .library(name: "NoexRules", targets: ["NoexRules"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
+        .target(name: "NoexLoop", dependencies: ["CUV"]),
+        .target(
+            name: "NoexJSON",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+        .target(name: "NoexStore", dependencies: ["NoexJSON"]),
+        .target(name: "NoexRules", dependencies: ["NoexJSON"]),
+        .target(
+            name: "NoexServer",
+            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules"]),
+        .executableTarget(
+            name: "noex-server",
+            dependencies: [
+                "NoexServer", "NoexLoop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "NoexLoopTests", dependencies: ["NoexLoop", "CUV"]),
+        .testTarget(name: "NoexJSONTests", dependencies: ["NoexJSON"]),
+        .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
+        .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
+        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV"]),
+    ]
+)

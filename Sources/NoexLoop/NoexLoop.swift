@@ -1,0 +1,1 @@
+// The NoexLoop module; see docs/architecture.md for what it owns.

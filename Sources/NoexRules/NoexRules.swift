@@ -1,0 +1,1 @@
+// The NoexRules module; see docs/architecture.md for what it owns.

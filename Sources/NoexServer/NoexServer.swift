@@ -1,0 +1,1 @@
+// The NoexServer module; see docs/architecture.md for what it owns.

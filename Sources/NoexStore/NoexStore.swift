@@ -1,0 +1,1 @@
+// The NoexStore module; see docs/architecture.md for what it owns.

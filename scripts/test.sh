@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
+# sockets) and, once built, the Autobahn RFC 6455 conformance suite against echo mode.
+# Installs what it needs on a fresh Debian machine (libuv1-dev) first.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! pkg-config --exists libuv 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
+fi
+
+swift build --build-tests
+swift test --skip-build
+
+if [ -x scripts/autobahn.sh ]; then
+    scripts/autobahn.sh
+fi
