@@ -1,0 +1,1 @@
+print("json-bench: not written yet")

@@ -1,0 +1,1 @@
+print("loadgen: not written yet")
