@@ -24,9 +24,7 @@ let package = Package(
         .target(name: "NoexLoop", dependencies: ["CUV"]),
         .target(
             name: "NoexJSON",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
-            // Double.rounded() lowers to libm calls; executables without Foundation need it linked.
-            linkerSettings: [.linkedLibrary("m")]),
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
         .target(name: "NoexStore", dependencies: ["NoexJSON"]),
         .target(name: "NoexRules", dependencies: ["NoexJSON"]),
         .target(
