@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "NoexLoop", dependencies: ["CUV"]),
         .target(
             name: "NoexJSON",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]),
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            // Double conversions lower to libm calls; executables without Foundation need it.
+            linkerSettings: [.linkedLibrary("m")]),
         .target(name: "NoexStore", dependencies: ["NoexJSON"]),
         .target(name: "NoexRules", dependencies: ["NoexJSON"]),
         .target(

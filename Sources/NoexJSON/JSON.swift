@@ -41,10 +41,7 @@ extension JSON {
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
-        case .double(let d):
-            guard d.rounded(.towardZero) == d, d >= -9.2233720368547758e18, d < 9.2233720368547758e18
-            else { return nil }
-            return Int64(d)
+        case .double(let d): return Int64(exactly: d)
         default: return nil
         }
     }
