@@ -22,8 +22,8 @@ struct JSONParser: ~Copyable {
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
     /// Members of the open containers, moved out into a right-sized container at its close.
-    var values = MoveStack<JSON>(capacity: 32)
-    var keys = MoveStack<String>(capacity: 16)
+    var values = MoveStack<JSON>(initialCapacity: 32)
+    var keys = MoveStack<String>(initialCapacity: 16)
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base

@@ -5,33 +5,38 @@
 /// reallocations for containers, and no retain/release traffic for the moved elements.
 /// Elements still held when the stack is dropped (a parse that failed halfway) are destroyed.
 struct MoveStack<Element>: ~Copyable {
-    private var base: UnsafeMutablePointer<Element>
+    /// Allocated on the first push, so a document without containers costs no allocation.
+    private var base: UnsafeMutablePointer<Element>?
     private(set) var count = 0
-    private var capacity: Int
+    private var capacity = 0
+    private let initialCapacity: Int
 
-    init(capacity: Int) {
-        self.capacity = max(capacity, 4)
-        base = UnsafeMutablePointer<Element>.allocate(capacity: self.capacity)
+    init(initialCapacity: Int) {
+        self.initialCapacity = max(initialCapacity, 4)
     }
 
     deinit {
-        base.deinitialize(count: count)
-        base.deallocate()
+        if let base {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
     }
 
     @inline(__always)
     mutating func push(_ element: consuming Element) {
         if count == capacity { grow() }
-        (base + count).initialize(to: element)
+        (base.unsafelyUnwrapped + count).initialize(to: element)
         count += 1
     }
 
     @inline(never)
     private mutating func grow() {
-        let newCapacity = capacity * 2
+        let newCapacity = capacity == 0 ? initialCapacity : capacity * 2
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-        newBase.moveInitialize(from: base, count: count)
-        base.deallocate()
+        if let base {
+            newBase.moveInitialize(from: base, count: count)
+            base.deallocate()
+        }
         base = newBase
         capacity = newCapacity
     }
@@ -40,7 +45,7 @@ struct MoveStack<Element>: ~Copyable {
     mutating func popArray(from start: Int) -> [Element] {
         let n = count - start
         if n == 0 { return [] }
-        let source = base + start
+        let source = base.unsafelyUnwrapped + start
         count = start
         return Array(unsafeUninitializedCapacity: n) { buffer, initialized in
             buffer.baseAddress!.moveInitialize(from: source, count: n)
@@ -52,6 +57,6 @@ struct MoveStack<Element>: ~Copyable {
     /// them and must move every one out (`move()`) before the next push.
     mutating func take(from start: Int) -> UnsafeMutablePointer<Element> {
         count = start
-        return base + start
+        return base.unsafelyUnwrapped + start
     }
 }
