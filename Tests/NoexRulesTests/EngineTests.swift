@@ -400,3 +400,31 @@ struct EngineTests {
         #expect(h.engine.emitStoreChange(bucket: "users", .deleted(key: "u1", record: record)) == nil)
     }
 }
+
+struct TimerTableTests {
+    @Test func staleDeadlinesAreCompacted() throws {
+        let h = Harness(recordAll: false)
+        for i in 0..<1000 {
+            h.clock.advance(byMs: 1)
+            try h.engine.setTimer(["name": "debounce", "duration": 100, "onExpire": ["topic": "d", "data": ["i": .int(Int64(i))]]])
+        }
+        #expect(h.engine.timers.heapSize <= 65)
+        #expect(h.engine.stats().timersCount == 1)
+        var got: [RuleEvent] = []
+        _ = h.engine.subscribe(pattern: "d") { got.append($0) }
+        #expect(h.advance(100) == 1)
+        #expect(got.map(\.data) == [["i": 999]])
+    }
+}
+
+struct BenchmarkSmokeTests {
+    /// The benchmark runs the real engine; a small run checks its bookkeeping, not its speed.
+    @Test func benchmarkRuns() {
+        let r = RulesBenchmark.run(ruleCount: 100, events: 200)
+        #expect(r.events == 200 && r.rules == 100)
+        #expect(r.rulesExecuted > 0)
+        #expect(r.eventsProcessed > 200)  // the bench.out chain adds pipeline events
+        #expect(r.deliveries == r.eventsProcessed)
+        #expect(r.line.hasPrefix("rules-engine: "))
+    }
+}
