@@ -77,7 +77,7 @@ enum JSValue {
         path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 
-    static func get(_ root: JSON?, segments: [String]) -> JSON? {
+    static func get(_ root: JSON?, segments: some Sequence<String>) -> JSON? {
         var current = root
         for seg in segments {
             switch current {
