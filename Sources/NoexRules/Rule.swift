@@ -32,9 +32,6 @@ public struct Rule: Sendable {
     let lookups: [Lookup]
     /// The input with defaults filled in, without version/createdAt/updatedAt.
     var stored: JSONObject
-    /// Registration sequence; ties in priority run in index order, not this, but it breaks
-    /// ties deterministically for rules sharing one index bucket.
-    var sequence: Int = 0
 
     /// Parses an input the validator accepted. Absent optional fields get the defaults this
     /// port chose over the original's crash paths (spec §2.1, Q3): `priority` 0, `enabled`
