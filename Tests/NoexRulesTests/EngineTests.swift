@@ -496,3 +496,18 @@ struct LookupAndQueueTests {
 }
 
 struct LookupFailure: Error {}
+
+struct SubscriberMatchingTests {
+    /// The registry's pre-split matching agrees with matcher (b) for every pattern/topic pair.
+    @Test func registryAgreesWithMatcher() {
+        let patterns = ["*", "order.*", "a.*.c", "*.b", "ord*", "bucket.*.*", "x", "a.*"]
+        let topics = ["order", "order.created", "order.created.v2", "a.b.c", "a.b", "x.b", "ord*", "bucket.users.inserted", "x", "a"]
+        let engine = RuleEngine(config: RuleEngineConfig(log: { _, _ in }), clock: ManualRulesClock())
+        var got: [String: [String]] = [:]
+        for p in patterns { _ = engine.subscribe(pattern: p) { got[p, default: []].append($0.topic) } }
+        for t in topics { _ = try? engine.emit(topic: t) }
+        for p in patterns {
+            #expect(got[p, default: []] == topics.filter { Patterns.matchesSubscription(p, $0) }, "\(p)")
+        }
+    }
+}
