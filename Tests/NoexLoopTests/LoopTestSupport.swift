@@ -26,8 +26,10 @@ final class Recorder: WebSocketServerDelegate {
 
     func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {
         if bytes.starts(with: Array("flood".utf8)) {
+            // "flood" pushes events; "floodresponses" queues responses (never dropped).
+            let kind: SendKind = bytes == Array("floodresponses".utf8) ? .response : .push
             let chunk = [UInt8](repeating: 0x61, count: 64 << 10)
-            for _ in 0..<floodCount { floodResults.append(server.send(id, text: chunk, kind: .push)) }
+            for _ in 0..<floodCount { floodResults.append(server.send(id, text: chunk, kind: kind)) }
             return
         }
         if bytes == Array("pong".utf8) { server.pongReceived(id); return }
@@ -49,6 +51,10 @@ final class Recorder: WebSocketServerDelegate {
 
     func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool) {
         writabilityChanges.append(writable)
+    }
+
+    func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) {
+        for id in server.openConnections { server.send(id, text: "stopping \(gracePeriodMs)") }
     }
 
     func onStopped(_ server: WebSocketServer) { stopped = true }
@@ -168,6 +174,18 @@ final class TestClient {
         return buffer
     }
 
+    /// Waits `afterMs` without reading (so the server's queue stays full), then reads until
+    /// EOF or a reset; true when the connection ended.
+    func readToEOFOrReset(afterMs: UInt32) -> Bool {
+        usleep(afterMs * 1000)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+        }
+    }
+
     /// Whether the server closes the connection with no more bytes.
     func expectEOF() -> Bool { readToEOF() == [] }
 
@@ -218,7 +236,8 @@ final class TestClient {
 func testConfig(
     maxMessageBytes: Int = 1 << 20, rejectBinary: Bool = false, heartbeat: HeartbeatConfig? = nil,
     handshakeTimeoutMs: UInt64 = 2_000, closingTimeoutMs: UInt64 = 1_000,
-    writeLimits: WriteQueueLimits = .init(), path: String = "/"
+    writeLimits: WriteQueueLimits = .init(), path: String = "/", slowClientTimeoutMs: UInt64? = 30_000,
+    stop: StopOptions = .init()
 ) -> WebSocketServerConfig {
     WebSocketServerConfig(
         host: "127.0.0.1", port: 0,
@@ -226,5 +245,5 @@ func testConfig(
         decoder: WebSocketDecoderConfig(maxMessageBytes: maxMessageBytes, rejectBinary: rejectBinary),
         writeLimits: writeLimits,
         heartbeat: heartbeat, handshakeTimeoutMs: handshakeTimeoutMs, closingTimeoutMs: closingTimeoutMs,
-        sweepIntervalMs: 20)
+        slowClientTimeoutMs: slowClientTimeoutMs, sweepIntervalMs: 20, stop: stop)
 }

@@ -230,6 +230,43 @@ import Testing
     }
 }
 
+extension LoopTests {
+    @Test func stopWithGracePeriodKeepsConnectionsWorkingThenClosesWithTheConfiguredCode() throws {
+        let options = StopOptions(gracePeriodMs: 300, closeCode: 1000, closeReason: "server_shutdown")
+        let server = try ServerThread(testConfig(stop: options))
+        let client = try #require(TestClient(port: server.port))
+        #expect(client.handshake())
+        let start = uv_hrtime()
+        server.stop()
+        #expect(client.readFrame()! == (1, Array("stopping 300".utf8)))
+        client.sendFrame(opcode: 1, payload: Array("still here".utf8))
+        #expect(client.readFrame()! == (1, Array("still here".utf8)))
+        let close = try #require(client.readFrame())
+        let elapsedMs = (uv_hrtime() - start) / 1_000_000
+        #expect(close == (8, [0x03, 0xE8] + Array("server_shutdown".utf8)))
+        #expect(elapsedMs >= 250, "closed after \(elapsedMs) ms")
+        client.sendFrame(opcode: 8, payload: [0x03, 0xE8])
+        #expect(client.expectEOF())
+        #expect(server.join() == 0)
+        #expect(server.recorder.closed.map(\.1) == [1000])
+    }
+
+    @Test func clientStuckAboveTheHardLimitIsDisconnected() throws {
+        let limits = WriteQueueLimits(lowWaterBytes: 64 << 10, highWaterBytes: 256 << 10, hardLimitBytes: 1 << 20)
+        let server = try ServerThread(testConfig(writeLimits: limits, slowClientTimeoutMs: 100))
+        server.recorder.floodCount = 256  // 16 MiB of responses; the client reads nothing
+        let client = try #require(TestClient(port: server.port))
+        #expect(client.handshake())
+        client.sendFrame(opcode: 1, payload: Array("floodresponses".utf8))
+        // Drain the socket without parsing until the server cuts the connection.
+        _ = client.readToEOFOrReset(afterMs: 1000)
+        server.stop()
+        #expect(server.join() == 0)
+        #expect(server.recorder.floodResults.allSatisfy { $0 == .queued })
+        #expect(server.recorder.closed.map(\.1) == [1006])
+    }
+}
+
 @Suite struct LoopTimerTests {
     /// Runs on the test's own thread: the loop ends when the timers stop the server.
     @Test func oneShotAndRepeatingTimersFireAndTheLoopClosesCleanly() throws {
