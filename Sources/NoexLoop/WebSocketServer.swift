@@ -516,6 +516,8 @@ public final class WebSocketServer {
     // MARK: - Helpers
 
     private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        // uv_ip*_addr would silently truncate an out-of-range port.
+        guard (0...65535).contains(config.port) else { return UV_EINVAL.rawValue }
         if config.host.contains(":") {
             var addr = sockaddr_in6()
             let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)

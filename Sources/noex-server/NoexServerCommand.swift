@@ -26,6 +26,11 @@ struct NoexServerCommand: ParsableCommand {
     @Option(help: "Largest accepted message in bytes (echo mode).")
     var maxPayloadBytes = 64 << 20
 
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxPayloadBytes >= 0 else { throw ValidationError("--max-payload-bytes must not be negative") }
+    }
+
     func run() throws {
         guard echo else {
             printErr("noex-server: the protocol server is not built yet; use --echo")

@@ -306,7 +306,11 @@ extension LoopTests {
         var config = testConfig()
         config.port = first.port
         let server = WebSocketServer(loop: loop, config: config)
-        #expect(throws: UVError.self) { try server.start() }
+        #expect(throws: UVError(UV_EADDRINUSE.rawValue)) { try server.start() }
+        uv_run(loop, UV_RUN_DEFAULT)
+        config.port = 70_000
+        let outOfRange = WebSocketServer(loop: loop, config: config)
+        #expect(throws: UVError(UV_EINVAL.rawValue)) { try outOfRange.start() }
         uv_run(loop, UV_RUN_DEFAULT)
         #expect(uv_loop_close(loop) == 0)
         first.stop()
