@@ -443,7 +443,7 @@ public final class WebSocketServer {
             return (c.writes.takeBatch(), c.tcp)
         }), let batch else { return }
         let stream = asStream(tcp)
-        let written: Int32 = batch.withUnsafeBytes { raw in
+        let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
             return uv_try_write(stream, &buf, 1)
         }
