@@ -278,8 +278,15 @@ public final class WebSocketServer {
 
     func didRead(_ id: ConnectionID, nread: Int) {
         if nread < 0 {
-            // UV_EOF or a socket error: the peer is gone (or half-closed after our FIN).
-            if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
+            // EOF: the peer half-closed (maybe answering our FIN); what is queued still goes out.
+            // Any other error: the socket is dead.
+            let now = nowMs
+            let action = connections.withValue(id) { c in
+                nread == Int(UV_EOF.rawValue)
+                    ? c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now)
+                    : c.machine.peerDisconnected()
+            }
+            if let action { execute(action, for: id) }
             return
         }
         let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
