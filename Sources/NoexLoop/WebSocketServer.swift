@@ -311,8 +311,8 @@ public final class WebSocketServer {
                     let action = connections.withValue(id) {
                         $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
                     }
-                    if case .success(let key) = validated {
-                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(forKey: key), kind: .response)
+                    if case .success(let accepted) = validated {
+                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(for: accepted), kind: .response)
                     }
                     if let action { execute(action, for: id) }
                 case .invalid(let rejection):
