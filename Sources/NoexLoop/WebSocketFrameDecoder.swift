@@ -82,7 +82,9 @@ public struct WebSocketFrameDecoder {
                     if info.opcode.isControl {
                         control.removeAll(keepingCapacity: true)
                     } else {
-                        message.reserveCapacity(message.count + info.remaining)
+                        // Reserve for the announced payload, but at most 1 MiB ahead of the bytes
+                        // that actually arrive: a header alone must not make us allocate much.
+                        message.reserveCapacity(message.count + min(info.remaining, 1 << 20))
                     }
                     phase = .payload(info)
                     // Zero-length frames complete immediately.
