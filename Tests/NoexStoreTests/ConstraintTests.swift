@@ -71,7 +71,10 @@ import Testing
             == ValidationIssue(field: "f", message: "Value must match pattern \"^[A-Z]{3}-\\d+$\"", code: "pattern"))
         #expect(try codes(["type": "string", "pattern": "b"], "abc") == [])  // unanchored
         #expect(try codes(["type": "string", "pattern": "\\d"], "٣") == ["pattern"])  // \d is ASCII only
-        #expect(try codes(["type": "string", "pattern": "^.$"], "😀") == ["pattern"] || true)
+        #expect(try codes(["type": "string", "pattern": "^abc$"], "abc\n") == ["pattern"])  // `$` is end of input
+        #expect(try codes(["type": "string", "pattern": "^a.c$"], "a\nc") == ["pattern"])  // `.` excludes newlines
+        #expect(try codes(["type": "string", "pattern": "\\bcat\\b"], "a cat!") == [])
+        #expect(try codes(["type": "string", "pattern": "^\\w+$"], "héllo") == ["pattern"])  // \w is ASCII only
         #expect(try codes(["type": "string", "pattern": "^e\u{301}$"], "e\u{301}") == [])  // scalar semantics
         let store = makeStore()
         let err = catchError { try store.defineBucket("b", config: ["key": "id", "schema": ["id": ["type": "string"], "f": ["type": "string", "pattern": "(["]]]) }
