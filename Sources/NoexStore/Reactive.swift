@@ -254,6 +254,7 @@ extension Store {
     /// (then the running one picks them up after its current batch).
     func publish(_ events: [StoreEvent]) {
         guard !events.isEmpty else { return }
+        markDirty(events)
         pendingBatches.append(events)
         guard !dispatching else { return }
         dispatching = true

@@ -41,6 +41,9 @@ public final class Store {
     var pendingBatches: [[StoreEvent]] = []
     var dispatching = false
 
+    /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
+    var persistence: PersistenceState?
+
     public init(
         name: String = "store", ttlCheckIntervalMs: Int = 1000, nowMs: @escaping () -> Int64,
         random: any RandomNumberGenerator = SystemRandomNumberGenerator()
@@ -63,7 +66,9 @@ public final class Store {
         if buckets[name] != nil { throw .bucketAlreadyExists(name) }
         try Self.checkBucketName(name)
         let def = try BucketDefinition(bucket: name, config: config)
-        buckets[name] = Bucket(name: name, definition: def)
+        let b = Bucket(name: name, definition: def)
+        restore(b)
+        buckets[name] = b
         bucketNames.append(name)
     }
 
@@ -83,6 +88,7 @@ public final class Store {
     public func dropBucket(_ name: String) -> Bool {
         guard buckets.removeValue(forKey: name) != nil else { return false }
         bucketNames.removeAll { $0 == name }
+        persistence?.dirty.removeAll { $0 == name }
         let dependent = subscriptions.values.filter { $0.deps.touches(bucket: name) }.map(\.id)
         for id in dependent { unsubscribe(id) }
         return true
@@ -326,7 +332,7 @@ public final class Store {
             "records": ["total": .int(Int64(records)), "perBucket": .object(recordsPer)],
             "indexes": ["total": .int(Int64(indexes)), "perBucket": .object(indexesPer)],
             "queries": ["defined": .int(Int64(queries.count)), "activeSubscriptions": .int(Int64(subscriptions.count))],
-            "persistence": ["enabled": false],
+            "persistence": ["enabled": .bool(persistence != nil)],
             "ttl": ["enabled": .bool(ttlCheckIntervalMs > 0), "checkIntervalMs": .int(Int64(ttlCheckIntervalMs))],
         ]
     }
