@@ -85,8 +85,9 @@ public struct BucketDefinition: Sendable {
         if let ttl = config["ttl"], !ttl.isNull {
             ttlMs = try parseTTL(ttl)
         }
-        if let m = config["maxSize"]?.numberValue, m.isFinite {
-            maxSize = Int(m.rounded(.down))
+        if let m = config["maxSize"]?.numberValue, !m.isNaN {
+            // negative behaves like 0 (every insert evicts everything before it), as in the original
+            maxSize = m >= 1e15 ? Int(1e15) : Swift.max(0, Int(m.rounded(.down)))
         }
         for (name, def) in fields {
             if let p = def.pattern, (try? Regex(p)) == nil {

@@ -253,10 +253,11 @@ public final class Store {
         if let after {
             if let i = keys.firstIndex(where: { JSValue.strictEquals($0, after) }) { start = i + 1 } else { start = keys.count }
         }
-        let end = Swift.min(keys.count, start + Swift.max(0, limit))
+        let lim = Swift.min(Swift.max(0, limit), keys.count)  // clamped: no overflow on huge limits
+        let end = Swift.min(keys.count, start + lim)
         let records = start < end ? keys[start..<end].compactMap { b.get($0) } : []
         return Page(
-            records: records, hasMore: start + Swift.max(0, limit) < keys.count,
+            records: records, hasMore: start + lim < keys.count,
             nextCursor: records.isEmpty ? nil : records.last![b.keyField])
     }
 

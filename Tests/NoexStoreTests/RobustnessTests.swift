@@ -90,6 +90,26 @@ import Testing
         #expect(s.getBucketSchema("b")?["schema"]?["code"] == nil)
     }
 
+    @Test func hugeAndOddNumbersDoNotTrap() throws {
+        let s = makeStore()
+        try s.defineBucket("h", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]], "maxSize": 1e300])
+        try s.defineBucket("neg", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]], "maxSize": -5])
+        for _ in 0..<3 {
+            _ = try s.insert(bucket: "h", record: [:])
+            _ = try s.insert(bucket: "neg", record: [:])
+        }
+        #expect(try s.count(bucket: "h") == 3)
+        #expect(try s.count(bucket: "neg") == 1)
+        #expect(try s.paginate(bucket: "h", after: 1, limit: .max).records.count == 2)
+        #expect(try s.paginate(bucket: "h", limit: .max).hasMore == false)
+        #expect(try s.first(bucket: "h", n: .max).count == 3)
+        #expect(try s.last(bucket: "h", n: .max).count == 3)
+        #expect(catchError { try s.defineQuery("huge", config: ["bucket": "h", "limit": 1e300]) }?.code == "VALIDATION_ERROR")
+        try s.defineQuery("big", config: ["bucket": "h", "limit": 9_223_372_036_854_775_807, "offset": 9_223_372_036_854_775_807])
+        #expect(try s.runQuery("big") == [])
+        #expect(try s.where(bucket: "h", filter: ["id": ["$gt": 1e308, "$between": [-1e308, "x"]]]) == [])
+    }
+
     @Test func recordTableCompactionKeepsOrder() throws {
         let s = makeStore()
         try s.defineBucket("t", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]]])
