@@ -24,6 +24,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case validation(bucket: String, issues: [ValidationIssue])
     case uniqueConstraint(bucket: String, field: String, value: JSON)
     case recordAlreadyExists(bucket: String, key: JSON)
+    /// `insertMany` given the same key twice.
+    case duplicateKeyInBatch(bucket: String, key: JSON)
     case recordNotFound(bucket: String, key: JSON)
     case bucketAlreadyExists(String)
     case bucketNotDefined(String)
@@ -40,6 +42,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .validation: return "ValidationError"
         case .uniqueConstraint: return "UniqueConstraintError"
         case .recordAlreadyExists: return "RecordAlreadyExistsError"
+        case .duplicateKeyInBatch: return "DuplicateKeyError"
         case .recordNotFound: return "RecordNotFoundError"
         case .bucketAlreadyExists: return "BucketAlreadyExistsError"
         case .bucketNotDefined: return "BucketNotDefinedError"
@@ -60,6 +63,8 @@ public enum StoreError: Error, Equatable, Sendable {
             return "Unique constraint violation in bucket \"\(bucket)\": field \"\(field)\" already has value \"\(JSValue.string(value))\""
         case .recordAlreadyExists(let bucket, let key):
             return "Record with key \"\(JSValue.string(key))\" already exists in bucket \"\(bucket)\""
+        case .duplicateKeyInBatch(let bucket, let key):
+            return "Duplicate key \"\(JSValue.string(key))\" in batch for bucket \"\(bucket)\""
         case .recordNotFound(let bucket, let key):
             return "Record with key \"\(JSValue.string(key))\" not found in bucket \"\(bucket)\""
         case .bucketAlreadyExists(let b): return "Bucket \"\(b)\" already exists"
@@ -77,7 +82,7 @@ public enum StoreError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .validation, .invalidQuery: return "VALIDATION_ERROR"
-        case .uniqueConstraint, .recordAlreadyExists, .bucketAlreadyExists, .queryAlreadyDefined:
+        case .uniqueConstraint, .recordAlreadyExists, .duplicateKeyInBatch, .bucketAlreadyExists, .queryAlreadyDefined:
             return "ALREADY_EXISTS"
         case .recordNotFound: return "NOT_FOUND"
         case .bucketNotDefined: return "BUCKET_NOT_DEFINED"
@@ -94,6 +99,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .uniqueConstraint(let bucket, let field, let value):
             return ["bucket": .string(bucket), "field": .string(field), "value": value]
         case .recordAlreadyExists(let bucket, let key), .recordNotFound(let bucket, let key),
+            .duplicateKeyInBatch(let bucket, let key),
             .transactionConflict(let bucket, let key, _):
             return ["bucket": .string(bucket), "key": key]
         default: return nil
