@@ -223,6 +223,18 @@ struct DeclarativeQuery {
         return Int(clamping: i)
     }
 
+    /// The bucket and bound filter when records outside the filter cannot affect the result:
+    /// list reads (with any aggregate, sort, offset, limit, projection) and `one`.
+    /// Slices (`first`, `last`, `page`) and key reads are position- or key-based: nil.
+    func relevanceFilter(params: JSON?) -> (bucket: String, filter: Filter)? {
+        switch read {
+        case .list, .one: break
+        default: return nil
+        }
+        let f = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, params) }) } ?? Filter()
+        return (bucket, f)
+    }
+
     // MARK: evaluation
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {

@@ -37,6 +37,10 @@ final class Subscription {
     let listener: (JSON) -> Void
     var lastResult: JSON
     var deps: Dependencies
+    /// For declarative list/findOne queries: their bucket and filter (params bound). A change to
+    /// a record that matches the filter neither before nor after cannot change such a result,
+    /// so it does not trigger a re-evaluation.
+    var relevance: (bucket: String, filter: Filter)?
 
     init(id: SubscriptionID, query: String, params: JSON?, listener: @escaping (JSON) -> Void, result: JSON, deps: Dependencies) {
         self.id = id
@@ -174,6 +178,7 @@ extension Store {
 
     func evaluate(_ name: String, params: JSON?) throws(StoreError) -> (JSON, Dependencies) {
         guard let q = queries[name] else { throw .queryNotDefined(name) }
+        evaluationCount += 1
         let ctx = QueryContext(store: self)
         let result: JSON
         switch q.body {
@@ -200,6 +205,7 @@ extension Store {
         let id = nextSubscriptionID
         nextSubscriptionID += 1
         let sub = Subscription(id: id, query: query, params: params, listener: listener, result: result, deps: deps)
+        if case .declarative(let d)? = queries[query]?.body { sub.relevance = d.relevanceFilter(params: params) }
         subscriptions[id] = sub
         index(sub.id, deps)
         return (id, result)
@@ -267,6 +273,15 @@ extension Store {
         pendingBatches.removeAll()
     }
 
+    /// Whether `event` could change the result of a query reading `bucket` through `filter`.
+    static func touches(_ event: StoreEvent, _ bucket: String, _ filter: Filter) -> Bool {
+        guard event.bucket == bucket else { return true }
+        switch event {
+        case .inserted(_, _, let r), .deleted(_, _, let r): return filter.matches(r)
+        case .updated(_, _, let old, let new): return filter.matches(old) || filter.matches(new)
+        }
+    }
+
     private func dispatch(_ batch: [StoreEvent]) {
         if !listeners.isEmpty {
             for event in batch {
@@ -282,6 +297,9 @@ extension Store {
         }
         for id in affected.sorted() {
             guard let sub = subscriptions[id] else { continue }  // ended meanwhile
+            if let rel = sub.relevance, !batch.contains(where: { Self.touches($0, rel.bucket, rel.filter) }) {
+                continue
+            }
             guard let evaluated = try? evaluate(sub.query, params: sub.params) else { continue }
             let (result, deps) = evaluated
             if deps != sub.deps {

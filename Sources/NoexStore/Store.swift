@@ -34,6 +34,8 @@ public final class Store {
     var bucketDependents: [String: Set<SubscriptionID>] = [:]
     var recordDependents: [RecordRef: Set<SubscriptionID>] = [:]
     var nextSubscriptionID = 1
+    /// Query evaluations so far (tests check that irrelevant changes are skipped).
+    var evaluationCount = 0
 
     // event dispatch
     var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []
