@@ -79,6 +79,13 @@ do {
     for i in 0..<1000 { _ = try store.subscribe(query: "kindCount", params: ["kind": .string("k\(i)")]) { _ in pushes += 1 } }
     try measure("insert_with_1k_bucket_subs", 200) { i in _ = try store.insert(bucket: "events", record: ["kind": .string("k\(i % 1000)")]) }
     print("bucket_subs_pushes: \(pushes) pushes")
+    // (c) worst case: 1,000 unfiltered count subscriptions; every insert re-evaluates and pushes all.
+    try store.defineBucket("ticks", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]]])
+    try store.defineQuery("tickCount", config: ["bucket": "ticks", "aggregate": ["fn": "count"]])
+    pushes = 0
+    for _ in 0..<1000 { _ = try store.subscribe(query: "tickCount") { _ in pushes += 1 } }
+    try measure("insert_with_1k_unfiltered_subs", 100) { _ in _ = try store.insert(bucket: "ticks", record: [:]) }
+    print("unfiltered_subs_pushes: \(pushes) pushes")
     if total == 0 || hits != 10_000 { print("sanity: failed") }
 } catch {
     print("store-bench failed: \(error)")
