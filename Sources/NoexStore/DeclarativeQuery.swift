@@ -73,6 +73,13 @@ struct DeclarativeQuery {
         }
         if reads.count > 1 { throw .invalidQuery("Query may use only one of get, getMany, one, first, last, page") }
         read = reads.first ?? .list
+        switch read {
+        case .get, .first, .last, .page:
+            if let f = filter, !f.isEmpty {
+                throw .invalidQuery("Query \"filter\" cannot be combined with get, first, last or page")
+            }
+        default: break
+        }
 
         if let s = c["sort"] {
             switch s {
@@ -252,9 +259,9 @@ struct DeclarativeQuery {
         case .one:
             return try ctx.select(bucket: bucket, filter: compiled, limit: 1).first.map { project($0) } ?? .null
         case .first(let n):
-            records = try ctx.first(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+            records = try ctx.first(bucket: bucket, n: Self.count(n, params) ?? 0)
         case .last(let n):
-            records = try ctx.last(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+            records = try ctx.last(bucket: bucket, n: Self.count(n, params) ?? 0)
         case .page(let after, let limit):
             let a: JSON? = after.flatMap { Self.value($0, params) }
             let page = try ctx.paginate(bucket: bucket, after: a, limit: Self.count(limit, params) ?? 0)
