@@ -21,6 +21,7 @@ public typealias QueryFunction = (QueryContext, JSON?) throws(StoreError) -> JSO
 
 enum QueryBody {
     case declarative(DeclarativeQuery)
+    case shape(ShapeQuery)
     case programmatic(QueryFunction)
 }
 
@@ -137,9 +138,17 @@ extension Store {
     /// Defines a declarative query (wire `store.defineQuery`, store.md §11 and parts of §19).
     public func defineQuery(_ name: String, config: JSONObject) throws(StoreError) {
         if queries[name] != nil { throw .queryAlreadyDefined(name) }
-        let q = try DeclarativeQuery(config: config)
-        if buckets[q.bucket] == nil { throw .bucketNotDefined(q.bucket) }
-        queries[name] = QueryDefinition(name: name, body: .declarative(q), config: config)
+        let body: QueryBody
+        let used: [String]
+        if config["shape"] != nil {
+            let q = try ShapeQuery(config: config)
+            (body, used) = (.shape(q), q.buckets)
+        } else {
+            let q = try DeclarativeQuery(config: config)
+            (body, used) = (.declarative(q), [q.bucket])
+        }
+        for b in used where buckets[b] == nil { throw .bucketNotDefined(b) }
+        queries[name] = QueryDefinition(name: name, body: body, config: config)
         queryOrder.append(name)
     }
 
@@ -165,7 +174,7 @@ extension Store {
             let q = queries[name]!
             var o: JSONObject = ["name": .string(name)]
             switch q.body {
-            case .declarative: o["type"] = "declarative"
+            case .declarative, .shape: o["type"] = "declarative"
             case .programmatic: o["type"] = "programmatic"
             }
             if let c = q.config { o["config"] = .object(c) }
@@ -183,6 +192,7 @@ extension Store {
         let result: JSON
         switch q.body {
         case .declarative(let d): result = try d.run(ctx, params: params)
+        case .shape(let q): result = try q.run(ctx, params: params)
         case .programmatic(let fn): result = try fn(ctx, params)
         }
         return (result, ctx.deps)
