@@ -48,6 +48,9 @@ struct DeclarativeQuery {
     /// Derived values: per record for lists (`$field`), over the result for named aggregates (`$ref`).
     var compute: [(name: String, expr: JSON)] = []
     var omit: [String] = []
+    /// Per-record joins: `{as: {bucket, key: Expr}}` (record or null, record-level dependency) or
+    /// `{as: {bucket, filter, ...}}` (records; the filter may use `{"$field": f}` of the outer record).
+    var lookups: [(name: String, bucket: String, key: JSON?, query: DeclarativeQuery?)] = []
 
     init(config c: JSONObject) throws(StoreError) {
         guard let b = c["bucket"]?.stringValue, !b.isEmpty else {
@@ -139,6 +142,19 @@ struct DeclarativeQuery {
         }
         groupFormatObject = c["groupFormat"]?.stringValue == "object"
         (compute, omit) = try Self.parseCompute(c)
+        if let l = c["lookup"] {
+            guard let o = l.objectValue else { throw .invalidQuery("Query \"lookup\" must be an object") }
+            for (name, v) in o {
+                guard let lo = v.objectValue, let b = lo["bucket"]?.stringValue else {
+                    throw .invalidQuery("Lookup \"\(name)\" needs a \"bucket\"")
+                }
+                if let key = lo["key"] {
+                    lookups.append((name, b, key, nil))
+                } else {
+                    lookups.append((name, b, nil, try DeclarativeQuery(config: lo)))
+                }
+            }
+        }
     }
 
     static func parseCompute(_ c: JSONObject) throws(StoreError) -> ([(name: String, expr: JSON)], [String]) {
@@ -270,9 +286,13 @@ struct DeclarativeQuery {
         case .list, .one: break
         default: return nil
         }
+        if !lookups.isEmpty { return nil }  // joined data can change with any record
         let f = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, env) }) } ?? Filter()
         return (bucket, f)
     }
+
+    /// Every bucket this query reads (its own and its lookups').
+    var buckets: [String] { [bucket] + lookups.flatMap { $0.query?.buckets ?? [$0.bucket] } }
 
     // MARK: evaluation
 
@@ -315,6 +335,28 @@ struct DeclarativeQuery {
         if !sort.isEmpty { records = sorted(records) }
         if let o = Self.count(offset, env), o > 0 { records = Array(records.dropFirst(o)) }
         if let l = Self.count(limit, env), l >= 0 { records = Array(records.prefix(l)) }
+        if !lookups.isEmpty {
+            var joined: [JSONObject] = []
+            joined.reserveCapacity(records.count)
+            for r in records {
+                var out = r
+                var e = env
+                e.record = r
+                for (name, b, key, query) in lookups {
+                    if let key {
+                        if let k = Self.value(key, e), !k.isNull, let found = try ctx.get(bucket: b, key: k) {
+                            out[name] = .object(found)
+                        } else {
+                            out[name] = .null
+                        }
+                    } else if let query {
+                        out[name] = try query.run(ctx, env: e)
+                    }
+                }
+                joined.append(out)
+            }
+            records = joined
+        }
         if !compute.isEmpty || !omit.isEmpty {
             records = records.map { Self.derive($0, compute, omit, env, record: true) }
         }
@@ -438,7 +480,7 @@ struct ShapeQuery {
         formatArray = c["format"]?.stringValue == "array"
     }
 
-    var buckets: [String] { parts.compactMap { $0.query?.bucket } }
+    var buckets: [String] { parts.flatMap { $0.query?.buckets ?? [] } }
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
         var env = QueryEnv(params: params)

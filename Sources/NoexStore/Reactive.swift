@@ -145,7 +145,7 @@ extension Store {
             (body, used) = (.shape(q), q.buckets)
         } else {
             let q = try DeclarativeQuery(config: config)
-            (body, used) = (.declarative(q), [q.bucket])
+            (body, used) = (.declarative(q), q.buckets)
         }
         for b in used where buckets[b] == nil { throw .bucketNotDefined(b) }
         queries[name] = QueryDefinition(name: name, body: body, config: config)

@@ -107,3 +107,54 @@ import Testing
         #expect(ev("{{ params.x }}") == 3 && ev(["$param": "nope"]) == .null)
     }
 }
+
+@Suite struct LookupAndExprTests {
+    @Test func lookupsAndExprFilters() throws {
+        let s = makeStore()
+        try s.defineBucket("customers", config: ["key": "id", "schema": ["id": ["type": "string"], "name": ["type": "string"]]])
+        try s.defineBucket("orders", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "customerId": ["type": "string"], "amount": ["type": "number"], "limit": ["type": "number"]]])
+        _ = try s.insert(bucket: "customers", record: ["id": "c1", "name": "Ann"])
+        _ = try s.insert(bucket: "orders", record: ["customerId": "c1", "amount": 5, "limit": 10])
+        _ = try s.insert(bucket: "orders", record: ["customerId": "c9", "amount": 50, "limit": 10])
+        // $expr compares two fields of one record, also through the plain store API
+        #expect(try s.where(bucket: "orders", filter: ["$expr": ["$gt": [["$field": "amount"], ["$field": "limit"]]]]).field("id") == [2])
+        try s.defineQuery("over", config: ["bucket": "orders", "filter": ["$expr": ["$gte": [["$field": "amount"], ["$param": "min"]]]], "pluck": "id"])
+        #expect(try s.runQuery("over", params: ["min": 5]) == [1, 2])
+        #expect(try s.runQuery("over", params: ["min": 6]) == [2])
+        // key lookup and filter lookup
+        try s.defineQuery("joined", config: [
+            "bucket": "orders",
+            "lookup": ["customer": ["bucket": "customers", "key": ["$field": "customerId"]],
+                       "siblings": ["bucket": "orders", "filter": ["customerId": ["$field": "customerId"]], "aggregate": ["fn": "count"]]],
+            "fields": ["id", "customer", "siblings"],
+        ])
+        let rows = try s.runQuery("joined")
+        #expect(rows.arrayValue?[0]["customer"]?["name"] == "Ann")
+        #expect(rows.arrayValue?[1]["customer"] == .null)
+        #expect(rows.arrayValue?.map { $0["siblings"]! } == [1, 1])
+        // a key lookup is a record-level dependency: another customer's change does not re-run it
+        let rec = Recorder()
+        let (id, _) = try s.subscribe(query: "joined", listener: rec.listener)
+        #expect(s.subscriptions[id]!.deps.records.contains(RecordRef(bucket: "customers", key: "c1")))
+        #expect(!s.subscriptions[id]!.deps.buckets.contains("customers"))
+        _ = try s.insert(bucket: "customers", record: ["id": "c2", "name": "Other"])
+        #expect(rec.calls.isEmpty)
+        _ = try s.insert(bucket: "customers", record: ["id": "c9", "name": "Late"])
+        #expect(rec.calls.count == 1 && rec.calls[0].arrayValue?[1]["customer"]?["name"] == "Late")
+        #expect(catchError { try s.defineQuery("bad", config: ["bucket": "orders", "lookup": ["x": ["bucket": "ghost", "key": 1]]]) } == .bucketNotDefined("ghost"))
+    }
+
+    @Test func lookupsDisableTheFilterShortcut() throws {
+        let s = makeStore()
+        try s.defineBucket("o", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "c": ["type": "string"], "big": ["type": "boolean"]]])
+        _ = try s.insert(bucket: "o", record: ["c": "x", "big": true])
+        try s.defineQuery("bigWithSiblings", config: [
+            "bucket": "o", "filter": ["big": true],
+            "lookup": ["n": ["bucket": "o", "filter": ["c": ["$field": "c"]], "aggregate": ["fn": "count"]]], "pluck": "n",
+        ])
+        let rec = Recorder()
+        _ = try s.subscribe(query: "bigWithSiblings", listener: rec.listener)
+        _ = try s.insert(bucket: "o", record: ["c": "x", "big": false])  // outside the filter, but a sibling
+        #expect(rec.calls == [[2]])
+    }
+}
