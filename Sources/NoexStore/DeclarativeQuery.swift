@@ -51,6 +51,7 @@ struct DeclarativeQuery {
     /// Per-record joins: `{as: {bucket, key: Expr}}` (record or null, record-level dependency) or
     /// `{as: {bucket, filter, ...}}` (records; the filter may use `{"$field": f}` of the outer record).
     var lookups: [(name: String, bucket: String, key: JSON?, query: DeclarativeQuery?)] = []
+    var declaredParams = ParamDeclarations()
 
     init(config c: JSONObject) throws(StoreError) {
         guard let b = c["bucket"]?.stringValue, !b.isEmpty else {
@@ -142,6 +143,7 @@ struct DeclarativeQuery {
         }
         groupFormatObject = c["groupFormat"]?.stringValue == "object"
         (compute, omit) = try Self.parseCompute(c)
+        declaredParams = try ParamDeclarations(c)
         if let l = c["lookup"] {
             guard let o = l.objectValue else { throw .invalidQuery("Query \"lookup\" must be an object") }
             for (name, v) in o {
@@ -281,7 +283,8 @@ struct DeclarativeQuery {
     /// list reads (with any aggregate, sort, offset, limit, projection) and `one`.
     /// Slices (`first`, `last`, `page`) and key reads are position- or key-based: nil.
     func relevanceFilter(params: JSON?) -> (bucket: String, filter: Filter)? {
-        let env = QueryEnv(params: params)
+        guard let bound = try? declaredParams.apply(params) else { return nil }
+        let env = QueryEnv(params: bound)
         switch read {
         case .list, .one: break
         default: return nil
@@ -297,7 +300,7 @@ struct DeclarativeQuery {
     // MARK: evaluation
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
-        try run(ctx, env: QueryEnv(params: params))
+        try run(ctx, env: QueryEnv(params: try declaredParams.apply(params)))
     }
 
     func run(_ ctx: QueryContext, env: QueryEnv) throws(StoreError) -> JSON {
@@ -462,8 +465,10 @@ struct ShapeQuery {
     var compute: [(name: String, expr: JSON)] = []
     var omit: [String] = []
     var formatArray = false
+    var declaredParams = ParamDeclarations()
 
     init(config c: JSONObject) throws(StoreError) {
+        declaredParams = try ParamDeclarations(c)
         guard let list = c["shape"]?.arrayValue, !list.isEmpty else {
             throw .invalidQuery("Query \"shape\" must be a non-empty array")
         }
@@ -483,7 +488,7 @@ struct ShapeQuery {
     var buckets: [String] { parts.flatMap { $0.query?.buckets ?? [] } }
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
-        var env = QueryEnv(params: params)
+        var env = QueryEnv(params: try declaredParams.apply(params))
         var result = JSONObject(minimumCapacity: parts.count)
         for part in parts {
             var value: JSON

@@ -123,3 +123,38 @@ extension JSONObject {
         return it.next()
     }
 }
+
+/// Declared query parameters (store.md §19.2 `params`): `{name: {type?, required?, default?}}`,
+/// checked and defaulted before every evaluation (`VALIDATION_ERROR` on a violation).
+struct ParamDeclarations {
+    var entries: [(name: String, type: String?, required: Bool, defaultValue: JSON?)] = []
+
+    init() {}
+
+    init(_ config: JSONObject) throws(StoreError) {
+        guard let p = config["params"] else { return }
+        guard let o = p.objectValue else { throw .invalidQuery("Query \"params\" must be an object") }
+        for (name, d) in o {
+            guard let dobj = d.objectValue else { throw .invalidQuery("Parameter \"\(name)\" must be declared with an object") }
+            entries.append((name, dobj["type"]?.stringValue, JSValue.truthy(dobj["required"]), dobj["default"]))
+        }
+    }
+
+    /// The params with defaults applied; throws when a required one is missing or mistyped.
+    func apply(_ params: JSON?) throws(StoreError) -> JSON? {
+        guard !entries.isEmpty else { return params }
+        var out = params?.objectValue ?? JSONObject()
+        for (name, type, required, def) in entries {
+            var v = out[name]
+            if v == nil || v!.isNull, let def { v = def; out[name] = def }
+            guard let value = v, !value.isNull else {
+                if required { throw .invalidQuery("Missing required parameter \"\(name)\"") }
+                continue
+            }
+            if let type, !SchemaValidator.typeMatches(value, type) {
+                throw .invalidQuery("Parameter \"\(name)\" must be of type \"\(type)\", got \(value.typeName)")
+            }
+        }
+        return .object(out)
+    }
+}

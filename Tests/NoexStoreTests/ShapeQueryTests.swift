@@ -157,4 +157,21 @@ import Testing
         _ = try s.insert(bucket: "o", record: ["c": "x", "big": false])  // outside the filter, but a sibling
         #expect(rec.calls == [[2]])
     }
+
+    @Test func declaredParams() throws {
+        let s = makeStore()
+        try s.defineBucket("u", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "role": ["type": "string"]]])
+        _ = try s.insert(bucket: "u", record: ["role": "admin"])
+        _ = try s.insert(bucket: "u", record: ["role": "user"])
+        try s.defineQuery("byRole", config: [
+            "bucket": "u", "params": ["role": ["type": "string", "default": "user"], "n": ["type": "number", "required": true]],
+            "filter": ["role": ["$param": "role"]], "limit": ["$param": "n"], "pluck": "id",
+        ])
+        #expect(try s.runQuery("byRole", params: ["n": 5]) == [2])
+        #expect(try s.runQuery("byRole", params: ["n": 5, "role": "admin"]) == [1])
+        #expect(catchError { _ = try s.runQuery("byRole") } == .invalidQuery("Missing required parameter \"n\""))
+        #expect(catchError { _ = try s.runQuery("byRole", params: ["n": "5"]) }?.code == "VALIDATION_ERROR")
+        #expect(catchError { _ = try s.subscribe(query: "byRole", params: ["n": true], listener: { _ in }) }?.code == "VALIDATION_ERROR")
+        #expect(s.subscriptionCount == 0)
+    }
 }
