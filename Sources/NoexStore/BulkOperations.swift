@@ -19,6 +19,7 @@ extension Store {
             if b.table.contains(key) { throw .recordAlreadyExists(bucket: name, key: key) }
             if !seen.insert(key).inserted { throw .duplicateKeyInBatch(bucket: name, key: key) }
             try b.checkUnique(record, excluding: { _ in false })
+            try checkReferences(b, record)
             for ix in b.indexes where ix.unique {
                 guard let v = FieldIndex.indexable(record[ix.field]) else { continue }
                 if !batchValues[ix.field, default: []].insert(v).inserted {
@@ -53,7 +54,9 @@ extension Store {
         var planned: [(JSON, JSONObject, JSONObject)] = []
         for old in b.select(Filter(filter)) {
             let key = old[b.keyField]!
-            planned.append((key, old, try b.prepareUpdate(existing: old, changes: changes, now: now)))
+            let new = try b.prepareUpdate(existing: old, changes: changes, now: now)
+            try checkReferences(b, new, old: old)
+            planned.append((key, old, new))
         }
         var applied: [(JSON, JSONObject, JSONObject)] = []
         do throws(StoreError) {
@@ -74,13 +77,25 @@ extension Store {
     @discardableResult
     public func deleteMany(bucket name: String, filter: JSONObject) throws(StoreError) -> Int {
         let b = try bucket(name)
-        var events: [StoreEvent] = []
-        for r in b.select(Filter(filter)) {
-            let key = r[b.keyField]!
-            if let removed = b.rawRemove(key) { events.append(.deleted(bucket: name, key: key, record: removed.record)) }
+        let keys = b.select(Filter(filter)).map { $0[b.keyField]! }
+        if referrers(of: name).isEmpty {
+            var events: [StoreEvent] = []
+            for key in keys {
+                if let removed = b.rawRemove(key) { events.append(.deleted(bucket: name, key: key, record: removed.record)) }
+            }
+            publish(events)
+            return events.count
         }
-        publish(events)
-        return events.count
+        // plan every delete first so a restricted one rejects the whole call
+        var deletes: [RecordRef] = [], nulls: [(RecordRef, String)] = []
+        var planned = Set<RecordRef>()
+        for key in keys where !planned.contains(RecordRef(bucket: name, key: key)) {
+            let p = try deletionPlan(name, key)
+            for d in p.deletes where planned.insert(d).inserted { deletes.append(d) }
+            nulls += p.nulls
+        }
+        publish(apply((deletes, nulls.filter { !planned.contains($0.0) })))
+        return keys.count
     }
 
     /// Updates the record whose key `data` carries if it exists, else inserts `data`.

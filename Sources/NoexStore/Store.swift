@@ -43,6 +43,9 @@ public final class Store {
     var pendingBatches: [[StoreEvent]] = []
     var dispatching = false
 
+    /// bucket -> fields referencing it (References.swift); cleared when definitions change.
+    var referrerCache: [String: [(bucket: String, field: String, onDelete: String)]] = [:]
+
     /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
     var persistence: PersistenceState?
 
@@ -72,6 +75,7 @@ public final class Store {
         restore(b)
         buckets[name] = b
         bucketNames.append(name)
+        referrerCache = [:]
     }
 
     /// Bucket names are limited to `[A-Za-z0-9_-]+` (store.md §21.14) so topics stay parseable.
@@ -90,6 +94,7 @@ public final class Store {
     public func dropBucket(_ name: String) -> Bool {
         guard buckets.removeValue(forKey: name) != nil else { return false }
         bucketNames.removeAll { $0 == name }
+        referrerCache = [:]
         persistence?.dirty.removeAll { $0 == name }
         let dependent = subscriptions.values.filter { $0.deps.touches(bucket: name) }.map(\.id)
         for id in dependent { unsubscribe(id) }
@@ -132,6 +137,7 @@ public final class Store {
         }
         let def = try BucketDefinition(bucket: name, config: config)
         try b.redefine(def)
+        referrerCache = [:]
     }
 
     // MARK: - Writes
@@ -150,6 +156,7 @@ public final class Store {
             victims = b.oldestKeys(Swift.min(b.count, b.count - maxSize + 1))
         }
         try b.checkUnique(record, excluding: { victims.contains($0) })
+        try checkReferences(b, record)
         if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
             record["_expiresAt"] = JSValue.json(Double(now) + ttl)
         }
@@ -174,6 +181,7 @@ public final class Store {
         guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
         let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
         try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
+        try checkReferences(b, merged, old: existing)
         b.rawReplace(key, old: existing, new: merged)
         publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: merged)])
         return merged
@@ -183,8 +191,13 @@ public final class Store {
     @discardableResult
     public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
         let b = try bucket(name)
-        guard let removed = b.rawRemove(key) else { return false }
-        publish([.deleted(bucket: name, key: key, record: removed.record)])
+        guard b.table.contains(key) else { return false }
+        if referrers(of: name).isEmpty {
+            let removed = b.rawRemove(key)!
+            publish([.deleted(bucket: name, key: key, record: removed.record)])
+        } else {
+            publish(apply(try deletionPlan(name, key)))
+        }
         return true
     }
 

@@ -32,6 +32,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case transactionConflict(bucket: String, key: JSON, detail: String)
     case queryAlreadyDefined(String)
     case queryNotDefined(String)
+    /// A foreign key (`ref`) points to a missing record, or a delete is restricted by referrers.
+    case referentialIntegrity(sourceBucket: String, sourceField: String, targetBucket: String, targetKey: JSON, restrictedDelete: Bool)
     /// A declarative query config that cannot be run (bad shape, negative limit, ...).
     case invalidQuery(String)
     /// A plain `Error` of the original: bad bucket definition, bad TTL, bad update of a bucket.
@@ -49,6 +51,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .transactionConflict: return "TransactionConflictError"
         case .queryAlreadyDefined: return "QueryAlreadyDefinedError"
         case .queryNotDefined: return "QueryNotDefinedError"
+        case .referentialIntegrity: return "ReferentialIntegrityError"
         case .invalidQuery: return "QueryValidationError"
         case .invalidDefinition: return "Error"
         }
@@ -73,6 +76,11 @@ public enum StoreError: Error, Equatable, Sendable {
             return "Transaction conflict in bucket \"\(bucket)\" for key \"\(JSValue.string(key))\": \(detail)"
         case .queryAlreadyDefined(let q): return "Query \"\(q)\" is already defined"
         case .queryNotDefined(let q): return "Query \"\(q)\" is not defined"
+        case .referentialIntegrity(let sb, let sf, let tb, let tk, let restricted):
+            if restricted {
+                return "Cannot delete record with key \"\(JSValue.string(tk))\" from bucket \"\(tb)\": it is referenced by field \"\(sf)\" in bucket \"\(sb)\""
+            }
+            return "Referential integrity violation in bucket \"\(sb)\": field \"\(sf)\" references missing key \"\(JSValue.string(tk))\" in bucket \"\(tb)\""
         case .invalidQuery(let m): return m
         case .invalidDefinition(let m): return m
         }
@@ -88,7 +96,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .bucketNotDefined: return "BUCKET_NOT_DEFINED"
         case .transactionConflict: return "CONFLICT"
         case .queryNotDefined: return "QUERY_NOT_DEFINED"
-        case .invalidDefinition: return "INTERNAL_ERROR"
+        case .invalidDefinition, .referentialIntegrity: return "INTERNAL_ERROR"
         }
     }
 
