@@ -256,6 +256,15 @@ public final class Store {
     public func last(bucket name: String, n: Int) throws(StoreError) -> [JSONObject] {
         let b = try bucket(name)
         guard n > 0 else { return [] }
+        if b.definition.kind != .orderedSet {
+            var out: [JSONObject] = []
+            var i = b.table.slots.count - 1
+            while i >= 0 && out.count < n {
+                if let s = b.table.slots[i] { out.append(s.record) }
+                i -= 1
+            }
+            return out.reversed()
+        }
         return b.orderedKeys().suffix(n).compactMap { b.get($0) }
     }
 
@@ -263,6 +272,7 @@ public final class Store {
     /// (including `.null`) is a key, and an unknown key gives an empty page.
     public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
         let b = try bucket(name)
+        if b.definition.kind != .orderedSet { return Self.paginateInsertionOrder(b, after: after, limit: limit) }
         let keys = b.orderedKeys()
         var start = 0
         if let after {
@@ -274,6 +284,27 @@ public final class Store {
         return Page(
             records: records, hasMore: start + lim < keys.count,
             nextCursor: records.isEmpty ? nil : records.last![b.keyField])
+    }
+
+    /// Insertion-order pagination walks the slots from the cursor's slot: O(limit), not O(n).
+    static func paginateInsertionOrder(_ b: Bucket, after: JSON?, limit: Int) -> Page {
+        let slots = b.table.slots
+        var i = 0
+        if let after {
+            // strict equality: objects/arrays never match, and a key of another type is another key
+            guard JSValue.strictEquals(after, after), let pos = b.table.position(of: after),
+                JSValue.strictEquals(slots[pos]!.key, after)
+            else { return Page(records: [], hasMore: false, nextCursor: nil) }
+            i = pos + 1
+        }
+        var records: [JSONObject] = []
+        let lim = Swift.max(0, limit)
+        while i < slots.count && records.count < lim {
+            if let s = slots[i] { records.append(s.record) }
+            i += 1
+        }
+        while i < slots.count && slots[i] == nil { i += 1 }
+        return Page(records: records, hasMore: i < slots.count, nextCursor: records.isEmpty ? nil : records.last![b.keyField])
     }
 
     /// Sum of the numeric values of `field` over matching records (0 when none).

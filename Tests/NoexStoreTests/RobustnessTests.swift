@@ -120,5 +120,22 @@ import Testing
         #expect(s.buckets["t"]!.table.slots.count < 100)  // compacted
         #expect(try s.last(bucket: "t", n: 2).field("id") == [199, 200])
         #expect(try s.paginate(bucket: "t", after: 180, limit: 2).records.field("id") == [181, 182])
+        // pagination across tombstones, and the insertion-order fast path against the generic one
+        for k in 181...190 where k % 2 == 1 { try s.delete(bucket: "t", key: .int(Int64(k))) }
+        var cursor: JSON? = nil
+        var seen: [JSON] = []
+        for _ in 0..<100 {
+            let p = try s.paginate(bucket: "t", after: cursor, limit: 3)
+            seen += p.records.field("id")
+            #expect(p.hasMore == (seen.count < (try s.count(bucket: "t"))))
+            guard p.hasMore else { break }
+            cursor = p.nextCursor
+        }
+        #expect(seen == (try s.all(bucket: "t").field("id")))
+        #expect(try s.paginate(bucket: "t", after: 200, limit: 3) == Page(records: [], hasMore: false, nextCursor: nil))
+        #expect(try s.paginate(bucket: "t", after: 190, limit: 0) == Page(records: [], hasMore: true, nextCursor: nil))
+        #expect(try s.paginate(bucket: "t", after: 181, limit: 3).records.isEmpty)  // deleted cursor
+        #expect(try s.paginate(bucket: "t", after: [180], limit: 3).records.isEmpty)
+        #expect(try s.last(bucket: "t", n: 3).field("id") == [198, 199, 200])
     }
 }
