@@ -1,1 +1,92 @@
-print("store-bench: not written yet")
+// In-process NoexStore benchmark. Every figure is one line `name: value unit`.
+// All loops have fixed, small counts, so a run takes a few seconds at most.
+#if canImport(Glibc)
+import Glibc
+#endif
+import NoexJSON
+import NoexStore
+
+var fakeNow: Int64 = 1_700_000_000_000
+let store = Store(name: "bench", ttlCheckIntervalMs: 0, nowMs: { fakeNow }, random: SeededRandom(seed: 1))
+
+/// Process CPU time in seconds: stable on a shared machine, unlike wall time.
+func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// Runs `body` `count` times and prints ops/s and ns/op, measured in process CPU time.
+func measure(_ name: String, _ count: Int, _ body: (Int) throws -> Void) rethrows {
+    let start = cpuSeconds()
+    for i in 0..<count { try body(i) }
+    let s = cpuSeconds() - start
+    print("\(name)_cpu_throughput: \(Int(Double(count) / s)) ops/s")
+    print("\(name)_cpu_latency: \(Int(s / Double(count) * 1e9)) ns/op")
+}
+
+do {
+    // ---- CRUD on a uuid-keyed bucket (10,000 records)
+    try store.defineBucket("crud", config: [
+        "key": "id", "schema": ["id": ["type": "string", "generated": "uuid"], "name": ["type": "string", "required": true], "value": ["type": "number"]],
+    ])
+    var keys: [JSON] = []
+    keys.reserveCapacity(10_000)
+    try measure("insert", 10_000) { i in
+        keys.append(try store.insert(bucket: "crud", record: ["name": .string("item-\(i)"), "value": .int(Int64(i))])["id"]!)
+    }
+    var hits = 0
+    try measure("get", 10_000) { i in if try store.get(bucket: "crud", key: keys[i]) != nil { hits += 1 } }
+    try measure("update", 10_000) { i in _ = try store.update(bucket: "crud", key: keys[i], changes: ["value": .int(Int64(i + 1))]) }
+    try measure("delete", 10_000) { i in try store.delete(bucket: "crud", key: keys[i]) }
+
+    // ---- queries over 1,000 records: `tier` indexed (4 values), `age` not indexed
+    try store.defineBucket("people", config: [
+        "key": "id",
+        "schema": ["id": ["type": "number", "generated": "autoincrement"], "tier": ["type": "string"], "age": ["type": "number"],
+                   "tier2": ["type": "string"]],
+        "indexes": ["tier"],
+    ])
+    let tiers: [JSON] = ["basic", "silver", "gold", "vip"]
+    for i in 0..<1000 {
+        _ = try store.insert(bucket: "people", record: ["tier": tiers[i % 4], "tier2": tiers[i % 4], "age": .int(Int64(18 + i % 60))])
+    }
+    var total = 0
+    try measure("where_indexed_1k", 1000) { i in total += try store.where(bucket: "people", filter: ["tier": tiers[i % 4]]).count }
+    try measure("where_scan_1k", 1000) { i in total += try store.where(bucket: "people", filter: ["tier2": tiers[i % 4]]).count }
+    try measure("where_operator_scan_1k", 1000) { _ in total += try store.where(bucket: "people", filter: ["age": ["$gte": 30, "$lt": 40]]).count }
+    try measure("count_indexed_1k", 1000) { i in total += try store.count(bucket: "people", filter: ["tier": tiers[i % 4]]) }
+    try measure("sum_1k", 1000) { _ in _ = try store.sum(bucket: "people", field: "age") }
+    try measure("first10_1k", 1000) { _ in total += try store.first(bucket: "people", n: 10).count }
+    try measure("paginate10_1k", 1000) { i in total += try store.paginate(bucket: "people", after: .int(Int64(i % 900 + 1)), limit: 10).records.count }
+
+    // ---- reactive: 1,000 subscriptions
+    // (a) record-level: 1,000 `get` subscriptions on distinct keys; each update re-evaluates one.
+    try store.defineQuery("person", config: ["bucket": "people", "get": ["$param": "id"]])
+    var pushes = 0
+    for i in 1...1000 { _ = try store.subscribe(query: "person", params: ["id": .int(Int64(i))]) { _ in pushes += 1 } }
+    try measure("update_with_1k_record_subs", 2000) { i in
+        _ = try store.update(bucket: "people", key: .int(Int64(i % 1000 + 1)), changes: ["age": .int(Int64(i))])
+    }
+    print("record_subs_pushes: \(pushes) pushes")
+    // (b) bucket-level: 1,000 count subscriptions (one per tier param) on a separate bucket;
+    //     each insert re-evaluates all 1,000 (indexed count), ~1/4 of them change.
+    try store.defineBucket("events", config: [
+        "key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "kind": ["type": "string"]], "indexes": ["kind"],
+    ])
+    try store.defineQuery("kindCount", config: ["bucket": "events", "filter": ["kind": "{{ params.kind }}"], "aggregate": ["fn": "count"]])
+    pushes = 0
+    for i in 0..<1000 { _ = try store.subscribe(query: "kindCount", params: ["kind": .string("k\(i)")]) { _ in pushes += 1 } }
+    try measure("insert_with_1k_bucket_subs", 200) { i in _ = try store.insert(bucket: "events", record: ["kind": .string("k\(i % 1000)")]) }
+    print("bucket_subs_pushes: \(pushes) pushes")
+    // (c) worst case: 1,000 unfiltered count subscriptions; every insert re-evaluates and pushes all.
+    try store.defineBucket("ticks", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]]])
+    try store.defineQuery("tickCount", config: ["bucket": "ticks", "aggregate": ["fn": "count"]])
+    pushes = 0
+    for _ in 0..<1000 { _ = try store.subscribe(query: "tickCount") { _ in pushes += 1 } }
+    try measure("insert_with_1k_unfiltered_subs", 100) { _ in _ = try store.insert(bucket: "ticks", record: [:]) }
+    print("unfiltered_subs_pushes: \(pushes) pushes")
+    if total == 0 || hits != 10_000 { print("sanity: failed") }
+} catch {
+    print("store-bench failed: \(error)")
+}
