@@ -1,0 +1,196 @@
+import CUV
+import LoadgenCore
+
+/// Runs one load-generator session on one libuv loop: opens the connections (a bounded number
+/// at a time), then either drives pipelined requests through a warm-up and a measured window
+/// (`echo`), or holds the idle connections open (`idle`), and finally closes everything.
+final class LoadDriver {
+    enum Phase { case connecting, warmup, measuring, holding, finished }
+
+    let options: LoadgenOptions
+    let loop: UnsafeMutablePointer<uv_loop_t>
+    /// Shared by every connection's reads (see `allocCallback`).
+    let readBuffer: UnsafeMutableRawBufferPointer
+    private(set) var phase: Phase = .connecting
+    private var connections: [ClientConnection] = []
+    private var address = sockaddr_storage()
+    private let timer: UnsafeMutablePointer<uv_timer_t>
+    private var nextToStart = 0
+    private var settingUp = 0
+    private(set) var opened = 0
+    private(set) var failedToOpen = 0
+    /// Idle mode: connections the server dropped while they were held.
+    private(set) var dropped = 0
+    private(set) var report = EchoReport()
+    private var measureStart: UInt64 = 0
+    /// Set when the run cannot produce valid figures; printed instead of them.
+    private(set) var failure: String?
+
+    init(options: LoadgenOptions, makeGenerator: () -> any RequestGenerator) throws(DriverError) {
+        self.options = options
+        loop = .allocate(capacity: 1)
+        guard uv_loop_init(loop) == 0 else { throw .setup("uv_loop_init failed") }
+        readBuffer = .allocate(byteCount: 256 * 1024, alignment: 16)
+        timer = .allocate(capacity: 1)
+        uv_timer_init(loop, timer)
+        let rc = withUnsafeMutablePointer(to: &address) { storage -> Int32 in
+            if options.address.contains(":") {
+                return storage.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    uv_ip6_addr(options.address, Int32(options.port), $0)
+                }
+            }
+            return storage.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                uv_ip4_addr(options.address, Int32(options.port), $0)
+            }
+        }
+        guard rc == 0 else { throw .setup("bad address \(options.address): \(uvError(rc))") }
+        let seed = uv_hrtime()
+        let inflight = options.mode == .echo ? options.inflight : 1
+        connections = (0..<options.connections).map { index in
+            ClientConnection(
+                driver: self, index: index, generator: makeGenerator(), inflight: inflight,
+                seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// Runs the session to completion (bounded by the connect timeout and the durations).
+    func run() {
+        arm(seconds: options.connectTimeout)
+        startMoreConnections()
+        uv_run(loop, UV_RUN_DEFAULT)
+    }
+
+    /// Whether answers should trigger new requests (false once the measurement is over).
+    var keepsSending: Bool { phase == .warmup || phase == .measuring }
+
+    func recordAnswer(latency: UInt64?, correct: Bool) {
+        guard phase == .measuring else { return }
+        if let latency, correct {
+            report.record(latencyNanoseconds: latency)
+        } else {
+            report.wrongAnswers += 1
+        }
+    }
+
+    func connectionOpened(_ connection: ClientConnection) {
+        opened += 1
+        settingUp -= 1
+        startMoreConnections()
+        if opened + failedToOpen == connections.count { allConnected() }
+    }
+
+    func connectionFailed(_ connection: ClientConnection, reason: String) {
+        switch phase {
+        case .finished:
+            return
+        case .connecting:
+            if options.mode == .echo { return abort("connection \(connection.index): \(reason)") }
+            failedToOpen += 1
+            settingUp -= 1
+            printError("connection \(connection.index): \(reason)")
+            startMoreConnections()
+            if opened + failedToOpen == connections.count { allConnected() }
+        case .warmup, .measuring:
+            abort("connection \(connection.index): \(reason)")
+        case .holding:
+            dropped += 1
+        }
+    }
+
+    private func startMoreConnections() {
+        guard phase == .connecting else { return }
+        while settingUp < options.connectConcurrency && nextToStart < connections.count {
+            let connection = connections[nextToStart]
+            nextToStart += 1
+            settingUp += 1
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connection.start(address: $0) }
+            }
+        }
+    }
+
+    private func allConnected() {
+        switch options.mode {
+        case .echo:
+            for connection in connections { connection.primeRequests() }
+            if options.warmup > 0 {
+                phase = .warmup
+                arm(seconds: options.warmup)
+            } else {
+                beginMeasuring()
+            }
+        case .idle:
+            phase = .holding
+            printLine("\(options.prefix)idle.connected: \(opened)")
+            if failedToOpen > 0 { printLine("\(options.prefix)idle.failed: \(failedToOpen)") }
+            arm(seconds: options.seconds)
+        }
+    }
+
+    private func beginMeasuring() {
+        report = EchoReport()
+        measureStart = uv_hrtime()
+        phase = .measuring
+        arm(seconds: options.seconds)
+    }
+
+    fileprivate func timerFired() {
+        switch phase {
+        case .connecting:
+            let reason = "only \(opened) of \(connections.count) connections opened within \(options.connectTimeout) s"
+            if options.mode == .echo { return abort(reason) }
+            printError(reason)
+            failedToOpen = connections.count - opened
+            allConnected()
+        case .warmup:
+            beginMeasuring()
+        case .measuring:
+            report.elapsedNanoseconds = uv_hrtime() &- measureStart
+            finish()
+        case .holding:
+            if dropped > 0 { printLine("\(options.prefix)idle.dropped: \(dropped)") }
+            finish()
+        case .finished:
+            break
+        }
+    }
+
+    private func abort(_ reason: String) {
+        guard phase != .finished else { return }
+        failure = reason
+        finish()
+    }
+
+    /// Closes every handle; `uv_run` returns once their close callbacks have run.
+    private func finish() {
+        phase = .finished
+        uv_timer_stop(timer)
+        for connection in connections { connection.close() }
+        timer.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
+    }
+
+    private func arm(seconds: Double) {
+        uv_timer_stop(timer)
+        uv_timer_start(timer, timerCallback, UInt64((seconds * 1000).rounded()), 0)
+    }
+
+    /// Whether every connection asked for was opened (idle mode's exit status).
+    var allOpened: Bool { opened == connections.count && dropped == 0 }
+
+    deinit {
+        uv_loop_close(loop)
+        loop.deallocate()
+        timer.deallocate()
+        readBuffer.deallocate()
+    }
+}
+
+enum DriverError: Error {
+    case setup(String)
+}
+
+private let timerCallback: uv_timer_cb = { timer in
+    guard let data = timer?.pointee.data else { return }
+    Unmanaged<LoadDriver>.fromOpaque(data).takeUnretainedValue().timerFired()
+}
