@@ -17,11 +17,19 @@ let package = Package(
         .target(
             name: "LoadgenCore",
             dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
-        // The load generator's driver: one libuv loop, N client connections.
-        .executableTarget(
-            name: "loadgen",
+        // The load generator's driver: one libuv loop, N client connections. `import CUV`
+        // resolves through NoexLoop, which depends on the CUV system-library target.
+        .target(
+            name: "LoadgenDriver",
             dependencies: ["LoadgenCore", .product(name: "NoexLoop", package: "noex-server")]),
+        .executableTarget(name: "loadgen", dependencies: ["LoadgenCore", "LoadgenDriver"]),
         .testTarget(name: "LoadgenCoreTests", dependencies: ["LoadgenCore"]),
+        // End to end: the driver against NoexLoop's WebSocket server on the same loop.
+        .testTarget(
+            name: "LoadgenDriverTests",
+            dependencies: [
+                "LoadgenCore", "LoadgenDriver", .product(name: "NoexLoop", package: "noex-server"),
+            ]),
         .executableTarget(
             name: "json-bench",
             dependencies: [.product(name: "NoexJSON", package: "noex-server")]),

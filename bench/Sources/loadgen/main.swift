@@ -1,5 +1,6 @@
 // loadgen: the bundled WebSocket load generator (see bench/README.md).
 import LoadgenCore
+import LoadgenDriver
 
 #if canImport(Glibc)
 import Glibc
@@ -23,12 +24,20 @@ raiseOpenFileLimit()
 ignoreSigpipe()
 
 let size = options.size
+let prefix = options.prefix
 let driver: LoadDriver
 do {
-    driver = try LoadDriver(options: options) { EchoGenerator(size: size) }
+    driver = try LoadDriver(options: options, log: { printError($0) }) { EchoGenerator(size: size) }
 } catch {
     printError("\(error)")
     exit(1)
+}
+if options.mode == .idle {
+    // The caller's cue to measure the server while the connections are held.
+    driver.onAllConnected = { opened, failed in
+        printLine("\(prefix)idle.connected: \(opened)")
+        if failed > 0 { printLine("\(prefix)idle.failed: \(failed)") }
+    }
 }
 driver.run()
 
@@ -38,8 +47,9 @@ if let failure = driver.failure {
 }
 switch options.mode {
 case .echo:
-    for line in driver.report.lines(prefix: options.prefix) { printLine(line) }
+    for line in driver.report.lines(prefix: prefix) { printLine(line) }
     exit(driver.report.wrongAnswers == 0 ? 0 : 1)
 case .idle:
+    if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }
     exit(driver.allOpened ? 0 : 1)
 }

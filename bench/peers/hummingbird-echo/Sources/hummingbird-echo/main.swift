@@ -17,6 +17,7 @@ while let flag = arguments.next() {
         exit(2)
     }
 }
+let address = (host: host, port: port)
 guard host == "127.0.0.1" || host == "::1" || host == "localhost" else {
     print("hummingbird-echo: refusing non-loopback host \(host)")
     exit(2)
@@ -39,6 +40,6 @@ let app = Application(
         }
     },
     configuration: .init(address: .hostname(host, port: port), serverName: nil),
-    onServerRunning: { _ in print("hummingbird-echo: listening on \(host):\(port)") }
+    onServerRunning: { _ in print("hummingbird-echo: listening on \(address.host):\(address.port)") }
 )
 try await app.runService()

@@ -4,32 +4,56 @@ import LoadgenCore
 /// Runs one load-generator session on one libuv loop: opens the connections (a bounded number
 /// at a time), then either drives pipelined requests through a warm-up and a measured window
 /// (`echo`), or holds the idle connections open (`idle`), and finally closes everything.
-final class LoadDriver {
-    enum Phase { case connecting, warmup, measuring, holding, finished }
+///
+/// Confined to the loop's thread. The loop is the driver's own, or one supplied by the caller
+/// (tests run a server on the same loop); either way the driver only closes its own handles.
+public final class LoadDriver {
+    public enum Phase { case connecting, warmup, measuring, holding, finished }
 
-    let options: LoadgenOptions
+    public let options: LoadgenOptions
     let loop: UnsafeMutablePointer<uv_loop_t>
+    private let ownsLoop: Bool
+    /// Called once every connection is open or has failed (idle mode reports it at once).
+    public var onAllConnected: ((_ opened: Int, _ failed: Int) -> Void)?
+    /// Called when the session is over and its handles are closing.
+    public var onFinished: (() -> Void)?
+    /// Where per-connection problems that do not end the run are reported.
+    private let log: (String) -> Void
     /// Shared by every connection's reads (see `allocCallback`).
     let readBuffer: UnsafeMutableRawBufferPointer
-    private(set) var phase: Phase = .connecting
+    public private(set) var phase: Phase = .connecting
     private var connections: [ClientConnection] = []
     private var address = sockaddr_storage()
     private let timer: UnsafeMutablePointer<uv_timer_t>
     private var nextToStart = 0
     private var settingUp = 0
-    private(set) var opened = 0
-    private(set) var failedToOpen = 0
+    public private(set) var opened = 0
+    public private(set) var failedToOpen = 0
     /// Idle mode: connections the server dropped while they were held.
-    private(set) var dropped = 0
-    private(set) var report = EchoReport()
+    public private(set) var dropped = 0
+    public private(set) var report = EchoReport()
     private var measureStart: UInt64 = 0
     /// Set when the run cannot produce valid figures; printed instead of them.
-    private(set) var failure: String?
+    public private(set) var failure: String?
 
-    init(options: LoadgenOptions, makeGenerator: () -> any RequestGenerator) throws(DriverError) {
+    /// `loop`: run on this loop instead of a private one (the caller then runs it).
+    public init(
+        options: LoadgenOptions, loop externalLoop: UnsafeMutablePointer<uv_loop_t>? = nil,
+        log: @escaping (String) -> Void, makeGenerator: () -> any RequestGenerator
+    ) throws(DriverError) {
         self.options = options
-        loop = .allocate(capacity: 1)
-        guard uv_loop_init(loop) == 0 else { throw .setup("uv_loop_init failed") }
+        self.log = log
+        if let externalLoop {
+            loop = externalLoop
+            ownsLoop = false
+        } else {
+            loop = .allocate(capacity: 1)
+            ownsLoop = true
+            guard uv_loop_init(loop) == 0 else {
+                loop.deallocate()
+                throw .setup("uv_loop_init failed")
+            }
+        }
         readBuffer = .allocate(byteCount: 256 * 1024, alignment: 16)
         timer = .allocate(capacity: 1)
         uv_timer_init(loop, timer)
@@ -54,10 +78,16 @@ final class LoadDriver {
         timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 
-    /// Runs the session to completion (bounded by the connect timeout and the durations).
-    func run() {
+    /// Starts connecting; the loop must then be run (see `run`).
+    public func start() {
         arm(seconds: options.connectTimeout)
         startMoreConnections()
+    }
+
+    /// Starts and runs the driver's own loop until the session is over (bounded by the
+    /// connect timeout and the durations).
+    public func run() {
+        start()
         uv_run(loop, UV_RUN_DEFAULT)
     }
 
@@ -88,7 +118,7 @@ final class LoadDriver {
             if options.mode == .echo { return abort("connection \(connection.index): \(reason)") }
             failedToOpen += 1
             settingUp -= 1
-            printError("connection \(connection.index): \(reason)")
+            log("connection \(connection.index): \(reason)")
             startMoreConnections()
             if opened + failedToOpen == connections.count { allConnected() }
         case .warmup, .measuring:
@@ -122,10 +152,9 @@ final class LoadDriver {
             }
         case .idle:
             phase = .holding
-            printLine("\(options.prefix)idle.connected: \(opened)")
-            if failedToOpen > 0 { printLine("\(options.prefix)idle.failed: \(failedToOpen)") }
             arm(seconds: options.seconds)
         }
+        onAllConnected?(opened, failedToOpen)
     }
 
     private func beginMeasuring() {
@@ -140,7 +169,7 @@ final class LoadDriver {
         case .connecting:
             let reason = "only \(opened) of \(connections.count) connections opened within \(options.connectTimeout) s"
             if options.mode == .echo { return abort(reason) }
-            printError(reason)
+            log(reason)
             failedToOpen = connections.count - opened
             allConnected()
         case .warmup:
@@ -149,7 +178,6 @@ final class LoadDriver {
             report.elapsedNanoseconds = uv_hrtime() &- measureStart
             finish()
         case .holding:
-            if dropped > 0 { printLine("\(options.prefix)idle.dropped: \(dropped)") }
             finish()
         case .finished:
             break
@@ -168,6 +196,7 @@ final class LoadDriver {
         uv_timer_stop(timer)
         for connection in connections { connection.close() }
         timer.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_close($0, nil) }
+        onFinished?()
     }
 
     private func arm(seconds: Double) {
@@ -175,18 +204,21 @@ final class LoadDriver {
         uv_timer_start(timer, timerCallback, UInt64((seconds * 1000).rounded()), 0)
     }
 
-    /// Whether every connection asked for was opened (idle mode's exit status).
-    var allOpened: Bool { opened == connections.count && dropped == 0 }
+    /// Whether every connection asked for was opened and held (idle mode's exit status).
+    public var allOpened: Bool { opened == connections.count && dropped == 0 }
 
+    /// Only valid once the loop has run to completion (the timer's close callback has run).
     deinit {
-        uv_loop_close(loop)
-        loop.deallocate()
+        if ownsLoop {
+            uv_loop_close(loop)
+            loop.deallocate()
+        }
         timer.deallocate()
         readBuffer.deallocate()
     }
 }
 
-enum DriverError: Error {
+public enum DriverError: Error {
     case setup(String)
 }
 
