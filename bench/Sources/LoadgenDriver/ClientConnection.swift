@@ -131,12 +131,11 @@ final class ClientConnection {
             break
         case .close(let code):
             // Answer the close as RFC 6455 §5.5.1 asks, then drop the connection.
-            var body: [UInt8] = code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? []
+            let body: [UInt8] = code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? []
             body.withUnsafeBytes {
                 MaskedFrameWriter.append(opcode: .close, payload: $0, maskKey: random.nextMaskKey(), to: &outgoing)
             }
             flush()
-            body = []
             fail("server closed the WebSocket (code \(code.map(String.init) ?? "none"))")
         }
     }
