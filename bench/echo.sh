@@ -6,7 +6,8 @@
 #
 # Prints loadgen's lines (`<server>.c<N>x<K>.echo.msgs_per_s: ...`) for each server and
 # scenario (N connections x K messages in flight), then `echo.ratio.noex_vs_<peer>.c<N>x<K>: X`
-# (noex's msgs/s over the peer's). See bench/README.md.
+# (noex's msgs/s over the peer's) and `echo.cpu_ratio.<peer>_vs_noex.c<N>x<K>: X` (the peer's
+# server CPU per message over noex's). See bench/README.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
@@ -33,7 +34,7 @@ raise_fd_limit
 [[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
 log "pinning: server '$(server_cpu)', loadgen '$(client_cpu)' (PIN=0 to disable); $(nproc) cores"
 
-declare -A rate
+declare -A rate cpu
 for scenario in $scenarios; do
     connections=${scenario%x*} inflight=${scenario#*x}
     for server in $servers; do
@@ -43,9 +44,10 @@ for scenario in $scenarios; do
         # Bounded: connect timeout 60 s + warm-up + measurement, plus slack.
         if out=$(timeout $((60 + ${warmup%.*} + ${seconds%.*} + 30)) $(client_cpu) "$LOADGEN" \
                 --port "$port" --connections "$connections" --inflight "$inflight" --size "$size" \
-                --seconds "$seconds" --warmup "$warmup" --label "$label"); then
+                --seconds "$seconds" --warmup "$warmup" --label "$label" --server-pid "$SERVER_PID"); then
             echo "$out"
             rate[$label]=$(sed -n "s/^$label\.echo\.msgs_per_s: //p" <<<"$out")
+            cpu[$label]=$(sed -n "s/^$label\.echo\.server_cpu_us_per_msg: //p" <<<"$out")
         else
             echo "$out"
             log "$server: loadgen failed for $scenario"
@@ -54,7 +56,10 @@ for scenario in $scenarios; do
     done
     for peer in $servers; do
         [[ "$peer" == noex ]] && continue
-        r=$(ratio "${rate[noex.c${connections}x${inflight}]:-}" "${rate[$peer.c${connections}x${inflight}]:-}")
-        [[ -n "$r" ]] && echo "echo.ratio.noex_vs_$peer.c${connections}x${inflight}: $r"
+        s="c${connections}x${inflight}"
+        r=$(ratio "${rate[noex.$s]:-}" "${rate[$peer.$s]:-}")
+        [[ -n "$r" ]] && echo "echo.ratio.noex_vs_$peer.$s: $r"
+        r=$(ratio "${cpu[$peer.$s]:-}" "${cpu[noex.$s]:-}")
+        [[ -n "$r" ]] && echo "echo.cpu_ratio.${peer}_vs_noex.$s: $r"
     done
 done

@@ -18,13 +18,15 @@ public struct LoadgenOptions: Equatable, Sendable {
     /// At most this many connections are being set up at once, so a large `connections`
     /// does not overflow the server's accept backlog.
     public var connectConcurrency = 256
+    /// Echo mode, Linux: the server's process id, to report its CPU time per message.
+    public var serverPID: Int?
 
     public init() {}
 
     public static let usage = """
         usage: loadgen [--mode echo|idle] [--host 127.0.0.1] --port P [--path /] [--label NAME]
                        [--connections N] [--inflight K] [--size B] [--seconds S] [--warmup S]
-                       [--connect-timeout S] [--connect-concurrency N]
+                       [--connect-timeout S] [--connect-concurrency N] [--server-pid PID]
         """
 
     /// Hosts the generator will talk to: it exists to measure servers on this machine.
@@ -54,6 +56,7 @@ public struct LoadgenOptions: Equatable, Sendable {
             case "--warmup": options.warmup = try seconds(flag, value)
             case "--connect-timeout": options.connectTimeout = try seconds(flag, value)
             case "--connect-concurrency": options.connectConcurrency = try int(flag, value, in: 1...100_000)
+            case "--server-pid": options.serverPID = try int(flag, value, in: 1...Int(Int32.max))
             default: throw .unknownFlag(flag)
             }
         }

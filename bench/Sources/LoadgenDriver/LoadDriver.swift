@@ -17,6 +17,8 @@ public final class LoadDriver {
     public var onAllConnected: ((_ opened: Int, _ failed: Int) -> Void)?
     /// Called when the session is over and its handles are closing.
     public var onFinished: (() -> Void)?
+    /// Called as the measured window opens (true) and closes (false), e.g. to sample CPU time.
+    public var onMeasuring: ((Bool) -> Void)?
     /// Where per-connection problems that do not end the run are reported.
     private let log: (String) -> Void
     /// Shared by every connection's reads (see `allocCallback`).
@@ -159,6 +161,7 @@ public final class LoadDriver {
 
     private func beginMeasuring() {
         report = EchoReport()
+        onMeasuring?(true)
         measureStart = uv_hrtime()
         phase = .measuring
         arm(seconds: options.seconds)
@@ -176,6 +179,7 @@ public final class LoadDriver {
             beginMeasuring()
         case .measuring:
             report.elapsedNanoseconds = uv_hrtime() &- measureStart
+            onMeasuring?(false)
             finish()
         case .holding:
             finish()

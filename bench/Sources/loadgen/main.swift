@@ -39,6 +39,19 @@ if options.mode == .idle {
         if failed > 0 { printLine("\(prefix)idle.failed: \(failed)") }
     }
 }
+// CPU time spent in the measured window, by this process and (if given) the server.
+var cpuAtStart: (client: UInt64, server: UInt64?) = (0, nil)
+var cpuSpent: (client: UInt64, server: UInt64?)?
+let serverPID = options.serverPID
+driver.onMeasuring = { starting in
+    let client = ownCPUNanoseconds()
+    let server = serverPID.flatMap { processCPUNanoseconds(pid: $0) }
+    if starting {
+        cpuAtStart = (client, server)
+    } else {
+        cpuSpent = (client - cpuAtStart.client, server.flatMap { end in cpuAtStart.server.map { end - $0 } })
+    }
+}
 driver.run()
 
 if let failure = driver.failure {
@@ -47,7 +60,10 @@ if let failure = driver.failure {
 }
 switch options.mode {
 case .echo:
-    for line in driver.report.lines(prefix: prefix) { printLine(line) }
+    var report = driver.report
+    report.clientCPUNanoseconds = cpuSpent?.client
+    report.serverCPUNanoseconds = cpuSpent?.server
+    for line in report.lines(prefix: prefix) { printLine(line) }
     exit(driver.report.wrongAnswers == 0 ? 0 : 1)
 case .idle:
     if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }

@@ -84,3 +84,32 @@ import Testing
         #expect(EchoReport().lines(prefix: "").first == "echo.msgs_per_s: 0")
     }
 }
+
+@Suite struct CPUFigureTests {
+    @Test func procStatTicksSkipTheCommandName() {
+        let line = "4242 (my (odd) server) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 3 0 100 1000 200"
+        #expect(ProcessCPU.ticks(statLine: line) == 325)
+        #expect(ProcessCPU.ticks(statLine: "garbage") == nil)
+        #expect(ProcessCPU.ticks(statLine: "1 (x) S 1 2") == nil)
+    }
+
+    @Test func cpuPerMessageLinesAppearOnlyWhenSampled() {
+        var report = EchoReport()
+        report.record(latencyNanoseconds: 1000)
+        report.record(latencyNanoseconds: 1000)
+        report.elapsedNanoseconds = 1_000_000_000
+        #expect(report.lines(prefix: "").count == 6)
+        report.serverCPUNanoseconds = 3_001
+        report.clientCPUNanoseconds = 10_000_000
+        let lines = report.lines(prefix: "x.")
+        #expect(lines.contains("x.echo.server_cpu_us_per_msg: 1.501"))
+        #expect(lines.contains("x.echo.client_cpu_us_per_msg: 5000.000"))
+        #expect(EchoReport.microseconds(5, per: 1) == "0.005")
+    }
+
+    @Test func serverPIDOption() throws {
+        #expect(try LoadgenOptions.parse(["--server-pid", "123"]).serverPID == 123)
+        #expect(try LoadgenOptions.parse([]).serverPID == nil)
+        #expect(throws: OptionsError.invalidValue("--server-pid", "-1")) { try LoadgenOptions.parse(["--server-pid", "-1"]) }
+    }
+}
