@@ -278,8 +278,15 @@ public final class WebSocketServer {
 
     func didRead(_ id: ConnectionID, nread: Int) {
         if nread < 0 {
-            // UV_EOF or a socket error: the peer is gone (or half-closed after our FIN).
-            if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
+            // EOF: the peer half-closed (maybe answering our FIN); what is queued still goes out.
+            // Any other error: the socket is dead.
+            let now = nowMs
+            let action = connections.withValue(id) { c in
+                nread == Int(UV_EOF.rawValue)
+                    ? c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now)
+                    : c.machine.peerDisconnected()
+            }
+            if let action { execute(action, for: id) }
             return
         }
         let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
@@ -443,7 +450,7 @@ public final class WebSocketServer {
             return (c.writes.takeBatch(), c.tcp)
         }), let batch else { return }
         let stream = asStream(tcp)
-        let written: Int32 = batch.withUnsafeBytes { raw in
+        let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
             return uv_try_write(stream, &buf, 1)
         }
@@ -516,6 +523,8 @@ public final class WebSocketServer {
     // MARK: - Helpers
 
     private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        // uv_ip*_addr would silently truncate an out-of-range port.
+        guard (0...65535).contains(config.port) else { return UV_EINVAL.rawValue }
         if config.host.contains(":") {
             var addr = sockaddr_in6()
             let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)

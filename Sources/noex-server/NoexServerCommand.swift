@@ -26,18 +26,27 @@ struct NoexServerCommand: ParsableCommand {
     @Option(help: "Largest accepted message in bytes (echo mode).")
     var maxPayloadBytes = 64 << 20
 
+    @Flag(help: ArgumentHelp("Always queue uv_write instead of trying uv_try_write first (benchmarking).", visibility: .hidden))
+    var noTryWrite = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard maxPayloadBytes >= 0 else { throw ValidationError("--max-payload-bytes must not be negative") }
+    }
+
     func run() throws {
         guard echo else {
             printErr("noex-server: the protocol server is not built yet; use --echo")
             throw ExitCode(2)
         }
-        let config = WebSocketServerConfig(
+        var config = WebSocketServerConfig(
             host: host, port: port,
             decoder: WebSocketDecoderConfig(maxMessageBytes: maxPayloadBytes, rejectBinary: false),
             // Echo clients (Autobahn 9.x) push 16 MiB messages: let the queue hold them.
             writeLimits: WriteQueueLimits(lowWaterBytes: 16 << 20, highWaterBytes: 32 << 20, hardLimitBytes: 256 << 20),
             heartbeat: nil,
             closingTimeoutMs: 2_000)
+        config.useTryWrite = !noTryWrite
         let rc = runEchoServer(config: config)
         if rc != 0 { throw ExitCode(rc) }
     }
