@@ -3,15 +3,33 @@ import PackageDescription
 
 // Benchmarks live in their own package so the root build never pulls in their dependencies.
 // Every benchmark prints one line per figure: `name: value unit`.
+// The Hummingbird peer server is a package of its own (peers/hummingbird-echo), so building
+// these targets never compiles SwiftNIO.
 let package = Package(
     name: "noex-bench",
     dependencies: [
         .package(name: "noex-server", path: ".."),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
-        .executableTarget(
-            name: "loadgen",
-            dependencies: [.product(name: "NoexLoop", package: "noex-server")]),
+        // The load generator's pure parts (codec, handshake, options, request generators,
+        // report): no libuv, unit-tested in LoadgenCoreTests.
+        .target(
+            name: "LoadgenCore",
+            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        // The load generator's driver: one libuv loop, N client connections. `import CUV`
+        // resolves through NoexLoop, which depends on the CUV system-library target.
+        .target(
+            name: "LoadgenDriver",
+            dependencies: ["LoadgenCore", .product(name: "NoexLoop", package: "noex-server")]),
+        .executableTarget(name: "loadgen", dependencies: ["LoadgenCore", "LoadgenDriver"]),
+        .testTarget(name: "LoadgenCoreTests", dependencies: ["LoadgenCore"]),
+        // End to end: the driver against NoexLoop's WebSocket server on the same loop.
+        .testTarget(
+            name: "LoadgenDriverTests",
+            dependencies: [
+                "LoadgenCore", "LoadgenDriver", .product(name: "NoexLoop", package: "noex-server"),
+            ]),
         .executableTarget(
             name: "json-bench",
             dependencies: [.product(name: "NoexJSON", package: "noex-server")]),

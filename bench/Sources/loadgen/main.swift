@@ -1,1 +1,71 @@
-print("loadgen: not written yet")
+// loadgen: the bundled WebSocket load generator (see bench/README.md).
+import LoadgenCore
+import LoadgenDriver
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+let options: LoadgenOptions
+do {
+    options = try LoadgenOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch .help {
+    print(LoadgenOptions.usage)
+    exit(0)
+} catch {
+    printError("\(error)")
+    writeStandardError(LoadgenOptions.usage + "\n")
+    exit(2)
+}
+
+raiseOpenFileLimit()
+ignoreSigpipe()
+
+let size = options.size
+let prefix = options.prefix
+let driver: LoadDriver
+do {
+    driver = try LoadDriver(options: options, log: { printError($0) }) { EchoGenerator(size: size) }
+} catch {
+    printError("\(error)")
+    exit(1)
+}
+if options.mode == .idle {
+    // The caller's cue to measure the server while the connections are held.
+    driver.onAllConnected = { opened, failed in
+        printLine("\(prefix)idle.connected: \(opened)")
+        if failed > 0 { printLine("\(prefix)idle.failed: \(failed)") }
+    }
+}
+// CPU time spent in the measured window, by this process and (if given) the server.
+var cpuAtStart: (client: UInt64, server: UInt64?) = (0, nil)
+var cpuSpent: (client: UInt64, server: UInt64?)?
+let serverPID = options.serverPID
+driver.onMeasuring = { starting in
+    let client = ownCPUNanoseconds()
+    let server = serverPID.flatMap { processCPUNanoseconds(pid: $0) }
+    if starting {
+        cpuAtStart = (client, server)
+    } else {
+        cpuSpent = (client - cpuAtStart.client, server.flatMap { end in cpuAtStart.server.map { end - $0 } })
+    }
+}
+driver.run()
+
+if let failure = driver.failure {
+    printError(failure)
+    exit(1)
+}
+switch options.mode {
+case .echo:
+    var report = driver.report
+    report.clientCPUNanoseconds = cpuSpent?.client
+    report.serverCPUNanoseconds = cpuSpent?.server
+    for line in report.lines(prefix: prefix) { printLine(line) }
+    exit(driver.report.wrongAnswers == 0 ? 0 : 1)
+case .idle:
+    if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }
+    exit(driver.allOpened ? 0 : 1)
+}

@@ -1,0 +1,121 @@
+# Shared by echo.sh and idle.sh (sourced, not run): building, starting and stopping the echo
+# servers under comparison. Every server binds 127.0.0.1 on a free port; everything started
+# here is recorded in STARTED_PIDS and killed by stop_all (installed as an EXIT trap).
+#
+# Servers: noex (noex-server --echo), hummingbird (peers/hummingbird-echo),
+#          picows (peers/picows_echo.py in a venv).
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
+VENV="${BENCH_VENV:-$BENCH_DIR/.venv}"
+LOADGEN="$BENCH_DIR/.build/release/loadgen"
+NOEX_BIN="$ROOT_DIR/.build/release/noex-server"
+HUMMINGBIRD_BIN="$BENCH_DIR/peers/hummingbird-echo/.build/release/hummingbird-echo"
+STARTED_PIDS=()
+SERVER_PID=""
+
+# The machine may have few cores: by default the server runs on CPU 0 and loadgen on CPU 1
+# (PIN=0 disables pinning). Each server thus gets one core, whatever its thread count.
+PIN="${PIN:-1}"
+server_cpu() { if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (( $(nproc) >= 2 )); then echo "taskset -c 0"; fi; }
+client_cpu() { if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (( $(nproc) >= 2 )); then echo "taskset -c 1"; fi; }
+
+log() { echo "# $*" >&2; }
+
+stop_all() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    STARTED_PIDS=()
+}
+
+raise_fd_limit() { ulimit -n "$(ulimit -Hn)" 2>/dev/null || true; }
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT SECONDS: succeeds once something accepts TCP connections on 127.0.0.1:PORT.
+wait_port() {
+    local port=$1 deadline=$((SECONDS + $2))
+    while (( SECONDS < deadline )); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        if [[ -n "$SERVER_PID" ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then return 1; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+# build_all: release builds of loadgen, noex-server and the Hummingbird peer, and the picows
+# venv. A peer that cannot be built is reported and left out (its binary stays missing).
+build_all() {
+    log "building loadgen (release)"
+    swift build -c release --package-path "$BENCH_DIR" --product loadgen >&2
+    log "building noex-server (release)"
+    swift build -c release --package-path "$ROOT_DIR" --product noex-server >&2 \
+        || log "noex-server did not build; it is left out"
+    log "building the Hummingbird echo peer (release)"
+    swift build -c release --package-path "$BENCH_DIR/peers/hummingbird-echo" >&2 \
+        || log "the Hummingbird peer did not build; it is left out"
+    if [[ ! -x "$VENV/bin/python" ]]; then
+        log "creating the picows venv in $VENV"
+        python3 -m venv "$VENV" >&2 || true
+    fi
+    if [[ -x "$VENV/bin/python" ]] && ! "$VENV/bin/python" -c 'import picows' 2>/dev/null; then
+        "$VENV/bin/pip" install -q picows uvloop >&2 || log "picows did not install; it is left out"
+    fi
+}
+
+# start_server NAME PORT: starts the named echo server in the background and waits until it
+# accepts connections; sets SERVER_PID. Fails (returns 1) if the server is unavailable.
+start_server() {
+    local name=$1 port=$2
+    SERVER_PID=""
+    case "$name" in
+        noex)
+            [[ -x "$NOEX_BIN" ]] || { log "noex: $NOEX_BIN missing"; return 1; }
+            $(server_cpu) "$NOEX_BIN" --echo --host 127.0.0.1 --port "$port" >/dev/null 2>"$BENCH_TMP/$name.err" &
+            ;;
+        hummingbird)
+            [[ -x "$HUMMINGBIRD_BIN" ]] || { log "hummingbird: $HUMMINGBIRD_BIN missing"; return 1; }
+            $(server_cpu) "$HUMMINGBIRD_BIN" --host 127.0.0.1 --port "$port" >/dev/null 2>"$BENCH_TMP/$name.err" &
+            ;;
+        picows)
+            "$VENV/bin/python" -c 'import picows' 2>/dev/null || { log "picows: not installed"; return 1; }
+            $(server_cpu) "$VENV/bin/python" "$BENCH_DIR/peers/picows_echo.py" --host 127.0.0.1 --port "$port" \
+                >/dev/null 2>"$BENCH_TMP/$name.err" &
+            ;;
+        *) log "unknown server $name"; return 1 ;;
+    esac
+    SERVER_PID=$!
+    STARTED_PIDS+=("$SERVER_PID")
+    if ! wait_port "$port" 20; then
+        log "$name did not start listening on $port: $(tail -c 400 "$BENCH_TMP/$name.err" 2>/dev/null)"
+        stop_server
+        return 1
+    fi
+}
+
+stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    forget_pid "$SERVER_PID"
+    SERVER_PID=""
+}
+
+# forget_pid PID: the process has ended; stop_all need not kill it.
+forget_pid() {
+    local kept=() pid
+    for pid in "${STARTED_PIDS[@]}"; do [[ "$pid" == "$1" ]] || kept+=("$pid"); done
+    STARTED_PIDS=("${kept[@]}")
+}
+
+# ratio A B: A / B with two decimals (empty when either is missing or B is zero).
+ratio() {
+    python3 -c 'import sys; a, b = sys.argv[1], sys.argv[2]; print(f"{float(a) / float(b):.2f}" if a and b and float(b) else "")' "$1" "$2"
+}
