@@ -11,7 +11,7 @@ struct JSValueTests {
         (1.7976931348623157e308, "1.7976931348623157e+308"), (Double.leastNonzeroMagnitude, "5e-324"),
     ])
     func numberFormatting(value: Double, expected: String) {
-        #expect(JSValue.numberString(value) == expected)
+        #expect(JSValue.number(value) == expected)
     }
 
     @Test func stringOfValues() {

@@ -1,11 +1,11 @@
-import NoexJSON
-
-/// JavaScript value semantics the original relies on, applied to JSON values.
+/// JavaScript value semantics the original (a Node program) relies on, applied to JSON values:
+/// `String(x)`, `===`, SameValueZero, `ToNumber`, relational comparison, truthiness and nested
+/// property reads. The store and the rule engine both compare and print values this way.
 ///
 /// `nil` stands for JavaScript `undefined` (a missing field) wherever an optional is taken.
-enum JSValue {
+public enum JSValue {
     /// JavaScript `String(v)` (template-literal interpolation), used in error messages.
-    static func string(_ value: JSON?) -> String {
+    public static func string(_ value: JSON?) -> String {
         guard let value else { return "undefined" }
         switch value {
         case .null: return "null"
@@ -19,37 +19,18 @@ enum JSValue {
         }
     }
 
-    /// JavaScript `Number.prototype.toString()` for the common cases.
-    static func number(_ d: Double) -> String {
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-        if d == 0 { return "0" }
-        if d == d.rounded(), abs(d) < 9.0e18 { return String(Int64(d)) }
-        var s = d.description
-        // Swift writes "1e-07" / "1e+22"; JavaScript writes "1e-7" / "1e+22".
-        if let e = s.firstIndex(of: "e") {
-            let mantissa = s[..<e]
-            var exp = s[s.index(after: e)...]
-            var sign = "+"
-            if exp.first == "-" || exp.first == "+" {
-                sign = exp.first == "-" ? "-" : "+"
-                exp = exp.dropFirst()
-            }
-            let digits = exp.drop { $0 == "0" }
-            s = "\(mantissa.hasSuffix(".0") ? String(mantissa.dropLast(2)) : String(mantissa))e\(sign)\(digits.isEmpty ? "0" : String(digits))"
-        }
-        return s
-    }
+    /// JavaScript `Number.prototype.toString()`; the serializer's formatter.
+    public static func number(_ d: Double) -> String { JSNumberFormat.string(d) }
 
     /// A JSON number from a Double: `.int` when it is integral and exactly representable.
-    static func json(_ d: Double) -> JSON {
+    public static func json(_ d: Double) -> JSON {
         if d == d.rounded(), abs(d) <= 9_007_199_254_740_992 { return .int(Int64(d)) }
         return .double(d)
     }
 
     /// JavaScript `===` on JSON values: same type and value; objects and arrays (which arrive
     /// as fresh instances) are never strictly equal; `undefined === undefined`.
-    static func strictEquals(_ a: JSON?, _ b: JSON?) -> Bool {
+    public static func strictEquals(_ a: JSON?, _ b: JSON?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
         case (nil, _), (_, nil): return false
@@ -59,7 +40,7 @@ enum JSValue {
     }
 
     /// SameValueZero (`Array.prototype.includes`, Map keys): like `===` but NaN equals NaN.
-    static func sameValueZero(_ a: JSON?, _ b: JSON?) -> Bool {
+    public static func sameValueZero(_ a: JSON?, _ b: JSON?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
         case (nil, _), (_, nil): return false
@@ -69,7 +50,7 @@ enum JSValue {
     }
 
     /// JavaScript `ToNumber` for primitives; nil for objects/arrays/undefined (NaN).
-    static func toNumber(_ v: JSON) -> Double? {
+    public static func toNumber(_ v: JSON) -> Double? {
         switch v {
         case .null: return 0
         case .bool(let b): return b ? 1 : 0
@@ -88,21 +69,21 @@ enum JSValue {
 
     /// JavaScript abstract relational comparison `a < b` on primitives: two strings compare by
     /// UTF-16 code units, everything else numerically after `ToNumber`; NaN and objects → false.
-    static func less(_ a: JSON, _ b: JSON) -> Bool {
+    public static func less(_ a: JSON, _ b: JSON) -> Bool {
         if case .string(let x) = a, case .string(let y) = b { return utf16Less(x, y) }
         if case .int(let x) = a, case .int(let y) = b { return x < y }
         guard let x = toNumber(a), let y = toNumber(b) else { return false }
         return x < y
     }
 
-    static func lessOrEqual(_ a: JSON, _ b: JSON) -> Bool {
+    public static func lessOrEqual(_ a: JSON, _ b: JSON) -> Bool {
         if case .string(let x) = a, case .string(let y) = b { return !utf16Less(y, x) }
         if case .int(let x) = a, case .int(let y) = b { return x <= y }
         guard let x = toNumber(a), let y = toNumber(b) else { return false }
         return x <= y
     }
 
-    static func utf16Less(_ a: String, _ b: String) -> Bool {
+    public static func utf16Less(_ a: String, _ b: String) -> Bool {
         var i = a.utf16.makeIterator()
         var j = b.utf16.makeIterator()
         while true {
@@ -116,7 +97,7 @@ enum JSValue {
     }
 
     /// JavaScript truthiness of a definition property (`if (def.required)`).
-    static func truthy(_ v: JSON?) -> Bool {
+    public static func truthy(_ v: JSON?) -> Bool {
         guard let v else { return false }
         switch v {
         case .null: return false
@@ -127,11 +108,40 @@ enum JSValue {
         case .array, .object: return true
         }
     }
+
+    /// Nested get by a dotted path: objects by key, arrays by a numeric index segment;
+    /// anything else along the way gives `undefined`.
+    public static func get(_ root: JSON?, path: String) -> JSON? {
+        get(root, segments: path.split(separator: ".", omittingEmptySubsequences: false))
+    }
+
+    /// A dotted path split on "." (empty segments kept, as JavaScript's `split` keeps them).
+    public static func segments(_ path: String) -> [String] {
+        path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// Reads along path segments: objects by key, arrays by a canonical index segment ("1",
+    /// not "01" or "-1", as JavaScript property keys work); anything else gives `undefined`.
+    public static func get<S: StringProtocol>(_ root: JSON?, segments: some Sequence<S>) -> JSON? {
+        var current = root
+        for seg in segments {
+            switch current {
+            case .object(let o)?:
+                current = o[String(seg)]
+            case .array(let a)?:
+                guard let i = Int(seg), i >= 0, i < a.count, String(i) == seg else { return nil }
+                current = a[i]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
 }
 
 extension String {
     /// Whether `needle` occurs in `self`, comparing UTF-16 code units (JS `includes`).
-    func utf16Contains(_ needle: String) -> Bool {
+    public func utf16Contains(_ needle: String) -> Bool {
         let h = Array(utf16), n = Array(needle.utf16)
         if n.isEmpty { return true }
         if n.count > h.count { return false }
@@ -147,15 +157,15 @@ extension String {
         return false
     }
 
-    func utf16HasPrefix(_ p: String) -> Bool { utf16.starts(with: p.utf16) }
+    public func utf16HasPrefix(_ p: String) -> Bool { utf16.starts(with: p.utf16) }
 
-    func utf16HasSuffix(_ s: String) -> Bool {
+    public func utf16HasSuffix(_ s: String) -> Bool {
         let a = utf16, b = s.utf16
         return a.count >= b.count && a.reversed().starts(with: b.reversed())
     }
 
     /// Strips JavaScript whitespace (as `String.prototype.trim`) from both ends.
-    func trimmingJSWhitespace() -> String {
+    public func trimmingJSWhitespace() -> String {
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.isJSWhitespace }) else { return "" }
         let end = scalars.lastIndex(where: { !$0.isJSWhitespace })!
@@ -165,7 +175,7 @@ extension String {
 
 extension Unicode.Scalar {
     /// JavaScript `\s`: WhiteSpace and LineTerminator code points.
-    var isJSWhitespace: Bool {
+    public var isJSWhitespace: Bool {
         switch value {
         case 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0xA0, 0x1680, 0x2000...0x200A,
             0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
