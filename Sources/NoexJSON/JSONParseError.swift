@@ -43,7 +43,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidNumber: what = "Invalid number near \(Self.describe(byte))"
         case .invalidEscape: what = "Invalid escape sequence near \(Self.describe(byte))"
         case .controlCharacterInString: what = "Bad control character \(Self.describe(byte)) in string literal"
-        case .invalidUTF8: what = "Invalid UTF-8 byte \(Self.describe(byte))"
+        case .invalidUTF8: what = "Invalid UTF-8 \(Self.describe(byte))"
         case .depthLimitExceeded: what = "Nesting too deep"
         case .sizeLimitExceeded: what = "Input too large"
         case .trailingData: what = "Unexpected non-whitespace \(Self.describe(byte)) after JSON value"
