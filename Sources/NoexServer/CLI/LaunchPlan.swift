@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexStore
 
 /// What the binary will run: the server config plus the schema the store starts with, resolved
 /// from flags (highest precedence), the config file, and the defaults (server.md §11.2).
@@ -12,8 +13,10 @@ public struct LaunchPlan {
 
     /// Combines the parsed flags with the decoded config file (`nil` when none was given).
     public static func resolve(_ cli: CommandLineOptions, file: FileConfig?) throws(CommandLineError) -> LaunchPlan {
-        var s = ServerConfig()
         let f = file ?? FileConfig()
+        let name = cli.name ?? f.name ?? "noex-server"
+        var s = ServerConfig(store: Store(name: name, nowMs: ServerClock.systemWallMs))
+        s.name = name
         if let p = cli.port {
             guard let n = Int(p), (0...65535).contains(n) else {
                 throw CommandLineError("Invalid port: \(p) (must be integer 0-65535)")
@@ -23,7 +26,6 @@ public struct LaunchPlan {
             s.port = p
         }
         s.host = cli.host ?? f.host ?? s.host
-        s.name = cli.name ?? f.name ?? s.name
         s.path = f.path ?? s.path
         s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
         let persistence = cli.persistence ?? f.persistence ?? "memory"

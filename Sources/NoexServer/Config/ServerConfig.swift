@@ -1,8 +1,15 @@
+import NoexRules
+import NoexStore
+
 /// Everything that shapes one server (server.md §11.1), with the original's defaults.
 ///
 /// Nested option groups are replaced as a whole (`heartbeat`, `backpressure`) or merged per
 /// field by the config-file reader (`connectionLimits`), as in the original.
 public struct ServerConfig {
+    /// The store the server fronts; shared with the host, never stopped by the server.
+    public var store: Store
+    /// The rule engine behind `rules.*`; `nil` answers every `rules.*` with `RULES_NOT_AVAILABLE`.
+    public var rules: RuleEngine?
     public var port: Int = 8080
     public var host: String = "0.0.0.0"
     /// Exact pathname the WebSocket upgrade must use (`/ws` ≠ `/ws/`).
@@ -26,7 +33,10 @@ public struct ServerConfig {
     /// `nil` = unlimited; otherwise extra connections from one address are closed with 4003.
     public var maxConnectionsPerIp: Int?
 
-    public init() {}
+    public init(store: Store, rules: RuleEngine? = nil) {
+        self.store = store
+        self.rules = rules
+    }
 }
 
 /// `rateLimit: {maxRequests, windowMs}` (server.md §9.1).
