@@ -12,4 +12,4 @@ public protocol ProtocolTransport: AnyObject {
     func pongReceived(_ id: ConnectionID)
 }
 
-//STUB extension WebSocketServer: ProtocolTransport {}
+extension WebSocketServer: ProtocolTransport {}
