@@ -1,0 +1,109 @@
+// Decides whether a parsed request head is an acceptable WebSocket upgrade, in the original's
+// order (path, origin, then the `ws` library's checks: method, upgrade, key, version), and
+// builds the 101 answer (RFC 6455 §4.2.2).
+
+/// An HTTP error answer to a failed handshake. The connection closes after it is sent.
+public struct HTTPRejection: Equatable, Sendable, Error {
+    public let status: Int
+    public let reasonPhrase: String
+    /// Short plain-text body saying what was wrong (empty for the original's raw 403).
+    public let body: String
+    /// Extra header lines, e.g. `Sec-WebSocket-Version: 13` with a 426.
+    public let extraHeaders: [String]
+
+    public init(status: Int, reasonPhrase: String, body: String, extraHeaders: [String] = []) {
+        self.status = status
+        self.reasonPhrase = reasonPhrase
+        self.body = body
+        self.extraHeaders = extraHeaders
+    }
+
+    static func badRequest(_ body: String) -> HTTPRejection {
+        .init(status: 400, reasonPhrase: "Bad Request", body: body)
+    }
+    static let headersTooLarge = HTTPRejection(
+        status: 431, reasonPhrase: "Request Header Fields Too Large", body: "request header too large")
+    static let notFound = HTTPRejection(status: 404, reasonPhrase: "Not Found", body: "not found")
+    static let methodNotAllowed = HTTPRejection(
+        status: 405, reasonPhrase: "Method Not Allowed", body: "invalid HTTP method", extraHeaders: ["Allow: GET"])
+    static let upgradeRequired = HTTPRejection(
+        status: 426, reasonPhrase: "Upgrade Required", body: "WebSocket upgrade required",
+        extraHeaders: ["Upgrade: websocket", "Connection: Upgrade"])
+    static let unsupportedVersion = HTTPRejection(
+        status: 426, reasonPhrase: "Upgrade Required", body: "unsupported Sec-WebSocket-Version",
+        extraHeaders: ["Sec-WebSocket-Version: 13"])
+    /// The original writes exactly these bytes for a disallowed Origin.
+    static let forbidden = HTTPRejection(status: 403, reasonPhrase: "Forbidden", body: "")
+
+    /// The full response bytes.
+    public var responseBytes: [UInt8] {
+        if status == 403 && body.isEmpty { return Array("HTTP/1.1 403 Forbidden\r\n\r\n".utf8) }
+        var s = "HTTP/1.1 \(status) \(reasonPhrase)\r\nConnection: close\r\n"
+        for h in extraHeaders where !h.hasPrefix("Connection:") { s += h + "\r\n" }
+        s += "Content-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        return Array(s.utf8)
+    }
+}
+
+/// What the handshake must satisfy.
+public struct HTTPUpgradeConfig: Sendable, Equatable {
+    /// The exact path to accept (query string ignored; `/ws` ≠ `/ws/`).
+    public var path: String
+    /// When non-nil, a request *with* an Origin header not in this list gets a raw 403;
+    /// requests without Origin are always allowed (server-to-server clients).
+    public var allowedOrigins: [String]?
+    /// Largest accepted request head in bytes.
+    public var maxHeaderBytes: Int
+
+    public init(path: String = "/", allowedOrigins: [String]? = nil, maxHeaderBytes: Int = 8192) {
+        self.path = path
+        self.allowedOrigins = allowedOrigins
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+}
+
+/// Pure checks of a request head against `HTTPUpgradeConfig`.
+public enum HTTPUpgradeValidator {
+    /// RFC 6455 §1.3: the GUID appended to the key before hashing.
+    static let acceptGUID = Array("258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8)
+
+    /// Either the `Sec-WebSocket-Key` value (trimmed) of an acceptable upgrade, or why not.
+    public static func validate(_ head: HTTPRequestHead, config: HTTPUpgradeConfig) -> Result<String, HTTPRejection> {
+        guard head.path == config.path else { return .failure(.notFound) }
+        if let allowed = config.allowedOrigins, let origin = head.value("origin"), !allowed.contains(origin) {
+            return .failure(.forbidden)
+        }
+        guard head.method == "GET" else { return .failure(.methodNotAllowed) }
+        // HTTP/1.0 cannot upgrade (RFC 6455 §4.1: "HTTP/1.1 or higher").
+        guard head.version >= "HTTP/1.1" else { return .failure(.badRequest("HTTP/1.1 required")) }
+        guard tokens(head.values("upgrade")).contains("websocket"),
+            tokens(head.values("connection")).contains("upgrade")
+        else { return .failure(.upgradeRequired) }
+        let keys = head.values("sec-websocket-key")
+        guard keys.count == 1, let decoded = Base64.decode(Array(keys[0].utf8)[...]), decoded.count == 16 else {
+            return .failure(.badRequest("missing or invalid Sec-WebSocket-Key"))
+        }
+        guard head.values("sec-websocket-version") == ["13"] else { return .failure(.unsupportedVersion) }
+        return .success(keys[0])
+    }
+
+    /// RFC 6455 §4.2.2: base64(SHA-1(key + GUID)).
+    public static func acceptValue(forKey key: String) -> String {
+        String(decoding: Base64.encode(SHA1.digest(Array(key.utf8) + acceptGUID)), as: UTF8.self)
+    }
+
+    /// The 101 response for an accepted key. No subprotocol or extension is negotiated.
+    public static func switchingProtocolsResponse(forKey key: String) -> [UInt8] {
+        Array(
+            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n\r\n").utf8)
+    }
+
+    /// Lower-cased, trimmed comma-separated tokens of all the values.
+    static func tokens(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",") }.map {
+            String($0.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+                .lowercased()
+        }
+    }
+}

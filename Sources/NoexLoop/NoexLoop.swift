@@ -1,1 +1,0 @@
-// The NoexLoop module; see docs/architecture.md for what it owns.

@@ -1,0 +1,290 @@
+// RFC 6455 §5 frame decoder for the server side: resumable over any split of the input,
+// joining fragments into messages, validating UTF-8 as the bytes arrive and enforcing the
+// message size limit as soon as a frame header is known.
+
+/// Limits and policies the decoder enforces.
+public struct WebSocketDecoderConfig: Sendable, Equatable {
+    /// Largest accepted message (sum of its fragments), in bytes. Exactly this size is
+    /// accepted; one byte more fails with 1009 when the offending frame header arrives.
+    public var maxMessageBytes: Int
+    /// When true the first binary frame fails the connection with 1003 `binary_not_supported`
+    /// (the noex JSON protocol); when false binary messages are delivered.
+    public var rejectBinary: Bool
+
+    public init(maxMessageBytes: Int = 1 << 20, rejectBinary: Bool = false) {
+        precondition(maxMessageBytes >= 0, "maxMessageBytes must not be negative")
+        self.maxMessageBytes = maxMessageBytes
+        self.rejectBinary = rejectBinary
+    }
+}
+
+/// A pure, resumable decoder of client-to-server frames.
+///
+/// Feed it bytes with `next(_:consumed:)` until it returns nil (input exhausted); each non-nil
+/// result is one event. Only a partial header (at most 14 bytes) and the current message are
+/// kept between calls, so the caller may reuse its read buffer.
+public struct WebSocketFrameDecoder {
+    /// Where the decoder is inside the current frame.
+    private enum Phase {
+        /// Waiting for (the rest of) a frame header; partial bytes live in `headerSpill`.
+        case header
+        /// Reading `remaining` payload bytes of a frame whose header has been validated.
+        case payload(FrameInfo)
+        /// The connection failed; all further input is ignored.
+        case failed
+    }
+
+    /// The validated parts of a frame header needed while reading its payload.
+    private struct FrameInfo {
+        var opcode: WebSocketOpcode
+        var fin: Bool
+        var remaining: Int
+        var maskKey: UInt32
+        /// How many payload bytes of this frame were unmasked so far (mask phase).
+        var maskOffset: Int
+    }
+
+    public let config: WebSocketDecoderConfig
+    private var phase: Phase = .header
+    private var headerSpill: [UInt8] = []
+    /// Opcode (text/binary) of the fragmented message in progress, nil between messages.
+    private var messageOpcode: WebSocketOpcode?
+    private var message: [UInt8] = []
+    private var utf8 = UTF8Validator()
+    private var control: [UInt8] = []
+
+    public init(config: WebSocketDecoderConfig = .init()) {
+        self.config = config
+    }
+
+    /// True once a `.failure` was returned.
+    public var hasFailed: Bool {
+        if case .failed = phase { return true }
+        return false
+    }
+
+    /// Decodes from `input[consumed...]`, advancing `consumed`. Returns the next complete event,
+    /// or nil when all input was consumed without completing one.
+    public mutating func next(_ input: UnsafeRawBufferPointer, consumed: inout Int) -> WebSocketInbound? {
+        while true {
+            switch phase {
+            case .failed:
+                consumed = input.count
+                return nil
+            case .header:
+                guard consumed < input.count || !headerSpill.isEmpty else { return nil }
+                switch readHeader(input, consumed: &consumed) {
+                case .needMore:
+                    return nil
+                case .failure(let failure):
+                    return fail(failure)
+                case .frame(let info):
+                    if info.opcode.isControl {
+                        control.removeAll(keepingCapacity: true)
+                    } else {
+                        message.reserveCapacity(message.count + info.remaining)
+                    }
+                    phase = .payload(info)
+                    // Zero-length frames complete immediately.
+                }
+            case .payload(var info):
+                let available = input.count - consumed
+                let take = min(available, info.remaining)
+                if take > 0 {
+                    let chunk = UnsafeRawBufferPointer(rebasing: input[consumed..<consumed + take])
+                    consumed += take
+                    if info.opcode.isControl {
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &control)
+                    } else {
+                        let start = message.count
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &message)
+                        if messageOpcode == .text {
+                            // Fail fast: check the new bytes now, not at the end of the message.
+                            let ok = message.withUnsafeBytes {
+                                utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...]))
+                            }
+                            if !ok { return fail(.invalidUTF8) }
+                        }
+                    }
+                    info.maskOffset += take
+                    info.remaining -= take
+                }
+                if info.remaining > 0 {
+                    phase = .payload(info)
+                    return nil
+                }
+                phase = .header
+                if let event = finishFrame(info) { return event }
+            }
+        }
+    }
+
+    // MARK: - Header
+
+    private enum HeaderResult {
+        case needMore
+        case frame(FrameInfo)
+        case failure(WebSocketFailure)
+    }
+
+    /// Reads a whole header from the spill plus input. Headers are parsed straight from the
+    /// input when no spill is pending and the input holds the whole header (the common case).
+    private mutating func readHeader(_ input: UnsafeRawBufferPointer, consumed: inout Int) -> HeaderResult {
+        if headerSpill.isEmpty {
+            let rest = UnsafeRawBufferPointer(rebasing: input[consumed...])
+            if let size = Self.headerSize(rest), size <= rest.count {
+                let result = parseHeader(UnsafeRawBufferPointer(rebasing: rest[0..<size]))
+                consumed += size
+                return result
+            }
+        }
+        // Slow path: accumulate into the spill, one byte at a time up to the known size.
+        while consumed < input.count {
+            headerSpill.append(input[consumed])
+            consumed += 1
+            let size = headerSpill.withUnsafeBytes { Self.headerSize($0) }
+            if let size, headerSpill.count == size {
+                let result = headerSpill.withUnsafeBytes { parseHeader($0) }
+                headerSpill.removeAll(keepingCapacity: true)
+                return result
+            }
+        }
+        return .needMore
+    }
+
+    /// Total header size (2 + extended length + 4 mask bytes) once the first two bytes are
+    /// known; nil before that. Unmasked frames still count 4 mask bytes here: they fail anyway.
+    private static func headerSize(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 2 else { return nil }
+        let len7 = bytes[1] & 0x7F
+        let ext = len7 == 126 ? 2 : (len7 == 127 ? 8 : 0)
+        let mask = bytes[1] & 0x80 != 0 ? 4 : 0
+        return 2 + ext + mask
+    }
+
+    /// Validates a complete header, in RFC order of concern: reserved bits, opcode, masking,
+    /// control-frame rules, fragmentation sequence, binary policy, then the size limit.
+    private mutating func parseHeader(_ h: UnsafeRawBufferPointer) -> HeaderResult {
+        let b0 = h[0]
+        let b1 = h[1]
+        let fin = b0 & 0x80 != 0
+        // §5.2: RSV1-3 must be 0 unless an extension was negotiated (we negotiate none).
+        guard b0 & 0x70 == 0 else { return .failure(.protocolError("reserved bits set")) }
+        guard let opcode = WebSocketOpcode(rawValue: b0 & 0x0F) else {
+            return .failure(.protocolError("reserved opcode"))
+        }
+        // §5.1: a server MUST close the connection upon an unmasked client frame.
+        guard b1 & 0x80 != 0 else { return .failure(.protocolError("unmasked frame")) }
+        var length: UInt64
+        var offset = 2
+        switch b1 & 0x7F {
+        case 126:
+            length = UInt64(h[2]) << 8 | UInt64(h[3])
+            offset = 4
+        case 127:
+            length = 0
+            for i in 2..<10 { length = length << 8 | UInt64(h[i]) }
+            offset = 10
+            // §5.2: the most significant bit of a 64-bit length MUST be 0.
+            guard length & (1 << 63) == 0 else { return .failure(.protocolError("invalid length")) }
+        case let len7:
+            length = UInt64(len7)
+        }
+        let maskKey = h.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+
+        if opcode.isControl {
+            // §5.5: control frames are at most 125 bytes and MUST NOT be fragmented.
+            guard fin else { return .failure(.protocolError("fragmented control frame")) }
+            guard length <= 125 else { return .failure(.protocolError("control frame too long")) }
+        } else if opcode == .continuation {
+            guard messageOpcode != nil else { return .failure(.protocolError("unexpected continuation frame")) }
+        } else {
+            guard messageOpcode == nil else { return .failure(.protocolError("expected continuation frame")) }
+            if opcode == .binary && config.rejectBinary { return .failure(.binaryNotSupported) }
+            messageOpcode = opcode
+            utf8 = UTF8Validator()
+            message.removeAll(keepingCapacity: true)
+        }
+        if !opcode.isControl {
+            // Checked now, before any payload is buffered.
+            guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig) }
+        }
+        return .frame(FrameInfo(opcode: opcode, fin: fin, remaining: Int(length), maskKey: maskKey, maskOffset: 0))
+    }
+
+    // MARK: - Frame completion
+
+    /// Turns a fully read frame into an event, or nil for a non-final data fragment.
+    private mutating func finishFrame(_ info: FrameInfo) -> WebSocketInbound? {
+        switch info.opcode {
+        case .ping:
+            return .ping(control)
+        case .pong:
+            return .pong(control)
+        case .close:
+            return closeEvent(control)
+        case .text, .binary, .continuation:
+            guard info.fin, let opcode = messageOpcode else { return nil }
+            messageOpcode = nil
+            let payload = message
+            message = []
+            if opcode == .text {
+                guard utf8.isComplete else { return fail(.invalidUTF8) }
+                return .text(payload)
+            }
+            return .binary(payload)
+        }
+    }
+
+    /// §5.5.1/§7.1.5: an empty close payload means "no code"; one byte is malformed; a code
+    /// must be a valid wire code and the reason valid UTF-8.
+    private mutating func closeEvent(_ payload: [UInt8]) -> WebSocketInbound {
+        if payload.isEmpty { return .close(code: nil, reason: []) }
+        guard payload.count >= 2 else { return fail(.protocolError("invalid close payload")) }
+        let code = UInt16(payload[0]) << 8 | UInt16(payload[1])
+        guard WebSocketCloseCode.isValidOnWire(code) else { return fail(.protocolError("invalid close code")) }
+        let reason = Array(payload[2...])
+        guard UTF8Validator.isValid(reason) else { return fail(.invalidUTF8) }
+        return .close(code: code, reason: reason)
+    }
+
+    private mutating func fail(_ failure: WebSocketFailure) -> WebSocketInbound {
+        phase = .failed
+        message = []
+        control = []
+        return .failure(failure)
+    }
+
+    // MARK: - Masking
+
+    /// Appends `chunk` XOR-ed with the 4-byte mask key, continuing at byte `offset` of the
+    /// frame's payload (so a payload split over reads unmasks correctly).
+    private static func appendUnmasked(
+        _ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int, to out: inout [UInt8]
+    ) {
+        let start = out.count
+        out.append(contentsOf: chunk)
+        out.withUnsafeMutableBytes { all in
+            let buf = UnsafeMutableRawBufferPointer(rebasing: all[start...])
+            // Rotate the key so that byte 0 of this chunk lines up with key byte (offset % 4).
+            // The key was loaded little-endian from wire order, so wire byte k is bits 8k...
+            let shift = UInt32((offset & 3) * 8)
+            let rotated = shift == 0 ? key : (key >> shift) | (key << (32 - shift))
+            let key64 = UInt64(rotated) | UInt64(rotated) << 32
+            var i = 0
+            let n = buf.count
+            while i + 8 <= n {
+                let v = buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                buf.storeBytes(of: v ^ key64, toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            var k = rotated
+            // Remaining bytes use the key bytes in order starting again from the rotated key.
+            while i < n {
+                buf[i] ^= UInt8(truncatingIfNeeded: k)
+                k = (k >> 8) | (k << 24)
+                i += 1
+            }
+        }
+    }
+}

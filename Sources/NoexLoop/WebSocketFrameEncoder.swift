@@ -1,0 +1,55 @@
+// RFC 6455 §5.2 frame serialisation for the server side: server frames are never masked.
+
+/// Writes unmasked, unfragmented frames.
+public enum WebSocketFrameEncoder {
+    /// Size of the header `encode` writes before a payload of `payloadCount` bytes.
+    @inline(__always)
+    public static func headerSize(payloadCount: Int) -> Int {
+        payloadCount < 126 ? 2 : (payloadCount <= 0xFFFF ? 4 : 10)
+    }
+
+    /// Appends the header of one final frame with the given opcode and payload length.
+    public static func appendHeader(opcode: WebSocketOpcode, payloadCount: Int, to out: inout [UInt8]) {
+        out.append(0x80 | opcode.rawValue)
+        if payloadCount < 126 {
+            out.append(UInt8(payloadCount))
+        } else if payloadCount <= 0xFFFF {
+            out.append(126)
+            out.append(UInt8(truncatingIfNeeded: payloadCount >> 8))
+            out.append(UInt8(truncatingIfNeeded: payloadCount))
+        } else {
+            out.append(127)
+            let n = UInt64(payloadCount)
+            for shift in stride(from: 56, through: 0, by: -8) {
+                out.append(UInt8(truncatingIfNeeded: n >> UInt64(shift)))
+            }
+        }
+    }
+
+    /// One complete final frame.
+    public static func frame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(headerSize(payloadCount: payload.count) + payload.count)
+        appendHeader(opcode: opcode, payloadCount: payload.count, to: &out)
+        out.append(contentsOf: payload)
+        return out
+    }
+
+    /// One complete final frame.
+    public static func frame(opcode: WebSocketOpcode, payload: [UInt8]) -> [UInt8] {
+        payload.withUnsafeBytes { frame(opcode: opcode, payload: $0) }
+    }
+
+    /// A close frame: the 2-byte code followed by the reason, truncated to fit the 125-byte
+    /// control-frame limit on a UTF-8 boundary. `code == nil` sends an empty close payload
+    /// (the answer to a close frame that carried no code).
+    public static func closeFrame(code: UInt16?, reason: [UInt8] = []) -> [UInt8] {
+        guard let code else { return [0x88, 0x00] }
+        var payload: [UInt8] = [UInt8(code >> 8), UInt8(code & 0xFF)]
+        var cut = min(reason.count, 123)
+        // Never split a multi-byte character: back off over continuation bytes.
+        while cut < reason.count && cut > 0 && reason[cut] & 0xC0 == 0x80 { cut -= 1 }
+        payload.append(contentsOf: reason[0..<cut])
+        return frame(opcode: .close, payload: payload)
+    }
+}

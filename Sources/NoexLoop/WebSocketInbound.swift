@@ -1,0 +1,40 @@
+// What the frame decoder hands to the connection: whole messages, control frames, or the
+// reason the connection must fail.
+
+/// One complete inbound event, produced by `WebSocketFrameDecoder.next`.
+public enum WebSocketInbound: Equatable, Sendable {
+    /// A complete text message (all fragments joined), already checked to be valid UTF-8.
+    case text([UInt8])
+    /// A complete binary message (all fragments joined).
+    case binary([UInt8])
+    /// A ping control frame; RFC 6455 §5.5.2 wants a pong with the same payload.
+    case ping([UInt8])
+    /// A pong control frame (answer to our ping or an unsolicited heartbeat).
+    case pong([UInt8])
+    /// A close frame, already validated: `code` is nil when the frame had no payload,
+    /// `reason` is valid UTF-8.
+    case close(code: UInt16?, reason: [UInt8])
+    /// The peer violated the protocol or a limit; the connection must be failed with this
+    /// close code and reason (RFC 6455 §7.1.7). The decoder accepts no more input afterwards.
+    case failure(WebSocketFailure)
+}
+
+/// Why a connection is failed: the close code to send and a short ASCII reason.
+public struct WebSocketFailure: Equatable, Sendable, Error {
+    public let code: UInt16
+    public let reason: String
+
+    public init(code: UInt16, reason: String) {
+        self.code = code
+        self.reason = reason
+    }
+
+    static func protocolError(_ reason: String) -> WebSocketFailure {
+        .init(code: WebSocketCloseCode.protocolError, reason: reason)
+    }
+    static let invalidUTF8 = WebSocketFailure(code: WebSocketCloseCode.invalidPayload, reason: "invalid UTF-8")
+    /// The original (via the `ws` library) sends 1009 with an empty reason.
+    static let messageTooBig = WebSocketFailure(code: WebSocketCloseCode.messageTooBig, reason: "")
+    static let binaryNotSupported = WebSocketFailure(
+        code: WebSocketCloseCode.unsupportedData, reason: "binary_not_supported")
+}

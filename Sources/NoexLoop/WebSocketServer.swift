@@ -1,0 +1,610 @@
+// The loop owner: TCP listen/accept, reads into the slab's pure state machines, the flush of
+// write queues before each poll, the sweep timer, and the staged shutdown. All C callbacks are
+// file-scope trampolines at the end of this file; they resolve the server from `loop.data`
+// and the connection from `handle.data` (a packed ConnectionID), then call one method.
+import CUV
+
+/// A WebSocket server on one libuv loop. Loop-confined: every method must be called on the
+/// loop's thread (use `stopHandle` from other threads).
+///
+/// Lifetime: `loop.data` points at this object unretained; whoever calls `run()` keeps it alive
+/// for the duration (`run` itself does, via `withExtendedLifetime`).
+public final class WebSocketServer {
+    public let loop: UnsafeMutablePointer<uv_loop_t>
+    public let config: WebSocketServerConfig
+    /// Receives events. Held strongly: the delegate should not hold the server strongly
+    /// (every callback passes the server in).
+    public var delegate: (any WebSocketServerDelegate)?
+
+    var connections = Slab<Connection>()
+    var timers = Slab<LoopTimer>()
+    private var listener: UnsafeMutablePointer<uv_tcp_t>?
+    private var prepare: UnsafeMutablePointer<uv_prepare_t>?
+    private var sweep: UnsafeMutablePointer<uv_timer_t>?
+    private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
+    private var stopper: StopHandle?
+    /// Connections with pending bytes, flushed by the prepare callback.
+    private var dirty: [ConnectionID] = []
+    /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
+    /// the parsers copy out what they keep.
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// The bound port (the real one when `config.port` was 0); 0 before `start`.
+    public private(set) var port = 0
+
+    /// Shutdown progress.
+    private enum StopPhase: Equatable {
+        case running
+        /// Connections work normally until the deadline (or until none is left).
+        case grace(deadlineMs: UInt64)
+        /// Close frames were sent; remaining sockets are force-closed at the deadline.
+        case closing(deadlineMs: UInt64)
+        /// Internal handles are closed; `run()` returns once their close callbacks ran.
+        case stopped
+    }
+    private var stopPhase = StopPhase.running
+    private var stopOptions = StopOptions()
+
+    public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
+        self.loop = loop
+        self.config = config
+        uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    static func from(_ loop: UnsafeMutablePointer<uv_loop_t>?) -> WebSocketServer {
+        Unmanaged<WebSocketServer>.fromOpaque(uv_loop_get_data(loop!)).takeUnretainedValue()
+    }
+
+    // MARK: - Start, run, stop
+
+    /// Binds, listens and starts the prepare (flush) and sweep handles. On error nothing stays
+    /// open except handles already being closed; run the loop once to finish them.
+    public func start() throws(UVError) {
+        precondition(listener == nil, "start() called twice")
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        var rc = uv_tcp_init(loop, tcp)
+        guard rc == 0 else {
+            tcp.deallocate()
+            throw UVError(rc)
+        }
+        setID(tcp, nil)
+        listener = tcp
+        rc = bind(tcp)
+        if rc == 0 { rc = uv_listen(asStream(tcp), config.backlog, onConnectionTrampoline) }
+        if rc == 0 { port = boundPort(tcp) }
+        guard rc == 0 else {
+            listener = nil
+            uv_close(asHandle(tcp), onHandleClosedFree)
+            throw UVError(rc)
+        }
+
+        let p = UnsafeMutablePointer<uv_prepare_t>.allocate(capacity: 1)
+        uv_prepare_init(loop, p)
+        uv_prepare_start(p, onPrepareTrampoline)
+        prepare = p
+
+        let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+        uv_timer_init(loop, t)
+        uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
+        sweep = t
+
+        stopper = StopHandle(loop: loop)
+    }
+
+    /// Runs the loop until the server has stopped and every handle is closed. Returns
+    /// `uv_run`'s result.
+    @discardableResult
+    public func run() -> Int32 {
+        withExtendedLifetime(self) { uv_run(loop, UV_RUN_DEFAULT) }
+    }
+
+    /// A thread-safe handle that stops this server from any thread (nil before `start`).
+    public var stopHandle: StopHandle? { stopper }
+
+    /// Stops on these signals (e.g. SIGINT, SIGTERM) with `config.stop`.
+    public func stopOnSignals(_ signums: [Int32]) {
+        for signum in signums {
+            let s = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
+            uv_signal_init(loop, s)
+            uv_signal_start(s, onSignalTrampoline, signum)
+            signals.append(s)
+        }
+    }
+
+    /// Begins a graceful stop (idempotent): stop accepting; with a grace period, tell the
+    /// delegate and let connections work until it ends or all are gone; then send close
+    /// frames; after `closingTimeoutMs` close what is left; finally close the internal handles
+    /// so `run()` returns and `uv_loop_close` succeeds.
+    public func stop(_ options: StopOptions? = nil) {
+        guard stopPhase == .running else { return }
+        stopOptions = options ?? config.stop
+        if let listener {
+            uv_close(asHandle(listener), onHandleClosedFree)
+            self.listener = nil
+        }
+        let now = nowMs
+        if stopOptions.gracePeriodMs > 0 && connections.count > 0 {
+            stopPhase = .grace(deadlineMs: now &+ stopOptions.gracePeriodMs)
+            delegate?.onStopping(self, gracePeriodMs: stopOptions.gracePeriodMs)
+        } else {
+            beginClosingAll(nowMs: now)
+        }
+        advanceStop()
+    }
+
+    /// Whether `stop` has been called.
+    public var isStopping: Bool { stopPhase != .running }
+
+    private func beginClosingAll(nowMs now: UInt64) {
+        stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
+        let reason = Array(stopOptions.closeReason.utf8)
+        for id in connections.ids {
+            if let action = connections.withValue(id, { $0.machine.closeRequested(code: stopOptions.closeCode, reason: reason, nowMs: now) }) {
+                execute(action, for: id)
+            }
+        }
+    }
+
+    /// Moves the stop forward when its condition holds; called after each change.
+    private func advanceStop() {
+        let now = nowMs
+        switch stopPhase {
+        case .running, .stopped:
+            return
+        case .grace(let deadline):
+            if connections.count == 0 || now >= deadline { beginClosingAll(nowMs: now) }
+            if case .closing = stopPhase { advanceStop() }
+        case .closing(let deadline):
+            if connections.count > 0 && now >= deadline {
+                for id in connections.ids { forceClose(id) }
+            }
+            if connections.count == 0 { finishStop() }
+        }
+    }
+
+    /// Closes the internal handles; the loop then runs out of work.
+    private func finishStop() {
+        stopPhase = .stopped
+        if let prepare { uv_close(asHandle(prepare), onHandleClosedFree) }
+        if let sweep { uv_close(asHandle(sweep), onHandleClosedFree) }
+        prepare = nil
+        sweep = nil
+        for s in signals { uv_close(asHandle(s), onHandleClosedFree) }
+        signals = []
+        stopper?.close()
+        for id in timers.ids { cancelTimer(LoopTimerID(id)) }
+        delegate?.onStopped(self)
+    }
+
+    // MARK: - Application API
+
+    /// The loop's monotonic clock in ms (`uv_now`, updated once per loop iteration).
+    public var nowMs: UInt64 { uv_now(loop) }
+
+    /// Queues a text message. `bytes` must be valid UTF-8 (the caller's JSON serializer
+    /// guarantees it; it is not re-checked).
+    @discardableResult
+    public func send(_ id: ConnectionID, text bytes: [UInt8], kind: SendKind = .response) -> SendResult {
+        sendFrame(id, opcode: .text, payload: bytes, kind: kind)
+    }
+
+    /// Queues a text message.
+    @discardableResult
+    public func send(_ id: ConnectionID, text: String, kind: SendKind = .response) -> SendResult {
+        sendFrame(id, opcode: .text, payload: Array(text.utf8), kind: kind)
+    }
+
+    /// Queues a binary message.
+    @discardableResult
+    public func send(_ id: ConnectionID, binary bytes: [UInt8], kind: SendKind = .response) -> SendResult {
+        sendFrame(id, opcode: .binary, payload: bytes, kind: kind)
+    }
+
+    /// Starts the closing handshake with `code` (queued behind pending messages, which are
+    /// still delivered).
+    public func close(_ id: ConnectionID, code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
+        let now = nowMs
+        if let action = connections.withValue(id, { $0.machine.closeRequested(code: code, reason: Array(reason.utf8), nowMs: now) }) {
+            execute(action, for: id)
+        }
+    }
+
+    /// Records an application-level pong for the heartbeat.
+    public func pongReceived(_ id: ConnectionID) {
+        connections.withValue(id) { $0.machine.pongReceived() }
+    }
+
+    /// Address and accept time of an open connection.
+    public func info(_ id: ConnectionID) -> ConnectionInfo? {
+        guard let c = connections[id], c.machine.wasOpened else { return nil }
+        return c.info
+    }
+
+    /// Pending plus in-flight outbound bytes of a connection (nil for an unknown id).
+    public func bufferedBytes(_ id: ConnectionID) -> Int? {
+        connections[id]?.writes.bufferedBytes
+    }
+
+    /// Whether the connection is below its high-water mark (nil for an unknown id).
+    public func isWritable(_ id: ConnectionID) -> Bool? {
+        connections[id]?.writes.isWritable
+    }
+
+    /// Event pushes dropped so far on a connection.
+    public func droppedPushes(_ id: ConnectionID) -> Int? {
+        connections[id]?.writes.droppedPushes
+    }
+
+    /// Ids of all open connections.
+    public var openConnections: [ConnectionID] {
+        connections.ids.filter { connections[$0]?.machine.isOpen == true }
+    }
+
+    /// Number of sockets in the slab, in any state.
+    public var connectionCount: Int { connections.count }
+
+    // MARK: - Accept
+
+    func acceptConnection(status: Int32) {
+        guard status == 0, let listener, stopPhase == .running else { return }
+        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
+        uv_tcp_init(loop, tcp)
+        setID(tcp, nil)
+        guard uv_accept(asStream(listener), asStream(tcp)) == 0 else {
+            uv_close(asHandle(tcp), onHandleClosedFree)
+            return
+        }
+        let now = nowMs
+        var connection = Connection(
+            tcp: tcp,
+            machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs,
+                closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat),
+            upgrade: HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes),
+            decoder: WebSocketFrameDecoder(config: config.decoder),
+            writes: WriteQueue(limits: config.writeLimits))
+        connection.info = peerInfo(tcp)
+        let id = connections.insert(connection)
+        setID(tcp, id)
+        uv_tcp_nodelay(tcp, 1)
+        if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
+    }
+
+    // MARK: - Read
+
+    func didRead(_ id: ConnectionID, nread: Int) {
+        if nread < 0 {
+            // UV_EOF or a socket error: the peer is gone (or half-closed after our FIN).
+            if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
+            return
+        }
+        let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
+        var offset = 0
+        while offset < input.count {
+            guard let c = connections[id] else { return }
+            switch c.machine.state {
+            case .handshake:
+                let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+                guard let result = connections.withValue(id, { $0.upgrade.feed(rest) }) else { return }
+                switch result {
+                case .needMore:
+                    return
+                case .complete(let head, let consumed):
+                    offset += consumed
+                    let validated = HTTPUpgradeValidator.validate(head, config: config.upgrade)
+                    let now = nowMs
+                    let action = connections.withValue(id) {
+                        $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
+                    }
+                    if case .success(let key) = validated {
+                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(forKey: key), kind: .response)
+                    }
+                    if let action { execute(action, for: id) }
+                case .invalid(let rejection):
+                    let now = nowMs
+                    if let action = connections.withValue(id, { $0.machine.upgradeFinished(.failure(rejection), nowMs: now) }) {
+                        execute(action, for: id)
+                    }
+                    return
+                }
+            case .open, .closing:
+                guard c.machine.readsFrames else { return }
+                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset) }) ?? nil else {
+                    return
+                }
+                let now = nowMs
+                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now) }) {
+                    execute(action, for: id)
+                }
+            case .closed:
+                return
+            }
+        }
+    }
+
+    // MARK: - Actions
+
+    /// Executes one state-machine action, outside any slab access.
+    func execute(_ action: ConnectionStateMachine.Action, for id: ConnectionID) {
+        switch action {
+        case .none:
+            return
+        case .acceptUpgrade:
+            // The 101 response was queued by the reader (it needs the key).
+            guard let info = connections[id]?.info else { return }
+            delegate?.onOpen(self, id, remoteAddress: info.remoteAddress)
+        case .rejectUpgrade(let rejection):
+            enqueue(id, rejection.responseBytes, kind: .response)
+        case .deliverText(let bytes):
+            delegate?.onText(self, id, bytes)
+        case .deliverBinary(let bytes):
+            delegate?.onBinary(self, id, bytes)
+        case .sendPong(let payload):
+            enqueue(id, WebSocketFrameEncoder.frame(opcode: .pong, payload: payload), kind: .response)
+        case .sendPing:
+            if config.heartbeat?.style == .webSocketPing {
+                enqueue(id, WebSocketFrameEncoder.frame(opcode: .ping, payload: []), kind: .response)
+            } else {
+                delegate?.onHeartbeat(self, id)
+            }
+        case .sendClose(let code, let reason):
+            enqueue(id, WebSocketFrameEncoder.closeFrame(code: code, reason: reason), kind: .response)
+        case .shutdownWrite:
+            guard let tcp = connections[id]?.tcp else { return }
+            let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+            if uv_shutdown(req, asStream(tcp), onShutdownTrampoline) != 0 {
+                req.deallocate()
+                forceClose(id)
+            }
+        case .closeSocket:
+            closeSocket(id)
+        }
+    }
+
+    /// Closes the socket whatever the state (slow clients, stop deadline, accept failures).
+    func forceClose(_ id: ConnectionID) {
+        if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
+    }
+
+    /// uv_close on the socket (pending writes are cancelled); the slot is freed in the close
+    /// callback. The application hears `onClose` now, exactly once per opened connection.
+    private func closeSocket(_ id: ConnectionID) {
+        guard let (tcp, opened, code) = connections.withValue(id, { c -> (UnsafeMutablePointer<uv_tcp_t>, Bool, UInt16) in
+            c.writes.discardPending()
+            return (c.tcp, c.machine.wasOpened, c.machine.closeCode)
+        }) else { return }
+        uv_read_stop(asStream(tcp))
+        uv_close(asHandle(tcp), onConnectionClosedTrampoline)
+        if opened { delegate?.onClose(self, id, code: code) }
+    }
+
+    func connectionClosed(_ id: ConnectionID) {
+        connections.remove(id)
+        advanceStop()
+    }
+
+    // MARK: - Write
+
+    /// Adds bytes to a connection's queue and puts it on the dirty list.
+    @discardableResult
+    private func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
+        guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
+            let (result, edge) = c.writes.enqueue(bytes, kind: kind)
+            let mark = !c.isDirty && result == .queued
+            if mark { c.isDirty = true }
+            return (result, edge, mark)
+        }) else { return .notOpen }
+        if mark { dirty.append(id) }
+        if edge { delegate?.onWritabilityChanged(self, id, writable: false) }
+        switch result {
+        case .queued: return .queued
+        case .coalesced: return .coalesced
+        case .dropped: return .dropped
+        }
+    }
+
+    private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], kind: SendKind) -> SendResult {
+        guard connections[id]?.machine.isOpen == true else { return .notOpen }
+        return enqueue(id, WebSocketFrameEncoder.frame(opcode: opcode, payload: payload), kind: kind)
+    }
+
+    /// Before each poll: one coalesced write per dirty connection.
+    func flushDirty() {
+        guard !dirty.isEmpty else { return }
+        let list = dirty
+        dirty.removeAll(keepingCapacity: true)
+        for id in list { flush(id) }
+    }
+
+    /// Takes the pending batch (if no write is in flight) and writes it: first with
+    /// `uv_try_write` (no request, no copy when the kernel takes it all), the rest via
+    /// `uv_write` from an owned copy freed in the write callback.
+    private func flush(_ id: ConnectionID) {
+        guard let (batch, tcp) = connections.withValue(id, { c -> ([UInt8]?, UnsafeMutablePointer<uv_tcp_t>) in
+            c.isDirty = false
+            if case .closed = c.machine.state { return (nil, c.tcp) }
+            return (c.writes.takeBatch(), c.tcp)
+        }), let batch else { return }
+        let stream = asStream(tcp)
+        let written: Int32 = batch.withUnsafeBytes { raw in
+            var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
+            return uv_try_write(stream, &buf, 1)
+        }
+        if Int(written) == batch.count {
+            writeCompleted(id, status: 0)
+            return
+        }
+        if written < 0 && written != UV_EAGAIN.rawValue {
+            writeCompleted(id, status: written)
+            return
+        }
+        let offset = max(0, Int(written))
+        let count = batch.count - offset
+        let copy = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 1)
+        batch.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+        let req = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        uv_req_set_data(UnsafeMutableRawPointer(req).assumingMemoryBound(to: uv_req_t.self), copy)
+        var buf = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(count))
+        let rc = uv_write(req, stream, &buf, 1, onWriteTrampoline)
+        if rc != 0 {
+            copy.deallocate()
+            req.deallocate()
+            writeCompleted(id, status: rc)
+        }
+    }
+
+    /// The in-flight batch finished (status < 0: failed or cancelled by uv_close).
+    func writeCompleted(_ id: ConnectionID, status: Int32) {
+        guard let (writable, hasPending, drained) = connections.withValue(id, { c -> (Bool, Bool, Bool) in
+            let writable = c.writes.batchWritten()
+            return (writable, c.writes.hasPending, c.writes.isDrained)
+        }) else { return }
+        if status < 0 {
+            forceClose(id)
+            return
+        }
+        if writable { delegate?.onWritabilityChanged(self, id, writable: true) }
+        if hasPending {
+            flush(id)
+        } else if drained {
+            let now = nowMs
+            if let action = connections.withValue(id, { $0.machine.writesDrained(nowMs: now) }) { execute(action, for: id) }
+        }
+    }
+
+    // MARK: - Sweep
+
+    /// The one periodic timer: connection deadlines, heartbeats, slow clients, stop progress.
+    func sweepTick() {
+        let now = nowMs
+        for id in connections.ids {
+            let slowLimit = config.slowClientTimeoutMs
+            guard let (action, tooSlow) = connections.withValue(id, { c -> (ConnectionStateMachine.Action, Bool) in
+                var tooSlow = false
+                if c.writes.isOverHardLimit {
+                    let since = c.overHardLimitSinceMs ?? now
+                    c.overHardLimitSinceMs = since
+                    if let slowLimit, now &- since >= slowLimit { tooSlow = true }
+                } else {
+                    c.overHardLimitSinceMs = nil
+                }
+                return (c.machine.tick(nowMs: now), tooSlow)
+            }) else { continue }
+            execute(action, for: id)
+            if tooSlow { forceClose(id) }
+        }
+        advanceStop()
+    }
+
+    // MARK: - Helpers
+
+    private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        if config.host.contains(":") {
+            var addr = sockaddr_in6()
+            let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)
+            guard rc == 0 else { return rc }
+            return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
+        }
+        var addr = sockaddr_in()
+        let rc = uv_ip4_addr(config.host, Int32(config.port), &addr)
+        guard rc == 0 else { return rc }
+        return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
+    }
+
+    private func boundPort(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int {
+        var storage = sockaddr_storage()
+        var len = Int32(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            uv_tcp_getsockname(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
+        }
+        guard rc == 0 else { return 0 }
+        return Self.describe(&storage).port
+    }
+
+    private func peerInfo(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> ConnectionInfo {
+        var storage = sockaddr_storage()
+        var len = Int32(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            uv_tcp_getpeername(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
+        }
+        let (address, port) = rc == 0 ? Self.describe(&storage) : ("", 0)
+        return ConnectionInfo(remoteAddress: address, remotePort: port, connectedAtMs: wallClockMs())
+    }
+
+    /// IP text and port of a socket address.
+    private static func describe(_ storage: inout sockaddr_storage) -> (address: String, port: Int) {
+        let family = storage.ss_family
+        var name = [CChar](repeating: 0, count: 64)
+        let port: Int = withUnsafePointer(to: &storage) { p -> Int in
+            let raw = UnsafeRawPointer(p)
+            if family == sa_family_t(AF_INET6) {
+                let a = raw.assumingMemoryBound(to: sockaddr_in6.self)
+                uv_ip6_name(a, &name, name.count)
+                return Int(UInt16(bigEndian: a.pointee.sin6_port))
+            }
+            let a = raw.assumingMemoryBound(to: sockaddr_in.self)
+            uv_ip4_name(a, &name, name.count)
+            return Int(UInt16(bigEndian: a.pointee.sin_port))
+        }
+        let text = name.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        return (String(decoding: text, as: UTF8.self), port)
+    }
+}
+
+@available(*, unavailable) extension WebSocketServer: Sendable {}
+
+// MARK: - C trampolines (file scope, non-capturing: resolve context, call one method)
+
+private func onConnectionTrampoline(_ server: UnsafeMutablePointer<uv_stream_t>?, _ status: Int32) {
+    WebSocketServer.from(server!.pointee.loop).acceptConnection(status: status)
+}
+
+private func onAllocTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?) {
+    let server = WebSocketServer.from(handle!.pointee.loop)
+    buf!.pointee = uv_buf_init(server.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(server.readBuffer.count))
+}
+
+private func onReadTrampoline(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
+    guard nread != 0, let id = getID(asHandle(stream!)) else { return }
+    WebSocketServer.from(stream!.pointee.loop).didRead(id, nread: nread)
+}
+
+private func onWriteTrampoline(_ req: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
+    let r = req!
+    uv_req_get_data(UnsafeMutableRawPointer(r).assumingMemoryBound(to: uv_req_t.self))?.deallocate()
+    let stream = r.pointee.handle!
+    r.deallocate()
+    guard let id = getID(asHandle(stream)) else { return }
+    WebSocketServer.from(stream.pointee.loop).writeCompleted(id, status: status)
+}
+
+private func onShutdownTrampoline(_ req: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
+    req!.deallocate()
+}
+
+private func onConnectionClosedTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    let id = getID(handle!)
+    let server = WebSocketServer.from(handle!.pointee.loop)
+    UnsafeMutableRawPointer(handle!).assumingMemoryBound(to: uv_tcp_t.self).deallocate()
+    if let id { server.connectionClosed(id) }
+}
+
+private func onPrepareTrampoline(_ handle: UnsafeMutablePointer<uv_prepare_t>?) {
+    WebSocketServer.from(handle!.pointee.loop).flushDirty()
+}
+
+private func onSweepTrampoline(_ handle: UnsafeMutablePointer<uv_timer_t>?) {
+    WebSocketServer.from(handle!.pointee.loop).sweepTick()
+}
+
+private func onSignalTrampoline(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ signum: Int32) {
+    WebSocketServer.from(handle!.pointee.loop).stop()
+}
+
+/// Frees a handle allocated with `UnsafeMutablePointer<T>.allocate(capacity: 1)` (the
+/// allocation is untyped underneath, so freeing through the raw pointer is exact).
+func onHandleClosedFree(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    UnsafeMutableRawPointer(handle!).deallocate()
+}
