@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexLoop
 import Testing
 @testable import NoexServer
 
