@@ -1,5 +1,6 @@
 import NoexJSON
 import NoexLoop
+import NoexRules
 import NoexStore
 
 /// The protocol server proper, driven by transport events on the loop thread: welcome,
@@ -19,6 +20,8 @@ public final class ProtocolCore {
     let gate: AuthGate
     let authOps: AuthOperations
     let storeOps: StoreOperations
+    let rules: RuleEngine?
+    let rulesOps: RulesOperations?
     var connections: [ConnectionID: ConnectionState] = [:]
     var perAddressCount: [String: Int] = [:]
     var nextConnectionNumber = 1
@@ -40,6 +43,8 @@ public final class ProtocolCore {
         gate = AuthGate(auth: config.auth)
         authOps = AuthOperations(auth: config.auth)
         storeOps = StoreOperations(store: config.store)
+        rules = config.rules
+        rulesOps = config.rules.map(RulesOperations.init)
         rateLimiter = config.rateLimit.map { RateLimiter(maxRequests: $0.maxRequests, windowMs: $0.windowMs) }
         blacklist = SessionBlacklist(ttlMs: config.revocation.blacklistTtlMs)
     }
@@ -70,6 +75,7 @@ public final class ProtocolCore {
     public func connectionClosed(_ id: ConnectionID) {
         guard let state = connections.removeValue(forKey: id) else { return }
         for sub in state.storeSubscriptions.values { store.unsubscribe(sub) }
+        for sub in state.rulesSubscriptions.values { _ = rules?.unsubscribe(sub) }
         totalSubscriptions -= state.subscriptionCount
         let left = perAddressCount[state.remoteAddress, default: 1] - 1
         perAddressCount[state.remoteAddress] = left > 0 ? left : nil
@@ -151,7 +157,14 @@ public final class ProtocolCore {
                 return try storeOps.handle(r)
             }
         }
-        if type.hasPrefix("rules.") { throw .rulesNotConfigured }
+        if type.hasPrefix("rules.") {
+            guard let rulesOps else { throw .rulesNotConfigured }
+            switch type {
+            case "rules.subscribe": return try subscribeRules(r, &state)
+            case "rules.unsubscribe": return try unsubscribeRules(r, &state)
+            default: return try rulesOps.handle(r)
+            }
+        }
         if type.hasPrefix("identity.") { throw .identityNotConfigured }
         if type.hasPrefix("auth.") {
             return try authOps.handle(r, session: &state.session, blacklist: blacklist, nowMs: clock.wallMs())
@@ -205,6 +218,28 @@ public final class ProtocolCore {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
         store.unsubscribe(sub)
+        totalSubscriptions -= 1
+        return ["unsubscribed": true]
+    }
+
+    private func subscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        try checkSubscriptionLimits(state)
+        let pattern = try r.nonEmptyString("pattern")
+        let wireID = "sub-\(nextSubscriptionNumber)"
+        nextSubscriptionNumber += 1
+        let conn = state.id
+        let sub = rules!.subscribe(pattern: pattern) { [unowned self] event in
+            self.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
+        }
+        state.rulesSubscriptions[wireID] = sub
+        totalSubscriptions += 1
+        return ["subscriptionId": .string(wireID)]
+    }
+
+    private func unsubscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        let wireID = try r.nonEmptyString("subscriptionId")
+        guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
+        _ = rules?.unsubscribe(sub)
         totalSubscriptions -= 1
         return ["unsubscribed": true]
     }
@@ -267,7 +302,7 @@ public final class ProtocolCore {
         if includeListener { o["uptimeMs"] = .int(uptimeMs) }
         o["authEnabled"] = .bool(config.auth != nil)
         o["rateLimitEnabled"] = .bool(config.rateLimit != nil)
-        o["rulesEnabled"] = false
+        o["rulesEnabled"] = .bool(rules != nil)
         var storeSubs = 0
         var rulesSubs = 0
         var authenticated = 0
@@ -281,7 +316,7 @@ public final class ProtocolCore {
             "totalStoreSubscriptions": .int(Int64(storeSubs)), "totalRulesSubscriptions": .int(Int64(rulesSubs)),
         ]
         o["store"] = .object(store.stats())
-        o["rules"] = .null
+        o["rules"] = rules?.stats().json ?? .null
         return .object(o)
     }
 
