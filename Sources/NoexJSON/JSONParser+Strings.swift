@@ -6,7 +6,12 @@ extension JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         pos += 1  // opening quote
         let start = pos
-        while pos < end {
+        while true {
+            // Skip plain ASCII eight bytes at a time; look at the byte that stopped the run.
+            while pos + 8 <= end, !ByteScan.endsPlainRun(UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)) {
+                pos += 8
+            }
+            guard pos < end else { throw endError() }
             let b = base[pos]
             if b == UInt8(ascii: "\"") {
                 let s = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
@@ -17,7 +22,6 @@ extension JSONParser {
             if b < 0x20 { throw JSONParseError(kind: .controlCharacterInString, offset: pos, byte: b) }
             if b < 0x80 { pos += 1 } else { try skipUTF8Sequence() }
         }
-        throw endError()
     }
 
     /// Continues a string at its first backslash; `start` is where its contents began.

@@ -13,7 +13,7 @@ import OrderedCollections
 ///   the lone UTF-16 unit, which a Swift `String` cannot hold, and rejecting the text would
 ///   fail requests the original accepts;
 /// - a byte order mark is not whitespace and is rejected (as `JSON.parse` does).
-struct JSONParser {
+struct JSONParser: ~Copyable {
     let base: UnsafePointer<UInt8>
     let end: Int
     var pos: Int = 0
@@ -21,6 +21,9 @@ struct JSONParser {
     let maxDepth: Int
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
+    /// Members of the open containers, moved out into a right-sized container at its close.
+    var values = MoveStack<JSON>(initialCapacity: 32)
+    var keys = MoveStack<String>(initialCapacity: 16)
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base
@@ -57,22 +60,22 @@ struct JSONParser {
         try enterContainer()
         pos += 1  // '{'
         skipWhitespace()
-        var storage = OrderedDictionary<String, JSON>()
         if pos < end && base[pos] == UInt8(ascii: "}") {
             pos += 1
             depth -= 1
-            return .object(JSONObject(storage: storage))
+            return .object(JSONObject())
         }
+        let keyStart = keys.count
+        let valueStart = values.count
         while true {
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: "\"") else { throw unexpected() }
-            let key = try parseString()
+            keys.push(try parseString())
             skipWhitespace()
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: ":") else { throw unexpected() }
             pos += 1
-            let value = try parseValue()
-            storage[key] = value  // a repeated key keeps its first position and takes the last value
+            values.push(try parseValue())
             skipWhitespace()
             guard pos < end else { throw endError() }
             let b = base[pos]
@@ -86,6 +89,14 @@ struct JSONParser {
             throw unexpected()
         }
         depth -= 1
+        let n = keys.count - keyStart
+        var storage = OrderedDictionary<String, JSON>(minimumCapacity: n)
+        let k = keys.take(from: keyStart)
+        let v = values.take(from: valueStart)
+        for i in 0..<n {
+            // A repeated key keeps its first position and takes the last value.
+            storage.updateValue((v + i).move(), forKey: (k + i).move())
+        }
         return .object(JSONObject(storage: storage))
     }
 
@@ -93,14 +104,14 @@ struct JSONParser {
         try enterContainer()
         pos += 1  // '['
         skipWhitespace()
-        var elements: [JSON] = []
         if pos < end && base[pos] == UInt8(ascii: "]") {
             pos += 1
             depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        let start = values.count
         while true {
-            elements.append(try parseValue())
+            values.push(try parseValue())
             skipWhitespace()
             guard pos < end else { throw endError() }
             let b = base[pos]
@@ -111,7 +122,7 @@ struct JSONParser {
             throw unexpected()
         }
         depth -= 1
-        return .array(elements)
+        return .array(values.popArray(from: start))
     }
 
     // MARK: - Helpers

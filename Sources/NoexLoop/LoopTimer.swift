@@ -20,15 +20,22 @@ struct LoopTimer {
 extension WebSocketServer {
     /// Runs `body` on the loop after `delayMs`, then every `repeatMs` when that is given.
     /// One-shot timers release themselves after firing; cancel repeating ones with
-    /// `cancelTimer`. All timers are cancelled when the server stops.
+    /// `cancelTimer`. All timers are cancelled when the server stops; timers added after the
+    /// stop never fire.
     @discardableResult
     public func addTimer(delayMs: UInt64, repeatMs: UInt64? = nil, _ body: @escaping () -> Void) -> LoopTimerID {
         let handle = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
         uv_timer_init(loop, handle)
         let id = timers.insert(LoopTimer(handle: handle, body: body, repeats: repeatMs != nil))
         setID(handle, id)
+        let timerID = LoopTimerID(id)
+        // After the stop finished a running timer would keep the loop alive: never start it.
+        guard !isStopped else {
+            cancelTimer(timerID)
+            return timerID
+        }
         uv_timer_start(handle, onLoopTimerTrampoline, delayMs, repeatMs ?? 0)
-        return LoopTimerID(id)
+        return timerID
     }
 
     /// Runs `body` on the next loop iteration.

@@ -138,6 +138,9 @@ public final class WebSocketServer {
     /// Whether `stop` has been called.
     public var isStopping: Bool { stopPhase != .running }
 
+    /// Whether the stop finished (internal handles closed): nothing new may keep the loop alive.
+    var isStopped: Bool { stopPhase == .stopped }
+
     private func beginClosingAll(nowMs now: UInt64) {
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
         let reason = Array(stopOptions.closeReason.utf8)
@@ -219,28 +222,27 @@ public final class WebSocketServer {
 
     /// Address and accept time of an open connection.
     public func info(_ id: ConnectionID) -> ConnectionInfo? {
-        guard let c = connections[id], c.machine.wasOpened else { return nil }
-        return c.info
+        connections.withValue(id) { $0.machine.wasOpened ? $0.info : nil } ?? nil
     }
 
     /// Pending plus in-flight outbound bytes of a connection (nil for an unknown id).
     public func bufferedBytes(_ id: ConnectionID) -> Int? {
-        connections[id]?.writes.bufferedBytes
+        connections.withValue(id) { $0.writes.bufferedBytes }
     }
 
     /// Whether the connection is below its high-water mark (nil for an unknown id).
     public func isWritable(_ id: ConnectionID) -> Bool? {
-        connections[id]?.writes.isWritable
+        connections.withValue(id) { $0.writes.isWritable }
     }
 
     /// Event pushes dropped so far on a connection.
     public func droppedPushes(_ id: ConnectionID) -> Int? {
-        connections[id]?.writes.droppedPushes
+        connections.withValue(id) { $0.writes.droppedPushes }
     }
 
     /// Ids of all open connections.
     public var openConnections: [ConnectionID] {
-        connections.ids.filter { connections[$0]?.machine.isOpen == true }
+        connections.ids.filter { connections.withValue($0) { $0.machine.isOpen } == true }
     }
 
     /// Number of sockets in the slab, in any state.
@@ -283,8 +285,12 @@ public final class WebSocketServer {
         let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
         var offset = 0
         while offset < input.count {
-            guard let c = connections[id] else { return }
-            switch c.machine.state {
+            // Read the state in place: copying the Connection out would retain its buffers.
+            guard let phase = connections.withValue(id, { c -> ReadPhase in
+                if case .handshake = c.machine.state { return .handshake }
+                return c.machine.readsFrames ? .frames : .discard
+            }) else { return }
+            switch phase {
             case .handshake:
                 let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
                 guard let result = connections.withValue(id, { $0.upgrade.feed(rest) }) else { return }
@@ -309,8 +315,7 @@ public final class WebSocketServer {
                     }
                     return
                 }
-            case .open, .closing:
-                guard c.machine.readsFrames else { return }
+            case .frames:
                 guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset) }) ?? nil else {
                     return
                 }
@@ -318,10 +323,20 @@ public final class WebSocketServer {
                 if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now) }) {
                     execute(action, for: id)
                 }
-            case .closed:
+            case .discard:
                 return
             }
         }
+    }
+
+    /// What to do with inbound bytes, by connection state.
+    private enum ReadPhase {
+        /// Feed the HTTP upgrade parser.
+        case handshake
+        /// Feed the frame decoder.
+        case frames
+        /// Drop them (failed stream, rejected handshake, closed socket).
+        case discard
     }
 
     // MARK: - Actions
@@ -333,7 +348,7 @@ public final class WebSocketServer {
             return
         case .acceptUpgrade:
             // The 101 response was queued by the reader (it needs the key).
-            guard let info = connections[id]?.info else { return }
+            guard let info = connections.withValue(id, { $0.info }) else { return }
             delegate?.onOpen(self, id, remoteAddress: info.remoteAddress)
         case .rejectUpgrade(let rejection):
             enqueue(id, rejection.responseBytes, kind: .response)
@@ -352,7 +367,7 @@ public final class WebSocketServer {
         case .sendClose(let code, let reason):
             enqueue(id, WebSocketFrameEncoder.closeFrame(code: code, reason: reason), kind: .response)
         case .shutdownWrite:
-            guard let tcp = connections[id]?.tcp else { return }
+            guard let tcp = connections.withValue(id, { $0.tcp }) else { return }
             let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
             if uv_shutdown(req, asStream(tcp), onShutdownTrampoline) != 0 {
                 req.deallocate()
@@ -406,7 +421,7 @@ public final class WebSocketServer {
     }
 
     private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], kind: SendKind) -> SendResult {
-        guard connections[id]?.machine.isOpen == true else { return .notOpen }
+        guard connections.withValue(id, { $0.machine.isOpen }) == true else { return .notOpen }
         return enqueue(id, WebSocketFrameEncoder.frame(opcode: opcode, payload: payload), kind: kind)
     }
 

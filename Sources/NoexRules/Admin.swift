@@ -21,6 +21,7 @@ extension RuleEngine {
         try ensureRunning()
         guard let rule = rules.removeValue(forKey: id) else { throw RulesError.ruleNotFound(id) }
         ruleOrder.remove(id)
+        runtimes[id] = nil
         unindex(rule)
     }
 
@@ -40,6 +41,7 @@ extension RuleEngine {
         guard result.valid else { throw validationFailed(result) }
         try checkGroup(merged)
         rules[id] = nil
+        runtimes[id] = nil
         ruleOrder.remove(id)
         unindex(existing)
         return try insertValidated(.object(merged))
@@ -83,6 +85,7 @@ extension RuleEngine {
         rule.enabled = enabled
         rule.updatedAt = clock.nowMs()
         rules[id] = rule
+        runtimes[id]?.enabled = enabled
         return rule
     }
 
@@ -105,12 +108,14 @@ extension RuleEngine {
         nextRuleVersion += 1
         ruleSequence += 1
         rule.sequence = ruleSequence
+        let runtime = RuleRuntime(rule)
         rules[rule.id] = rule
+        runtimes[rule.id] = runtime
         ruleOrder.insert(rule.id)
         switch rule.trigger {
-        case .event(let topic): eventIndex.add(topic, rule.id)
-        case .fact(let pattern): factIndex.add(pattern, rule.id)
-        case .timer(let name): timerIndex.add(name, rule.id)
+        case .event(let topic): eventIndex.add(topic, runtime)
+        case .fact(let pattern): factIndex.add(pattern, runtime)
+        case .timer(let name): timerIndex.add(name, runtime)
         case .temporal: break  // stored and counted, never fired (spec §2.7)
         }
         return rule

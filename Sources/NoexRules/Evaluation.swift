@@ -61,7 +61,7 @@ extension RuleEngine {
     /// `${path}` interpolation: every occurrence becomes `String(resolveRef(path) ?? "")` with
     /// JavaScript's `String()`. `${}` stays literal; there is no nesting.
     func interpolate(_ template: String, _ ctx: EvalContext) throws(EvaluationError) -> String {
-        guard template.contains("${") else { return template }
+        guard template.utf8.contains(UInt8(ascii: "$")) else { return template }
         var out = ""
         var rest = Substring(template)
         while let start = rest.firstRange(of: "${") {
@@ -96,8 +96,8 @@ extension RuleEngine {
         guard let op = c.op else { throw EvaluationError("Unknown operator") }
         let actual: JSON?
         switch c.source {
-        case .event(let field):
-            actual = JSValue.get(ctx.triggerData, path: field)
+        case .event(_, let segments):
+            actual = JSValue.get(ctx.triggerData, segments: segments)
         case .fact(let pattern):
             actual = facts.firstValue(matching: try interpolate(pattern, ctx))
         case .context(let key):

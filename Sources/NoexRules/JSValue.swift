@@ -72,6 +72,27 @@ enum JSValue {
         get(root, segments: path.split(separator: ".", omittingEmptySubsequences: false))
     }
 
+    /// A dotted path split on "." (empty segments kept, as JavaScript's `split` keeps them).
+    static func segments(_ path: String) -> [String] {
+        path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    static func get(_ root: JSON?, segments: [String]) -> JSON? {
+        var current = root
+        for seg in segments {
+            switch current {
+            case .object(let o)?:
+                current = o[seg]
+            case .array(let a)?:
+                guard let i = Int(seg), i >= 0, i < a.count, String(i) == seg else { return nil }
+                current = a[i]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
     static func get(_ root: JSON?, segments: some Sequence<Substring>) -> JSON? {
         var current = root
         for seg in segments {

@@ -11,11 +11,13 @@ public enum Patterns {
     /// other than "."; here they are literal (a deliberate, documented divergence).
     public static func matchesRuleTopic(_ pattern: String, _ topic: String) -> Bool {
         if pattern == topic { return true }
-        if pattern.hasSuffix(".*") {
-            let prefix = pattern.dropLast(2)
-            return topic.count > prefix.count && topic.hasPrefix(prefix + ".")
+        let p = pattern.utf8
+        if p.count >= 2 && p.last == UInt8(ascii: "*") && p[p.index(p.endIndex, offsetBy: -2)] == UInt8(ascii: ".") {
+            // `prefix.*`: the topic starts with `prefix.` (the "." included in the comparison).
+            let prefixWithDot = p.dropLast()
+            return topic.utf8.count >= prefixWithDot.count && topic.utf8.starts(with: prefixWithDot)
         }
-        guard pattern.contains("*") else { return false }
+        guard hasStar(pattern) else { return false }
         return glob(pattern, topic, separator: ".", dotIsAny: false)
     }
 
@@ -25,7 +27,7 @@ public enum Patterns {
     /// matches one segment, and a `*` in the last position matches the rest, including nothing
     /// (`order.*` matches `order`). A partial `ord*` is compared literally.
     public static func matchesSubscription(_ pattern: String, _ topic: String) -> Bool {
-        guard pattern.contains("*") else { return pattern == topic }
+        guard hasStar(pattern) else { return pattern == topic }
         if pattern == "*" { return true }
         let p = pattern.split(separator: ".", omittingEmptySubsequences: false)
         let t = topic.split(separator: ".", omittingEmptySubsequences: false)
@@ -54,6 +56,10 @@ public enum Patterns {
         }
         return glob(pattern, key, separator: ":", dotIsAny: true)
     }
+
+    /// Whether a pattern contains the wildcard `*` (a byte scan).
+    @inline(__always)
+    static func hasStar(_ pattern: String) -> Bool { pattern.utf8.contains(UInt8(ascii: "*")) }
 
     /// The timer-name matcher is the fact-key matcher (c).
     public static func matchesTimerName(_ pattern: String, _ name: String) -> Bool {

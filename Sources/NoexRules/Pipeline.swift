@@ -42,26 +42,27 @@ extension RuleEngine {
 
     func depthGuardTripped() -> Bool { depth > 0 && depth >= config.maxForwardDepth }
 
-    /// The active rules among `ids`, highest priority first; ties keep index order (§3.3).
-    func activeRules(_ ids: [String]) -> [Rule] {
-        var out: [Rule] = []
-        out.reserveCapacity(ids.count)
-        for id in ids {
-            guard let rule = rules[id], rule.enabled else { continue }
+    /// The active rules among `candidates`, highest priority first; ties keep index order
+    /// (§3.3). Insertion sort: stable, and the lists are short.
+    func activeRules(_ candidates: [RuleRuntime]) -> [RuleRuntime] {
+        var out: [RuleRuntime] = []
+        out.reserveCapacity(candidates.count)
+        for rule in candidates where rule.enabled {
             if let g = rule.group, groups[g] != true { continue }
+            var i = out.count
             out.append(rule)
-        }
-        if out.count > 1 {
-            out = out.enumerated().sorted { a, b in
-                a.element.priority != b.element.priority ? a.element.priority > b.element.priority : a.offset < b.offset
-            }.map(\.element)
+            while i > 0 && out[i - 1].priority < rule.priority {
+                out[i] = out[i - 1]
+                i -= 1
+            }
+            out[i] = rule
         }
         return out
     }
 
     /// Runs the selected rules one after another (spec §3.4, §3.6). The list is a snapshot
     /// taken when the trigger arrived.
-    func runRules(_ selected: [Rule], _ base: EvalContext) {
+    func runRules(_ selected: [RuleRuntime], _ base: EvalContext) {
         for rule in selected {
             guard budget > 0 else {
                 log(.warn, "Rule execution budget of \(config.maxRuleExecutionsPerTrigger) exhausted; skipping rule \"\(rule.name)\" (\(rule.id))")
@@ -89,7 +90,7 @@ extension RuleEngine {
 
     /// Resolves a rule's lookups through the services (Tier 3). `false` skips the rule
     /// (`onError: "skip"`, the default); `onError: "fail"` raises a contained rule error.
-    func resolveLookups(_ rule: Rule, _ ctx: inout EvalContext) throws(EvaluationError) -> Bool {
+    func resolveLookups(_ rule: RuleRuntime, _ ctx: inout EvalContext) throws(EvaluationError) -> Bool {
         for lookup in rule.lookups {
             do {
                 var args: [JSON] = []

@@ -117,7 +117,8 @@ enum Operator: String, Sendable {
 
 /// Where a condition reads its actual value (spec §2.4).
 enum ConditionSource: Sendable {
-    case event(field: String)
+    /// `segments` is `field` split on "." once, at registration.
+    case event(field: String, segments: [String])
     case fact(pattern: String)
     case context(key: String)
     case lookup(name: String, field: String?)
@@ -135,7 +136,8 @@ struct Condition: Sendable {
         let o = json.objectValue ?? JSONObject()
         let s = o["source"]?.objectValue ?? JSONObject()
         switch s["type"]?.stringValue {
-        case "event": source = s["field"]?.stringValue.map { .event(field: $0) } ?? .invalid
+        case "event":
+            source = s["field"]?.stringValue.map { .event(field: $0, segments: JSValue.segments($0)) } ?? .invalid
         case "fact": source = s["pattern"]?.stringValue.map { .fact(pattern: $0) } ?? .invalid
         case "context": source = s["key"]?.stringValue.map { .context(key: $0) } ?? .invalid
         case "lookup":

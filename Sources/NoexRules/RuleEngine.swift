@@ -27,6 +27,8 @@ public final class RuleEngine {
     var timers = TimerTable()
     var subscribers = Subscribers()
     var rules: [String: Rule] = [:]
+    /// The same rules as the event path sees them (also referenced from the trigger indexes).
+    var runtimes: [String: RuleRuntime] = [:]
     var ruleOrder = InsertionOrder()
     var eventIndex = TriggerIndex()
     var factIndex = TriggerIndex()
@@ -241,15 +243,36 @@ public final class RuleEngine {
 @available(*, unavailable) extension RuleEngine: Sendable {}
 
 /// Event and timer ids as the original makes them: base-36 milliseconds, "-", nine random
-/// base-36 characters.
+/// base-36 characters. The random part comes from a SplitMix64 stream seeded once from the
+/// system generator (ids need to be unique, not secret; a syscall per id was measurable).
 struct IdGenerator {
-    private var rng = SystemRandomNumberGenerator()
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+    private var state: UInt64 = {
+        var system = SystemRandomNumberGenerator()
+        return system.next()
+    }()
+    private var lastMs: Int64 = .min
+    private var prefix = ""
+
+    private mutating func next64() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 
     mutating func next(now: Int64) -> String {
-        var s = String(now, radix: 36)
-        s.append("-")
-        for _ in 0..<9 { s.append(Self.alphabet[Int(rng.next(upperBound: UInt64(36)))]) }
-        return s
+        if now != lastMs {
+            lastMs = now
+            prefix = String(now, radix: 36) + "-"
+        }
+        var r = next64() % 101_559_956_668_416  // 36^9
+        var tail = [UInt8](repeating: 0, count: 9)
+        for i in stride(from: 8, through: 0, by: -1) {
+            let d = UInt8(r % 36)
+            tail[i] = d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10
+            r /= 36
+        }
+        return prefix + String(decoding: tail, as: UTF8.self)
     }
 }

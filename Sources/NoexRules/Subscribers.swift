@@ -22,7 +22,7 @@ struct Subscribers {
         nextId += 1
         patternOf[id] = pattern
         let entry = Entry(id: id, handler: handler)
-        if pattern.contains("*") {
+        if Patterns.hasStar(pattern) {
             if let i = wildcard.firstIndex(where: { $0.pattern == pattern }) {
                 wildcard[i].entries.append(entry)
             } else {
@@ -36,7 +36,7 @@ struct Subscribers {
 
     mutating func remove(_ id: Int) -> Bool {
         guard let pattern = patternOf.removeValue(forKey: id) else { return false }
-        if pattern.contains("*") {
+        if Patterns.hasStar(pattern) {
             if let i = wildcard.firstIndex(where: { $0.pattern == pattern }) {
                 wildcard[i].entries.removeAll { $0.id == id }
                 if wildcard[i].entries.isEmpty { wildcard.remove(at: i) }
@@ -71,43 +71,38 @@ struct Subscribers {
 /// in registration order), then wildcard patterns in the order each pattern was first
 /// registered, by registration within a pattern.
 struct TriggerIndex {
-    private var exact: [String: [String]] = [:]
-    private var wildcard: [(pattern: String, ids: [String])] = []
+    private var exact: [String: [RuleRuntime]] = [:]
+    private var wildcard: [(pattern: String, rules: [RuleRuntime])] = []
 
-    mutating func add(_ key: String, _ id: String) {
-        if key.contains("*") {
+    mutating func add(_ key: String, _ rule: RuleRuntime) {
+        if Patterns.hasStar(key) {
             if let i = wildcard.firstIndex(where: { $0.pattern == key }) {
-                wildcard[i].ids.append(id)
+                wildcard[i].rules.append(rule)
             } else {
-                wildcard.append((key, [id]))
+                wildcard.append((key, [rule]))
             }
         } else {
-            exact[key, default: []].append(id)
+            exact[key, default: []].append(rule)
         }
     }
 
     mutating func remove(_ key: String, _ id: String) {
-        if key.contains("*") {
+        if Patterns.hasStar(key) {
             if let i = wildcard.firstIndex(where: { $0.pattern == key }) {
-                wildcard[i].ids.removeAll { $0 == id }
-                if wildcard[i].ids.isEmpty { wildcard.remove(at: i) }
+                wildcard[i].rules.removeAll { $0.id == id }
+                if wildcard[i].rules.isEmpty { wildcard.remove(at: i) }
             }
         } else {
-            exact[key]?.removeAll { $0 == id }
+            exact[key]?.removeAll { $0.id == id }
             if exact[key]?.isEmpty == true { exact[key] = nil }
         }
     }
 
-    mutating func removeAll() {
-        exact = [:]
-        wildcard = []
-    }
-
-    /// Rule ids whose trigger matches `subject` under `matches(pattern, subject)`.
-    func candidates(_ subject: String, _ matches: (String, String) -> Bool) -> [String] {
+    /// Rules whose trigger matches `subject` under `matches(pattern, subject)`.
+    func candidates(_ subject: String, _ matches: (String, String) -> Bool) -> [RuleRuntime] {
         var out = exact[subject] ?? []
-        for (pattern, ids) in wildcard where matches(pattern, subject) {
-            out.append(contentsOf: ids)
+        for (pattern, rules) in wildcard where matches(pattern, subject) {
+            out.append(contentsOf: rules)
         }
         return out
     }

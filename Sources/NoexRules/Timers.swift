@@ -53,6 +53,16 @@ struct TimerTable {
     mutating func insert(_ timer: RuleTimer) {
         byName[timer.name] = timer
         push(timer)
+        // Re-arming one name over and over (a debounce) leaves stale deadlines behind that
+        // may never reach the top; rebuild once they dominate.
+        if heap.count > 64 && heap.count > 4 * byName.count { rebuildHeap() }
+    }
+
+    var heapSize: Int { heap.count }
+
+    private mutating func rebuildHeap() {
+        heap = []
+        for timer in byName.values.sorted(by: { $0.expiresAt < $1.expiresAt }) { push(timer) }
     }
 
     @discardableResult

@@ -43,6 +43,8 @@ struct DeclarativeQuery {
     var aggregate: AggregateSpec?
     var groupBy: [String]?
     var groupFormatObject = false
+    /// The compiled filter when it has no parameters (compiled once at definition).
+    var fixedFilter: Filter?
 
     init(config c: JSONObject) throws(StoreError) {
         guard let b = c["bucket"]?.stringValue, !b.isEmpty else {
@@ -51,7 +53,10 @@ struct DeclarativeQuery {
         bucket = b
         if let f = c["filter"], !f.isNull {
             guard let o = f.objectValue else { throw .invalidQuery("Query \"filter\" must be an object") }
-            filter = o
+            // Template strings become {"$param": name} once, so evaluation does no string work.
+            var usesParams = false
+            filter = Self.normalizeTemplates(.object(o), &usesParams).objectValue!
+            if !usesParams { fixedFilter = Filter(filter!) }
         }
         var reads: [Read] = []
         if let v = c["get"] { reads.append(.get(v)) }
@@ -176,9 +181,35 @@ struct DeclarativeQuery {
     /// nil: not a parameter reference; `.some(nil)`: a missing parameter; else its value.
     static func resolve(_ v: JSON, _ params: JSON?) -> JSON?? {
         var name: String?
-        if case .string(let s) = v { name = templateName(s) }
-        if case .object(let o) = v, o.count == 1, let p = o["$param"]?.stringValue { name = p }
+        switch v {
+        case .string(let s): name = templateName(s)
+        case .object(let o) where o.count == 1: name = o["$param"]?.stringValue
+        default: return nil
+        }
         guard let name else { return nil }
+        return .some(params?[name])
+    }
+
+    /// Replaces every whole-string template `{{ params.x }}` by `{"$param": "x"}`.
+    static func normalizeTemplates(_ v: JSON, _ usesParams: inout Bool) -> JSON {
+        switch v {
+        case .string(let s):
+            guard let name = templateName(s) else { return v }
+            usesParams = true
+            return ["$param": .string(name)]
+        case .array(let a): return .array(a.map { normalizeTemplates($0, &usesParams) })
+        case .object(let o):
+            if o.count == 1, o["$param"]?.stringValue != nil { usesParams = true; return v }
+            var out = JSONObject(minimumCapacity: o.count)
+            for (k, x) in o { out[k] = normalizeTemplates(x, &usesParams) }
+            return .object(out)
+        default: return v
+        }
+    }
+
+    /// Parameter resolution after `normalizeTemplates`: only `{"$param": name}` objects.
+    static func resolveNormalized(_ v: JSON, _ params: JSON?) -> JSON?? {
+        guard case .object(let o) = v, o.count == 1, let name = o["$param"]?.stringValue else { return nil }
         return .some(params?[name])
     }
 
@@ -195,7 +226,7 @@ struct DeclarativeQuery {
     // MARK: evaluation
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
-        let compiled = filter.map { Filter($0, resolve: { Self.resolve($0, params) }) } ?? Filter()
+        let compiled = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, params) }) } ?? Filter()
         var records: [JSONObject]
         switch read {
         case .get(let k):
@@ -220,6 +251,9 @@ struct DeclarativeQuery {
                 "nextCursor": page.nextCursor ?? .null,
             ]
         case .list:
+            if case .single(let a)? = aggregate, a.fn == "count", a.filter == nil, groupBy == nil {
+                return .int(Int64(try ctx.count(bucket: bucket, filter: compiled)))  // no materializing
+            }
             records = compiled.isEmpty ? try ctx.all(bucket: bucket) : try ctx.select(bucket: bucket, filter: compiled)
         }
         if let aggregate { return aggregateResult(aggregate, records, params) }

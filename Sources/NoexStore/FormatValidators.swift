@@ -49,14 +49,22 @@ enum FormatValidators {
         var host = afterSlashes
         if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
         // strip a port
-        if !host.hasPrefix("["), let c = host.lastIndex(of: ":") {
+        if host.hasPrefix("["), let close = host.lastIndex(of: "]") {
+            let after = host[host.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":", after.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }),
+                    (Int(after.dropFirst()) ?? 0) <= 65535
+                else { return false }
+            }
+            return close > host.index(after: host.startIndex)
+        }
+        if let c = host.lastIndex(of: ":") {
             let port = host[host.index(after: c)...]
             guard port.allSatisfy({ $0.isASCII && $0.isNumber }), (Int(port) ?? 0) <= 65535 else { return false }
             host = host[..<c]
         }
         if host.isEmpty { return false }
         let forbidden: Set<Character> = [" ", "\t", "\n", "\r", "#", "/", ":", "<", ">", "?", "@", "[", "\\", "]", "^", "|", "%"]
-        if host.hasPrefix("[") { return host.hasSuffix("]") }
         return !host.contains(where: { forbidden.contains($0) })
     }
 

@@ -78,6 +78,10 @@ public final class QueryContext {
         try touch(bucket).select(filter, limit: limit)
     }
 
+    func count(bucket: String, filter: Filter) throws(StoreError) -> Int {
+        try touch(bucket).countMatching(filter)
+    }
+
     public func findOne(bucket: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
         try touch(bucket).select(Filter(filter), limit: 1).first
     }

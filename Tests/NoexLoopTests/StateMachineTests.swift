@@ -1,0 +1,205 @@
+import Testing
+
+@testable import NoexLoop
+
+private typealias Action = ConnectionStateMachine.Action
+
+private func openMachine(heartbeat: HeartbeatConfig? = nil) -> ConnectionStateMachine {
+    var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: heartbeat)
+    #expect(m.upgradeFinished(.success(()), nowMs: 10) == .acceptUpgrade)
+    return m
+}
+
+@Suite struct ConnectionStateMachineTests {
+    @Test func handshakeDeadlineDropsSilentClients() {
+        var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: nil)
+        #expect(m.tick(nowMs: 999) == .none)
+        #expect(m.tick(nowMs: 1000) == .closeSocket)
+        #expect(m.state == .closed)
+        #expect(!m.wasOpened)
+    }
+
+    @Test func rejectedUpgradeSendsErrorThenShutsDown() {
+        var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: nil)
+        #expect(m.upgradeFinished(.failure(.notFound), nowMs: 5) == .rejectUpgrade(.notFound))
+        #expect(!m.readsFrames)
+        #expect(m.writesDrained(nowMs: 6) == .shutdownWrite)
+        #expect(m.writesDrained(nowMs: 7) == .none)
+        #expect(m.tick(nowMs: 504) == .none)
+        #expect(m.tick(nowMs: 505) == .closeSocket)
+    }
+
+    @Test func openConnectionDeliversAndAnswers() {
+        var m = openMachine()
+        #expect(m.received(.text([1]), nowMs: 20) == .deliverText([1]))
+        #expect(m.received(.binary([2]), nowMs: 20) == .deliverBinary([2]))
+        #expect(m.received(.ping([3]), nowMs: 20) == .sendPong([3]))
+        #expect(m.received(.pong([4]), nowMs: 20) == .none)
+        #expect(m.isOpen)
+    }
+
+    @Test func peerInitiatedCloseIsEchoedAndServerClosesAfterDrain() {
+        var m = openMachine()
+        #expect(m.received(.close(code: 1000, reason: []), nowMs: 20) == .sendClose(code: 1000, reason: []))
+        #expect(!m.isOpen)
+        #expect(m.writesDrained(nowMs: 21) == .closeSocket)
+        #expect(m.closeCode == 1000)
+    }
+
+    @Test func codelessCloseIsAnsweredWithoutCodeAndReportedAs1005() {
+        var m = openMachine()
+        #expect(m.received(.close(code: nil, reason: []), nowMs: 20) == .sendClose(code: nil, reason: []))
+        #expect(m.closeCode == 1005)
+    }
+
+    @Test func serverInitiatedCloseWaitsForThePeer() {
+        var m = openMachine()
+        #expect(m.closeRequested(code: 1001, reason: [0x61], nowMs: 20) == .sendClose(code: 1001, reason: [0x61]))
+        #expect(m.closeRequested(code: 1000, reason: [], nowMs: 21) == .none)
+        #expect(m.readsFrames)
+        #expect(m.received(.text([1]), nowMs: 22) == .none)
+        #expect(m.writesDrained(nowMs: 23) == .shutdownWrite)
+        #expect(m.received(.close(code: 1001, reason: []), nowMs: 24) == .closeSocket)
+        #expect(m.closeCode == 1001)
+    }
+
+    @Test func peerCloseBeforeOurDrainClosesAtTheDrain() {
+        var m = openMachine()
+        _ = m.closeRequested(code: 1000, reason: [], nowMs: 20)
+        #expect(m.received(.close(code: 1000, reason: []), nowMs: 21) == .none)
+        #expect(m.writesDrained(nowMs: 22) == .closeSocket)
+    }
+
+    @Test func protocolFailureSendsCodeAndStopsReading() {
+        var m = openMachine()
+        #expect(m.received(.failure(.messageTooBig), nowMs: 20) == .sendClose(code: 1009, reason: []))
+        #expect(!m.readsFrames)
+        #expect(m.closeCode == 1009)
+        #expect(m.writesDrained(nowMs: 21) == .shutdownWrite)
+        #expect(m.peerDisconnected() == .closeSocket)
+        #expect(m.peerDisconnected() == .none)
+    }
+
+    @Test func closingDeadlineClosesTheSocket() {
+        var m = openMachine()
+        _ = m.closeRequested(code: 1000, reason: [], nowMs: 100)
+        #expect(m.tick(nowMs: 599) == .none)
+        #expect(m.tick(nowMs: 600) == .closeSocket)
+    }
+
+    @Test func abruptDisconnectReports1006() {
+        var m = openMachine()
+        #expect(m.peerDisconnected() == .closeSocket)
+        #expect(m.closeCode == 1006)
+    }
+
+    @Test func heartbeatPingsThenTimesOutWith4001() {
+        var m = openMachine(heartbeat: HeartbeatConfig(intervalMs: 100, timeoutMs: 50, style: .application))
+        #expect(m.tick(nowMs: 109) == .none)
+        #expect(m.tick(nowMs: 110) == .sendPing)
+        #expect(m.tick(nowMs: 159) == .none)
+        #expect(m.tick(nowMs: 160) == .sendClose(code: 4001, reason: Array("heartbeat_timeout".utf8)))
+        #expect(m.closeCode == 4001)
+    }
+
+    @Test func answeredHeartbeatKeepsTheConnection() {
+        var m = openMachine(heartbeat: HeartbeatConfig(intervalMs: 100, timeoutMs: 50, style: .application))
+        #expect(m.tick(nowMs: 110) == .sendPing)
+        m.pongReceived()
+        #expect(m.tick(nowMs: 200) == .none)
+        #expect(m.tick(nowMs: 210) == .sendPing)
+        // WebSocket-style heartbeats are not answered by an application pong frame…
+        var w = openMachine(heartbeat: HeartbeatConfig(intervalMs: 100, timeoutMs: 50, style: .webSocketPing))
+        #expect(w.tick(nowMs: 110) == .sendPing)
+        #expect(w.received(.pong([]), nowMs: 120) == .none)
+        #expect(w.tick(nowMs: 170) == .none)
+    }
+
+    @Test func closeRequestDuringHandshakeDropsTheSocket() {
+        var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: nil)
+        #expect(m.closeRequested(code: 1001, reason: [], nowMs: 1) == .closeSocket)
+    }
+}
+
+@Suite struct WriteQueueTests {
+    private let limits = WriteQueueLimits(lowWaterBytes: 4, highWaterBytes: 8, hardLimitBytes: 16)
+
+    @Test func accountsPendingAndInFlightBytesAndCoalescesIntoOneBatch() {
+        var q = WriteQueue(limits: limits)
+        #expect(q.enqueue([1, 2], kind: .response) == (.queued, false))
+        #expect(q.enqueue([3], kind: .push) == (.queued, false))
+        #expect(q.bufferedBytes == 3)
+        #expect(q.takeBatch() == [1, 2, 3])
+        #expect(q.takeBatch() == nil)  // one write in flight at a time
+        #expect(q.enqueue([4], kind: .response) == (.queued, false))
+        #expect(q.inFlightBytes == 3 && q.pendingBytes == 1 && q.bufferedBytes == 4)
+        #expect(q.batchWritten() == false)
+        #expect(q.takeBatch() == [4])
+        _ = q.batchWritten()
+        #expect(q.isDrained)
+    }
+
+    @Test func waterMarksFireEdgesOnce() {
+        var q = WriteQueue(limits: limits)
+        #expect(q.enqueue([UInt8](repeating: 0, count: 8), kind: .response) == (.queued, false))
+        #expect(q.enqueue([0], kind: .response) == (.queued, true))
+        #expect(q.enqueue([0], kind: .response) == (.queued, false))
+        #expect(!q.isWritable)
+        _ = q.takeBatch()
+        #expect(q.batchWritten() == true)
+        #expect(q.isWritable)
+        #expect(q.batchWritten() == false)
+    }
+
+    @Test func writabilityReturnsOnlyAtTheLowMark() {
+        var q = WriteQueue(limits: limits)
+        _ = q.enqueue([UInt8](repeating: 0, count: 9), kind: .response)
+        _ = q.takeBatch()
+        _ = q.enqueue([UInt8](repeating: 0, count: 5), kind: .response)
+        #expect(q.batchWritten() == false)  // 5 > low water 4
+        _ = q.takeBatch()
+        #expect(q.batchWritten() == true)
+    }
+
+    @Test func responsesAreNeverDroppedButEventPushesAre() {
+        var q = WriteQueue(limits: limits)
+        _ = q.enqueue([UInt8](repeating: 0, count: 15), kind: .response)
+        #expect(q.enqueue([1, 2], kind: .push).result == .dropped)
+        #expect(q.droppedPushes == 1)
+        #expect(q.enqueue([1, 2], kind: .response).result == .queued)
+        #expect(q.isOverHardLimit)
+        #expect(q.bufferedBytes == 17)
+    }
+
+    @Test func coalescingPushesKeepOnlyTheNewestPerKey() {
+        var q = WriteQueue(limits: limits)
+        #expect(q.enqueue([1], kind: .coalescingPush(key: 7)).result == .queued)
+        #expect(q.enqueue([2], kind: .coalescingPush(key: 8)).result == .queued)
+        #expect(q.enqueue([3, 3], kind: .coalescingPush(key: 7)).result == .coalesced)
+        #expect(q.bufferedBytes == 3)
+        #expect(q.takeBatch() == [3, 3, 2])
+        // A push already in flight is not replaced; the new one queues behind it.
+        #expect(q.enqueue([4], kind: .coalescingPush(key: 7)).result == .queued)
+    }
+}
+
+@Suite struct SlabTests {
+    @Test func reusedSlotsGetANewGeneration() {
+        var slab = Slab<String>()
+        let a = slab.insert("a")
+        #expect(slab.remove(a) == "a")
+        let b = slab.insert("b")
+        #expect(b.index == a.index && b.generation == a.generation + 1)
+        #expect(slab[a] == nil)
+        #expect(slab.withValue(a) { $0 = "x" } == nil)
+        #expect(slab[b] == "b")
+        #expect(slab.count == 1)
+    }
+
+    @Test func idsRoundTripThroughPointerBits() {
+        let id = ConnectionID(index: 5, generation: 9)
+        #expect(id.bitPattern != 0)
+        #expect(ConnectionID(bitPattern: id.bitPattern) == id)
+        #expect(ConnectionID(bitPattern: 0) == nil)
+    }
+}
