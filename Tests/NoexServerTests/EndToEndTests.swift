@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import NoexJSON
 import NoexStore
@@ -165,5 +166,36 @@ import Testing
         let third = try #require(WebSocketTestClient(port: server.port, path: "/ws"))
         #expect(third.upgraded)
         #expect(third.next() == .close(code: 4003, reason: "too_many_connections"))
+    }
+}
+
+struct HandleBox: @unchecked Sendable { let handle: OpaquePointer? }
+
+/// The C entry points, called with C types exactly as an embedder would.
+@Suite(.serialized) struct CAPITests {
+    @Test func startServeStopFree() throws {
+        var error = [CChar](repeating: 0, count: 256)
+        var bad: OpaquePointer?
+        let rc = #"{"auth": true}"#.withCString { noex_server_start($0, &bad, &error, error.count) }
+        #expect(rc == -22 && bad == nil)
+        let text = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #expect(text.contains("auth"))
+
+        var handle: OpaquePointer?
+        let config = #"{"host": "127.0.0.1", "port": 0, "queries": {}, "buckets": {"items": {"key": "id", "schema": {"id": {"type": "string", "generated": "uuid"}}}}}"#
+        #expect(config.withCString { noex_server_start($0, &handle, &error, error.count) } == 0)
+        let port = noex_server_port(handle)
+        #expect(port > 0)
+        let box = HandleBox(handle: handle)
+        let done = DispatchSemaphore(value: 0)
+        Thread { _ = noex_server_run(box.handle); done.signal() }.start()
+        let c = try #require(WebSocketTestClient(port: Int(port)))
+        #expect(c.nextText()?.contains("welcome") == true)
+        c.sendText(#"{"id":1,"type":"store.buckets"}"#)
+        #expect(c.nextText() == #"{"id":1,"type":"result","data":{"count":1,"names":["items"]}}"#)
+        noex_server_stop(handle)
+        #expect(c.next() == .close(code: 1000, reason: "server_shutdown"))
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        noex_server_free(handle)
     }
 }

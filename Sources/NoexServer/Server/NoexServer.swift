@@ -148,7 +148,7 @@ public final class NoexServer {
     /// Live protocol connections.
     public var connectionCount: Int { core.connectionCount }
     /// True from start until `stop` is called.
-    public var isRunning: Bool { core.isRunning }
+    public var isRunning: Bool { core.isRunning && !transport.isStopping }
 
     /// One ConnectionInfo (server.md §12.2) per live connection.
     public func getConnections() -> [JSON] { core.connectionInfos() }
@@ -192,6 +192,7 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) { core.connectionClosed(id) }
     func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
+    func onStopped(_ server: WebSocketServer) { core.isRunning = false }
 }
 
 /// Writes one line to standard error without Foundation.
