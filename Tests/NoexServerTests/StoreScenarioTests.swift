@@ -260,3 +260,32 @@ import Testing
         #expect(c.ask(["id": 2, "type": "store.buckets"])["type"] == "result")
     }
 }
+
+@Suite struct StatsTests {
+    @Test func getStatsHasTheFieldsOfSection12() {
+        let h = Harness { $0.name = "stats-server"; $0.rateLimit = RateLimitConfig(maxRequests: 5, windowMs: 1000) }
+        let c = h.connect()
+        c.call(["id": 1, "type": "store.subscribe", "query": "all-users"])
+        let s = h.core.statsJSON(includeListener: true, port: 4321, uptimeMs: 77)
+        #expect(s.objectValue?.keys == ["name", "port", "host", "connectionCount", "uptimeMs", "authEnabled", "rateLimitEnabled",
+                                        "rulesEnabled", "connections", "store", "rules"])
+        #expect(s["name"] == "stats-server" && s["port"] == 4321 && s["host"] == "127.0.0.1" && s["uptimeMs"] == 77)
+        #expect(s["rateLimitEnabled"] == true && s["authEnabled"] == false && s["rulesEnabled"] == false)
+        #expect(s["connections"] == ["active": 1, "authenticated": 0, "totalStoreSubscriptions": 1, "totalRulesSubscriptions": 0])
+        #expect(s["store"]?["queries"]?["activeSubscriptions"] == 1)
+        #expect(h.core.connectionInfos() == [[
+            "connectionId": "conn-1", "remoteAddress": "127.0.0.1", "connectedAt": 1_795_727_215_924, "authenticated": false,
+            "userId": nil, "roles": [], "storeSubscriptionCount": 1, "rulesSubscriptionCount": 0,
+        ]])
+    }
+
+    @Test func sweepPrunesRateLimitWindows() {
+        let h = Harness { $0.rateLimit = RateLimitConfig(maxRequests: 5, windowMs: 100) }
+        let c = h.connect()
+        c.call(["id": 1, "type": "store.buckets"])
+        #expect(h.core.rateLimiter?.trackedKeys == 1)
+        h.clock.advance(150)
+        h.core.sweep()
+        #expect(h.core.rateLimiter?.trackedKeys == 0)
+    }
+}

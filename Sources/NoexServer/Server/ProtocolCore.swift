@@ -201,8 +201,8 @@ public final class ProtocolCore {
         let conn = state.id
         let subscription: (id: SubscriptionID, result: JSON)
         do throws(StoreError) {
-            subscription = try store.subscribe(query: query, params: r.optional("params")) { [unowned self] result in
-                self.push(conn, ServerMessage.subscriptionPush(subscriptionId: wireID, data: result),
+            subscription = try store.subscribe(query: query, params: r.optional("params")) { [weak self] result in
+                self?.push(conn, ServerMessage.subscriptionPush(subscriptionId: wireID, data: result),
                           kind: .coalescingPush(key: UInt64(n)))
             }
         } catch {
@@ -228,8 +228,8 @@ public final class ProtocolCore {
         let wireID = "sub-\(nextSubscriptionNumber)"
         nextSubscriptionNumber += 1
         let conn = state.id
-        let sub = rules!.subscribe(pattern: pattern) { [unowned self] event in
-            self.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
+        let sub = rules!.subscribe(pattern: pattern) { [weak self] event in
+            self?.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
         }
         state.rulesSubscriptions[wireID] = sub
         totalSubscriptions += 1
