@@ -80,30 +80,22 @@ case .run(let options):
         }
     }
 
-    var plan: LaunchPlan
+    let plan: LaunchPlan
     do {
         plan = try LaunchPlan.resolve(options, file: file)
     } catch {
         fail(error.message)
     }
-    let store = plan.server.store
-    for (name, definition) in plan.buckets {
-        do { try store.defineBucket(name, config: definition) } catch {
-            fail("config key \"buckets.\(name)\": \(error.message)")
-        }
-    }
-    for (name, definition) in plan.queries {
-        do { try store.defineQuery(name, config: definition) } catch {
-            fail("config key \"queries.\(name)\": \(error.message)")
-        }
-    }
-    if plan.rulesEnabled {
-        plan.server.rules = RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock())
+    let config: ServerConfig
+    do {
+        config = try plan.prepare()
+    } catch {
+        fail(error.message)
     }
 
     let server: NoexServer
     do {
-        server = try NoexServer.start(plan.server)
+        server = try NoexServer.start(config)
     } catch {
         fail(error.message)
     }

@@ -229,3 +229,64 @@ let transcriptAuthConfig = """
         #expect(code(c.ask(["id": 12, "type": "rules.getRule", "ruleId": "fire-test"])) == "NOT_FOUND")
     }
 }
+
+/// The reference transcript's rules scenario ("--rules --bridge"), from a config file with
+/// `ruleDefinitions` and `bridgeStoreToRules`, through the binary's start path (LaunchPlan.prepare).
+@Suite struct TranscriptRulesScenarioTests {
+    static let config = """
+        {
+          "bridgeStoreToRules": true,
+          "ruleDefinitions": {"rules": [{
+            "id": "large-order", "name": "Large order", "priority": 10, "enabled": true, "tags": [],
+            "trigger": {"type": "event", "topic": "order.created"},
+            "conditions": [{"source": {"type": "event", "field": "amount"}, "operator": "gt", "value": 100}],
+            "actions": [
+              {"type": "emit_event", "topic": "notification.large-order",
+               "data": {"amount": {"ref": "event.amount"}, "orderId": {"ref": "event.orderId"}}},
+              {"type": "set_fact", "key": "order:${event.orderId}:large", "value": true}
+            ]
+          }]},
+          "buckets": {"users": {"key": "id", "schema": {"id": {"type": "string", "generated": "uuid"},
+                      "name": {"type": "string", "required": true}, "role": {"type": "string", "default": "user"},
+                      "credits": {"type": "number", "default": 0}}}}
+        }
+        """
+
+    @Test func replay() throws {
+        let file = try FileConfig.decode(try JSON.parse(Self.config))
+        let plan = try LaunchPlan.resolve(CommandLineOptions(), file: file)
+        let h = Harness(config: try plan.prepare())
+        let b = h.connect()
+        #expect(b.data(["id": 1, "pattern": "notification.*", "type": "rules.subscribe"]) == ["subscriptionId": "sub-1"])
+        let a = h.connect()
+        let e1 = a.data(["data": ["amount": 50, "orderId": "o-1"], "id": 1, "topic": "order.created", "type": "rules.emit"])
+        #expect(e1["source"] == "api" && e1["data"] == ["amount": 50, "orderId": "o-1"])
+        #expect(b.pushes().isEmpty)
+        a.call(["data": ["amount": 250, "orderId": "o-2"], "id": 2, "topic": "order.created", "type": "rules.emit"])
+        let push = b.pushes()
+        #expect(push.count == 1)
+        #expect(push.first?["data"]?["topic"] == "notification.large-order")
+        #expect(push.first?["data"]?["event"]?["source"] == "rule")
+        #expect(push.first?["data"]?["event"]?["data"] == ["amount": 250, "orderId": "o-2"])
+        #expect(a.data(["id": 3, "key": "order:o-2:large", "type": "rules.getFact"]) == true)
+        let c = h.connect()
+        c.call(["id": 1, "pattern": "bucket.users.*", "type": "rules.subscribe"])
+        let frank = a.data(["bucket": "users", "data": ["name": "Frank"], "id": 9, "type": "store.insert"])
+        let bridged = c.pushes()
+        #expect(bridged.first?["data"]?["topic"] == "bucket.users.inserted")
+        #expect(bridged.first?["data"]?["event"]?["data"]?["record"] == frank)
+        #expect(bridged.first?["data"]?["event"]?["data"]?["type"] == "inserted")
+        let stats = a.data(["id": 10, "type": "rules.stats"])
+        #expect(stats["rulesCount"] == 1 && stats["rulesExecuted"] == 1)
+    }
+
+    @Test func badRuleDefinitionsNameTheKey() throws {
+        let file = try FileConfig.decode(["ruleDefinitions": ["rules": [["id": "x"]]]])
+        let plan = try LaunchPlan.resolve(CommandLineOptions(), file: file)
+        #expect(throws: CommandLineError.self) { try plan.prepare() }
+        do { _ = try plan.prepare() } catch { #expect(error.message.hasPrefix("config key \"ruleDefinitions\"")) }
+        var noRules = CommandLineOptions()
+        noRules.noRules = true
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(noRules, file: file).prepare() }
+    }
+}

@@ -75,6 +75,14 @@ final class Harness {
         core.transportRef = transport
     }
 
+    /// A core over a ready-made config (its own store and clock are then the config's).
+    init(config: ServerConfig) {
+        store = config.store
+        let clock = clock
+        core = ProtocolCore(config: config, clock: ServerClock(wallMs: { clock.wallMs }, monotonicMs: { clock.monotonicMs }))
+        core.transportRef = transport
+    }
+
     func connect(_ address: String = "127.0.0.1") -> Client {
         let id = ConnectionID(index: nextIndex, generation: 0)
         nextIndex += 1

@@ -1,6 +1,5 @@
 import NoexJSON
 import NoexLoop
-import NoexRules
 
 // The C entry points (`noex_server_*`, see noex_server.h in Tests/NoexServerTests/CAPI). They run
 // exactly the binary's path: config JSON (the config-file keys of docs/config.md, or NULL for
@@ -49,30 +48,22 @@ public func noex_server_start(_ configJSON: UnsafePointer<CChar>?, _ handle: Uns
             return invalidConfig
         }
     }
-    var plan: LaunchPlan
+    let plan: LaunchPlan
     do {
         plan = try LaunchPlan.resolve(CommandLineOptions(), file: file)
     } catch {
         writeError(error.message, errorBuffer, errorLength)
         return invalidConfig
     }
-    for (name, def) in plan.buckets {
-        do { try plan.server.store.defineBucket(name, config: def) } catch {
-            writeError("config key \"buckets.\(name)\": \(error.message)", errorBuffer, errorLength)
-            return invalidConfig
-        }
-    }
-    for (name, def) in plan.queries {
-        do { try plan.server.store.defineQuery(name, config: def) } catch {
-            writeError("config key \"queries.\(name)\": \(error.message)", errorBuffer, errorLength)
-            return invalidConfig
-        }
-    }
-    if plan.rulesEnabled {
-        plan.server.rules = RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock())
+    let config: ServerConfig
+    do {
+        config = try plan.prepare()
+    } catch {
+        writeError(error.message, errorBuffer, errorLength)
+        return invalidConfig
     }
     do {
-        let server = try NoexServer.start(plan.server)
+        let server = try NoexServer.start(config)
         handle.pointee = OpaquePointer(Unmanaged.passRetained(CServerHandle(server: server)).toOpaque())
         return 0
     } catch {

@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexRules
 import NoexStore
 
 /// What the binary will run: the server config plus the schema the store starts with, resolved
@@ -8,6 +9,8 @@ public struct LaunchPlan {
     public var buckets: [(name: String, definition: JSONObject)]
     public var queries: [(name: String, definition: JSONObject)]
     public var rulesEnabled: Bool
+    public var ruleDefinitions: JSON?
+    public var bridgeStoreToRules: Bool
     public var usesDemoSchema: Bool
     public var echo: Bool
 
@@ -65,7 +68,40 @@ public struct LaunchPlan {
             buckets: demo ? DemoSchema.buckets : f.buckets,
             queries: demo ? DemoSchema.queries : f.queries,
             rulesEnabled: cli.noRules ? false : (f.rules ?? true),
+            ruleDefinitions: f.ruleDefinitions, bridgeStoreToRules: f.bridgeStoreToRules ?? false,
             usesDemoSchema: demo, echo: cli.echo)
+    }
+
+    /// Defines the plan's buckets and queries on its store, creates and loads the rule engine,
+    /// and bridges the store to it when asked: the binary's and the C API's common start path.
+    /// Errors name the config key.
+    public func prepare() throws(CommandLineError) -> ServerConfig {
+        var config = server
+        for (name, definition) in buckets {
+            do { try config.store.defineBucket(name, config: definition) } catch {
+                throw CommandLineError("config key \"buckets.\(name)\": \(error.message)")
+            }
+        }
+        for (name, definition) in queries {
+            do { try config.store.defineQuery(name, config: definition) } catch {
+                throw CommandLineError("config key \"queries.\(name)\": \(error.message)")
+            }
+        }
+        guard rulesEnabled else {
+            if ruleDefinitions != nil || bridgeStoreToRules {
+                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine (rules are disabled)")
+            }
+            return config
+        }
+        let engine = RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock())
+        if let ruleDefinitions {
+            do { try engine.load(config: ruleDefinitions) } catch {
+                throw CommandLineError("config key \"ruleDefinitions\": \(error.message)")
+            }
+        }
+        if bridgeStoreToRules { StoreRulesBridge.connect(store: config.store, engine: engine) }
+        config.rules = engine
+        return config
     }
 
     /// The start-up banner (server.md §11.2), one line per setting.

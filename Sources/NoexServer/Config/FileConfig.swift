@@ -18,6 +18,10 @@ public struct FileConfig {
     public var auth: StaticAuthConfig?
     public var adminSecret: String?
     public var rules: Bool?
+    /// Rules, facts and timers loaded into the engine at start (`RuleEngine.load(config:)`).
+    public var ruleDefinitions: JSON?
+    /// Forward store mutations to the rule engine as `bucket.<name>.<event>` events.
+    public var bridgeStoreToRules: Bool?
     public var rateLimit: RateLimitConfig?
     public var heartbeat: HeartbeatConfig?
     public var backpressure: BackpressureConfig?
@@ -37,7 +41,7 @@ public struct FileConfig {
         "port", "host", "name", "path", "maxPayloadBytes", "persistence", "dataDir", "db", "auth",
         "adminSecret", "rules", "audit", "rateLimit", "heartbeat", "backpressure", "connectionLimits",
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
-        "buckets", "queries",
+        "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -68,6 +72,11 @@ public struct FileConfig {
         c.adminSecret = try r.string("adminSecret")
         c.auth = try decodeAuth(r)
         c.rules = try r.bool("rules")
+        if let defs = try r.object("ruleDefinitions") {
+            try defs.rejectUnknownKeys(["rules", "facts", "timers"])
+            c.ruleDefinitions = .object(defs.object)
+        }
+        c.bridgeStoreToRules = try r.bool("bridgeStoreToRules")
         if let audit = r.value("audit") {
             if audit != .bool(false) { throw ConfigError(key: "audit", "the audit log is not yet supported") }
         }
