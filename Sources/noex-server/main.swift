@@ -99,6 +99,13 @@ case .run(let options):
     } catch {
         fail(error.message)
     }
+    // A parent may have spawned us with these blocked (e.g. from a worker thread): unblock them
+    // so the loop's signal watchers see them.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
     server.stopOnSignals([SIGINT, SIGTERM])
     print(plan.banner(boundPort: server.port))
     fflush(nil)  // a script reading the port sees the banner now
