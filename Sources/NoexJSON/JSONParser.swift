@@ -1,5 +1,3 @@
-import OrderedCollections
-
 /// A strict RFC 8259 recursive-descent parser over raw bytes.
 ///
 /// One parser parses one document: it walks the bytes once, validates UTF-8 as it goes, and
@@ -7,7 +5,8 @@ import OrderedCollections
 /// values naming the byte offset. Recursion depth is bounded by `JSONLimits.maxDepth`.
 ///
 /// Decisions beyond the RFC, matching JavaScript's `JSON.parse` where it has an answer:
-/// - duplicate object keys: the last value wins, at the first key's position;
+/// - duplicate object keys: the last value wins, at the first key's position; array-index
+///   keys go first in numeric order (JavaScript's property order, see `JSONObject`);
 /// - `-0` (no fraction or exponent) is `.int(0)`; `-0.0` stays `.double(-0.0)`;
 /// - a `\u` escape of a lone surrogate (`"\ud800"`) decodes to U+FFFD: JavaScript would keep
 ///   the lone UTF-16 unit, which a Swift `String` cannot hold, and rejecting the text would
@@ -90,14 +89,15 @@ struct JSONParser: ~Copyable {
         }
         depth -= 1
         let n = keys.count - keyStart
-        var storage = OrderedDictionary<String, JSON>(minimumCapacity: n)
+        var object = JSONObject(minimumCapacity: n)
         let k = keys.take(from: keyStart)
         let v = values.take(from: valueStart)
         for i in 0..<n {
-            // A repeated key keeps its first position and takes the last value.
-            storage.updateValue((v + i).move(), forKey: (k + i).move())
+            // A repeated key keeps its first position and takes the last value; array-index
+            // keys are ordered first, as JavaScript orders them.
+            object.insertOrUpdate((v + i).move(), forKey: (k + i).move())
         }
-        return .object(JSONObject(storage: storage))
+        return .object(object)
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSON {
@@ -157,9 +157,4 @@ struct JSONParser: ~Copyable {
 
     @inline(__always)
     func unexpected() -> JSONParseError { JSONParseError(kind: .unexpectedByte, offset: pos, byte: base[pos]) }
-}
-
-extension JSONObject {
-    /// Wraps storage the parser built directly.
-    init(storage: OrderedDictionary<String, JSON>) { self.storage = storage }
 }
