@@ -22,6 +22,11 @@ public struct JSONObject: Sendable {
 
     public init(minimumCapacity: Int) { storage = OrderedDictionary(minimumCapacity: minimumCapacity) }
 
+    /// Builds an object from keys the caller has checked: unique, and none an array index.
+    init(uncheckedUniqueKeys keys: ContiguousArray<String>, values: ContiguousArray<JSON>) {
+        storage = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
+    }
+
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
     public var keys: [String] { Array(storage.keys) }

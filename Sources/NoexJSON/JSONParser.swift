@@ -23,6 +23,17 @@ struct JSONParser: ~Copyable {
     /// Members of the open containers, moved out into a right-sized container at its close.
     var values = MoveStack<JSON>(initialCapacity: 32)
     var keys = MoveStack<String>(initialCapacity: 16)
+    /// Where each pending key's text sits in the input, for a cheap duplicate check.
+    var keySpans = MoveStack<KeySpan>(initialCapacity: 16)
+
+    struct KeySpan {
+        var start: Int
+        var count: Int
+    }
+
+    /// Objects up to this many members are checked for duplicate keys by comparing their
+    /// input bytes pairwise, and built without hashing when the check passes.
+    static let smallObjectLimit = 16
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base
@@ -66,10 +77,21 @@ struct JSONParser: ~Copyable {
         }
         let keyStart = keys.count
         let valueStart = values.count
+        let spanStart = keySpans.count
+        // Plain keys: no escapes and not starting with a digit (so never array indices).
+        var plainKeys = true
         while true {
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: "\"") else { throw unexpected() }
-            keys.push(try parseString())
+            let keyPos = pos + 1
+            let key = try parseString()
+            let rawCount = pos - 1 - keyPos
+            // An escape always makes the decoded text shorter than its source.
+            if key.utf8.count != rawCount || (rawCount > 0 && base[keyPos] &- UInt8(ascii: "0") < 10) {
+                plainKeys = false
+            }
+            keySpans.push(KeySpan(start: keyPos, count: rawCount))
+            keys.push(key)
             skipWhitespace()
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: ":") else { throw unexpected() }
@@ -89,9 +111,23 @@ struct JSONParser: ~Copyable {
         }
         depth -= 1
         let n = keys.count - keyStart
-        var object = JSONObject(minimumCapacity: n)
+        let spans = keySpans.take(from: spanStart)
         let k = keys.take(from: keyStart)
         let v = values.take(from: valueStart)
+        if plainKeys && n <= Self.smallObjectLimit && !hasDuplicateKey(spans, count: n) {
+            // reserve-and-append stays in specialized code (the unsafe-uninitialized
+            // initializers go through a generic runtime path with a metadata lookup).
+            var keyArray = ContiguousArray<String>()
+            keyArray.reserveCapacity(n)
+            var valueArray = ContiguousArray<JSON>()
+            valueArray.reserveCapacity(n)
+            for i in 0..<n {
+                keyArray.append((k + i).move())
+                valueArray.append((v + i).move())
+            }
+            return .object(JSONObject(uncheckedUniqueKeys: keyArray, values: valueArray))
+        }
+        var object = JSONObject(minimumCapacity: n)
         for i in 0..<n {
             // A repeated key keeps its first position and takes the last value; array-index
             // keys are ordered first, as JavaScript orders them.
@@ -126,6 +162,25 @@ struct JSONParser: ~Copyable {
     }
 
     // MARK: - Helpers
+
+    /// Whether two of the `count` unescaped keys at `spans` have the same bytes.
+    func hasDuplicateKey(_ spans: UnsafeMutablePointer<KeySpan>, count: Int) -> Bool {
+        var i = 1
+        while i < count {
+            let a = spans[i]
+            for j in 0..<i where spans[j].count == a.count {
+                let b = spans[j]
+                var same = true
+                for t in 0..<a.count where base[a.start + t] != base[b.start + t] {
+                    same = false
+                    break
+                }
+                if same { return true }
+            }
+            i += 1
+        }
+        return false
+    }
 
     @inline(__always)
     mutating func enterContainer() throws(JSONParseError) {
