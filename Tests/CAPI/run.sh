@@ -4,7 +4,7 @@
 set -eu
 BIN=.build/debug
 OUT=${TMPDIR:-/tmp}/noex-c-api-smoke
-cc -c -I Tests/CAPI Tests/CAPI/c_api_smoke.c -o "$OUT.o"
+cc -c -I include Tests/CAPI/c_api_smoke.c -o "$OUT.o"
 # Object file names may contain spaces (swift-collections): pass them through a response file.
 RSP="$OUT.rsp"
 : > "$RSP"

@@ -1,7 +1,7 @@
 import NoexJSON
 import NoexLoop
 
-// The C entry points (`noex_server_*`, see noex_server.h in Tests/NoexServerTests/CAPI). They run
+// The C entry points (`noex_server_*`, see include/noex_server.h). They run
 // exactly the binary's path: config JSON (the config-file keys of docs/config.md, or NULL for
 // the demo schema) → LaunchPlan → NoexServer on its own loop. Results are 0 or a negative error;
 // no Swift error crosses the boundary.
