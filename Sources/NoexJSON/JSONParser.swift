@@ -1,0 +1,165 @@
+import OrderedCollections
+
+/// A strict RFC 8259 recursive-descent parser over raw bytes.
+///
+/// One parser parses one document: it walks the bytes once, validates UTF-8 as it goes, and
+/// builds `JSON` values directly (no token stream). Errors are thrown as `JSONParseError`
+/// values naming the byte offset. Recursion depth is bounded by `JSONLimits.maxDepth`.
+///
+/// Decisions beyond the RFC, matching JavaScript's `JSON.parse` where it has an answer:
+/// - duplicate object keys: the last value wins, at the first key's position;
+/// - `-0` (no fraction or exponent) is `.int(0)`; `-0.0` stays `.double(-0.0)`;
+/// - a `\u` escape of a lone surrogate (`"\ud800"`) decodes to U+FFFD: JavaScript would keep
+///   the lone UTF-16 unit, which a Swift `String` cannot hold, and rejecting the text would
+///   fail requests the original accepts;
+/// - a byte order mark is not whitespace and is rejected (as `JSON.parse` does).
+struct JSONParser: ~Copyable {
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    var pos: Int = 0
+    var depth: Int = 0
+    let maxDepth: Int
+    /// Reused buffer for strings that contain escapes.
+    var scratch: [UInt8] = []
+    /// Members of the open containers, moved out into a right-sized container at its close.
+    var values = MoveStack<JSON>(initialCapacity: 32)
+    var keys = MoveStack<String>(initialCapacity: 16)
+
+    init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
+        self.base = base
+        self.end = count
+        self.maxDepth = maxDepth
+    }
+
+    /// Parses exactly one value surrounded by optional whitespace.
+    mutating func parseDocument() throws(JSONParseError) -> JSON {
+        let value = try parseValue()
+        skipWhitespace()
+        if pos < end { throw JSONParseError(kind: .trailingData, offset: pos, byte: base[pos]) }
+        return value
+    }
+
+    // MARK: - Values
+
+    mutating func parseValue() throws(JSONParseError) -> JSON {
+        skipWhitespace()
+        guard pos < end else { throw endError() }
+        switch base[pos] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case let b: throw JSONParseError(kind: .unexpectedByte, offset: pos, byte: b)
+        }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSON {
+        try enterContainer()
+        pos += 1  // '{'
+        skipWhitespace()
+        if pos < end && base[pos] == UInt8(ascii: "}") {
+            pos += 1
+            depth -= 1
+            return .object(JSONObject())
+        }
+        let keyStart = keys.count
+        let valueStart = values.count
+        while true {
+            guard pos < end else { throw endError() }
+            guard base[pos] == UInt8(ascii: "\"") else { throw unexpected() }
+            keys.push(try parseString())
+            skipWhitespace()
+            guard pos < end else { throw endError() }
+            guard base[pos] == UInt8(ascii: ":") else { throw unexpected() }
+            pos += 1
+            values.push(try parseValue())
+            skipWhitespace()
+            guard pos < end else { throw endError() }
+            let b = base[pos]
+            pos += 1
+            if b == UInt8(ascii: ",") {
+                skipWhitespace()
+                continue
+            }
+            if b == UInt8(ascii: "}") { break }
+            pos -= 1
+            throw unexpected()
+        }
+        depth -= 1
+        let n = keys.count - keyStart
+        var storage = OrderedDictionary<String, JSON>(minimumCapacity: n)
+        let k = keys.take(from: keyStart)
+        let v = values.take(from: valueStart)
+        for i in 0..<n {
+            // A repeated key keeps its first position and takes the last value.
+            storage.updateValue((v + i).move(), forKey: (k + i).move())
+        }
+        return .object(JSONObject(storage: storage))
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSON {
+        try enterContainer()
+        pos += 1  // '['
+        skipWhitespace()
+        if pos < end && base[pos] == UInt8(ascii: "]") {
+            pos += 1
+            depth -= 1
+            return .array([])
+        }
+        let start = values.count
+        while true {
+            values.push(try parseValue())
+            skipWhitespace()
+            guard pos < end else { throw endError() }
+            let b = base[pos]
+            pos += 1
+            if b == UInt8(ascii: ",") { continue }
+            if b == UInt8(ascii: "]") { break }
+            pos -= 1
+            throw unexpected()
+        }
+        depth -= 1
+        return .array(values.popArray(from: start))
+    }
+
+    // MARK: - Helpers
+
+    @inline(__always)
+    mutating func enterContainer() throws(JSONParseError) {
+        depth += 1
+        if depth > maxDepth { throw JSONParseError(kind: .depthLimitExceeded, offset: pos) }
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < end {
+            switch base[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let lit = literal.utf8Start
+        for i in 0..<literal.utf8CodeUnitCount {
+            guard pos < end else { throw endError() }
+            guard base[pos] == lit[i] else { throw unexpected() }
+            pos += 1
+        }
+    }
+
+    @inline(__always)
+    func endError() -> JSONParseError { JSONParseError(kind: .unexpectedEnd, offset: end) }
+
+    @inline(__always)
+    func unexpected() -> JSONParseError { JSONParseError(kind: .unexpectedByte, offset: pos, byte: base[pos]) }
+}
+
+extension JSONObject {
+    /// Wraps storage the parser built directly.
+    init(storage: OrderedDictionary<String, JSON>) { self.storage = storage }
+}

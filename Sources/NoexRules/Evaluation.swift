@@ -1,0 +1,224 @@
+import NoexJSON
+
+/// What one rule execution can see (spec §3.4): the trigger data, variables (only
+/// `for_each`/`try_catch` fill them), the correlation id to inherit, the matched events and
+/// resolved lookups.
+struct EvalContext {
+    /// `event.data` for event rules, `{fact}` for fact rules, `{timerId,…,...data}` for timer rules.
+    var triggerData: JSON
+    var variables: [String: JSON] = [:]
+    var correlationId: String?
+    var matchedEvents: [RuleEvent] = []
+    var lookups: [String: JSON] = [:]
+}
+
+extension RuleEngine {
+    // MARK: - References in actions and interpolation (spec §2.5)
+
+    /// `resolveRef(path)` of the action executor: `event`/`trigger`, `fact`, `var`, `matched`,
+    /// `lookup`; any other head fails the action (or the condition that interpolates it).
+    func resolveRef(_ path: String, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+        let rest = parts.dropFirst()
+        switch parts[0] {
+        case "event", "trigger":
+            return JSValue.get(ctx.triggerData, segments: rest)
+        case "fact":
+            let key = try interpolate(rest.joined(separator: "."), ctx)
+            return facts.get(key)?.value
+        case "var":
+            guard let name = rest.first else { return nil }
+            return JSValue.get(ctx.variables[String(name)], segments: rest.dropFirst())
+        case "matched":
+            guard let first = rest.first, let i = Int(first), i >= 0, i < ctx.matchedEvents.count else { return nil }
+            return JSValue.get(.object(ctx.matchedEvents[i].data), segments: rest.dropFirst())
+        case "lookup":
+            guard let name = rest.first else { return nil }
+            return JSValue.get(ctx.lookups[String(name)], segments: rest.dropFirst())
+        default:
+            throw EvaluationError("Unknown reference source: \(parts[0])")
+        }
+    }
+
+    /// `resolve(v)`: a `{ref}` object is replaced by what it refers to; anything else is
+    /// returned unchanged. Only the top level — nested objects are not walked.
+    func resolve(_ value: JSON?, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        guard case .object(let o)? = value, let ref = o["ref"] else { return value }
+        guard let path = ref.stringValue else { throw EvaluationError("Invalid reference: \(JSValue.string(ref))") }
+        return try resolveRef(path, ctx)
+    }
+
+    /// Resolves each top-level value of an action's data object; a value resolving to
+    /// `undefined` drops its key (it would vanish from JSON), `null` stays.
+    func resolveTopLevel(_ data: JSONObject, _ ctx: EvalContext) throws(EvaluationError) -> JSONObject {
+        var out = JSONObject(minimumCapacity: data.count)
+        for (key, value) in data {
+            if let v = try resolve(value, ctx) { out[key] = v }
+        }
+        return out
+    }
+
+    /// `${path}` interpolation: every occurrence becomes `String(resolveRef(path) ?? "")` with
+    /// JavaScript's `String()`. `${}` stays literal; there is no nesting.
+    func interpolate(_ template: String, _ ctx: EvalContext) throws(EvaluationError) -> String {
+        guard template.utf8.contains(UInt8(ascii: "$")) else { return template }
+        var out = ""
+        var rest = Substring(template)
+        while let start = rest.firstRange(of: "${") {
+            let inner = rest[start.upperBound...]
+            guard let close = inner.firstIndex(of: "}"), close > inner.startIndex else {
+                // No closing brace, or `${}`: literal; continue after the "$".
+                out += rest[..<rest.index(after: start.lowerBound)]
+                rest = rest[rest.index(after: start.lowerBound)...]
+                continue
+            }
+            out += rest[..<start.lowerBound]
+            let value = try resolveRef(String(inner[..<close]), ctx)
+            switch value {
+            case nil, .null?: break
+            case let v?: out += JSValue.string(v)
+            }
+            rest = inner[inner.index(after: close)...]
+        }
+        out += rest
+        return out
+    }
+
+    // MARK: - Conditions (spec §2.4)
+
+    /// All conditions ANDed in order with short-circuit; an empty list is true.
+    func conditionsHold(_ conditions: [Condition], _ ctx: EvalContext) throws(EvaluationError) -> Bool {
+        for c in conditions where !(try conditionHolds(c, ctx)) { return false }
+        return true
+    }
+
+    func conditionHolds(_ c: Condition, _ ctx: EvalContext) throws(EvaluationError) -> Bool {
+        guard let op = c.op else { throw EvaluationError("Unknown operator") }
+        let actual: JSON?
+        switch c.source {
+        case .event(_, let segments):
+            actual = JSValue.get(ctx.triggerData, segments: segments)
+        case .fact(let pattern):
+            actual = facts.firstValue(matching: try interpolate(pattern, ctx))
+        case .context(let key):
+            if let v = ctx.variables[key] {
+                actual = v
+            } else {
+                let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+                actual = JSValue.get(ctx.variables[String(parts[0])], segments: parts.dropFirst())
+            }
+        case .lookup(let name, let field):
+            actual = field.map { JSValue.get(ctx.lookups[name], path: $0) } ?? ctx.lookups[name]
+        case .baseline:
+            actual = nil
+        case .invalid:
+            throw EvaluationError("Invalid condition source")
+        }
+        let expected = try compareValue(c.value, ctx)
+        return evaluate(op, actual, expected)
+    }
+
+    /// The compare value: a literal as-is, or a `{ref}` with the condition's own resolution
+    /// table — `fact.`, `event.`/`trigger.`, `var.`, `lookup.`; any other head leaves the
+    /// `{ref}` object itself as the value (so `eq` is false).
+    func compareValue(_ value: JSON?, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        guard case .object(let o)? = value, let ref = o["ref"]?.stringValue else { return value }
+        let parts = ref.split(separator: ".", omittingEmptySubsequences: false)
+        let rest = parts.dropFirst()
+        switch parts[0] {
+        case "fact":
+            return facts.get(try interpolate(rest.joined(separator: "."), ctx))?.value
+        case "event", "trigger":
+            // A bare `event` reads the path "" (undefined), unlike in actions.
+            return JSValue.get(ctx.triggerData, path: rest.joined(separator: "."))
+        case "var":
+            return rest.first.flatMap { ctx.variables[String($0)] }
+        case "lookup":
+            guard let name = rest.first else { return nil }
+            return JSValue.get(ctx.lookups[String(name)], segments: rest.dropFirst())
+        case "baseline":
+            return nil
+        default:
+            return value
+        }
+    }
+
+    /// The operators with JavaScript semantics (spec §2.4); `nil` is `undefined`.
+    func evaluate(_ op: Operator, _ a: JSON?, _ b: JSON?) -> Bool {
+        switch op {
+        case .eq: return Operators.strictEquals(a, b)
+        case .neq: return !Operators.strictEquals(a, b)
+        case .gt, .gte, .lt, .lte:
+            guard let x = a?.numberValue, let y = b?.numberValue else { return false }
+            switch op {
+            case .gt: return x > y
+            case .gte: return x >= y
+            case .lt: return x < y
+            default: return x <= y
+            }
+        case .in, .not_in:
+            guard case .array(let list)? = b else { return false }
+            let found = list.contains { Operators.sameValueZero($0, a) }
+            return op == .in ? found : !found
+        case .contains:
+            switch (a, b) {
+            case (.string(let s)?, .string(let t)?): return Operators.substring(s, t)
+            case (.array(let list)?, _): return list.contains { Operators.sameValueZero($0, b) }
+            default: return false
+            }
+        case .not_contains:
+            switch (a, b) {
+            case (.string(let s)?, .string(let t)?): return !Operators.substring(s, t)
+            case (.array(let list)?, _): return !list.contains { Operators.sameValueZero($0, b) }
+            default: return true
+            }
+        case .matches:
+            guard case .string(let s)? = a, case .string(let source)? = b else { return false }
+            return regexMatches(source, s)
+        case .exists:
+            if a == nil || a == .null { return false }
+            return true
+        case .not_exists:
+            return a == nil || a == .null
+        }
+    }
+
+    /// A JavaScript regular expression test, unanchored unless the source anchors it. Compiled
+    /// once per source string; an invalid source never matches. Swift's regex dialect stands in
+    /// for JavaScript's (small differences accepted, spec §2.4).
+    func regexMatches(_ source: String, _ subject: String) -> Bool {
+        let regex: Regex<AnyRegexOutput>?
+        if let cached = regexCache[source] {
+            regex = cached
+        } else {
+            regex = try? Regex(source)
+            if regexCache.count > 1000 { regexCache.removeAll() }
+            regexCache[source] = .some(regex)
+        }
+        guard let regex else { return false }
+        return (try? regex.firstMatch(in: subject)) != nil
+    }
+}
+
+/// JavaScript equality flavours over JSON values (spec §2.4, Q8).
+enum Operators {
+    /// `===`: primitives by value (`1 === 1.0`, `"1" !== 1`); objects and arrays are never
+    /// equal — the original compares them by identity, and two values decoded from JSON are
+    /// never the same object.
+    static func strictEquals(_ a: JSON?, _ b: JSON?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case (nil, _), (_, nil): return false
+        case (.array?, _), (_, .array?), (.object?, _), (_, .object?): return false
+        case let (x?, y?): return x == y
+        }
+    }
+
+    /// SameValueZero (`Array.prototype.includes`): like `===` here, since JSON has no NaN.
+    static func sameValueZero(_ a: JSON?, _ b: JSON?) -> Bool { strictEquals(a, b) }
+
+    /// `String.prototype.includes` (the empty string is contained in everything).
+    static func substring(_ s: String, _ t: String) -> Bool {
+        t.isEmpty || s.firstRange(of: t) != nil
+    }
+}

@@ -1,1 +1,0 @@
-// The NoexRules module; see docs/architecture.md for what it owns.

@@ -1,0 +1,57 @@
+/// Per-operation permissions for external auth (server.md §8.4), evaluated after the tier check
+/// and only for logged-in sessions.
+public struct PermissionConfig {
+    public enum Default: String, Sendable { case allow, deny }
+
+    public var `default`: Default
+    public var rules: [PermissionRule]
+    /// `true` allows, `false` denies, `nil` falls through to `rules` and then `default`.
+    public var check: ((AuthSession, _ operation: String, _ resource: String) -> Bool?)?
+
+    public init(default: Default = .allow, rules: [PermissionRule] = [],
+                check: ((AuthSession, String, String) -> Bool?)? = nil) {
+        self.default = `default`
+        self.rules = rules
+        self.check = check
+    }
+
+    /// The decision for one request.
+    public func allows(_ session: AuthSession, operation: String, resource: String) -> Bool {
+        if let check, let verdict = check(session, operation, resource) { return verdict }
+        for rule in rules where rule.matches(session, operation: operation, resource: resource) {
+            return true
+        }
+        return `default` == .allow
+    }
+}
+
+/// One allow rule: a role, operation patterns, and an optional bucket or topic constraint.
+/// Rules can only allow; denial comes from the default.
+public struct PermissionRule: Sendable, Equatable {
+    public var role: String
+    public var allow: [String]
+    public var buckets: [String]?
+    public var topics: [String]?
+
+    public init(role: String, allow: [String], buckets: [String]? = nil, topics: [String]? = nil) {
+        self.role = role
+        self.allow = allow
+        self.buckets = buckets
+        self.topics = topics
+    }
+
+    func matches(_ session: AuthSession, operation: String, resource: String) -> Bool {
+        guard session.roles.contains(role),
+              allow.contains(where: { Self.patternMatches($0, operation) }) else { return false }
+        if operation.hasPrefix("store."), let buckets { return buckets.contains(resource) }
+        if operation.hasPrefix("rules."), let topics { return topics.contains { Self.patternMatches($0, resource) } }
+        return true
+    }
+
+    /// `*` matches anything; `a.*` matches every value starting with `a.`; otherwise exact.
+    static func patternMatches(_ pattern: String, _ value: String) -> Bool {
+        if pattern == "*" { return true }
+        if pattern.hasSuffix(".*") { return value.hasPrefix(pattern.dropLast()) }
+        return pattern == value
+    }
+}

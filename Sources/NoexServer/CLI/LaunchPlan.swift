@@ -1,0 +1,123 @@
+import NoexJSON
+import NoexRules
+import NoexStore
+
+/// What the binary will run: the server config plus the schema the store starts with, resolved
+/// from flags (highest precedence), the config file, and the defaults (server.md §11.2).
+public struct LaunchPlan {
+    public var server: ServerConfig
+    public var buckets: [(name: String, definition: JSONObject)]
+    public var queries: [(name: String, definition: JSONObject)]
+    public var rulesEnabled: Bool
+    public var ruleDefinitions: JSON?
+    public var bridgeStoreToRules: Bool
+    public var usesDemoSchema: Bool
+    public var echo: Bool
+
+    /// Combines the parsed flags with the decoded config file (`nil` when none was given).
+    public static func resolve(_ cli: CommandLineOptions, file: FileConfig?) throws(CommandLineError) -> LaunchPlan {
+        let f = file ?? FileConfig()
+        let name = cli.name ?? f.name ?? "noex-server"
+        var s = ServerConfig(store: Store(name: name, nowMs: ServerClock.systemWallMs))
+        s.name = name
+        if let p = cli.port {
+            guard let n = Int(p), (0...65535).contains(n) else {
+                throw CommandLineError("Invalid port: \(p) (must be integer 0-65535)")
+            }
+            s.port = n
+        } else if let p = f.port {
+            s.port = p
+        }
+        s.host = cli.host ?? f.host ?? s.host
+        s.path = f.path ?? s.path
+        s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
+        let persistence = cli.persistence ?? f.persistence ?? "memory"
+        switch persistence {
+        case "memory": break
+        case "file", "sqlite":
+            throw CommandLineError("\(persistence) persistence is not yet supported (only memory)")
+        default:
+            throw CommandLineError("Unknown persistence type: \(persistence) (must be memory, file, or sqlite)")
+        }
+        if cli.auth {
+            guard cli.adminSecret ?? f.adminSecret != nil else {
+                throw CommandLineError("--admin-secret is required when --auth is enabled")
+            }
+            throw CommandLineError("--auth (built-in identity) is not yet supported; declare \"auth\": {\"tokens\": …} in a config file")
+        }
+        if cli.audit { throw CommandLineError("--audit is not yet supported") }
+        s.auth = f.auth?.authConfig
+        s.rateLimit = f.rateLimit
+        s.heartbeat = f.heartbeat ?? s.heartbeat
+        s.backpressure = f.backpressure ?? s.backpressure
+        s.connectionLimits = f.connectionLimits ?? s.connectionLimits
+        s.revocation = f.revocation ?? s.revocation
+        s.exposeErrorDetails = cli.noErrorDetails ? false : (f.exposeErrorDetails ?? true)
+        s.allowedOrigins = cli.allowedOrigins ?? f.allowedOrigins
+        if let m = cli.maxConnectionsPerIp {
+            guard let n = Int(m), n >= 1 else {
+                throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer)")
+            }
+            s.maxConnectionsPerIp = n
+        } else {
+            s.maxConnectionsPerIp = f.maxConnectionsPerIp
+        }
+        let demo = file == nil
+        return LaunchPlan(
+            server: s,
+            buckets: demo ? DemoSchema.buckets : f.buckets,
+            queries: demo ? DemoSchema.queries : f.queries,
+            rulesEnabled: cli.noRules ? false : (f.rules ?? true),
+            ruleDefinitions: f.ruleDefinitions, bridgeStoreToRules: f.bridgeStoreToRules ?? false,
+            usesDemoSchema: demo, echo: cli.echo)
+    }
+
+    /// Defines the plan's buckets and queries on its store, creates and loads the rule engine,
+    /// and bridges the store to it when asked: the binary's and the C API's common start path.
+    /// Errors name the config key.
+    public func prepare() throws(CommandLineError) -> ServerConfig {
+        var config = server
+        for (name, definition) in buckets {
+            do { try config.store.defineBucket(name, config: definition) } catch {
+                throw CommandLineError("config key \"buckets.\(name)\": \(error.message)")
+            }
+        }
+        for (name, definition) in queries {
+            do { try config.store.defineQuery(name, config: definition) } catch {
+                throw CommandLineError("config key \"queries.\(name)\": \(error.message)")
+            }
+        }
+        guard rulesEnabled else {
+            if ruleDefinitions != nil || bridgeStoreToRules {
+                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine (rules are disabled)")
+            }
+            return config
+        }
+        let engine = RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock())
+        if let ruleDefinitions {
+            do { try engine.load(config: ruleDefinitions) } catch {
+                throw CommandLineError("config key \"ruleDefinitions\": \(error.message)")
+            }
+        }
+        if bridgeStoreToRules { StoreRulesBridge.connect(store: config.store, engine: engine) }
+        config.rules = engine
+        return config
+    }
+
+    /// The start-up banner (server.md §11.2), one line per setting.
+    public func banner(boundPort: Int) -> String {
+        let s = server
+        return """
+            \(CommandLineOptions.version)
+              URL:          ws://\(s.host):\(boundPort)\(s.path == "/" ? "" : s.path)
+              Persistence:  memory
+              Auth:         \(s.auth == nil ? "disabled" : "static tokens")
+              Rules:        \(rulesEnabled ? "enabled" : "disabled")
+              Audit:        disabled
+              Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")
+              Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
+              Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")
+              Schema:       \(usesDemoSchema ? "demo (" : "")\(buckets.count) bucket(s), \(queries.count) query(ies)\(usesDemoSchema ? ")" : "")
+            """
+    }
+}

@@ -1,1 +1,0 @@
-// The NoexServer module; see docs/architecture.md for what it owns.

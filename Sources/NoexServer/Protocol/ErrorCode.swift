@@ -1,0 +1,20 @@
+/// The error codes of the wire protocol (server.md §10.1), spelled as they travel.
+public enum ErrorCode: String, Sendable, CaseIterable {
+    case parseError = "PARSE_ERROR"
+    case invalidRequest = "INVALID_REQUEST"
+    case unknownOperation = "UNKNOWN_OPERATION"
+    case validationError = "VALIDATION_ERROR"
+    case notFound = "NOT_FOUND"
+    case alreadyExists = "ALREADY_EXISTS"
+    case conflict = "CONFLICT"
+    case unauthorized = "UNAUTHORIZED"
+    case forbidden = "FORBIDDEN"
+    case rateLimited = "RATE_LIMITED"
+    /// Sent when a response cannot be queued because the connection is over its hard write limit.
+    case backpressure = "BACKPRESSURE"
+    case internalError = "INTERNAL_ERROR"
+    case bucketNotDefined = "BUCKET_NOT_DEFINED"
+    case queryNotDefined = "QUERY_NOT_DEFINED"
+    case rulesNotAvailable = "RULES_NOT_AVAILABLE"
+    case sessionRevoked = "SESSION_REVOKED"
+}

@@ -1,0 +1,50 @@
+import NoexJSON
+
+/// Field validation with the original's exact messages (server.md §10.3 "Field validation").
+/// Each accessor throws the `VALIDATION_ERROR` the original sends for that field.
+extension Request {
+    public func nonEmptyString(_ field: String) throws(ServerError) -> String {
+        guard case .string(let s)? = fields[field], !s.isEmpty else {
+            throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected non-empty string")
+        }
+        return s
+    }
+
+    public func object(_ field: String) throws(ServerError) -> JSONObject {
+        guard case .object(let o)? = fields[field] else {
+            throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected object")
+        }
+        return o
+    }
+
+    /// An optional object: absent or `null` mean "not given".
+    public func optionalObject(_ field: String) throws(ServerError) -> JSONObject? {
+        switch fields[field] {
+        case nil, .null?: return nil
+        case .object(let o)?: return o
+        default: throw ServerError(.validationError, "Invalid \"\(field)\": expected object")
+        }
+    }
+
+    /// A JSON number that is an integer ≥ 1 (`2.0` counts, as in JavaScript).
+    public func positiveInteger(_ field: String) throws(ServerError) -> Int {
+        guard let d = fields[field]?.numberValue, d.isFinite, d >= 1, d == d.rounded() else {
+            throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected positive integer")
+        }
+        return d > Double(Int.max / 2) ? Int.max / 2 : Int(d)
+    }
+
+    /// The record key: any JSON value except `null`.
+    public func key() throws(ServerError) -> JSON {
+        guard let k = fields["key"], !k.isNull else {
+            throw ServerError(.validationError, "Missing \"key\": expected non-null value")
+        }
+        return k
+    }
+
+    /// An optional member where `null` counts as absent.
+    public func optional(_ field: String) -> JSON? {
+        guard let v = fields[field], !v.isNull else { return nil }
+        return v
+    }
+}

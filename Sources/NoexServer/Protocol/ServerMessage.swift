@@ -1,0 +1,42 @@
+import NoexJSON
+
+/// Builders for every frame the server sends, with the original's key order (server.md §3.3).
+public enum ServerMessage {
+    /// The protocol version announced in the welcome; unrelated to the package version.
+    public static let protocolVersion = "1.0.0"
+
+    public static func result(id: JSON, data: JSON) -> JSON {
+        ["id": id, "type": "result", "data": data]
+    }
+
+    /// An error answer; `details` is left out when absent or when details are not exposed.
+    public static func error(id: JSON, _ error: ServerError, exposeDetails: Bool = true) -> JSON {
+        var o: JSONObject = ["id": id, "type": "error", "code": .string(error.code.rawValue), "message": .string(error.message)]
+        if exposeDetails, let details = error.details { o["details"] = details }
+        return .object(o)
+    }
+
+    public static func welcome(serverTimeMs: Int64, requiresAuth: Bool) -> JSON {
+        ["type": "welcome", "version": .string(protocolVersion), "serverTime": .int(serverTimeMs), "requiresAuth": .bool(requiresAuth)]
+    }
+
+    public static func ping(timestampMs: Int64) -> JSON {
+        ["type": "ping", "timestamp": .int(timestampMs)]
+    }
+
+    public static func subscriptionPush(subscriptionId: String, data: JSON) -> JSON {
+        ["type": "push", "channel": "subscription", "subscriptionId": .string(subscriptionId), "data": data]
+    }
+
+    public static func eventPush(subscriptionId: String, topic: String, event: JSON) -> JSON {
+        ["type": "push", "channel": "event", "subscriptionId": .string(subscriptionId),
+         "data": ["topic": .string(topic), "event": event]]
+    }
+
+    public static func shutdown(gracePeriodMs: Int64) -> JSON {
+        ["type": "system", "event": "shutdown", "gracePeriodMs": .int(gracePeriodMs)]
+    }
+
+    public static let sessionRevoked: JSON =
+        ["type": "system", "event": "session_revoked", "reason": "Session revoked by administrator"]
+}

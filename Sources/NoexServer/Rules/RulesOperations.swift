@@ -1,0 +1,92 @@
+import NoexJSON
+import NoexRules
+
+extension ServerError {
+    /// Rules errors arrive already shaped as the original's `mapRulesError` shapes them.
+    init(_ error: RulesError) {
+        self.init(ErrorCode(rawValue: error.code.rawValue) ?? .internalError, error.message, details: error.details)
+    }
+}
+
+/// The `rules.*` operations that need no connection state (server.md §6.5); subscriptions live
+/// in the connection layer.
+struct RulesOperations {
+    let engine: RuleEngine
+
+    func handle(_ r: Request) throws(ServerError) -> JSON {
+        do {
+            return try dispatch(r)
+        } catch let e as RulesError {
+            throw ServerError(e)
+        } catch let e as ServerError {
+            throw e
+        } catch {
+            throw .internalServerError
+        }
+    }
+
+    private func dispatch(_ r: Request) throws -> JSON {
+        switch r.type {
+        case "rules.emit":
+            let topic = try r.nonEmptyString("topic")
+            let data: JSONObject
+            switch r["data"] {
+            case nil, .null?: data = JSONObject()
+            case .object(let o)?: data = o
+            default: throw ServerError(.validationError, "Invalid \"data\": expected object")
+            }
+            var correlationId: String?
+            switch r["correlationId"] {
+            case nil, .null?: correlationId = nil
+            case .string(let s)? where !s.isEmpty: correlationId = s
+            default: throw ServerError(.validationError, "Invalid \"correlationId\": expected non-empty string")
+            }
+            let causationId = correlationId == nil ? nil : r["causationId"]?.stringValue
+            return try engine.emit(topic: topic, data: data, correlationId: correlationId, causationId: causationId).json
+        case "rules.setFact":
+            let key = try r.nonEmptyString("key")
+            guard let value = r["value"] else { throw ServerError(.validationError, "Missing \"value\": expected a value") }
+            return try engine.setFact(key: key, value: value).json
+        case "rules.getFact":
+            return engine.getFact(try r.nonEmptyString("key")) ?? .null
+        case "rules.deleteFact":
+            return ["deleted": .bool(try engine.deleteFact(try r.nonEmptyString("key")))]
+        case "rules.queryFacts":
+            return .array(engine.queryFacts(try r.nonEmptyString("pattern")).map(\.json))
+        case "rules.getAllFacts":
+            return .array(engine.getAllFacts().map(\.json))
+        case "rules.stats":
+            return engine.stats().json
+        case "rules.registerRule":
+            guard case .object = r["rule"] else { throw ServerError(.validationError, "Missing or invalid \"rule\": expected object") }
+            return try engine.registerRule(r["rule"]!).registerResultJSON
+        case "rules.unregisterRule":
+            let id = try r.nonEmptyString("ruleId")
+            try engine.unregisterRule(id)
+            return ["ruleId": .string(id), "unregistered": true]
+        case "rules.updateRule":
+            let id = try r.nonEmptyString("ruleId")
+            return try engine.updateRule(id, updates: try r.object("updates")).updateResultJSON
+        case "rules.enableRule", "rules.disableRule":
+            let id = try r.nonEmptyString("ruleId")
+            let enable = r.type == "rules.enableRule"
+            _ = enable ? try engine.enableRule(id) : try engine.disableRule(id)
+            return ["ruleId": .string(id), "enabled": .bool(enable)]
+        case "rules.getRule":
+            return try engine.getRule(try r.nonEmptyString("ruleId")).json
+        case "rules.getRules":
+            return ["rules": .array(engine.getRules().map(\.summaryJSON))]
+        case "rules.validateRule":
+            guard case .object = r["rule"] else { throw ServerError(.validationError, "Missing or invalid \"rule\": expected object") }
+            return engine.validateRule(r["rule"]!).json
+        default:
+            throw ServerError.unknownOperation(r.type, in: "rules")
+        }
+    }
+}
+
+/// The wall clock for a rule engine the binary creates.
+public final class WallRulesClock: RulesClock {
+    public init() {}
+    public func nowMs() -> Int64 { ServerClock.systemWallMs() }
+}

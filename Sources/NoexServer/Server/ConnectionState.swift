@@ -1,0 +1,36 @@
+import NoexJSON
+import NoexLoop
+import NoexStore
+
+/// The protocol state of one open connection (the original's connection actor state).
+struct ConnectionState {
+    let id: ConnectionID
+    /// `conn-N`, the public id (registry, stats).
+    let connectionId: String
+    let number: Int
+    let remoteAddress: String
+    let connectedAt: Int64
+    var session: AuthSession?
+    /// Wire id (`sub-N`) → store subscription.
+    var storeSubscriptions: [String: SubscriptionID] = [:]
+    /// Wire id (`sub-N`) → rule-engine subscription.
+    var rulesSubscriptions: [String: Int] = [:]
+    /// Wall time of the last ping sent; a pong must carry a timestamp at least this large.
+    var lastPingAt: Int64 = 0
+
+    var subscriptionCount: Int { storeSubscriptions.count + rulesSubscriptions.count }
+
+    /// The registry entry (server.md §12.2), in the original's key order.
+    var info: JSON {
+        [
+            "connectionId": .string(connectionId),
+            "remoteAddress": .string(remoteAddress),
+            "connectedAt": .int(connectedAt),
+            "authenticated": .bool(session != nil),
+            "userId": session.map { .string($0.userId) } ?? .null,
+            "roles": session?.rolesJSON ?? [],
+            "storeSubscriptionCount": .int(Int64(storeSubscriptions.count)),
+            "rulesSubscriptionCount": .int(Int64(rulesSubscriptions.count)),
+        ]
+    }
+}

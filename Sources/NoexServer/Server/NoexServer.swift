@@ -1,0 +1,202 @@
+import CUV
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NoexJSON
+import NoexLoop
+import NoexStore
+
+/// The server users run (server.md §12): a WebSocket transport on one libuv loop feeding the
+/// protocol core.
+///
+/// Loop-confined: create it, call `run()` (or run the loop you passed in) on one thread, and
+/// call everything else from that thread — except `stopHandle`, which is the one thread-safe
+/// way in.
+public final class NoexServer {
+    public let config: ServerConfig
+    let loop: UnsafeMutablePointer<uv_loop_t>
+    private let ownsLoop: Bool
+    let transport: WebSocketServer
+    let core: ProtocolCore
+    private let delegate: ProtocolDelegate
+    private let startedAtMs: Int64
+    private var housekeepingTimer: LoopTimerID?
+
+    /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
+    /// that `run()` drives. Throws `StartError` when the address cannot be bound.
+    public static func start(_ config: ServerConfig, loop: UnsafeMutablePointer<uv_loop_t>? = nil,
+                             clock: ServerClock? = nil) throws(StartError) -> NoexServer {
+        let server = try NoexServer(config: config, loop: loop, clock: clock)
+        do {
+            try server.transport.start()
+        } catch {
+            server.abandon()
+            throw StartError(message: "cannot listen on \(config.host):\(config.port): \(error)", code: error.code)
+        }
+        server.startHousekeeping()
+        server.driveRuleTimers()
+        if config.rateLimit == nil && config.host == "0.0.0.0" {
+            printToStandardError("[noex-server] Warning: rate limiting is disabled. Consider enabling it for production use.")
+        }
+        return server
+    }
+
+    private init(config: ServerConfig, loop: UnsafeMutablePointer<uv_loop_t>?, clock: ServerClock?) throws(StartError) {
+        self.config = config
+        if let loop {
+            self.loop = loop
+            ownsLoop = false
+        } else {
+            let l = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
+            let rc = uv_loop_init(l)
+            guard rc == 0 else {
+                l.deallocate()
+                throw StartError(message: "uv_loop_init failed: \(UVError(rc))", code: rc)
+            }
+            self.loop = l
+            ownsLoop = true
+        }
+        let loopRef = self.loop
+        let clock = clock ?? ServerClock(wallMs: ServerClock.systemWallMs, monotonicMs: { Int64(uv_now(loopRef)) })
+        let b = config.backpressure
+        let high = max(0, min(b.highWaterBytes, b.maxBufferedBytes))
+        transport = WebSocketServer(loop: self.loop, config: WebSocketServerConfig(
+            host: config.host, port: config.port,
+            upgrade: HTTPUpgradeConfig(path: config.path, allowedOrigins: config.allowedOrigins),
+            decoder: WebSocketDecoderConfig(maxMessageBytes: config.maxPayloadBytes, rejectBinary: true),
+            writeLimits: WriteQueueLimits(lowWaterBytes: high / 2, highWaterBytes: high, hardLimitBytes: b.maxBufferedBytes),
+            heartbeat: NoexLoop.HeartbeatConfig(intervalMs: UInt64(max(1, config.heartbeat.intervalMs)),
+                                                timeoutMs: UInt64(max(1, config.heartbeat.timeoutMs)), style: .application),
+            slowClientTimeoutMs: UInt64(max(1, b.slowClientTimeoutMs)),
+            sweepIntervalMs: UInt64(max(10, min(250, min(config.heartbeat.intervalMs, config.heartbeat.timeoutMs) / 4))),
+            stop: StopOptions(gracePeriodMs: 0, closeCode: 1000, closeReason: "server_shutdown")))
+        core = ProtocolCore(config: config, clock: clock)
+        delegate = ProtocolDelegate(core: core)
+        transport.delegate = delegate
+        core.transportRef = transport
+        startedAtMs = clock.wallMs()
+    }
+
+    deinit {
+        if ownsLoop {
+            _ = uv_loop_close(loop)
+            loop.deallocate()
+        }
+    }
+
+    /// After a failed listen: let libuv finish closing what `start` opened.
+    private func abandon() {
+        if ownsLoop { uv_run(loop, UV_RUN_DEFAULT) }
+    }
+
+    /// One timer for the protocol's own housekeeping (rate-limit windows, revocations).
+    private func startHousekeeping() {
+        let periodMs = UInt64(max(100, min(config.rateLimit?.windowMs ?? 1000, 1000)))
+        housekeepingTimer = transport.addTimer(delayMs: periodMs, repeatMs: periodMs) { [unowned core] in core.sweep() }
+    }
+
+    private var ruleTimer: LoopTimerID?
+
+    /// The rule engine keeps its timers in a table and reports the earliest deadline; one loop
+    /// timer is re-armed to that deadline and fires the due timers.
+    private func driveRuleTimers() {
+        guard let engine = config.rules else { return }
+        engine.onTimerDeadlineChanged = { [unowned self] deadline in self.armRuleTimer(deadline) }
+        armRuleTimer(engine.nextTimerDeadlineMs)
+    }
+
+    private func armRuleTimer(_ deadline: Int64?) {
+        if let t = ruleTimer { transport.cancelTimer(t) }
+        ruleTimer = nil
+        guard let deadline, let engine = config.rules, !transport.isStopping else { return }
+        let delay = UInt64(max(0, deadline - core.clock.wallMs()))
+        ruleTimer = transport.addTimer(delayMs: delay) { [unowned self] in
+            self.ruleTimer = nil
+            _ = engine.fireDueTimers()
+            self.armRuleTimer(engine.nextTimerDeadlineMs)
+        }
+    }
+
+    // MARK: - Running and stopping
+
+    /// Runs the loop until the server has stopped (only when the server owns its loop; with a
+    /// caller's loop, run that loop instead). Returns libuv's `uv_run` result.
+    @discardableResult
+    public func run() -> Int32 { transport.run() }
+
+    /// Graceful stop (server.md §2.6): idempotent; with a grace period and connected clients,
+    /// each gets `{"type":"system","event":"shutdown","gracePeriodMs":…}` and connections keep
+    /// working until they leave or the period ends; the rest are closed with 1000 `server_shutdown`.
+    public func stop(gracePeriodMs: Int64 = 0) {
+        guard core.isRunning else { return }
+        core.isRunning = false
+        transport.stop(StopOptions(gracePeriodMs: UInt64(max(0, gracePeriodMs)), closeCode: 1000, closeReason: "server_shutdown"))
+    }
+
+    /// Stops (without grace period) on these signals, e.g. `[SIGINT, SIGTERM]`.
+    public func stopOnSignals(_ signals: [Int32]) { transport.stopOnSignals(signals) }
+
+    /// A thread-safe handle that stops the server from any thread.
+    public var stopHandle: StopHandle? { transport.stopHandle }
+
+    // MARK: - Facts
+
+    /// The bound port (useful with `port: 0`).
+    public var port: Int { transport.port }
+    /// Live protocol connections.
+    public var connectionCount: Int { core.connectionCount }
+    /// True from start until `stop` is called.
+    public var isRunning: Bool { core.isRunning && !transport.isStopping }
+
+    /// One ConnectionInfo (server.md §12.2) per live connection.
+    public func getConnections() -> [JSON] { core.connectionInfos() }
+
+    /// ServerStats (server.md §12.3).
+    public func getStats() -> JSON {
+        core.statsJSON(includeListener: true, port: port, uptimeMs: core.clock.wallMs() - startedAtMs)
+    }
+
+    /// Revokes every session of `userId` (server.md §8.7); returns the number of connections closed.
+    @discardableResult
+    public func revokeSession(_ userId: String) -> Int { core.revokeSessions(userId: userId) }
+
+    /// Revokes the sessions matching both filters; returns the number of connections closed.
+    @discardableResult
+    public func revokeSessions(userId: String? = nil, role: String? = nil) -> Int {
+        core.revokeSessions(userId: userId, role: role)
+    }
+
+    /// Why `start` failed.
+    public struct StartError: Error, CustomStringConvertible, Sendable {
+        public var message: String
+        /// The libuv error code (negative errno).
+        public var code: Int32
+        public var description: String { message }
+    }
+}
+
+@available(*, unavailable)
+extension NoexServer: Sendable {}
+
+/// Forwards transport events to the protocol core.
+private final class ProtocolDelegate: WebSocketServerDelegate {
+    unowned let core: ProtocolCore
+    init(core: ProtocolCore) { self.core = core }
+
+    func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
+        core.connectionOpened(id, remoteAddress: remoteAddress)
+    }
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { core.textReceived(id, bytes) }
+    func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) { core.connectionClosed(id) }
+    func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
+    func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
+    func onStopped(_ server: WebSocketServer) { core.isRunning = false }
+}
+
+/// Writes one line to standard error without Foundation.
+func printToStandardError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,344 @@
+import NoexJSON
+import NoexLoop
+import NoexRules
+import NoexStore
+
+/// The protocol server proper, driven by transport events on the loop thread: welcome,
+/// envelope, auth → rate limit → route → respond (server.md §4), subscriptions and pushes,
+/// heartbeat pings, shutdown notices, the connection registry and stats.
+///
+/// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
+/// to completion before the next, so answers come back in request order.
+public final class ProtocolCore {
+    public let config: ServerConfig
+    let store: Store
+    let clock: ServerClock
+    /// Set once by the owner before any event arrives.
+    weak var transportRef: (any ProtocolTransport)?
+    var transport: any ProtocolTransport { transportRef! }
+
+    let gate: AuthGate
+    let authOps: AuthOperations
+    let storeOps: StoreOperations
+    let rules: RuleEngine?
+    let rulesOps: RulesOperations?
+    var connections: [ConnectionID: ConnectionState] = [:]
+    var perAddressCount: [String: Int] = [:]
+    var nextConnectionNumber = 1
+    var nextSubscriptionNumber = 1
+    var totalSubscriptions = 0
+    var rateLimiter: RateLimiter?
+    var blacklist: SessionBlacklist
+    /// False from `stop` on; late handshakes are closed with 1001.
+    public internal(set) var isRunning = true
+    /// While a store request runs, its subscription pushes wait here and go out after its answer.
+    private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    /// Pushes written so far (counters for stats and tests).
+    public private(set) var pushesSent = 0
+
+    public init(config: ServerConfig, clock: ServerClock) {
+        self.config = config
+        self.store = config.store
+        self.clock = clock
+        gate = AuthGate(auth: config.auth)
+        authOps = AuthOperations(auth: config.auth)
+        storeOps = StoreOperations(store: config.store)
+        rules = config.rules
+        rulesOps = config.rules.map(RulesOperations.init)
+        rateLimiter = config.rateLimit.map { RateLimiter(maxRequests: $0.maxRequests, windowMs: $0.windowMs) }
+        blacklist = SessionBlacklist(ttlMs: config.revocation.blacklistTtlMs)
+    }
+
+    // MARK: - Transport events
+
+    /// A handshake completed: refuse it (1001 while stopping, 4003 over the per-address limit)
+    /// or register the connection and send the welcome.
+    public func connectionOpened(_ id: ConnectionID, remoteAddress: String) {
+        guard isRunning else {
+            transport.close(id, code: 1001, reason: "server_shutting_down")
+            return
+        }
+        if let max = config.maxConnectionsPerIp, perAddressCount[remoteAddress, default: 0] >= max {
+            transport.close(id, code: 4003, reason: "too_many_connections")
+            return
+        }
+        perAddressCount[remoteAddress, default: 0] += 1
+        let n = nextConnectionNumber
+        nextConnectionNumber += 1
+        let now = clock.wallMs()
+        connections[id] = ConnectionState(id: id, connectionId: "conn-\(n)", number: n,
+                                          remoteAddress: remoteAddress, connectedAt: now)
+        send(id, ServerMessage.welcome(serverTimeMs: now, requiresAuth: gate.requiresAuth))
+    }
+
+    /// The socket is gone: remove every subscription and the registry entry.
+    public func connectionClosed(_ id: ConnectionID) {
+        guard let state = connections.removeValue(forKey: id) else { return }
+        for sub in state.storeSubscriptions.values { store.unsubscribe(sub) }
+        for sub in state.rulesSubscriptions.values { _ = rules?.unsubscribe(sub) }
+        totalSubscriptions -= state.subscriptionCount
+        let left = perAddressCount[state.remoteAddress, default: 1] - 1
+        perAddressCount[state.remoteAddress] = left > 0 ? left : nil
+    }
+
+    /// One complete text message.
+    public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
+        guard connections[id] != nil else { return }
+        let parsed = try? JSON.parse(bytes)
+        switch Envelope.classify(parsed) {
+        case .invalid(let error):
+            send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
+        case .pong(let timestamp):
+            if let state = connections[id], timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
+        case .request(let request):
+            handle(request, on: id)
+        }
+    }
+
+    /// The transport says a heartbeat ping is due.
+    public func heartbeatDue(_ id: ConnectionID) {
+        guard connections[id] != nil else { return }
+        let now = clock.wallMs()
+        connections[id]?.lastPingAt = now
+        send(id, ServerMessage.ping(timestampMs: now))
+    }
+
+    /// `stop` began with a grace period: tell every client.
+    public func stopping(gracePeriodMs: Int64) {
+        isRunning = false
+        guard gracePeriodMs > 0 else { return }
+        let frame = ServerMessage.shutdown(gracePeriodMs: gracePeriodMs).serializedBytes
+        for id in connections.keys { transport.send(id, text: frame, kind: .response) }
+    }
+
+    /// Periodic housekeeping from the loop's sweep timer: roll rate-limit windows, forget
+    /// expired revocations.
+    public func sweep() {
+        rateLimiter?.prune(nowMs: clock.monotonicMs())
+        blacklist.prune(nowMs: clock.wallMs())
+    }
+
+    // MARK: - Request pipeline
+
+    private func handle(_ request: Request, on id: ConnectionID) {
+        guard var state = connections[id] else { return }
+        let answer: JSON
+        do throws(ServerError) {
+            let data = try pipeline(request, &state)
+            answer = ServerMessage.result(id: request.id, data: data)
+        } catch {
+            answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails)
+        }
+        if connections[id] != nil { connections[id] = state }
+        respond(id, answer, requestID: request.id)
+        flushDeferredPushes()
+    }
+
+    /// Auth check → rate limit → route (server.md §4).
+    private func pipeline(_ request: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
+        if rateLimiter != nil {
+            let key = state.session?.userId ?? state.remoteAddress
+            if case .limited(let retry) = rateLimiter!.consume(key: key, nowMs: clock.monotonicMs()) {
+                throw ServerError.rateLimitExceeded(retryAfterMs: retry)
+            }
+        }
+        return try route(request, &state)
+    }
+
+    private func route(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        let type = r.type
+        if type.hasPrefix("store.") {
+            switch type {
+            case "store.subscribe": return try subscribe(r, &state)
+            case "store.unsubscribe": return try unsubscribe(r, &state)
+            default:
+                deferredPushes = deferredPushes ?? []
+                return try storeOps.handle(r)
+            }
+        }
+        if type.hasPrefix("rules.") {
+            guard let rulesOps else { throw .rulesNotConfigured }
+            switch type {
+            case "rules.subscribe": return try subscribeRules(r, &state)
+            case "rules.unsubscribe": return try unsubscribeRules(r, &state)
+            default: return try rulesOps.handle(r)
+            }
+        }
+        if type.hasPrefix("identity.") { throw .identityNotConfigured }
+        if type.hasPrefix("auth.") {
+            return try authOps.handle(r, session: &state.session, blacklist: blacklist, nowMs: clock.wallMs())
+        }
+        if type.hasPrefix("audit.") { throw .auditNotConfigured }
+        if type.hasPrefix("procedures.") { throw .proceduresNotConfigured }
+        if type.hasPrefix("server.") {
+            switch type {
+            case "server.stats": return statsJSON(includeListener: false)
+            case "server.connections": return .array(connectionInfos())
+            default: throw .unknownOperation(type, in: "server")
+            }
+        }
+        throw .unknownOperation(type)
+    }
+
+    // MARK: - Subscriptions (server.md §7)
+
+    private func checkSubscriptionLimits(_ state: ConnectionState) throws(ServerError) {
+        let limits = config.connectionLimits
+        if state.subscriptionCount >= limits.maxSubscriptionsPerConnection {
+            throw .subscriptionLimit(perConnection: limits.maxSubscriptionsPerConnection)
+        }
+        if totalSubscriptions >= limits.maxTotalSubscriptions {
+            throw .globalSubscriptionLimit(limits.maxTotalSubscriptions)
+        }
+    }
+
+    private func subscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        try checkSubscriptionLimits(state)
+        let query = try r.nonEmptyString("query")
+        let n = nextSubscriptionNumber
+        let wireID = "sub-\(n)"
+        let conn = state.id
+        let subscription: (id: SubscriptionID, result: JSON)
+        do throws(StoreError) {
+            subscription = try store.subscribe(query: query, params: r.optional("params")) { [weak self] result in
+                self?.push(conn, ServerMessage.subscriptionPush(subscriptionId: wireID, data: result),
+                          kind: .coalescingPush(key: UInt64(n)))
+            }
+        } catch {
+            throw ServerError(error)
+        }
+        nextSubscriptionNumber += 1
+        state.storeSubscriptions[wireID] = subscription.id
+        totalSubscriptions += 1
+        return ["subscriptionId": .string(wireID), "data": subscription.result]
+    }
+
+    private func unsubscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        let wireID = try r.nonEmptyString("subscriptionId")
+        guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
+        store.unsubscribe(sub)
+        totalSubscriptions -= 1
+        return ["unsubscribed": true]
+    }
+
+    private func subscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        try checkSubscriptionLimits(state)
+        let pattern = try r.nonEmptyString("pattern")
+        let wireID = "sub-\(nextSubscriptionNumber)"
+        nextSubscriptionNumber += 1
+        let conn = state.id
+        let sub = rules!.subscribe(pattern: pattern) { [weak self] event in
+            self?.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
+        }
+        state.rulesSubscriptions[wireID] = sub
+        totalSubscriptions += 1
+        return ["subscriptionId": .string(wireID)]
+    }
+
+    private func unsubscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+        let wireID = try r.nonEmptyString("subscriptionId")
+        guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
+        _ = rules?.unsubscribe(sub)
+        totalSubscriptions -= 1
+        return ["unsubscribed": true]
+    }
+
+    // MARK: - Output
+
+    /// Sends an answer. If the connection is over its hard write limit the answer is replaced
+    /// by a small `BACKPRESSURE` error (DESIGN.md compatibility policy).
+    private func respond(_ id: ConnectionID, _ answer: JSON, requestID: JSON) {
+        var bytes = answer.serializedBytes
+        let hard = config.backpressure.maxBufferedBytes
+        if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
+            bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
+        }
+        transport.send(id, text: bytes, kind: .response)
+    }
+
+    private func send(_ id: ConnectionID, _ message: JSON) {
+        transport.send(id, text: message.serializedBytes, kind: .response)
+    }
+
+    /// A push from a store or rules callback; held back while a store request is being
+    /// answered so the answer goes first.
+    func push(_ id: ConnectionID, _ message: JSON, kind: SendKind) {
+        let bytes = message.serializedBytes
+        if deferredPushes != nil {
+            deferredPushes!.append((id, bytes, kind))
+            return
+        }
+        transport.send(id, text: bytes, kind: kind)
+        pushesSent += 1
+    }
+
+    private func flushDeferredPushes() {
+        guard let pending = deferredPushes else { return }
+        deferredPushes = nil
+        for (id, bytes, kind) in pending {
+            transport.send(id, text: bytes, kind: kind)
+            pushesSent += 1
+        }
+    }
+
+    // MARK: - Registry, stats, revocation (server.md §8.7, §12)
+
+    /// One ConnectionInfo per live connection, in connection order.
+    public func connectionInfos() -> [JSON] {
+        connections.values.sorted { $0.number < $1.number }.map(\.info)
+    }
+
+    public var connectionCount: Int { connections.count }
+
+    /// `server.stats` (without listener facts) or `getStats()` (with `port`, `host`, `uptimeMs`).
+    func statsJSON(includeListener: Bool, port: Int = 0, uptimeMs: Int64 = 0) -> JSON {
+        var o: JSONObject = ["name": .string(config.name)]
+        if includeListener {
+            o["port"] = .int(Int64(port))
+            o["host"] = .string(config.host)
+        }
+        o["connectionCount"] = .int(Int64(connections.count))
+        if includeListener { o["uptimeMs"] = .int(uptimeMs) }
+        o["authEnabled"] = .bool(config.auth != nil)
+        o["rateLimitEnabled"] = .bool(config.rateLimit != nil)
+        o["rulesEnabled"] = .bool(rules != nil)
+        var storeSubs = 0
+        var rulesSubs = 0
+        var authenticated = 0
+        for c in connections.values {
+            storeSubs += c.storeSubscriptions.count
+            rulesSubs += c.rulesSubscriptions.count
+            if c.session != nil { authenticated += 1 }
+        }
+        o["connections"] = [
+            "active": .int(Int64(connections.count)), "authenticated": .int(Int64(authenticated)),
+            "totalStoreSubscriptions": .int(Int64(storeSubs)), "totalRulesSubscriptions": .int(Int64(rulesSubs)),
+        ]
+        o["store"] = .object(store.stats())
+        o["rules"] = rules?.stats().json ?? .null
+        return .object(o)
+    }
+
+    /// Blacklists the user and closes their connections with 4002 after a system message.
+    @discardableResult
+    public func revokeSessions(userId: String? = nil, role: String? = nil) -> Int {
+        let now = clock.wallMs()
+        var matched = 0
+        let notice = ServerMessage.sessionRevoked.serializedBytes
+        for state in connections.values.sorted(by: { $0.number < $1.number }) {
+            guard let s = state.session else { continue }
+            if let userId, s.userId != userId { continue }
+            if let role, !s.roles.contains(role) { continue }
+            blacklist.revoke(s.userId, nowMs: now)
+            transport.send(state.id, text: notice, kind: .response)
+            transport.close(state.id, code: 4002, reason: "session_revoked")
+            matched += 1
+        }
+        if let userId { blacklist.revoke(userId, nowMs: now) }
+        return matched
+    }
+}
+
+@available(*, unavailable)
+extension ProtocolCore: Sendable {}

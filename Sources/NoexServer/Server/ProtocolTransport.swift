@@ -1,0 +1,15 @@
+import NoexLoop
+
+/// What the protocol layer needs from the transport. `WebSocketServer` provides it; tests use
+/// a recording fake so every operation can be checked without sockets.
+public protocol ProtocolTransport: AnyObject {
+    @discardableResult
+    func send(_ id: ConnectionID, text bytes: [UInt8], kind: SendKind) -> SendResult
+    func close(_ id: ConnectionID, code: UInt16, reason: String)
+    /// Pending plus in-flight outbound bytes (nil for an unknown connection).
+    func bufferedBytes(_ id: ConnectionID) -> Int?
+    /// Reports an application-level pong to the heartbeat.
+    func pongReceived(_ id: ConnectionID)
+}
+
+extension WebSocketServer: ProtocolTransport {}

@@ -1,0 +1,118 @@
+import NoexJSON
+import NoexStore
+
+/// The `store.*` operations that need no connection state (server.md §6.1, §6.3, §6.4):
+/// validation in the original's order (`bucket` first, then the fields as listed), then the
+/// store call, with store errors mapped per §10.2. Subscriptions live in the connection layer.
+struct StoreOperations {
+    let store: Store
+
+    func handle(_ r: Request) throws(ServerError) -> JSON {
+        do {
+            return try dispatch(r)
+        } catch let e as StoreError {
+            throw ServerError(e)
+        } catch let e as ServerError {
+            throw e
+        } catch {
+            throw .internalServerError
+        }
+    }
+
+    private func dispatch(_ r: Request) throws -> JSON {
+        switch r.type {
+        case "store.insert":
+            let b = try r.nonEmptyString("bucket")
+            return .object(try store.insert(bucket: b, record: try r.object("data")))
+        case "store.get":
+            let b = try r.nonEmptyString("bucket")
+            return try store.get(bucket: b, key: try r.key()).map(JSON.object) ?? .null
+        case "store.update":
+            let b = try r.nonEmptyString("bucket")
+            let k = try r.key()
+            return .object(try store.update(bucket: b, key: k, changes: try r.object("data")))
+        case "store.delete":
+            let b = try r.nonEmptyString("bucket")
+            _ = try store.delete(bucket: b, key: try r.key())
+            return ["deleted": true]
+        case "store.all":
+            return records(try store.all(bucket: try r.nonEmptyString("bucket")))
+        case "store.where":
+            let b = try r.nonEmptyString("bucket")
+            return records(try store.where(bucket: b, filter: try r.object("filter")))
+        case "store.findOne":
+            let b = try r.nonEmptyString("bucket")
+            return try store.findOne(bucket: b, filter: try r.object("filter")).map(JSON.object) ?? .null
+        case "store.count":
+            let b = try r.nonEmptyString("bucket")
+            return .int(Int64(try store.count(bucket: b, filter: try r.optionalObject("filter"))))
+        case "store.first":
+            let b = try r.nonEmptyString("bucket")
+            return records(try store.first(bucket: b, n: try r.positiveInteger("n")))
+        case "store.last":
+            let b = try r.nonEmptyString("bucket")
+            return records(try store.last(bucket: b, n: try r.positiveInteger("n")))
+        case "store.paginate":
+            let b = try r.nonEmptyString("bucket")
+            let limit = try r.positiveInteger("limit")
+            return try store.paginate(bucket: b, after: r["after"], limit: limit).json
+        case "store.clear":
+            try store.clear(bucket: try r.nonEmptyString("bucket"))
+            return ["cleared": true]
+        case "store.sum", "store.avg", "store.min", "store.max":
+            let b = try r.nonEmptyString("bucket")
+            let field = try r.nonEmptyString("field")
+            let filter = try r.optionalObject("filter")
+            switch r.type {
+            case "store.sum": return try store.sum(bucket: b, field: field, filter: filter)
+            case "store.avg": return try store.avg(bucket: b, field: field, filter: filter)
+            case "store.min": return try store.min(bucket: b, field: field, filter: filter)
+            default: return try store.max(bucket: b, field: field, filter: filter)
+            }
+        case "store.buckets":
+            return .object(store.bucketsInfo())
+        case "store.stats":
+            return .object(store.stats())
+        case "store.transaction":
+            let ops = try TransactionRequest.operations(of: r)
+            let results = try store.runTransaction(ops)
+            return ["results": .array(results.enumerated().map { ["index": .int(Int64($0.offset)), "data": $0.element] })]
+        case "store.defineBucket":
+            let name = try r.nonEmptyString("name")
+            try store.defineBucket(name, config: try r.object("config"))
+            return ["name": .string(name), "created": true]
+        case "store.dropBucket":
+            let name = try r.nonEmptyString("name")
+            guard store.dropBucket(name) else { throw Self.bucketDoesNotExist(name) }
+            return ["name": .string(name), "dropped": true]
+        case "store.updateBucket":
+            let name = try r.nonEmptyString("name")
+            let updates = try r.object("updates")
+            guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
+            try store.updateBucket(name, updates: updates)
+            return ["name": .string(name), "updated": true]
+        case "store.getBucketSchema":
+            let name = try r.nonEmptyString("name")
+            guard let config = store.getBucketSchema(name) else { throw Self.bucketDoesNotExist(name) }
+            return ["name": .string(name), "config": .object(config)]
+        case "store.defineQuery":
+            let name = try r.nonEmptyString("name")
+            try store.defineQuery(name, config: try r.object("config"))
+            return ["name": .string(name), "defined": true]
+        case "store.undefineQuery":
+            let name = try r.nonEmptyString("name")
+            guard store.undefineQuery(name) else { throw ServerError(.queryNotDefined, "Query \"\(name)\" is not defined") }
+            return ["name": .string(name), "undefined": true]
+        case "store.listQueries":
+            return ["queries": .array(store.listQueries())]
+        default:
+            throw ServerError.unknownOperation(r.type, in: "store")
+        }
+    }
+
+    private func records(_ list: [JSONObject]) -> JSON { .array(list.map(JSON.object)) }
+
+    static func bucketDoesNotExist(_ name: String) -> ServerError {
+        ServerError(.bucketNotDefined, "Bucket \"\(name)\" does not exist")
+    }
+}

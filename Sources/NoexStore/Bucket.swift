@@ -1,0 +1,229 @@
+import NoexJSON
+
+/// The state of one bucket: records, indexes, autoincrement counter and schema.
+///
+/// Only the `Store` mutates it; every mutating entry point here assumes the caller already
+/// checked everything that can fail, so a failed operation never leaves partial changes.
+final class Bucket {
+    let name: String
+    private(set) var definition: BucketDefinition
+    private(set) var validator: SchemaValidator
+    var table = RecordTable()
+    private(set) var indexes: [FieldIndex] = []
+    private var indexSlot: [String: Int] = [:]
+    var counter: Int64 = 0
+
+    init(name: String, definition: BucketDefinition) {
+        self.name = name
+        self.definition = definition
+        validator = SchemaValidator(definition: definition)
+        indexes = definition.indexedFields.map { FieldIndex(field: $0.name, unique: $0.unique) }
+        for (i, ix) in indexes.enumerated() { indexSlot[ix.field] = i }
+    }
+
+    var keyField: String { definition.key }
+
+    // MARK: preparation (no mutation)
+
+    /// Insert preparation (store.md §4.1 steps 2–6): generated values, defaults, metadata,
+    /// validation. `counter` is the autoincrement value to hand out.
+    func prepareInsert(_ data: JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
+        -> JSONObject
+    {
+        var record = data
+        for (field, def) in definition.fields where record[field] == nil {
+            switch def.generated {
+            case .uuid?: record[field] = .string(ids.uuid())
+            case .cuid?: record[field] = .string(ids.cuid())
+            case .timestamp?: record[field] = .int(now)
+            case .autoincrement?: record[field] = .int(counter)
+            case nil: break
+            }
+        }
+        for (field, def) in definition.fields where record[field] == nil {
+            if let d = def.defaultValue { record[field] = d }
+        }
+        record["_version"] = 1
+        record["_createdAt"] = .int(now)
+        record["_updatedAt"] = .int(now)
+        var issues = validator.validate(record)
+        let key = record[keyField]
+        if key == nil || key!.isNull, !issues.contains(where: { $0.field == keyField }) {
+            // The original would store the record under `undefined`; we refuse a keyless record.
+            issues.append(ValidationIssue(field: keyField, message: "Field is required", code: "required"))
+        }
+        if !issues.isEmpty { throw .validation(bucket: name, issues: issues) }
+        return record
+    }
+
+    /// Update preparation (store.md §4.2 steps 2–5): sanitize, shallow-merge, bump, validate.
+    func prepareUpdate(existing: JSONObject, changes: JSONObject, now: Int64) throws(StoreError) -> JSONObject {
+        var merged = existing
+        for (field, value) in changes {
+            if field == "_version" || field == "_createdAt" || field == "_updatedAt" || field == keyField { continue }
+            if definition.field(field)?.generated != nil { continue }
+            merged[field] = value
+        }
+        let version = existing["_version"]?.numberValue ?? 0
+        merged["_version"] = JSValue.json(version + 1)
+        merged["_updatedAt"] = .int(now)
+        let issues = validator.validate(merged)
+        if !issues.isEmpty { throw .validation(bucket: name, issues: issues) }
+        return merged
+    }
+
+    /// Throws the first unique violation `record` would cause, ignoring holders in `excluding`.
+    func checkUnique(_ record: JSONObject, excluding: (JSON) -> Bool) throws(StoreError) {
+        for ix in indexes where ix.unique {
+            if ix.conflict(for: record, excluding: excluding) != nil {
+                throw .uniqueConstraint(bucket: name, field: ix.field, value: record[ix.field]!)
+            }
+        }
+    }
+
+    /// Unique check for an update: only fields whose value changed are checked.
+    func checkUniqueForUpdate(key: JSON, old: JSONObject, new: JSONObject) throws(StoreError) {
+        for ix in indexes where ix.unique {
+            if JSValue.strictEquals(old[ix.field], new[ix.field]) { continue }
+            if ix.conflict(for: new, excluding: { $0 == key }) != nil {
+                throw .uniqueConstraint(bucket: name, field: ix.field, value: new[ix.field]!)
+            }
+        }
+    }
+
+    // MARK: raw mutation (callers checked everything)
+
+    func rawInsert(_ key: JSON, _ record: JSONObject) {
+        for i in indexes.indices { indexes[i].add(key, record) }
+        table.append(key, record)
+    }
+
+    func rawReplace(_ key: JSON, old: JSONObject, new: JSONObject) {
+        for i in indexes.indices where !JSValue.strictEquals(old[indexes[i].field], new[indexes[i].field]) {
+            indexes[i].remove(key, old)
+            indexes[i].add(key, new)
+        }
+        table.replace(key, new)
+    }
+
+    @discardableResult
+    func rawRemove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+        guard let removed = table.remove(key) else { return nil }
+        for i in indexes.indices { indexes[i].remove(key, removed.record) }
+        return removed
+    }
+
+    /// Puts back a record removed by `rawRemove` (transaction rollback).
+    func rawRestore(_ key: JSON, _ record: JSONObject, slot: Int) {
+        for i in indexes.indices { indexes[i].add(key, record) }
+        table.restore(key, record, slot: slot)
+    }
+
+    func rawClear() {
+        table.removeAll()
+        for i in indexes.indices { indexes[i].removeAll() }
+    }
+
+    // MARK: reads
+
+    func get(_ key: JSON) -> JSONObject? { table.get(key) }
+
+    var count: Int { table.count }
+
+    /// Records matching `filter`, in insertion order. Uses the first indexable plain entry.
+    func select(_ filter: Filter, limit: Int = .max) -> [JSONObject] {
+        if filter.isEmpty {
+            let all = table.records
+            return limit >= all.count ? all : Array(all.prefix(limit))
+        }
+        if let (field, value) = filter.indexCandidate(indexed: { self.indexSlot[$0] != nil }) {
+            let keys = indexes[indexSlot[field]!].lookup(value)
+            var hits: [(Int, JSONObject)] = []
+            hits.reserveCapacity(keys.count)
+            for k in keys {
+                guard let pos = table.position(of: k), let r = table.get(k), filter.matches(r) else { continue }
+                hits.append((pos, r))
+            }
+            if hits.count > 1 { hits.sort { $0.0 < $1.0 } }
+            return hits.prefix(limit).map(\.1)
+        }
+        var out: [JSONObject] = []
+        for case let s? in table.slots where filter.matches(s.record) {
+            out.append(s.record)
+            if out.count >= limit { break }
+        }
+        return out
+    }
+
+    func countMatching(_ filter: Filter) -> Int {
+        if filter.isEmpty { return table.count }
+        if let (field, value) = filter.indexCandidate(indexed: { self.indexSlot[$0] != nil }) {
+            var n = 0
+            for k in indexes[indexSlot[field]!].lookup(value) {
+                if let r = table.get(k), filter.matches(r) { n += 1 }
+            }
+            return n
+        }
+        var n = 0
+        for case let s? in table.slots where filter.matches(s.record) { n += 1 }
+        return n
+    }
+
+    /// Keys in the bucket's order for first/last/paginate (store.md §6.1).
+    func orderedKeys() -> [JSON] {
+        let keys = table.keys
+        guard definition.kind == .orderedSet else { return keys }
+        return keys.sorted(by: Self.orderedSetLess)
+    }
+
+    /// Numbers numerically; otherwise `String(a)` vs `String(b)` in an approximation of ICU
+    /// collation: case-insensitive first, then lowercase before uppercase.
+    static func orderedSetLess(_ a: JSON, _ b: JSON) -> Bool {
+        if let x = a.numberValue, let y = b.numberValue { return x < y }
+        let s = JSValue.string(a), t = JSValue.string(b)
+        let ls = s.lowercased(), lt = t.lowercased()
+        if ls != lt { return JSValue.utf16Less(ls, lt) }
+        return JSValue.utf16Less(t, s)  // lowercase (higher code units) first on ties
+    }
+
+    // MARK: schema changes
+
+    /// Rebuilds this bucket under a new definition, keeping records and counter.
+    /// Throws (leaving the bucket unchanged) if existing data violates a new unique index.
+    func redefine(_ newDefinition: BucketDefinition) throws(StoreError) {
+        var newIndexes = newDefinition.indexedFields.map { FieldIndex(field: $0.name, unique: $0.unique) }
+        for case let s? in table.slots {
+            for i in newIndexes.indices {
+                if newIndexes[i].conflict(for: s.record, excluding: { _ in false }) != nil {
+                    throw .uniqueConstraint(bucket: name, field: newIndexes[i].field, value: s.record[newIndexes[i].field]!)
+                }
+                newIndexes[i].add(s.key, s.record)
+            }
+        }
+        definition = newDefinition
+        validator = SchemaValidator(definition: newDefinition)
+        indexes = newIndexes
+        indexSlot = [:]
+        for (i, ix) in indexes.enumerated() { indexSlot[ix.field] = i }
+    }
+
+    /// Keys of the `n` oldest records by `_createdAt` (stable: insertion order on ties).
+    func oldestKeys(_ n: Int) -> [JSON] {
+        guard n > 0 else { return [] }
+        var entries: [(Double, Int, JSON)] = []
+        entries.reserveCapacity(table.count)
+        var i = 0
+        for case let s? in table.slots {
+            entries.append((s.record["_createdAt"]?.numberValue ?? 0, i, s.key))
+            i += 1
+        }
+        if n == 1 {
+            guard let m = entries.min(by: { ($0.0, $0.1) < ($1.0, $1.1) }) else { return [] }
+            return [m.2]
+        }
+        entries.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        return entries.prefix(n).map(\.2)
+    }
+
+    var indexCount: Int { indexes.count }
+}

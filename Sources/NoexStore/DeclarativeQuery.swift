@@ -1,0 +1,346 @@
+import NoexJSON
+
+/// A declarative JSON query (store.md §11, plus the cheap parts of the §19 proposal):
+///
+/// `{bucket, filter?, get? | getMany? | one? | first? | last? | page?, sort?, offset?, limit?,
+///   fields? | pluck?, aggregate?, groupBy?, groupFormat?}`
+///
+/// Parameters: a string that is exactly `{{ params.NAME }}` or an object `{"$param": "NAME"}`
+/// anywhere in `filter` (and in `get`/`getMany`/`first`/`last`/`page`/`offset`/`limit`) is
+/// replaced by the raw parameter value; a missing parameter is "undefined" (a plain filter
+/// entry then matches records lacking the field, an operator is ignored, a limit is dropped).
+/// Unknown top-level keys are ignored (upstream leniency).
+struct DeclarativeQuery {
+    enum Read {
+        case list
+        case get(JSON)
+        case getMany(JSON)
+        case one
+        case first(JSON)
+        case last(JSON)
+        case page(after: JSON?, limit: JSON)
+    }
+
+    struct Agg {
+        var fn: String
+        var field: String?
+        var filter: JSONObject?
+    }
+
+    enum AggregateSpec {
+        case single(Agg)
+        case named([(String, Agg)])
+    }
+
+    var bucket: String
+    var filter: JSONObject?
+    var read: Read = .list
+    var sort: [(field: String, descending: Bool)] = []
+    var offset: JSON?
+    var limit: JSON?
+    var fields: [String]?
+    var pluck: String?
+    var aggregate: AggregateSpec?
+    var groupBy: [String]?
+    var groupFormatObject = false
+    /// The compiled filter when it has no parameters (compiled once at definition).
+    var fixedFilter: Filter?
+
+    init(config c: JSONObject) throws(StoreError) {
+        guard let b = c["bucket"]?.stringValue, !b.isEmpty else {
+            throw .invalidQuery("Query config must include non-empty string \"bucket\"")
+        }
+        bucket = b
+        if let f = c["filter"], !f.isNull {
+            guard let o = f.objectValue else { throw .invalidQuery("Query \"filter\" must be an object") }
+            // Template strings become {"$param": name} once, so evaluation does no string work.
+            var usesParams = false
+            filter = Self.normalizeTemplates(.object(o), &usesParams).objectValue!
+            if !usesParams { fixedFilter = Filter(filter!) }
+        }
+        var reads: [Read] = []
+        if let v = c["get"] { reads.append(.get(v)) }
+        if let v = c["getMany"] { reads.append(.getMany(v)) }
+        if let v = c["one"], JSValue.truthy(v) { reads.append(.one) }
+        if let v = c["first"] { try Self.checkCount(v, "first"); reads.append(.first(v)) }
+        if let v = c["last"] { try Self.checkCount(v, "last"); reads.append(.last(v)) }
+        if let v = c["page"] {
+            guard let p = v.objectValue, let l = p["limit"] else {
+                throw .invalidQuery("Query \"page\" must be an object with \"limit\"")
+            }
+            try Self.checkCount(l, "page.limit")
+            reads.append(.page(after: p["after"], limit: l))
+        }
+        if reads.count > 1 { throw .invalidQuery("Query may use only one of get, getMany, one, first, last, page") }
+        read = reads.first ?? .list
+
+        if let s = c["sort"] {
+            switch s {
+            case .object(let o):
+                for (f, d) in o { sort.append((f, try Self.direction(d))) }
+            case .array(let a):
+                for e in a {
+                    guard let o = e.objectValue, let f = o["field"]?.stringValue else {
+                        throw .invalidQuery("Query \"sort\" entries must be {field, dir}")
+                    }
+                    sort.append((f, try Self.direction(o["dir"] ?? "asc")))
+                }
+            default: throw .invalidQuery("Query \"sort\" must be an object or an array")
+            }
+        }
+        if let v = c["offset"] { try Self.checkCount(v, "offset", allowZero: true); offset = v }
+        if let v = c["limit"] { try Self.checkCount(v, "limit", allowZero: true); limit = v }
+        if let f = c["fields"] {
+            guard let a = f.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
+                throw .invalidQuery("Query \"fields\" must be an array of strings")
+            }
+            fields = a.map { $0.stringValue! }
+        }
+        if let p = c["pluck"] {
+            guard let s = p.stringValue else { throw .invalidQuery("Query \"pluck\" must be a string") }
+            pluck = s
+        }
+        if let a = c["aggregate"], !a.isNull {
+            guard let o = a.objectValue else { throw .invalidQuery("Query \"aggregate\" must be an object") }
+            if o["function"] != nil || o["fn"] != nil {
+                aggregate = .single(try Self.agg(o))
+            } else {
+                var named: [(String, Agg)] = []
+                for (name, v) in o {
+                    guard let ao = v.objectValue else { throw .invalidQuery("Aggregate \"\(name)\" must be an object") }
+                    named.append((name, try Self.agg(ao)))
+                }
+                aggregate = .named(named)
+            }
+            switch read {
+            case .list, .getMany: break
+            default: throw .invalidQuery("Query \"aggregate\" cannot be combined with get, one, first, last or page")
+            }
+        }
+        if let g = c["groupBy"] {
+            if let s = g.stringValue {
+                groupBy = [s]
+            } else if let a = g.arrayValue, a.allSatisfy({ $0.stringValue != nil }) {
+                groupBy = a.map { $0.stringValue! }
+            } else {
+                throw .invalidQuery("Query \"groupBy\" must be a string or an array of strings")
+            }
+            if aggregate == nil { throw .invalidQuery("Query \"groupBy\" needs \"aggregate\"") }
+        }
+        groupFormatObject = c["groupFormat"]?.stringValue == "object"
+    }
+
+    private static func direction(_ d: JSON) throws(StoreError) -> Bool {
+        switch d.stringValue {
+        case "asc"?: return false
+        case "desc"?: return true
+        default: throw .invalidQuery("Query sort direction must be \"asc\" or \"desc\"")
+        }
+    }
+
+    private static func agg(_ o: JSONObject) throws(StoreError) -> Agg {
+        let fn = (o["fn"] ?? o["function"])?.stringValue ?? ""
+        guard ["count", "sum", "avg", "min", "max", "collect"].contains(fn) else {
+            throw .invalidQuery("Unknown aggregate function \"\(fn)\"")
+        }
+        if fn != "count" && o["field"]?.stringValue == nil {
+            throw .invalidQuery("Aggregate \"\(fn)\" needs a \"field\"")
+        }
+        if let f = o["filter"], f.objectValue == nil { throw .invalidQuery("Aggregate \"filter\" must be an object") }
+        return Agg(fn: fn, field: o["field"]?.stringValue, filter: o["filter"]?.objectValue)
+    }
+
+    /// Literal counts must be non-negative integers; parameter references are checked at run time.
+    private static func checkCount(_ v: JSON, _ what: String, allowZero: Bool = false) throws(StoreError) {
+        if isParamReference(v) { return }
+        guard let i = v.intValue, allowZero ? i >= 0 : i >= 1 else {
+            throw .invalidQuery("Query \"\(what)\" must be a \(allowZero ? "non-negative" : "positive") integer")
+        }
+    }
+
+    // MARK: parameters
+
+    static func isParamReference(_ v: JSON) -> Bool {
+        if case .string(let s) = v { return templateName(s) != nil }
+        if case .object(let o) = v { return o.count == 1 && o["$param"]?.stringValue != nil }
+        return false
+    }
+
+    /// `NAME` of a string that is exactly `{{ params.NAME }}` (spaces optional, NAME = `\w+`).
+    static func templateName(_ s: String) -> String? {
+        guard s.hasPrefix("{{"), s.hasSuffix("}}"), s.utf8.count >= 4 else { return nil }
+        let inner = String(s.dropFirst(2).dropLast(2)).trimmingJSWhitespace()
+        guard inner.hasPrefix("params.") else { return nil }
+        let name = inner.dropFirst("params.".count)
+        guard !name.isEmpty, name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }) else {
+            return nil
+        }
+        return String(name)
+    }
+
+    /// nil: not a parameter reference; `.some(nil)`: a missing parameter; else its value.
+    static func resolve(_ v: JSON, _ params: JSON?) -> JSON?? {
+        var name: String?
+        switch v {
+        case .string(let s): name = templateName(s)
+        case .object(let o) where o.count == 1: name = o["$param"]?.stringValue
+        default: return nil
+        }
+        guard let name else { return nil }
+        return .some(params?[name])
+    }
+
+    /// Replaces every whole-string template `{{ params.x }}` by `{"$param": "x"}`.
+    static func normalizeTemplates(_ v: JSON, _ usesParams: inout Bool) -> JSON {
+        switch v {
+        case .string(let s):
+            guard let name = templateName(s) else { return v }
+            usesParams = true
+            return ["$param": .string(name)]
+        case .array(let a): return .array(a.map { normalizeTemplates($0, &usesParams) })
+        case .object(let o):
+            if o.count == 1, o["$param"]?.stringValue != nil { usesParams = true; return v }
+            var out = JSONObject(minimumCapacity: o.count)
+            for (k, x) in o { out[k] = normalizeTemplates(x, &usesParams) }
+            return .object(out)
+        default: return v
+        }
+    }
+
+    /// Parameter resolution after `normalizeTemplates`: only `{"$param": name}` objects.
+    static func resolveNormalized(_ v: JSON, _ params: JSON?) -> JSON?? {
+        guard case .object(let o) = v, o.count == 1, let name = o["$param"]?.stringValue else { return nil }
+        return .some(params?[name])
+    }
+
+    static func value(_ v: JSON, _ params: JSON?) -> JSON? {
+        if let r = resolve(v, params) { return r }
+        return v
+    }
+
+    static func count(_ v: JSON?, _ params: JSON?) -> Int? {
+        guard let v, let r = value(v, params), let i = r.intValue else { return nil }
+        return Int(clamping: i)
+    }
+
+    // MARK: evaluation
+
+    func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
+        let compiled = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, params) }) } ?? Filter()
+        var records: [JSONObject]
+        switch read {
+        case .get(let k):
+            guard let key = Self.value(k, params), !key.isNull else { return .null }
+            return try ctx.get(bucket: bucket, key: key).map { project($0) } ?? .null
+        case .getMany(let k):
+            records = []
+            for key in Self.value(k, params)?.arrayValue ?? [] where !key.isNull {
+                if let r = try ctx.get(bucket: bucket, key: key), compiled.matches(r) { records.append(r) }
+            }
+        case .one:
+            return try ctx.select(bucket: bucket, filter: compiled, limit: 1).first.map { project($0) } ?? .null
+        case .first(let n):
+            records = try ctx.first(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+        case .last(let n):
+            records = try ctx.last(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+        case .page(let after, let limit):
+            let a: JSON? = after.flatMap { Self.value($0, params) }
+            let page = try ctx.paginate(bucket: bucket, after: a, limit: Self.count(limit, params) ?? 0)
+            return [
+                "records": .array(page.records.map { project($0) }), "hasMore": .bool(page.hasMore),
+                "nextCursor": page.nextCursor ?? .null,
+            ]
+        case .list:
+            if case .single(let a)? = aggregate, a.fn == "count", a.filter == nil, groupBy == nil {
+                return .int(Int64(try ctx.count(bucket: bucket, filter: compiled)))  // no materializing
+            }
+            records = compiled.isEmpty ? try ctx.all(bucket: bucket) : try ctx.select(bucket: bucket, filter: compiled)
+        }
+        if let aggregate { return aggregateResult(aggregate, records, params) }
+        if !sort.isEmpty { records = sorted(records) }
+        if let o = Self.count(offset, params), o > 0 { records = Array(records.dropFirst(o)) }
+        if let l = Self.count(limit, params), l >= 0 { records = Array(records.prefix(l)) }
+        if let pluck { return .array(records.map { $0[pluck] ?? .null }) }
+        return .array(records.map { project($0) })
+    }
+
+    private func project(_ r: JSONObject) -> JSON {
+        guard let fields, !fields.isEmpty else { return .object(r) }
+        var o = JSONObject(minimumCapacity: fields.count)
+        for f in fields { if let v = r[f] { o[f] = v } }
+        return .object(o)
+    }
+
+    /// Stable multi-key sort: `null`/missing last in both directions; JS `<` otherwise;
+    /// incomparable values count as equal and stop the comparison (the original's rule).
+    private func sorted(_ records: [JSONObject]) -> [JSONObject] {
+        let indexed = records.enumerated().map { ($0.offset, $0.element) }
+        return indexed.sorted { x, y in
+            for (field, desc) in sort {
+                let a = x.1[field], b = y.1[field]
+                if JSValue.strictEquals(a, b) { continue }
+                let aNull = a == nil || a!.isNull, bNull = b == nil || b!.isNull
+                if aNull && bNull { continue }
+                if aNull { return false }
+                if bNull { return true }
+                if JSValue.less(a!, b!) { return !desc }
+                if JSValue.less(b!, a!) { return desc }
+                break
+            }
+            return x.0 < y.0
+        }.map(\.1)
+    }
+
+    private func aggregateResult(_ spec: AggregateSpec, _ records: [JSONObject], _ params: JSON?) -> JSON {
+        func compute(_ rs: [JSONObject]) -> JSON {
+            switch spec {
+            case .single(let a): return Self.apply(a, rs, params)
+            case .named(let list):
+                var o = JSONObject(minimumCapacity: list.count)
+                for (name, a) in list { o[name] = Self.apply(a, rs, params) }
+                return .object(o)
+            }
+        }
+        guard let groupBy else { return compute(records) }
+        var order: [[JSON]] = []
+        var groups: [[JSON]: [JSONObject]] = [:]
+        for r in records {
+            let k = groupBy.map { r[$0] ?? .null }
+            if groups[k] == nil { order.append(k) }
+            groups[k, default: []].append(r)
+        }
+        if groupFormatObject && groupBy.count == 1 {
+            var o = JSONObject(minimumCapacity: order.count)
+            for k in order { o[JSValue.string(k[0])] = compute(groups[k]!) }
+            return .object(o)
+        }
+        return .array(order.map { k in
+            var key = JSONObject()
+            for (f, v) in zip(groupBy, k) { key[f] = v }
+            var row: JSONObject = ["key": .object(key)]
+            switch compute(groups[k]!) {
+            case .object(let named) where { if case .named = spec { return true } else { return false } }():
+                for (n, v) in named { row[n] = v }
+            case let v: row["value"] = v
+            }
+            return .object(row)
+        })
+    }
+
+    private static func apply(_ a: Agg, _ records: [JSONObject], _ params: JSON?) -> JSON {
+        var rs = records
+        if let f = a.filter {
+            let compiled = Filter(f, resolve: { resolve($0, params) })
+            rs = rs.filter(compiled.matches)
+        }
+        let field = a.field ?? ""
+        switch a.fn {
+        case "count": return .int(Int64(rs.count))
+        case "sum": return Aggregate.sum(rs, field)
+        case "avg": return Aggregate.avg(rs, field)
+        case "min": return Aggregate.min(rs, field)
+        case "max": return Aggregate.max(rs, field)
+        default: return .array(rs.compactMap { r in r[field].flatMap { $0.isNull ? nil : $0 } })
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The NoexStore module; see docs/architecture.md for what it owns.

@@ -1,0 +1,297 @@
+import NoexJSON
+
+/// A record-level dependency: one key of one bucket.
+struct RecordRef: Hashable {
+    var bucket: String
+    var key: JSON
+}
+
+/// What a query evaluation read: whole buckets (any change matters) and single records.
+struct Dependencies: Equatable {
+    var buckets: Set<String> = []
+    var records: Set<RecordRef> = []
+
+    func touches(bucket: String) -> Bool {
+        buckets.contains(bucket) || records.contains { $0.bucket == bucket }
+    }
+}
+
+/// A programmatic query: host code reading through a `QueryContext`.
+public typealias QueryFunction = (QueryContext, JSON?) throws(StoreError) -> JSON
+
+enum QueryBody {
+    case declarative(DeclarativeQuery)
+    case programmatic(QueryFunction)
+}
+
+struct QueryDefinition {
+    var name: String
+    var body: QueryBody
+    var config: JSONObject?
+}
+
+final class Subscription {
+    let id: SubscriptionID
+    let query: String
+    let params: JSON?
+    let listener: (JSON) -> Void
+    var lastResult: JSON
+    var deps: Dependencies
+
+    init(id: SubscriptionID, query: String, params: JSON?, listener: @escaping (JSON) -> Void, result: JSON, deps: Dependencies) {
+        self.id = id
+        self.query = query
+        self.params = params
+        self.listener = listener
+        lastResult = result
+        self.deps = deps
+    }
+}
+
+/// The read-only view a query evaluates against. Every read records a dependency:
+/// `get` on the record's key, everything else on the whole bucket (store.md §10.3).
+public final class QueryContext {
+    unowned let store: Store
+    var deps = Dependencies()
+
+    init(store: Store) { self.store = store }
+
+    private func touch(_ bucket: String) throws(StoreError) -> Bucket {
+        let b = try store.bucket(bucket)
+        deps.buckets.insert(bucket)
+        return b
+    }
+
+    public func get(bucket: String, key: JSON) throws(StoreError) -> JSONObject? {
+        let b = try store.bucket(bucket)
+        deps.records.insert(RecordRef(bucket: bucket, key: key))
+        return b.get(key)
+    }
+
+    public func all(bucket: String) throws(StoreError) -> [JSONObject] { try touch(bucket).table.records }
+
+    public func `where`(bucket: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
+        try touch(bucket).select(Filter(filter))
+    }
+
+    func select(bucket: String, filter: Filter, limit: Int = .max) throws(StoreError) -> [JSONObject] {
+        try touch(bucket).select(filter, limit: limit)
+    }
+
+    func count(bucket: String, filter: Filter) throws(StoreError) -> Int {
+        try touch(bucket).countMatching(filter)
+    }
+
+    public func findOne(bucket: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
+        try touch(bucket).select(Filter(filter), limit: 1).first
+    }
+
+    public func count(bucket: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
+        let b = try touch(bucket)
+        return filter.map { b.countMatching(Filter($0)) } ?? b.count
+    }
+
+    public func first(bucket: String, n: Int) throws(StoreError) -> [JSONObject] {
+        _ = try touch(bucket)
+        return try store.first(bucket: bucket, n: n)
+    }
+
+    public func last(bucket: String, n: Int) throws(StoreError) -> [JSONObject] {
+        _ = try touch(bucket)
+        return try store.last(bucket: bucket, n: n)
+    }
+
+    public func paginate(bucket: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
+        _ = try touch(bucket)
+        return try store.paginate(bucket: bucket, after: after, limit: limit)
+    }
+
+    public func sum(bucket: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        _ = try touch(bucket)
+        return try store.sum(bucket: bucket, field: field, filter: filter)
+    }
+
+    public func avg(bucket: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        _ = try touch(bucket)
+        return try store.avg(bucket: bucket, field: field, filter: filter)
+    }
+
+    public func min(bucket: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        _ = try touch(bucket)
+        return try store.min(bucket: bucket, field: field, filter: filter)
+    }
+
+    public func max(bucket: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        _ = try touch(bucket)
+        return try store.max(bucket: bucket, field: field, filter: filter)
+    }
+}
+
+extension Store {
+    // MARK: - Query definitions
+
+    /// Defines a declarative query (wire `store.defineQuery`, store.md §11 and parts of §19).
+    public func defineQuery(_ name: String, config: JSONObject) throws(StoreError) {
+        if queries[name] != nil { throw .queryAlreadyDefined(name) }
+        let q = try DeclarativeQuery(config: config)
+        if buckets[q.bucket] == nil { throw .bucketNotDefined(q.bucket) }
+        queries[name] = QueryDefinition(name: name, body: .declarative(q), config: config)
+        queryOrder.append(name)
+    }
+
+    /// Defines a programmatic query (host code). It must only read through the context.
+    public func defineQuery(_ name: String, _ fn: @escaping QueryFunction) throws(StoreError) {
+        if queries[name] != nil { throw .queryAlreadyDefined(name) }
+        queries[name] = QueryDefinition(name: name, body: .programmatic(fn), config: nil)
+        queryOrder.append(name)
+    }
+
+    /// Removes a query and silently ends its subscriptions; false when unknown.
+    @discardableResult
+    public func undefineQuery(_ name: String) -> Bool {
+        guard queries.removeValue(forKey: name) != nil else { return false }
+        queryOrder.removeAll { $0 == name }
+        for id in subscriptions.values.filter({ $0.query == name }).map(\.id) { unsubscribe(id) }
+        return true
+    }
+
+    /// `[{name, type, config?, activeSubscriptions}]` in definition order.
+    public func listQueries() -> [JSON] {
+        queryOrder.map { name in
+            let q = queries[name]!
+            var o: JSONObject = ["name": .string(name)]
+            switch q.body {
+            case .declarative: o["type"] = "declarative"
+            case .programmatic: o["type"] = "programmatic"
+            }
+            if let c = q.config { o["config"] = .object(c) }
+            o["activeSubscriptions"] = .int(Int64(subscriptions.values.filter { $0.query == name }.count))
+            return .object(o)
+        }
+    }
+
+    public func hasQuery(_ name: String) -> Bool { queries[name] != nil }
+
+    func evaluate(_ name: String, params: JSON?) throws(StoreError) -> (JSON, Dependencies) {
+        guard let q = queries[name] else { throw .queryNotDefined(name) }
+        let ctx = QueryContext(store: self)
+        let result: JSON
+        switch q.body {
+        case .declarative(let d): result = try d.run(ctx, params: params)
+        case .programmatic(let fn): result = try fn(ctx, params)
+        }
+        return (result, ctx.deps)
+    }
+
+    /// Runs a query once, without subscribing.
+    public func runQuery(_ name: String, params: JSON? = nil) throws(StoreError) -> JSON {
+        try evaluate(name, params: params).0
+    }
+
+    // MARK: - Subscriptions
+
+    /// Subscribes `listener` to a query. Returns the id and the initial result (the listener is
+    /// not called for it). The listener is called, synchronously after a mutation, only when the
+    /// result differs (deep equality) from the last one it was given.
+    public func subscribe(query: String, params: JSON? = nil, listener: @escaping (JSON) -> Void) throws(StoreError)
+        -> (id: SubscriptionID, result: JSON)
+    {
+        let (result, deps) = try evaluate(query, params: params)
+        let id = nextSubscriptionID
+        nextSubscriptionID += 1
+        let sub = Subscription(id: id, query: query, params: params, listener: listener, result: result, deps: deps)
+        subscriptions[id] = sub
+        index(sub.id, deps)
+        return (id, result)
+    }
+
+    /// Ends a subscription; false when it is already gone.
+    @discardableResult
+    public func unsubscribe(_ id: SubscriptionID) -> Bool {
+        guard let sub = subscriptions.removeValue(forKey: id) else { return false }
+        unindex(id, sub.deps)
+        return true
+    }
+
+    public var subscriptionCount: Int { subscriptions.count }
+
+    private func index(_ id: SubscriptionID, _ deps: Dependencies) {
+        for b in deps.buckets { bucketDependents[b, default: []].insert(id) }
+        for r in deps.records { recordDependents[r, default: []].insert(id) }
+    }
+
+    private func unindex(_ id: SubscriptionID, _ deps: Dependencies) {
+        for b in deps.buckets {
+            bucketDependents[b]?.remove(id)
+            if bucketDependents[b]?.isEmpty == true { bucketDependents[b] = nil }
+        }
+        for r in deps.records {
+            recordDependents[r]?.remove(id)
+            if recordDependents[r]?.isEmpty == true { recordDependents[r] = nil }
+        }
+    }
+
+    // MARK: - Events
+
+    /// Registers a handler for store events whose topic matches `pattern` (noex rules, see
+    /// `topicMatches`). Handlers run synchronously after each mutation, in registration order.
+    @discardableResult
+    public func addEventListener(pattern: String = "bucket.*.*", _ handler: @escaping (StoreEvent) -> Void) -> ListenerID {
+        let id = nextListenerID
+        nextListenerID += 1
+        listeners.append((id, pattern, handler))
+        return id
+    }
+
+    @discardableResult
+    public func removeEventListener(_ id: ListenerID) -> Bool {
+        guard let i = listeners.firstIndex(where: { $0.id == id }) else { return false }
+        listeners.remove(at: i)
+        return true
+    }
+
+    /// Queues one mutation's events and dispatches unless a dispatch is already running
+    /// (then the running one picks them up after its current batch).
+    func publish(_ events: [StoreEvent]) {
+        guard !events.isEmpty else { return }
+        pendingBatches.append(events)
+        guard !dispatching else { return }
+        dispatching = true
+        defer { dispatching = false }
+        var i = 0
+        while i < pendingBatches.count {
+            dispatch(pendingBatches[i])
+            i += 1
+        }
+        pendingBatches.removeAll()
+    }
+
+    private func dispatch(_ batch: [StoreEvent]) {
+        if !listeners.isEmpty {
+            for event in batch {
+                let topic = event.topic
+                for l in listeners where topicMatches(pattern: l.pattern, topic: topic) { l.handler(event) }
+            }
+        }
+        guard !subscriptions.isEmpty else { return }
+        var affected = Set<SubscriptionID>()
+        for event in batch {
+            if let s = bucketDependents[event.bucket] { affected.formUnion(s) }
+            if let s = recordDependents[RecordRef(bucket: event.bucket, key: event.key)] { affected.formUnion(s) }
+        }
+        for id in affected.sorted() {
+            guard let sub = subscriptions[id] else { continue }  // ended meanwhile
+            guard let evaluated = try? evaluate(sub.query, params: sub.params) else { continue }
+            let (result, deps) = evaluated
+            if deps != sub.deps {
+                unindex(id, sub.deps)
+                sub.deps = deps
+                index(id, deps)
+            }
+            if result != sub.lastResult {
+                sub.lastResult = result
+                sub.listener(result)
+            }
+        }
+    }
+}

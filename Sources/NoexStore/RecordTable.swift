@@ -1,0 +1,159 @@
+import NoexJSON
+
+/// Records of one bucket: O(1) lookup by key and insertion-ordered iteration.
+///
+/// Slots are appended; a delete leaves a tombstone that is compacted away once tombstones
+/// outnumber live records. An update keeps the key's slot (its position in `all()`); delete and
+/// re-insert moves the key to the end, as the original's insertion-ordered map does. A removed
+/// record can be put back into its old slot (transaction rollback) while compaction is held.
+struct RecordTable {
+    struct Slot {
+        var key: JSON
+        var record: JSONObject
+    }
+
+    private(set) var slots: [Slot?] = []
+    private var slotOf: [JSON: Int] = [:]
+    /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
+    var holdCompaction = 0
+
+    var count: Int { slotOf.count }
+
+    func get(_ key: JSON) -> JSONObject? {
+        guard let i = slotOf[key] else { return nil }
+        return slots[i]!.record
+    }
+
+    func contains(_ key: JSON) -> Bool { slotOf[key] != nil }
+
+    func position(of key: JSON) -> Int? { slotOf[key] }
+
+    mutating func append(_ key: JSON, _ record: JSONObject) {
+        slotOf[key] = slots.count
+        slots.append(Slot(key: key, record: record))
+    }
+
+    /// Replaces the record of an existing key in place.
+    mutating func replace(_ key: JSON, _ record: JSONObject) {
+        let i = slotOf[key]!
+        slots[i]!.record = record
+    }
+
+    /// Removes a key; returns its old slot number and record.
+    @discardableResult
+    mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+        guard let i = slotOf.removeValue(forKey: key) else { return nil }
+        let record = slots[i]!.record
+        slots[i] = nil
+        if i == slots.count - 1 { trimTail() } else if holdCompaction == 0 { compactIfSparse() }
+        return (i, record)
+    }
+
+    /// Puts a removed record back into its old slot (only valid while compaction is held).
+    mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int) {
+        while slots.count <= slot { slots.append(nil) }
+        slots[slot] = Slot(key: key, record: record)
+        slotOf[key] = slot
+    }
+
+    mutating func removeAll() {
+        slots = []
+        slotOf = [:]
+    }
+
+    private mutating func trimTail() {
+        guard holdCompaction == 0 else { return }
+        while let last = slots.last, last == nil { slots.removeLast() }
+    }
+
+    private mutating func compactIfSparse() {
+        let dead = slots.count - slotOf.count
+        guard dead > 32 && dead > slotOf.count else { return }
+        compact()
+    }
+
+    mutating func compact() {
+        var fresh: [Slot?] = []
+        fresh.reserveCapacity(slotOf.count)
+        for case let s? in slots {
+            slotOf[s.key] = fresh.count
+            fresh.append(s)
+        }
+        slots = fresh
+    }
+
+    /// Records in insertion order.
+    var records: [JSONObject] {
+        var out: [JSONObject] = []
+        out.reserveCapacity(count)
+        for case let s? in slots { out.append(s.record) }
+        return out
+    }
+
+    /// Keys in insertion order.
+    var keys: [JSON] {
+        var out: [JSON] = []
+        out.reserveCapacity(count)
+        for case let s? in slots { out.append(s.key) }
+        return out
+    }
+}
+
+/// One index over a field: unique (value → key) or not (value → keys in the order they joined).
+///
+/// `null`, missing, object and array values are never indexed: they never match a strict-equality
+/// filter and never collide in a unique constraint (objects compare by identity in the original).
+struct FieldIndex {
+    let field: String
+    let unique: Bool
+    private(set) var uniqueMap: [JSON: JSON] = [:]
+    private(set) var multiMap: [JSON: [JSON]] = [:]
+
+    init(field: String, unique: Bool) {
+        self.field = field
+        self.unique = unique
+    }
+
+    static func indexable(_ v: JSON?) -> JSON? {
+        guard let v else { return nil }
+        switch v {
+        case .null, .array, .object: return nil
+        default: return v
+        }
+    }
+
+    /// The key already holding `record`'s value of a unique field, unless it is `excluding`.
+    func conflict(for record: JSONObject, excluding: (JSON) -> Bool) -> JSON? {
+        guard unique, let v = Self.indexable(record[field]), let holder = uniqueMap[v], !excluding(holder) else {
+            return nil
+        }
+        return holder
+    }
+
+    mutating func add(_ key: JSON, _ record: JSONObject) {
+        guard let v = Self.indexable(record[field]) else { return }
+        if unique { uniqueMap[v] = key } else { multiMap[v, default: []].append(key) }
+    }
+
+    mutating func remove(_ key: JSON, _ record: JSONObject) {
+        guard let v = Self.indexable(record[field]) else { return }
+        if unique {
+            if uniqueMap[v] == key { uniqueMap[v] = nil }
+        } else if var keys = multiMap[v] {
+            if let i = keys.firstIndex(of: key) { keys.remove(at: i) }
+            multiMap[v] = keys.isEmpty ? nil : keys
+        }
+    }
+
+    /// Keys whose field holds `value`.
+    func lookup(_ value: JSON) -> [JSON] {
+        guard let v = Self.indexable(value) else { return [] }
+        if unique { return uniqueMap[v].map { [$0] } ?? [] }
+        return multiMap[v] ?? []
+    }
+
+    mutating func removeAll() {
+        uniqueMap = [:]
+        multiMap = [:]
+    }
+}

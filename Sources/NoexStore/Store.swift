@@ -1,0 +1,383 @@
+import NoexJSON
+
+/// Identifies a reactive subscription (creation order: higher ids were created later).
+public typealias SubscriptionID = Int
+/// Identifies an event listener.
+public typealias ListenerID = Int
+
+/// The in-process reactive document store: buckets of JSON records with schemas, indexes,
+/// filters, aggregates, transactions, TTL and reactive queries (store.md).
+///
+/// Single-threaded and I/O-free: one instance belongs to one event loop. Time comes from
+/// `nowMs`, random ids from `random`; nothing here reads the system clock.
+///
+/// Notifications are synchronous: each mutating call, after the mutation is complete, first
+/// hands its events to the event listeners (event order, then listener registration order) and
+/// then re-evaluates every affected subscription once (subscription creation order), calling a
+/// subscription's listener only when the result changed. A mutation made from inside a listener
+/// is queued and dispatched after the current batch, so ordering stays FIFO.
+public final class Store {
+    public let name: String
+    /// How often the owner should call `purgeExpired` (0 = never); reported in `stats()`.
+    public let ttlCheckIntervalMs: Int
+
+    let nowMs: () -> Int64
+    var ids: IDGenerator
+
+    var buckets: [String: Bucket] = [:]
+    public private(set) var bucketNames: [String] = []
+
+    // reactive state (see Reactive.swift)
+    var queries: [String: QueryDefinition] = [:]
+    var queryOrder: [String] = []
+    var subscriptions: [SubscriptionID: Subscription] = [:]
+    var bucketDependents: [String: Set<SubscriptionID>] = [:]
+    var recordDependents: [RecordRef: Set<SubscriptionID>] = [:]
+    var nextSubscriptionID = 1
+
+    // event dispatch
+    var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []
+    var nextListenerID = 1
+    var pendingBatches: [[StoreEvent]] = []
+    var dispatching = false
+
+    public init(
+        name: String = "store", ttlCheckIntervalMs: Int = 1000, nowMs: @escaping () -> Int64,
+        random: any RandomNumberGenerator = SystemRandomNumberGenerator()
+    ) {
+        self.name = name
+        self.ttlCheckIntervalMs = Swift.max(0, ttlCheckIntervalMs)
+        self.nowMs = nowMs
+        self.ids = IDGenerator(random: random)
+    }
+
+    func bucket(_ name: String) throws(StoreError) -> Bucket {
+        guard let b = buckets[name] else { throw .bucketNotDefined(name) }
+        return b
+    }
+
+    // MARK: - Bucket admin
+
+    /// Defines a bucket from its wire definition (server.md §15.2).
+    public func defineBucket(_ name: String, config: JSONObject) throws(StoreError) {
+        if buckets[name] != nil { throw .bucketAlreadyExists(name) }
+        try Self.checkBucketName(name)
+        let def = try BucketDefinition(bucket: name, config: config)
+        buckets[name] = Bucket(name: name, definition: def)
+        bucketNames.append(name)
+    }
+
+    /// Bucket names are limited to `[A-Za-z0-9_-]+` (store.md §21.14) so topics stay parseable.
+    static func checkBucketName(_ name: String) throws(StoreError) {
+        let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+        }
+        if !ok {
+            throw .invalidDefinition("Invalid bucket name \"\(name)\": use letters, digits, \"_\" and \"-\"")
+        }
+    }
+
+    /// Removes a bucket and its data, and silently ends every subscription depending on it.
+    /// Returns false for an unknown bucket.
+    @discardableResult
+    public func dropBucket(_ name: String) -> Bool {
+        guard buckets.removeValue(forKey: name) != nil else { return false }
+        bucketNames.removeAll { $0 == name }
+        let dependent = subscriptions.values.filter { $0.deps.touches(bucket: name) }.map(\.id)
+        for id in dependent { unsubscribe(id) }
+        return true
+    }
+
+    public func hasBucket(_ name: String) -> Bool { buckets[name] != nil }
+
+    /// The definition object as stored (with `updateBucket` changes merged in), or nil.
+    public func getBucketSchema(_ name: String) -> JSONObject? { buckets[name]?.definition.config }
+
+    /// `updateBucket(name, {addFields?, addIndexes?, ttl?})` (store.md §16.1). Records and the
+    /// autoincrement counter are kept; records are not re-validated.
+    public func updateBucket(_ name: String, updates: JSONObject) throws(StoreError) {
+        let b = try bucket(name)
+        var config = b.definition.config
+        var schema = config["schema"]?.objectValue ?? JSONObject()
+        if let add = updates["addFields"]?.objectValue {
+            for (field, def) in add {
+                if schema.contains(field) {
+                    throw .invalidDefinition("Field \"\(field)\" already exists in bucket \"\(name)\"")
+                }
+                schema[field] = def
+            }
+        }
+        config["schema"] = .object(schema)
+        if let add = updates["addIndexes"]?.arrayValue {
+            var list = config["indexes"]?.arrayValue ?? []
+            for f in add {
+                let field = JSValue.string(f)
+                guard schema.contains(field) else {
+                    throw .invalidDefinition("Index field \"\(field)\" does not exist in schema for bucket \"\(name)\"")
+                }
+                if !list.contains(.string(field)) { list.append(.string(field)) }
+            }
+            config["indexes"] = .array(list)
+        }
+        if let ttl = updates["ttl"] {
+            if ttl.isNull { config["ttl"] = nil } else { config["ttl"] = ttl }
+        }
+        let def = try BucketDefinition(bucket: name, config: config)
+        try b.redefine(def)
+    }
+
+    // MARK: - Writes
+
+    /// Inserts a record (store.md §4.1); returns the stored record with its metadata.
+    /// An existing key is rejected (`recordAlreadyExists`); a failed insert changes nothing.
+    @discardableResult
+    public func insert(bucket name: String, record data: JSONObject) throws(StoreError) -> JSONObject {
+        let b = try bucket(name)
+        let now = nowMs()
+        var record = try b.prepareInsert(data, counter: b.counter + 1, now: now, ids: &ids)
+        let key = record[b.keyField]!
+        if b.table.contains(key) { throw .recordAlreadyExists(bucket: name, key: key) }
+        var victims: [JSON] = []
+        if let maxSize = b.definition.maxSize, b.count >= maxSize {
+            victims = b.oldestKeys(Swift.min(b.count, b.count - maxSize + 1))
+        }
+        try b.checkUnique(record, excluding: { victims.contains($0) })
+        if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
+            record["_expiresAt"] = JSValue.json(Double(now) + ttl)
+        }
+        var events: [StoreEvent] = []
+        for v in victims {
+            if let removed = b.rawRemove(v) {
+                events.append(.deleted(bucket: name, key: v, record: removed.record))
+            }
+        }
+        b.counter += 1
+        b.rawInsert(key, record)
+        events.append(.inserted(bucket: name, key: key, record: record))
+        publish(events)
+        return record
+    }
+
+    /// Shallow-merges `changes` into the record under `key` (store.md §4.2); returns the new
+    /// record. A missing record is `recordNotFound`.
+    @discardableResult
+    public func update(bucket name: String, key: JSON, changes: JSONObject) throws(StoreError) -> JSONObject {
+        let b = try bucket(name)
+        guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
+        let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
+        try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
+        b.rawReplace(key, old: existing, new: merged)
+        publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: merged)])
+        return merged
+    }
+
+    /// Deletes a record; a missing key is a silent no-op (returns false, no event).
+    @discardableResult
+    public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
+        let b = try bucket(name)
+        guard let removed = b.rawRemove(key) else { return false }
+        publish([.deleted(bucket: name, key: key, record: removed.record)])
+        return true
+    }
+
+    /// Empties a bucket (the autoincrement counter is kept). Unlike the original, this
+    /// publishes a `deleted` event per record, so subscribers and listeners are told.
+    public func clear(bucket name: String) throws(StoreError) {
+        let b = try bucket(name)
+        var events: [StoreEvent] = []
+        events.reserveCapacity(b.count)
+        for case let s? in b.table.slots { events.append(.deleted(bucket: name, key: s.key, record: s.record)) }
+        b.rawClear()
+        publish(events)
+    }
+
+    // MARK: - Reads
+
+    public func get(bucket name: String, key: JSON) throws(StoreError) -> JSONObject? {
+        try bucket(name).get(key)
+    }
+
+    public func all(bucket name: String) throws(StoreError) -> [JSONObject] {
+        try bucket(name).table.records
+    }
+
+    /// Records matching `filter` (store.md §7) in insertion order. `{}` returns all records.
+    public func `where`(bucket name: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
+        try bucket(name).select(Filter(filter))
+    }
+
+    public func findOne(bucket name: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
+        try bucket(name).select(Filter(filter), limit: 1).first
+    }
+
+    public func count(bucket name: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
+        let b = try bucket(name)
+        guard let filter else { return b.count }
+        return b.countMatching(Filter(filter))
+    }
+
+    /// The first `n` records in bucket order (insertion order, or key order for `ordered_set`).
+    public func first(bucket name: String, n: Int) throws(StoreError) -> [JSONObject] {
+        let b = try bucket(name)
+        guard n > 0 else { return [] }
+        if b.definition.kind != .orderedSet {
+            var out: [JSONObject] = []
+            for case let s? in b.table.slots {
+                if out.count >= n { break }
+                out.append(s.record)
+            }
+            return out
+        }
+        return b.orderedKeys().prefix(n).compactMap { b.get($0) }
+    }
+
+    /// The last `n` records in bucket order, oldest first.
+    public func last(bucket name: String, n: Int) throws(StoreError) -> [JSONObject] {
+        let b = try bucket(name)
+        guard n > 0 else { return [] }
+        return b.orderedKeys().suffix(n).compactMap { b.get($0) }
+    }
+
+    /// Cursor pagination (store.md §6.2). `after == nil` starts at the beginning; any other value
+    /// (including `.null`) is a key, and an unknown key gives an empty page.
+    public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
+        let b = try bucket(name)
+        let keys = b.orderedKeys()
+        var start = 0
+        if let after {
+            if let i = keys.firstIndex(where: { JSValue.strictEquals($0, after) }) { start = i + 1 } else { start = keys.count }
+        }
+        let end = Swift.min(keys.count, start + Swift.max(0, limit))
+        let records = start < end ? keys[start..<end].compactMap { b.get($0) } : []
+        return Page(
+            records: records, hasMore: start + Swift.max(0, limit) < keys.count,
+            nextCursor: records.isEmpty ? nil : records.last![b.keyField])
+    }
+
+    /// Sum of the numeric values of `field` over matching records (0 when none).
+    public func sum(bucket name: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        Aggregate.sum(try matching(name, filter), field)
+    }
+
+    /// Mean of the numeric values (0 when none).
+    public func avg(bucket name: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        Aggregate.avg(try matching(name, filter), field)
+    }
+
+    /// Smallest numeric value, `.null` when there is none.
+    public func min(bucket name: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        Aggregate.min(try matching(name, filter), field)
+    }
+
+    /// Largest numeric value, `.null` when there is none.
+    public func max(bucket name: String, field: String, filter: JSONObject? = nil) throws(StoreError) -> JSON {
+        Aggregate.max(try matching(name, filter), field)
+    }
+
+    func matching(_ name: String, _ filter: JSONObject?) throws(StoreError) -> [JSONObject] {
+        let b = try bucket(name)
+        guard let filter else { return b.table.records }
+        return b.select(Filter(filter))
+    }
+
+    // MARK: - TTL
+
+    /// Deletes every record of a TTL bucket whose numeric `_expiresAt <= now` (default: the
+    /// store clock), publishing a `deleted` event each. Returns how many were purged.
+    @discardableResult
+    public func purgeExpired(now: Int64? = nil) -> Int {
+        let t = Double(now ?? nowMs())
+        var events: [StoreEvent] = []
+        for name in bucketNames {
+            guard let b = buckets[name], b.definition.ttlMs != nil else { continue }
+            var expired: [JSON] = []
+            for case let s? in b.table.slots {
+                if let e = s.record["_expiresAt"]?.numberValue, e <= t { expired.append(s.key) }
+            }
+            for k in expired {
+                if let removed = b.rawRemove(k) { events.append(.deleted(bucket: name, key: k, record: removed.record)) }
+            }
+        }
+        publish(events)
+        return events.count
+    }
+
+    // MARK: - Stats
+
+    /// `{count, names}` (wire `store.buckets`).
+    public func bucketsInfo() -> JSONObject {
+        ["count": .int(Int64(bucketNames.count)), "names": .array(bucketNames.map(JSON.string))]
+    }
+
+    /// The statistics object of store.md §15 (wire `store.stats`).
+    public func stats() -> JSONObject {
+        var recordsPer = JSONObject(), indexesPer = JSONObject()
+        var records = 0, indexes = 0
+        for n in bucketNames {
+            let b = buckets[n]!
+            recordsPer[n] = .int(Int64(b.count))
+            indexesPer[n] = .int(Int64(b.indexCount))
+            records += b.count
+            indexes += b.indexCount
+        }
+        return [
+            "name": .string(name),
+            "buckets": .object(bucketsInfo()),
+            "records": ["total": .int(Int64(records)), "perBucket": .object(recordsPer)],
+            "indexes": ["total": .int(Int64(indexes)), "perBucket": .object(indexesPer)],
+            "queries": ["defined": .int(Int64(queries.count)), "activeSubscriptions": .int(Int64(subscriptions.count))],
+            "persistence": ["enabled": false],
+            "ttl": ["enabled": .bool(ttlCheckIntervalMs > 0), "checkIntervalMs": .int(Int64(ttlCheckIntervalMs))],
+        ]
+    }
+}
+
+/// One page of `paginate`.
+public struct Page: Equatable, Sendable {
+    public var records: [JSONObject]
+    public var hasMore: Bool
+    /// Key of the last returned record; nil when the page is empty.
+    public var nextCursor: JSON?
+
+    /// `{records, hasMore, nextCursor}`; `nextCursor` is omitted when the page is empty.
+    public var json: JSON {
+        var o: JSONObject = ["records": .array(records.map(JSON.object)), "hasMore": .bool(hasMore)]
+        if let nextCursor { o["nextCursor"] = nextCursor }
+        return .object(o)
+    }
+}
+
+/// Aggregations over numeric field values (store.md §6): non-numbers are skipped.
+enum Aggregate {
+    static func numbers(_ records: [JSONObject], _ field: String) -> [Double] {
+        records.compactMap { $0[field]?.numberValue }
+    }
+
+    static func sum(_ records: [JSONObject], _ field: String) -> JSON {
+        var s = 0.0
+        for r in records { if let n = r[field]?.numberValue { s += n } }
+        return JSValue.json(s)
+    }
+
+    static func avg(_ records: [JSONObject], _ field: String) -> JSON {
+        var s = 0.0, c = 0
+        for r in records { if let n = r[field]?.numberValue { s += n; c += 1 } }
+        return c == 0 ? 0 : JSValue.json(s / Double(c))
+    }
+
+    static func min(_ records: [JSONObject], _ field: String) -> JSON {
+        var best: JSON? = nil
+        for r in records {
+            if let v = r[field], let n = v.numberValue, best == nil || n < best!.numberValue! { best = v }
+        }
+        return best ?? .null
+    }
+
+    static func max(_ records: [JSONObject], _ field: String) -> JSON {
+        var best: JSON? = nil
+        for r in records {
+            if let v = r[field], let n = v.numberValue, best == nil || n > best!.numberValue! { best = v }
+        }
+        return best ?? .null
+    }
+}

@@ -1,0 +1,67 @@
+import Testing
+@testable import NoexJSON
+
+@Suite struct ByteScanTests {
+    func reference(_ b: UInt8) -> Bool { b < 0x20 || b == 0x22 || b == 0x5C }
+
+    @Test func everyByteInEveryLane() {
+        for lane in 0..<8 {
+            for b in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[lane] = UInt8(b)
+                let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                #expect(ByteScan.needsEscape(w) == reference(UInt8(b)), "byte \(b) lane \(lane)")
+                #expect(ByteScan.endsPlainRun(w) == (reference(UInt8(b)) || b >= 0x80), "byte \(b) lane \(lane)")
+            }
+        }
+    }
+
+    @Test func randomWordsMatchBytewiseCheck() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<100_000 {
+            // Bias toward interesting bytes so that hits and near-misses both occur.
+            var bytes = [UInt8]()
+            for _ in 0..<8 {
+                let r = rng.next()
+                bytes.append(r & 3 == 0 ? [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xFF][Int(r >> 8) % 12] : UInt8(truncatingIfNeeded: r >> 16))
+            }
+            let w = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            #expect(ByteScan.needsEscape(w) == bytes.contains(where: reference))
+        }
+    }
+
+    /// Serialization of strings with escapes at every position around the word boundaries
+    /// matches a byte-by-byte reference.
+    @Test func serializedStringsMatchReferenceAtEveryPosition() throws {
+        func naive(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\u{8}": out += "\\b"
+                case "\u{C}": out += "\\f"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where u.value < 0x20:
+                    let hex = Array("0123456789abcdef")
+                    out += "\\u00" + String(hex[Int(u.value >> 4)]) + String(hex[Int(u.value & 0xF)])
+                default: out.unicodeScalars.append(u)
+                }
+            }
+            return out + "\""
+        }
+        for length in 0..<40 {
+            for position in 0..<max(length, 1) {
+                for special in ["\"", "\\", "\n", "\u{1}", "é", "😀"] {
+                    var chars = Array(repeating: "x", count: length)
+                    if length > 0 { chars[position] = special }
+                    let s = chars.joined()
+                    #expect(JSON.string(s).jsonString == naive(s))
+                    #expect(try JSON.parse(naive(s)) == .string(s))
+                }
+            }
+        }
+    }
+}

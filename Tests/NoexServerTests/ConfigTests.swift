@@ -1,0 +1,138 @@
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+@Suite struct FileConfigTests {
+    @Test func fullOriginalFileDecodes() throws {
+        let c = try FileConfig.decode([
+            "port": 9000, "host": "127.0.0.1", "name": "n", "persistence": "memory", "dataDir": "./data", "db": "./noex.db",
+            "auth": false, "adminSecret": "s", "rules": true, "audit": false,
+            "rateLimit": ["maxRequests": 200, "windowMs": 60000],
+            "heartbeat": ["intervalMs": 1000],
+            "backpressure": ["maxBufferedBytes": 2048, "highWaterMark": 0.5],
+            "connectionLimits": ["maxTotalSubscriptions": 7],
+            "exposeErrorDetails": false, "allowedOrigins": ["https://app.example.com"], "maxConnectionsPerIp": 10,
+        ])
+        #expect(c.port == 9000)
+        #expect(c.rateLimit == RateLimitConfig(maxRequests: 200, windowMs: 60000))
+        #expect(c.heartbeat == HeartbeatConfig(intervalMs: 1000, timeoutMs: 10_000))
+        #expect(c.backpressure?.highWaterBytes == 1024)
+        #expect(c.connectionLimits == ConnectionLimits(maxSubscriptionsPerConnection: 100, maxTotalSubscriptions: 7))
+        #expect(c.exposeErrorDetails == false)
+        #expect(c.allowedOrigins == ["https://app.example.com"])
+        #expect(c.auth == nil)
+    }
+
+    static func bad(_ json: JSON, _ key: String) -> (JSON, String) { (json, key) }
+    static let badCases: [(JSON, String)] = [
+        bad(["port": 70000], "port"),
+        bad(["port": "80"], "port"),
+        bad(["prot": 80], "prot"),
+        bad(["rateLimit": ["maxRequests": 0, "windowMs": 1]], "rateLimit.maxRequests"),
+        bad(["rateLimit": ["maxRequests": 1]], "rateLimit.windowMs"),
+        bad(["heartbeat": ["intervalMs": 1, "timeoutms": 2]], "heartbeat.timeoutms"),
+        bad(["backpressure": ["highWaterMark": 2]], "backpressure.highWaterMark"),
+        bad(["allowedOrigins": ["a", 1]], "allowedOrigins[1]"),
+        bad(["auth": true], "auth"),
+        bad(["auth": ["builtIn": true]], "auth.builtIn"),
+        bad(["auth": ["tokens": ["t": ["roles": ["a"]]]]], "auth.tokens.t.userId"),
+        bad(["auth": ["tokens": [:], "permissions": ["default": "maybe"]]], "auth.permissions.default"),
+        bad(["auth": ["tokens": [:], "permissions": ["rules": [["role": "a"]]]]], "auth.permissions.rules[0].allow"),
+        bad(["audit": true], "audit"),
+        bad(["procedures": [:]], "procedures"),
+        bad(["persistence": "file"], "persistence"),
+        bad(["persistence": "disk"], "persistence"),
+        bad(["buckets": ["users": 3]], "buckets.users"),
+        bad(["queries": ["q": ["filter": [:]]]], "queries.q.bucket"),
+        bad(["path": "ws"], "path"),
+    ]
+
+    @Test(arguments: badCases)
+    func badConfigNamesTheKey(_ json: JSON, _ key: String) {
+        #expect(throws: ConfigError.self) { try FileConfig.decode(json) }
+        do {
+            _ = try FileConfig.decode(json)
+        } catch {
+            #expect(error.key == key)
+            #expect(error.description.contains(key))
+        }
+    }
+
+    @Test func tokenTableAndPermissionsBecomeAuth() throws {
+        let c = try FileConfig.decode([
+            "auth": [
+                "tokens": [
+                    "user-token": ["userId": "user-1", "roles": ["user"]],
+                    "admin-token": ["userId": "admin-1", "roles": ["admin"], "expiresAt": 99],
+                ],
+                "permissions": ["default": "deny", "rules": [["role": "user", "allow": "store.insert", "buckets": ["users"]]]],
+            ],
+            "buckets": ["users": ["key": "id", "schema": ["id": ["type": "string"]]]],
+            "queries": ["all": ["bucket": "users"]],
+        ])
+        let auth = try #require(c.auth)
+        #expect(auth.tokens["admin-token"] == AuthSession(userId: "admin-1", roles: ["admin"], expiresAt: 99))
+        #expect(auth.permissions?.rules == [PermissionRule(role: "user", allow: ["store.insert"], buckets: ["users"])])
+        let config = auth.authConfig
+        #expect(try config.validate("user-token")?.userId == "user-1")
+        #expect(try config.validate("nope") == nil)
+        #expect(c.buckets.map(\.name) == ["users"])
+        #expect(c.queries.map(\.name) == ["all"])
+    }
+}
+
+@Suite struct CommandLineTests {
+    private func run(_ args: [String]) throws -> CommandLineOptions {
+        guard case .run(let o) = try CommandLineOptions.parse(args) else { throw CommandLineError("not run") }
+        return o
+    }
+
+    @Test func flagsParseInBothForms() throws {
+        let o = try run(["-p", "9001", "--host=127.0.0.1", "--no-rules", "--allowed-origins", "a, b ,c", "--echo"])
+        #expect(o.port == "9001")
+        #expect(o.host == "127.0.0.1")
+        #expect(o.noRules && o.echo)
+        #expect(o.allowedOrigins == ["a", "b", "c"])
+        #expect(try CommandLineOptions.parse(["--port", "1", "-h"]) == .help)
+        #expect(try CommandLineOptions.parse(["-v"]) == .version)
+    }
+
+    @Test func errorsAreClear() {
+        #expect(throws: CommandLineError("Unknown option '--frob'")) { try CommandLineOptions.parse(["--frob"]) }
+        #expect(throws: CommandLineError("Option '--port' argument missing")) { try CommandLineOptions.parse(["--port"]) }
+        #expect(throws: CommandLineError.self) { try CommandLineOptions.parse(["extra"]) }
+    }
+
+    @Test func precedenceFlagOverFileOverDefault() throws {
+        var file = FileConfig()
+        file.port = 7000
+        file.host = "10.0.0.1"
+        file.rules = false
+        file.exposeErrorDetails = true
+        var cli = try run(["--port", "7001", "--no-error-details"])
+        var plan = try LaunchPlan.resolve(cli, file: file)
+        #expect(plan.server.port == 7001)
+        #expect(plan.server.host == "10.0.0.1")
+        #expect(!plan.rulesEnabled)
+        #expect(!plan.server.exposeErrorDetails)
+        #expect(!plan.usesDemoSchema && plan.buckets.isEmpty)
+        cli = try run([])
+        plan = try LaunchPlan.resolve(cli, file: nil)
+        #expect(plan.server.port == 8080 && plan.server.host == "0.0.0.0" && plan.rulesEnabled)
+        #expect(plan.usesDemoSchema && plan.buckets.map(\.name) == ["users", "products", "orders", "logs"])
+    }
+
+    @Test func launchValidation() throws {
+        #expect(throws: CommandLineError("Invalid port: 99999 (must be integer 0-65535)")) {
+            try LaunchPlan.resolve(try run(["-p", "99999"]), file: nil)
+        }
+        #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled")) {
+            try LaunchPlan.resolve(try run(["--auth"]), file: nil)
+        }
+        #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {
+            try LaunchPlan.resolve(try run(["--persistence", "disk"]), file: nil)
+        }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--persistence", "sqlite"]), file: nil) }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--audit"]), file: nil) }
+    }
+}

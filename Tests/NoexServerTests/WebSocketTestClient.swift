@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A small blocking RFC 6455 client for end-to-end tests: one TCP socket, masked frames out,
+/// frames in, every read bounded by a receive timeout.
+final class WebSocketTestClient {
+    enum Frame: Equatable {
+        case text(String)
+        case binary([UInt8])
+        case close(code: UInt16?, reason: String)
+        case timeout
+        case eof
+    }
+
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    /// The HTTP status line of the handshake answer (empty if the server sent nothing).
+    private(set) var statusLine = ""
+
+    /// Connects and performs the upgrade; check `statusLine` for the outcome.
+    init?(port: Int, path: String = "/", origin: String? = nil, timeoutMs: Int = 3000) {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            return nil
+        }
+        setTimeout(ms: timeoutMs)
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        request += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        if let origin { request += "Origin: \(origin)\r\n" }
+        request += "\r\n"
+        writeAll(Array(request.utf8))
+        while true {
+            if let end = headerEnd() {
+                let head = String(decoding: buffer[0..<end], as: UTF8.self)
+                statusLine = String(head.prefix { $0 != "\r" })
+                buffer.removeFirst(end + 4)
+                break
+            }
+            guard fill() else { break }
+        }
+    }
+
+    deinit { close(fd) }
+
+    var upgraded: Bool { statusLine.hasPrefix("HTTP/1.1 101") }
+
+    func setTimeout(ms: Int) {
+        var tv = timeval(tv_sec: ms / 1000, tv_usec: Int32((ms % 1000) * 1000).toSuseconds())
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    private func headerEnd() -> Int? {
+        guard buffer.count >= 4 else { return nil }
+        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+            return i
+        }
+        return nil
+    }
+
+    /// Reads more bytes; false on EOF, error or timeout.
+    private func fill() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 65536, 0) }
+        guard n > 0 else { return false }
+        buffer.append(contentsOf: chunk[0..<n])
+        return true
+    }
+
+    private func writeAll(_ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            off += n
+        }
+    }
+
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) {
+        var f: [UInt8] = [0x80 | opcode]
+        let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        if payload.count < 126 {
+            f.append(0x80 | UInt8(payload.count))
+        } else if payload.count <= 0xFFFF {
+            f.append(0x80 | 126)
+            f += [UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        } else {
+            f.append(0x80 | 127)
+            for shift in stride(from: 56, through: 0, by: -8) { f.append(UInt8((payload.count >> shift) & 0xFF)) }
+        }
+        f += mask
+        for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
+        writeAll(f)
+    }
+
+    func sendText(_ text: String) { sendFrame(opcode: 0x1, Array(text.utf8)) }
+
+    /// Next data or close frame (control pings from the server are skipped).
+    func next() -> Frame {
+        while true {
+            if let frame = parse() {
+                if case .binary([]) = frame { continue }  // ping/pong control frame
+                if case .close(let code, _) = frame {  // answer the closing handshake, as browsers do
+                    sendFrame(opcode: 0x8, code.map { [UInt8($0 >> 8), UInt8($0 & 0xFF)] } ?? [])
+                }
+                return frame
+            }
+            if !fill() { return errno == EAGAIN || errno == EWOULDBLOCK ? .timeout : .eof }
+        }
+    }
+
+    /// Next text frame as text; nil on anything else.
+    func nextText() -> String? {
+        if case .text(let s) = next() { return s }
+        return nil
+    }
+
+    /// Skips frames until a text frame satisfying `match` arrives (or nil).
+    func nextText(where match: (String) -> Bool) -> String? {
+        while true {
+            switch next() {
+            case .text(let s): if match(s) { return s }
+            case .binary: continue
+            default: return nil
+            }
+        }
+    }
+
+    private func parse() -> Frame? {
+        guard buffer.count >= 2 else { return nil }
+        let opcode = buffer[0] & 0x0F
+        var len = Int(buffer[1] & 0x7F)
+        var off = 2
+        if len == 126 {
+            guard buffer.count >= 4 else { return nil }
+            len = Int(buffer[2]) << 8 | Int(buffer[3])
+            off = 4
+        } else if len == 127 {
+            guard buffer.count >= 10 else { return nil }
+            len = 0
+            for i in 2..<10 { len = len << 8 | Int(buffer[i]) }
+            off = 10
+        }
+        guard buffer.count >= off + len else { return nil }
+        let payload = Array(buffer[off..<(off + len)])
+        buffer.removeFirst(off + len)
+        switch opcode {
+        case 0x1: return .text(String(decoding: payload, as: UTF8.self))
+        case 0x2: return payload.isEmpty ? .binary([0]) : .binary(payload)
+        case 0x8:
+            let code = payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : nil
+            let reason = payload.count > 2 ? String(decoding: payload[2...], as: UTF8.self) : ""
+            return .close(code: code, reason: reason)
+        default: return .binary([])  // control frames: ignored by callers
+        }
+    }
+}
+
+extension Int32 {
+    #if canImport(Glibc)
+        func toSuseconds() -> Int { Int(self) }
+    #else
+        func toSuseconds() -> Int32 { self }
+    #endif
+}
