@@ -112,3 +112,39 @@ private func protoGenerator(run: UInt64) -> (LoadgenOptions, Int) -> any Request
         #expect(driver.failure?.contains("setup request") == true, "\(driver.failure ?? "no failure")")
     }
 }
+
+/// Collects the answers a wrapped generator classifies, to check what the server sent.
+private final class AnswerLog {
+    var texts: [String] = []
+}
+
+private struct Recording: RequestGenerator {
+    var inner: any RequestGenerator
+    let log: AnswerLog
+    var opcode: Opcode { inner.opcode }
+    mutating func withRequest(sequence: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) {
+        inner.withRequest(sequence: sequence, body)
+    }
+    mutating func classify(opcode: Opcode, payload: UnsafeRawBufferPointer) -> Reply {
+        if log.texts.count < 200 { log.texts.append(String(decoding: payload, as: UTF8.self)) }
+        return inner.classify(opcode: opcode, payload: payload)
+    }
+}
+
+@Suite(.serialized) struct ProtocolAnswersTests {
+    @Test func getAnswersCarryTheInsertedRecords() throws {
+        let log = AnswerLog()
+        let (driver, _) = try runAgainstNoexServer(
+            ["--mode", "proto", "--op", "get", "--connections", "1", "--inflight", "2", "--keys", "2",
+             "--seconds", "0.2", "--warmup", "0"]
+        ) { options, connection in Recording(inner: options.generator(run: 7, connection: connection), log: log) }
+        #expect(driver.failure == nil && driver.report.wrongAnswers == 0)
+        #expect(log.texts.first?.contains(#""type":"welcome""#) == true)
+        // Answers 3, 4, ... are store.get results: the record inserted by answers 1 and 2.
+        let gets = log.texts.dropFirst(3)
+        #expect(!gets.isEmpty)
+        for text in gets.prefix(20) {
+            #expect(text.contains(#""type":"result","data":{"#) && text.contains(#""id":"r7-0-"#), "\(text)")
+        }
+    }
+}
