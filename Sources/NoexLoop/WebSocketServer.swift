@@ -250,6 +250,8 @@ public final class WebSocketServer {
 
     // MARK: - Accept
 
+    /// A new TCP connection: allocate its handle, put it in the slab, start reading. The
+    /// handshake deadline starts now.
     func acceptConnection(status: Int32) {
         guard status == 0, let listener, stopPhase == .running else { return }
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -276,6 +278,9 @@ public final class WebSocketServer {
 
     // MARK: - Read
 
+    /// One read: bytes go to the upgrade parser until the handshake completes, then to the
+    /// frame decoder, one event at a time; each event's action runs before the next is
+    /// decoded (the delegate may close the connection or stop the server in between).
     func didRead(_ id: ConnectionID, nread: Int) {
         if nread < 0 {
             // EOF: the peer half-closed (maybe answering our FIN); what is queued still goes out.
@@ -311,8 +316,8 @@ public final class WebSocketServer {
                     let action = connections.withValue(id) {
                         $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
                     }
-                    if case .success(let key) = validated {
-                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(forKey: key), kind: .response)
+                    if case .success(let accepted) = validated {
+                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(for: accepted), kind: .response)
                     }
                     if let action { execute(action, for: id) }
                 case .invalid(let rejection):
@@ -553,7 +558,7 @@ public final class WebSocketServer {
         let rc = withUnsafeMutablePointer(to: &storage) {
             uv_tcp_getpeername(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
         }
-        let (address, port) = rc == 0 ? Self.describe(&storage) : ("", 0)
+        let (address, port) = rc == 0 ? Self.describe(&storage) : ("unknown", 0)
         return ConnectionInfo(remoteAddress: address, remotePort: port, connectedAtMs: wallClockMs())
     }
 

@@ -115,7 +115,7 @@ extension WebSocketServerDelegate {
 
 /// Public facts about one connection.
 public struct ConnectionInfo: Equatable, Sendable {
-    /// Peer IP as text (`127.0.0.1`, `::1`).
+    /// Peer IP as text (`127.0.0.1`, `::1`; `unknown` when the socket cannot tell, as in the original).
     public var remoteAddress: String
     /// Peer port.
     public var remotePort: Int

@@ -73,6 +73,20 @@ import Testing
         #expect(server.recorder.closed.map(\.1) == [code])
     }
 
+    @Test func offeredSubprotocolIsEchoed() throws {
+        let server = try ServerThread(testConfig())
+        let client = try #require(TestClient(port: server.port))
+        client.send("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Sec-WebSocket-Protocol: noex, other\r\n\r\n")
+        let head = try #require(client.readResponseHead())
+        #expect(head.hasPrefix("HTTP/1.1 101 "))
+        #expect(head.hasSuffix("\r\nSec-WebSocket-Protocol: noex"))
+        server.stop()
+        #expect(client.readCloseCode() == 1001)
+        #expect(server.join() == 0)
+    }
+
     @Test func exactlyMaxPayloadIsAccepted() throws {
         let server = try ServerThread(testConfig(maxMessageBytes: 1024))
         let client = try #require(TestClient(port: server.port))
