@@ -24,11 +24,14 @@ let package = Package(
             dependencies: ["LoadgenCore", .product(name: "NoexLoop", package: "noex-server")]),
         .executableTarget(name: "loadgen", dependencies: ["LoadgenCore", "LoadgenDriver"]),
         .testTarget(name: "LoadgenCoreTests", dependencies: ["LoadgenCore"]),
-        // End to end: the driver against NoexLoop's WebSocket server on the same loop.
+        // End to end: the driver against NoexLoop's WebSocket server, and the proto/fanout
+        // modes against NoexServer with bench/proto-config.json, on the same loop.
         .testTarget(
             name: "LoadgenDriverTests",
             dependencies: [
                 "LoadgenCore", "LoadgenDriver", .product(name: "NoexLoop", package: "noex-server"),
+                .product(name: "NoexServer", package: "noex-server"),
+                .product(name: "NoexJSON", package: "noex-server"),
             ]),
         .executableTarget(
             name: "json-bench",

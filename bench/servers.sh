@@ -3,7 +3,7 @@
 # here is recorded in STARTED_PIDS and killed by stop_all (installed as an EXIT trap).
 #
 # Servers: noex (noex-server --echo), hummingbird (peers/hummingbird-echo),
-#          picows (peers/picows_echo.py in a venv).
+#          picows (peers/picows_echo.py in a venv), noex-proto (noex-server -c proto-config.json).
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
@@ -79,6 +79,12 @@ start_server() {
         noex)
             [[ -x "$NOEX_BIN" ]] || { log "noex: $NOEX_BIN missing"; return 1; }
             $(server_cpu) "$NOEX_BIN" --echo --host 127.0.0.1 --port "$port" >/dev/null 2>"$BENCH_TMP/$name.err" &
+            ;;
+        noex-proto)
+            # The protocol server with the benchmark's buckets and query (proto.sh).
+            [[ -x "$NOEX_BIN" ]] || { log "noex-proto: $NOEX_BIN missing"; return 1; }
+            $(server_cpu) "$NOEX_BIN" -c "$BENCH_DIR/proto-config.json" --host 127.0.0.1 --port "$port" \
+                >/dev/null 2>"$BENCH_TMP/$name.err" &
             ;;
         hummingbird)
             [[ -x "$HUMMINGBIRD_BIN" ]] || { log "hummingbird: $HUMMINGBIRD_BIN missing"; return 1; }

@@ -1,6 +1,6 @@
 /// Command-line options of `loadgen`; see bench/README.md for what each one means.
 public struct LoadgenOptions: Equatable, Sendable {
-    public enum Mode: String, Sendable { case echo, idle }
+    public enum Mode: String, Sendable { case echo, idle, proto, fanout }
 
     public var mode: Mode = .echo
     public var host = "127.0.0.1"
@@ -20,13 +20,24 @@ public struct LoadgenOptions: Equatable, Sendable {
     public var connectConcurrency = 256
     /// Echo mode, Linux: the server's process id, to report its CPU time per message.
     public var serverPID: Int?
+    /// Proto mode: the request type.
+    public var operation: ProtocolRequestGenerator.Operation = .get
+    /// Proto mode: the bucket read and written; fan-out: the bucket the writer inserts into.
+    public var bucket = "bench"
+    /// Proto get: keys each connection inserts first and then reads round robin.
+    public var keys = 16
+    /// Fan-out: subscriber connections (the writer is one more).
+    public var subscribers = 1000
+    /// Fan-out: the named query every subscriber subscribes to.
+    public var query = "feed-latest"
 
     public init() {}
 
     public static let usage = """
-        usage: loadgen [--mode echo|idle] [--host 127.0.0.1] --port P [--path /] [--label NAME]
+        usage: loadgen [--mode echo|idle|proto|fanout] [--host 127.0.0.1] --port P [--path /] [--label NAME]
                        [--connections N] [--inflight K] [--size B] [--seconds S] [--warmup S]
                        [--connect-timeout S] [--connect-concurrency N] [--server-pid PID]
+                       [--op get|insert] [--bucket NAME] [--keys N] [--subscribers M] [--query NAME]
         """
 
     /// Hosts the generator will talk to: it exists to measure servers on this machine.
@@ -57,6 +68,13 @@ public struct LoadgenOptions: Equatable, Sendable {
             case "--connect-timeout": options.connectTimeout = try seconds(flag, value)
             case "--connect-concurrency": options.connectConcurrency = try int(flag, value, in: 1...100_000)
             case "--server-pid": options.serverPID = try int(flag, value, in: 1...Int(Int32.max))
+            case "--op":
+                guard let op = ProtocolRequestGenerator.Operation(rawValue: value) else { throw .invalidValue(flag, value) }
+                options.operation = op
+            case "--bucket": options.bucket = try name(flag, value)
+            case "--query": options.query = try name(flag, value)
+            case "--keys": options.keys = try int(flag, value, in: 1...1_000_000)
+            case "--subscribers": options.subscribers = try int(flag, value, in: 1...1_000_000)
             default: throw .unknownFlag(flag)
             }
         }
@@ -74,6 +92,15 @@ public struct LoadgenOptions: Equatable, Sendable {
     private static func int(_ flag: String, _ value: String, in range: ClosedRange<Int>) throws(OptionsError) -> Int {
         guard let n = Int(value), range.contains(n) else { throw .invalidValue(flag, value) }
         return n
+    }
+
+    /// Bucket and query names are pasted into JSON strings: keep them to plain characters.
+    private static func name(_ flag: String, _ value: String) throws(OptionsError) -> String {
+        let allowed = value.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
+        }
+        guard !value.isEmpty, allowed else { throw .invalidValue(flag, value) }
+        return value
     }
 
     private static func seconds(_ flag: String, _ value: String) throws(OptionsError) -> Double {

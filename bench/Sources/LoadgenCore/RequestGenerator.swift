@@ -11,8 +11,9 @@ public protocol RequestGenerator {
     /// Calls `body` with the payload of request number `sequence` (0, 1, 2, ... per connection).
     mutating func withRequest(sequence: UInt64, _ body: (UnsafeRawBufferPointer) -> Void)
 
-    /// Classifies one complete message received from the server.
-    func classify(opcode: Opcode, payload: UnsafeRawBufferPointer) -> Reply
+    /// Classifies one complete message received from the server (mutating: a generator may
+    /// track which answer it expects next).
+    mutating func classify(opcode: Opcode, payload: UnsafeRawBufferPointer) -> Reply
 }
 
 public enum Reply: Equatable, Sendable {
@@ -20,8 +21,13 @@ public enum Reply: Equatable, Sendable {
     case answer
     /// The answer to the oldest outstanding request, but not what was expected.
     case wrongAnswer
-    /// Not an answer to a request (e.g. a push); ignored by the latency accounting.
+    /// Not an answer to a request (e.g. a welcome message); ignored by the latency accounting.
     case unsolicited
+    /// A subscription push (no request of ours is answered by it); counted by fan-out runs.
+    case push
+    /// The answer to the oldest outstanding request, which was a setup request (pre-inserting
+    /// keys, subscribing): not timed; `ok: false` makes the run's figures invalid.
+    case setup(ok: Bool)
 }
 
 /// Echo mode: every request is the same `size`-byte text payload, and the answer must be

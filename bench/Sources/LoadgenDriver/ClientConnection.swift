@@ -5,7 +5,9 @@ import LoadgenCore
 ///
 /// States: `.idle` (not started) → `.connecting` (TCP) → `.handshaking` (upgrade request sent)
 /// → `.open` → `.closed`. Requests are pipelined: the driver primes `inflight` requests and every
-/// answer triggers the next one, so the number in flight stays constant. Frames produced while
+/// answer triggers the next one, so the number in flight stays constant (unless the connection is
+/// not `continuous`: a fan-out subscriber sends one request, the writer sends when the driver says).
+/// Frames produced while
 /// handling one read are batched in `outgoing` and written once at the end of that read.
 final class ClientConnection {
     enum State { case idle, connecting, handshaking, open, closed }
@@ -28,17 +30,24 @@ final class ClientConnection {
     /// Send times of requests awaiting their answer, oldest first.
     private var sendTimes: TimestampRing
     private var sequence: UInt64 = 0
-    /// Requests the driver wants outstanding on this connection at any time.
+    /// Requests sent when the load starts (`primeRequests`).
     private let inflight: Int
+    /// Whether every answer is replaced by a new request (the closed-loop pipeline).
+    private let continuous: Bool
 
-    init(driver: LoadDriver, index: Int, generator: any RequestGenerator, inflight: Int, seed: UInt64) {
+    /// `ringCapacity`: most requests ever outstanding (at least `inflight`).
+    init(
+        driver: LoadDriver, index: Int, generator: any RequestGenerator, inflight: Int,
+        continuous: Bool = true, ringCapacity: Int = 0, seed: UInt64
+    ) {
         self.driver = driver
         self.index = index
         self.generator = generator
         self.inflight = inflight
+        self.continuous = continuous
         random = FastRandom(seed: seed)
         handshake = ClientHandshake(random: &random)
-        sendTimes = TimestampRing(capacity: inflight)
+        sendTimes = TimestampRing(capacity: max(inflight, ringCapacity))
         outgoing.reserveCapacity(4096)
     }
 
@@ -84,6 +93,13 @@ final class ClientConnection {
         flush()
     }
 
+    /// Sends one more request now (the fan-out writer's next insert).
+    func sendOne() {
+        guard state == .open else { return }
+        appendRequest()
+        flush()
+    }
+
     fileprivate func received(_ bytes: UnsafeRawBufferPointer) {
         switch state {
         case .handshaking:
@@ -117,14 +133,22 @@ final class ClientConnection {
         switch event {
         case .message(let opcode, let payload):
             let reply = generator.classify(opcode: opcode, payload: payload)
-            if reply == .unsolicited { return }
+            switch reply {
+            case .unsolicited: return
+            case .push: return driver.recordPush(receivedAt: now)
+            case .answer, .wrongAnswer, .setup: break
+            }
             guard let sentAt = sendTimes.pop() else {
                 // An answer with nothing outstanding: the server sent more than it was asked.
                 driver.recordAnswer(latency: nil, correct: false)
                 return
             }
-            driver.recordAnswer(latency: now &- sentAt, correct: reply == .answer)
-            if driver.keepsSending { appendRequest() }
+            if case .setup(let ok) = reply {
+                driver.setupAnswered(self, ok: ok)
+            } else {
+                driver.recordAnswer(latency: now &- sentAt, correct: reply == .answer)
+            }
+            if continuous && driver.keepsSending { appendRequest() }
         case .ping(let payload):
             MaskedFrameWriter.append(opcode: .pong, payload: payload, maskKey: random.nextMaskKey(), to: &outgoing)
         case .pong:

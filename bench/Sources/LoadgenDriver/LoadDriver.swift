@@ -3,12 +3,14 @@ import LoadgenCore
 
 /// Runs one load-generator session on one libuv loop: opens the connections (a bounded number
 /// at a time), then either drives pipelined requests through a warm-up and a measured window
-/// (`echo`), or holds the idle connections open (`idle`), and finally closes everything.
+/// (`echo`, `proto`), or holds the idle connections open (`idle`), or subscribes M connections
+/// and times one writer's inserts until all M pushes arrived (`fanout`), and finally closes
+/// everything.
 ///
 /// Confined to the loop's thread. The loop is the driver's own, or one supplied by the caller
 /// (tests run a server on the same loop); either way the driver only closes its own handles.
 public final class LoadDriver {
-    public enum Phase { case connecting, warmup, measuring, holding, finished }
+    public enum Phase { case connecting, subscribing, warmup, measuring, holding, finished }
 
     public let options: LoadgenOptions
     let loop: UnsafeMutablePointer<uv_loop_t>
@@ -35,13 +37,18 @@ public final class LoadDriver {
     public private(set) var dropped = 0
     public private(set) var report = EchoReport()
     private var measureStart: UInt64 = 0
+    /// Fan-out: subscriptions confirmed, pushes for the current insert, when it was sent.
+    public private(set) var subscribed = 0
+    private var pushesForInsert = 0
+    private var insertSentAt: UInt64 = 0
+    private var subscribers: Int { options.mode == .fanout ? options.subscribers : 0 }
     /// Set when the run cannot produce valid figures; printed instead of them.
     public private(set) var failure: String?
 
     /// `loop`: run on this loop instead of a private one (the caller then runs it).
     public init(
         options: LoadgenOptions, loop externalLoop: UnsafeMutablePointer<uv_loop_t>? = nil,
-        log: @escaping (String) -> Void, makeGenerator: () -> any RequestGenerator
+        log: @escaping (String) -> Void, makeGenerator: (_ connection: Int) -> any RequestGenerator
     ) throws(DriverError) {
         self.options = options
         self.log = log
@@ -71,13 +78,32 @@ public final class LoadDriver {
         }
         guard rc == 0 else { throw .setup("bad address \(options.address): \(uvError(rc))") }
         let seed = uv_hrtime()
-        let inflight = options.mode == .echo ? options.inflight : 1
-        connections = (0..<options.connections).map { index in
-            ClientConnection(
-                driver: self, index: index, generator: makeGenerator(), inflight: inflight,
-                seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        switch options.mode {
+        case .echo, .proto, .idle:
+            let inflight = options.mode == .idle ? 1 : options.inflight
+            connections = (0..<options.connections).map { index in
+                ClientConnection(
+                    driver: self, index: index, generator: makeGenerator(index), inflight: inflight,
+                    seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+            }
+        case .fanout:
+            // Connection 0 writes (one insert at a time, sent by the driver); 1...M subscribe once.
+            connections = (0...options.subscribers).map { index in
+                ClientConnection(
+                    driver: self, index: index, generator: makeGenerator(index),
+                    inflight: index == 0 ? 0 : 1, continuous: false, ringCapacity: index == 0 ? 16 : 1,
+                    seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+            }
         }
         timer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// The same, with one generator for every connection.
+    public convenience init(
+        options: LoadgenOptions, loop externalLoop: UnsafeMutablePointer<uv_loop_t>? = nil,
+        log: @escaping (String) -> Void, makeGenerator: () -> any RequestGenerator
+    ) throws(DriverError) {
+        try self.init(options: options, loop: externalLoop, log: log) { (_: Int) in makeGenerator() }
     }
 
     /// Starts connecting; the loop must then be run (see `run`).
@@ -98,11 +124,42 @@ public final class LoadDriver {
 
     func recordAnswer(latency: UInt64?, correct: Bool) {
         guard phase == .measuring else { return }
+        if options.mode == .fanout {
+            // The writer's insert results: only their errors count (latency is the last push's).
+            if !correct { report.wrongAnswers += 1 }
+            return
+        }
         if let latency, correct {
             report.record(latencyNanoseconds: latency)
         } else {
             report.wrongAnswers += 1
         }
+    }
+
+    /// The answer to a setup request (pre-insert, subscribe): a failed one invalidates the run.
+    func setupAnswered(_ connection: ClientConnection, ok: Bool) {
+        guard phase != .finished else { return }
+        guard ok else { return abort("connection \(connection.index): a setup request (insert of a key to read, or subscribe) was answered with an error") }
+        guard options.mode == .fanout, phase == .subscribing else { return }
+        subscribed += 1
+        if subscribed == subscribers { startLoad() }
+    }
+
+    /// Fan-out: a subscription push arrived. The M-th push of the current insert times it and
+    /// lets the writer send the next one.
+    func recordPush(receivedAt now: UInt64) {
+        guard options.mode == .fanout, phase == .warmup || phase == .measuring else { return }
+        if phase == .measuring { report.pushes += 1 }
+        pushesForInsert += 1
+        guard pushesForInsert == subscribers else { return }
+        if phase == .measuring { report.record(latencyNanoseconds: now &- insertSentAt) }
+        sendInsert()
+    }
+
+    private func sendInsert() {
+        pushesForInsert = 0
+        insertSentAt = uv_hrtime()
+        connections[0].sendOne()
     }
 
     func connectionOpened(_ connection: ClientConnection) {
@@ -117,13 +174,13 @@ public final class LoadDriver {
         case .finished:
             return
         case .connecting:
-            if options.mode == .echo { return abort("connection \(connection.index): \(reason)") }
+            if options.mode != .idle { return abort("connection \(connection.index): \(reason)") }
             failedToOpen += 1
             settingUp -= 1
             log("connection \(connection.index): \(reason)")
             startMoreConnections()
             if opened + failedToOpen == connections.count { allConnected() }
-        case .warmup, .measuring:
+        case .subscribing, .warmup, .measuring:
             abort("connection \(connection.index): \(reason)")
         case .holding:
             dropped += 1
@@ -144,19 +201,29 @@ public final class LoadDriver {
 
     private func allConnected() {
         switch options.mode {
-        case .echo:
+        case .echo, .proto:
             for connection in connections { connection.primeRequests() }
-            if options.warmup > 0 {
-                phase = .warmup
-                arm(seconds: options.warmup)
-            } else {
-                beginMeasuring()
-            }
+            startLoad()
+        case .fanout:
+            phase = .subscribing
+            arm(seconds: options.connectTimeout)
+            for connection in connections { connection.primeRequests() }
         case .idle:
             phase = .holding
             arm(seconds: options.seconds)
         }
         onAllConnected?(opened, failedToOpen)
+    }
+
+    /// Warm-up (if any), then the measured window; the fan-out writer starts inserting.
+    private func startLoad() {
+        if options.warmup > 0 {
+            phase = .warmup
+            arm(seconds: options.warmup)
+        } else {
+            beginMeasuring()
+        }
+        if options.mode == .fanout { sendInsert() }
     }
 
     private func beginMeasuring() {
@@ -171,10 +238,12 @@ public final class LoadDriver {
         switch phase {
         case .connecting:
             let reason = "only \(opened) of \(connections.count) connections opened within \(options.connectTimeout) s"
-            if options.mode == .echo { return abort(reason) }
+            if options.mode != .idle { return abort(reason) }
             log(reason)
             failedToOpen = connections.count - opened
             allConnected()
+        case .subscribing:
+            abort("only \(subscribed) of \(subscribers) subscriptions confirmed within \(options.connectTimeout) s")
         case .warmup:
             beginMeasuring()
         case .measuring:

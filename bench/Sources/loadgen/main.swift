@@ -23,11 +23,14 @@ do {
 raiseOpenFileLimit()
 ignoreSigpipe()
 
-let size = options.size
 let prefix = options.prefix
 let driver: LoadDriver
 do {
-    driver = try LoadDriver(options: options, log: { printError($0) }) { EchoGenerator(size: size) }
+    // Keys of this run differ from any earlier run's against the same server.
+    let run = UInt64(time(nil)) &* 100_000 &+ UInt64(getpid())
+    driver = try LoadDriver(options: options, log: { printError($0) }) { (connection: Int) in
+        options.generator(run: run, connection: connection)
+    }
 } catch {
     printError("\(error)")
     exit(1)
@@ -59,11 +62,17 @@ if let failure = driver.failure {
     exit(1)
 }
 switch options.mode {
-case .echo:
+case .echo, .proto, .fanout:
     var report = driver.report
     report.clientCPUNanoseconds = cpuSpent?.client
     report.serverCPUNanoseconds = cpuSpent?.server
-    for line in report.lines(prefix: prefix) { printLine(line) }
+    let lines: [String]
+    switch options.mode {
+    case .proto: lines = report.lines(prefix: prefix, naming: .proto(options.operation.rawValue))
+    case .fanout: lines = report.fanoutLines(prefix: prefix, subscribers: options.subscribers)
+    default: lines = report.lines(prefix: prefix)
+    }
+    for line in lines { printLine(line) }
     exit(driver.report.wrongAnswers == 0 ? 0 : 1)
 case .idle:
     if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }
