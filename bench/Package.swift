@@ -42,5 +42,8 @@ let package = Package(
                 .product(name: "NoexStore", package: "noex-server"),
                 .product(name: "NoexJSON", package: "noex-server"),
             ]),
+        .executableTarget(
+            name: "rules-bench",
+            dependencies: [.product(name: "NoexRules", package: "noex-server")]),
     ]
 )
