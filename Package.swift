@@ -43,5 +43,7 @@ let package = Package(
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
         .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV"]),
+        // The executable's command line (@testable import noex_server).
+        .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),
     ]
 )

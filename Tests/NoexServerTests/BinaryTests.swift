@@ -32,13 +32,21 @@ import Testing
     @Test func helpVersionAndErrors() throws {
         let v = try run(["--version"])
         #expect(v.status == 0 && v.out == "noex-server v0.1.0\n")
-        #expect(try run(["-h"]).out.contains("--max-connections-per-ip"))
+        #expect(try run(["-v"]).out == "noex-server v0.1.0\n")
+        let help = try run(["-h"])
+        #expect(help.status == 0 && help.out.contains("--max-connections-per-ip") && help.out.contains("--no-try-write"))
+        #expect(try run(["--help"]).out == help.out)
+        let hint = "Run \"noex-server --help\" for usage information.\n"
         let bad = try run(["--frob"])
-        #expect(bad.status == 1 && bad.err == "Error: Unknown option '--frob'\nRun \"noex-server --help\" for usage information.\n")
+        #expect(bad.status == 1 && bad.err.hasPrefix("Error: Unknown option '--frob'") && bad.err.hasSuffix("\n" + hint))
         let port = try run(["-p", "70000"])
-        #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n")
+        #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
+        let notNumber = try run(["--max-payload-bytes=lots"])
+        #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
         let missing = try run(["-c", "/nonexistent/noex.json"])
         #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
+        let refused = try run(["--persistence", "sqlite"])
+        #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
     }
 
     @Test func startsOnTheDemoSchemaAndStopsOnSIGTERM() throws {

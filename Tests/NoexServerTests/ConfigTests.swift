@@ -81,26 +81,13 @@ import Testing
     }
 }
 
-@Suite struct CommandLineTests {
-    private func run(_ args: [String]) throws -> CommandLineOptions {
-        guard case .run(let o) = try CommandLineOptions.parse(args) else { throw CommandLineError("not run") }
+/// How parsed flags (`CommandLineOptions`, filled by the executable's parser, tested in
+/// noex-serverTests) combine with the config file and the defaults.
+@Suite struct LaunchPlanTests {
+    private func cli(_ edit: (inout CommandLineOptions) -> Void) -> CommandLineOptions {
+        var o = CommandLineOptions()
+        edit(&o)
         return o
-    }
-
-    @Test func flagsParseInBothForms() throws {
-        let o = try run(["-p", "9001", "--host=127.0.0.1", "--no-rules", "--allowed-origins", "a, b ,c", "--echo"])
-        #expect(o.port == "9001")
-        #expect(o.host == "127.0.0.1")
-        #expect(o.noRules && o.echo)
-        #expect(o.allowedOrigins == ["a", "b", "c"])
-        #expect(try CommandLineOptions.parse(["--port", "1", "-h"]) == .help)
-        #expect(try CommandLineOptions.parse(["-v"]) == .version)
-    }
-
-    @Test func errorsAreClear() {
-        #expect(throws: CommandLineError("Unknown option '--frob'")) { try CommandLineOptions.parse(["--frob"]) }
-        #expect(throws: CommandLineError("Option '--port' argument missing")) { try CommandLineOptions.parse(["--port"]) }
-        #expect(throws: CommandLineError.self) { try CommandLineOptions.parse(["extra"]) }
     }
 
     @Test func precedenceFlagOverFileOverDefault() throws {
@@ -109,41 +96,43 @@ import Testing
         file.host = "10.0.0.1"
         file.rules = false
         file.exposeErrorDetails = true
-        var cli = try run(["--port", "7001", "--no-error-details"])
-        var plan = try LaunchPlan.resolve(cli, file: file)
+        file.allowedOrigins = ["f"]
+        file.maxPayloadBytes = 4096
+        var plan = try LaunchPlan.resolve(cli { $0.port = 7001; $0.noErrorDetails = true }, file: file)
         #expect(plan.server.port == 7001)
         #expect(plan.server.host == "10.0.0.1")
         #expect(!plan.rulesEnabled)
         #expect(!plan.server.exposeErrorDetails)
+        #expect(plan.server.allowedOrigins == ["f"] && plan.server.maxPayloadBytes == 4096)
         #expect(!plan.usesDemoSchema && plan.buckets.isEmpty)
-        cli = try run([])
-        plan = try LaunchPlan.resolve(cli, file: nil)
+        plan = try LaunchPlan.resolve(cli { $0.allowedOrigins = ["a"]; $0.maxPayloadBytes = 10; $0.host = "::1" }, file: file)
+        #expect(plan.server.allowedOrigins == ["a"] && plan.server.maxPayloadBytes == 10 && plan.server.host == "::1")
+        plan = try LaunchPlan.resolve(CommandLineOptions(), file: nil)
         #expect(plan.server.port == 8080 && plan.server.host == "0.0.0.0" && plan.rulesEnabled)
+        #expect(plan.server.maxPayloadBytes == 1_048_576 && plan.server.exposeErrorDetails)
         #expect(plan.usesDemoSchema && plan.buckets.map(\.name) == ["users", "products", "orders", "logs"])
     }
 
-    @Test func payloadAndTransportFlags() throws {
-        let o = try run(["--max-payload-bytes=2048", "--no-try-write", "--max-connections-per-ip", "3"])
-        #expect(o.maxPayloadBytes == "2048" && o.noTryWrite)
-        let plan = try LaunchPlan.resolve(o, file: nil)
+    @Test func payloadAndConnectionLimits() throws {
+        let plan = try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 2048; $0.maxConnectionsPerIp = 3 }, file: nil)
         #expect(plan.server.maxPayloadBytes == 2048 && plan.server.maxConnectionsPerIp == 3)
         #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer)")) {
-            try LaunchPlan.resolve(try run(["--max-payload-bytes", "0"]), file: nil)
+            try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 0 }, file: nil)
         }
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--max-connections-per-ip", "x"]), file: nil) }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.maxConnectionsPerIp = -2 }, file: nil) }
     }
 
     @Test func launchValidation() throws {
         #expect(throws: CommandLineError("Invalid port: 99999 (must be integer 0-65535)")) {
-            try LaunchPlan.resolve(try run(["-p", "99999"]), file: nil)
+            try LaunchPlan.resolve(cli { $0.port = 99999 }, file: nil)
         }
         #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled")) {
-            try LaunchPlan.resolve(try run(["--auth"]), file: nil)
+            try LaunchPlan.resolve(cli { $0.auth = true }, file: nil)
         }
         #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {
-            try LaunchPlan.resolve(try run(["--persistence", "disk"]), file: nil)
+            try LaunchPlan.resolve(cli { $0.persistence = "disk" }, file: nil)
         }
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--persistence", "sqlite"]), file: nil) }
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--audit"]), file: nil) }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.persistence = "sqlite" }, file: nil) }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.audit = true }, file: nil) }
     }
 }

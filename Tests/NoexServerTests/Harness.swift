@@ -10,9 +10,12 @@ final class FakeTransport: ProtocolTransport {
     var closes: [ConnectionID: (code: UInt16, reason: String)] = [:]
     var buffered: [ConnectionID: Int] = [:]
     var pongs: [ConnectionID: Int] = [:]
+    /// Connections whose pushes are dropped, as the real transport does above the hard limit.
+    var droppingPushes: Set<ConnectionID> = []
 
     func send(_ id: ConnectionID, text bytes: [UInt8], kind: SendKind) -> SendResult {
         if closes[id] != nil { return .notOpen }
+        if droppingPushes.contains(id), kind != .response { return .dropped }
         frames[id, default: []].append(String(decoding: bytes, as: UTF8.self))
         kinds[id, default: []].append(kind)
         return .queued

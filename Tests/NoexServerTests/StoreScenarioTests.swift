@@ -268,7 +268,8 @@ import Testing
         c.call(["id": 1, "type": "store.subscribe", "query": "all-users"])
         let s = h.core.statsJSON(includeListener: true, port: 4321, uptimeMs: 77)
         #expect(s.objectValue?.keys == ["name", "port", "host", "connectionCount", "uptimeMs", "authEnabled", "rateLimitEnabled",
-                                        "rulesEnabled", "connections", "store", "rules"])
+                                        "rulesEnabled", "connections", "store", "rules", "pushes"])  // + our pushes counters
+        #expect(s["pushes"] == ["sent": 0, "dropped": 0])
         #expect(s["name"] == "stats-server" && s["port"] == 4321 && s["host"] == "127.0.0.1" && s["uptimeMs"] == 77)
         #expect(s["rateLimitEnabled"] == true && s["authEnabled"] == false && s["rulesEnabled"] == false)
         #expect(s["connections"] == ["active": 1, "authenticated": 0, "totalStoreSubscriptions": 1, "totalRulesSubscriptions": 0])

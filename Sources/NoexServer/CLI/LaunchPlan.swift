@@ -21,20 +21,16 @@ public struct LaunchPlan {
         var s = ServerConfig(store: Store(name: name, nowMs: ServerClock.systemWallMs))
         s.name = name
         if let p = cli.port {
-            guard let n = Int(p), (0...65535).contains(n) else {
-                throw CommandLineError("Invalid port: \(p) (must be integer 0-65535)")
-            }
-            s.port = n
+            guard (0...65535).contains(p) else { throw CommandLineError("Invalid port: \(p) (must be integer 0-65535)") }
+            s.port = p
         } else if let p = f.port {
             s.port = p
         }
         s.host = cli.host ?? f.host ?? s.host
         s.path = f.path ?? s.path
         if let m = cli.maxPayloadBytes {
-            guard let n = Int(m), n >= 1 else {
-                throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer)")
-            }
-            s.maxPayloadBytes = n
+            guard m >= 1 else { throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer)") }
+            s.maxPayloadBytes = m
         } else {
             s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
         }
@@ -62,10 +58,8 @@ public struct LaunchPlan {
         s.exposeErrorDetails = cli.noErrorDetails ? false : (f.exposeErrorDetails ?? true)
         s.allowedOrigins = cli.allowedOrigins ?? f.allowedOrigins
         if let m = cli.maxConnectionsPerIp {
-            guard let n = Int(m), n >= 1 else {
-                throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer)")
-            }
-            s.maxConnectionsPerIp = n
+            guard m >= 1 else { throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer)") }
+            s.maxConnectionsPerIp = m
         } else {
             s.maxConnectionsPerIp = f.maxConnectionsPerIp
         }

@@ -17,6 +17,8 @@ struct ConnectionState {
     var rulesSubscriptions: [String: Int] = [:]
     /// Wall time of the last ping sent; a pong must carry a timestamp at least this large.
     var lastPingAt: Int64 = 0
+    /// Event pushes the transport dropped on this connection (over the hard write limit).
+    var droppedPushes = 0
 
     var subscriptionCount: Int { storeSubscriptions.count + rulesSubscriptions.count }
 

@@ -36,6 +36,7 @@ public final class NoexServer {
             throw StartError(message: "cannot listen on \(config.host):\(config.port): \(error)", code: error.code)
         }
         server.startHousekeeping()
+        server.startTTLPurge()
         server.driveRuleTimers()
         if config.rateLimit == nil && config.host == "0.0.0.0" {
             printToStandardError("[noex-server] Warning: rate limiting is disabled. Consider enabling it for production use.")
@@ -97,6 +98,19 @@ public final class NoexServer {
         housekeepingTimer = transport.addTimer(delayMs: periodMs, repeatMs: periodMs) { [unowned core] in core.sweep() }
     }
 
+    private var ttlTimer: LoopTimerID?
+
+    /// Drives the store's TTL expiry (store.md §13.2): `purgeExpired` every
+    /// `store.ttlCheckIntervalMs` (0 = off), the first one interval after start. Subscribers of
+    /// affected queries get their pushes from the purge's `deleted` events.
+    private func startTTLPurge() {
+        let interval = config.store.ttlCheckIntervalMs
+        guard interval > 0 else { return }
+        ttlTimer = transport.addTimer(delayMs: UInt64(interval), repeatMs: UInt64(interval)) { [store = config.store] in
+            _ = store.purgeExpired()
+        }
+    }
+
     private var ruleTimer: LoopTimerID?
 
     /// The rule engine keeps its timers in a table and reports the earliest deadline; one loop
@@ -150,10 +164,12 @@ public final class NoexServer {
     /// True from start until `stop` is called.
     public var isRunning: Bool { core.isRunning && !transport.isStopping }
 
-    /// One ConnectionInfo (server.md §12.2) per live connection.
-    public func getConnections() -> [JSON] { core.connectionInfos() }
+    /// One ConnectionInfo (server.md §12.2) per live connection, plus our `droppedPushes` (event
+    /// pushes dropped on it by backpressure).
+    public func getConnections() -> [JSON] { core.connectionInfos(withCounters: true) }
 
-    /// ServerStats (server.md §12.3).
+    /// ServerStats (server.md §12.3), plus our `pushes: {sent, dropped}` (dropped = event pushes
+    /// lost to backpressure since start, closed connections included).
     public func getStats() -> JSON {
         core.statsJSON(includeListener: true, port: port, uptimeMs: core.clock.wallMs() - startedAtMs)
     }

@@ -33,8 +33,11 @@ public final class ProtocolCore {
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
-    /// Pushes written so far (counters for stats and tests).
+    /// Pushes handed to the transport so far (counters for stats and tests).
     public private(set) var pushesSent = 0
+    /// Event pushes the transport dropped because their client was over the hard write limit
+    /// (DESIGN.md backpressure), over the server's lifetime, closed connections included.
+    public private(set) var pushesDropped = 0
 
     public init(config: ServerConfig, clock: ServerClock) {
         self.config = config
@@ -269,24 +272,33 @@ public final class ProtocolCore {
             deferredPushes!.append((id, bytes, kind))
             return
         }
-        transport.send(id, text: bytes, kind: kind)
+        sendPush(id, bytes, kind)
+    }
+
+    private func sendPush(_ id: ConnectionID, _ bytes: [UInt8], _ kind: SendKind) {
+        if transport.send(id, text: bytes, kind: kind) == .dropped {
+            pushesDropped += 1
+            connections[id]?.droppedPushes += 1
+        }
         pushesSent += 1
     }
 
     private func flushDeferredPushes() {
         guard let pending = deferredPushes else { return }
         deferredPushes = nil
-        for (id, bytes, kind) in pending {
-            transport.send(id, text: bytes, kind: kind)
-            pushesSent += 1
-        }
+        for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }
     }
 
     // MARK: - Registry, stats, revocation (server.md §8.7, §12)
 
-    /// One ConnectionInfo per live connection, in connection order.
-    public func connectionInfos() -> [JSON] {
-        connections.values.sorted { $0.number < $1.number }.map(\.info)
+    /// One ConnectionInfo per live connection, in connection order. `withCounters` (the Swift
+    /// API's `getConnections()`, not the wire's `server.connections`) adds `droppedPushes`.
+    public func connectionInfos(withCounters: Bool = false) -> [JSON] {
+        connections.values.sorted { $0.number < $1.number }.map { c in
+            guard withCounters, case .object(var o) = c.info else { return c.info }
+            o["droppedPushes"] = .int(Int64(c.droppedPushes))
+            return .object(o)
+        }
     }
 
     public var connectionCount: Int { connections.count }
@@ -317,6 +329,8 @@ public final class ProtocolCore {
         ]
         o["store"] = .object(store.stats())
         o["rules"] = rules?.stats().json ?? .null
+        // Our extension, in getStats() only (the wire's server.stats keeps the original's shape).
+        if includeListener { o["pushes"] = ["sent": .int(Int64(pushesSent)), "dropped": .int(Int64(pushesDropped))] }
         return .object(o)
     }
 

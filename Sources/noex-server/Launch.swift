@@ -1,12 +1,10 @@
-// The `noex-server` executable: flags and config file → LaunchPlan → NoexServer on one loop.
-// Everything decidable without the process (flags, config keys, precedence) lives in
-// NoexServer's CommandLineOptions / FileConfig / LaunchPlan and is unit-tested there.
+// Flags and config file → LaunchPlan → NoexServer on one loop (or the echo server). Everything
+// decidable without the process (config keys, precedence) lives in NoexServer's FileConfig /
+// LaunchPlan and is unit-tested there.
 import CUV
 import NoexJSON
 import NoexLoop
-import NoexRules
 import NoexServer
-import NoexStore
 
 #if canImport(Glibc)
     import Glibc
@@ -20,7 +18,7 @@ func fail(_ message: String, hint: Bool = false) -> Never {
     exit(1)
 }
 
-/// Reads a whole file; nil with errno's text on failure.
+/// Reads a whole file; errno's text on failure.
 func readFile(_ path: String) -> Result<[UInt8], CommandLineError> {
     guard let f = fopen(path, "rb") else { return .failure(CommandLineError(String(cString: strerror(errno)))) }
     defer { fclose(f) }
@@ -34,35 +32,18 @@ func readFile(_ path: String) -> Result<[UInt8], CommandLineError> {
     return .success(out)
 }
 
-let command: CommandLineOptions.Command
-do {
-    command = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
-} catch {
-    fail(error.message, hint: true)
-}
-
-switch command {
-case .help:
-    print(CommandLineOptions.help)
-    exit(0)
-case .version:
-    print(CommandLineOptions.version)
-    exit(0)
-case .run(let options):
+/// Runs what the flags ask for until stopped; returns the exit status (errors exit 1 directly).
+func launch(_ options: CommandLineOptions) -> Int32 {
     if options.echo {
-        let port = options.port.map { Int($0) ?? -1 } ?? 8080
-        guard (0...65535).contains(port) else { fail("Invalid port: \(options.port ?? "") (must be integer 0-65535)") }
-        let maxPayload = options.maxPayloadBytes.map { Int($0) ?? -1 } ?? 64 << 20
-        guard maxPayload >= 0 else { fail("Invalid --max-payload-bytes: \(options.maxPayloadBytes ?? "")") }
         var config = WebSocketServerConfig(
-            host: options.host ?? "127.0.0.1", port: port,
-            decoder: WebSocketDecoderConfig(maxMessageBytes: maxPayload, rejectBinary: false),
+            host: options.host ?? "127.0.0.1", port: options.port ?? 8080,
+            decoder: WebSocketDecoderConfig(maxMessageBytes: options.maxPayloadBytes ?? 64 << 20, rejectBinary: false),
             // Echo clients (Autobahn 9.x) push 16 MiB messages: let the queue hold them.
             writeLimits: WriteQueueLimits(lowWaterBytes: 16 << 20, highWaterBytes: 32 << 20, hardLimitBytes: 256 << 20),
             heartbeat: nil,
             closingTimeoutMs: 2_000)
         config.useTryWrite = !options.noTryWrite
-        exit(runEchoServer(config: config))
+        return runEchoServer(config: config)
     }
 
     var file: FileConfig?
@@ -70,16 +51,16 @@ case .run(let options):
         switch readFile(path) {
         case .failure(let e):
             printErr("Error loading config file: \(e.message)")
-            exit(1)
+            return 1
         case .success(let bytes):
             do {
                 file = try FileConfig.decode(try JSON.parse(bytes))
             } catch let e as JSONParseError {
                 printErr("Error loading config file: \(e.message)")
-                exit(1)
+                return 1
             } catch {
                 printErr("Error loading config file: \(error)")
-                exit(1)
+                return 1
             }
         }
     }
@@ -115,5 +96,5 @@ case .run(let options):
     fflush(nil)  // a script reading the port sees the banner now
     server.run()
     print("Stopped.")
-    exit(0)
+    return 0
 }

@@ -1,0 +1,39 @@
+/// What the `noex-server` command line asked for (server.md §11.2), as plain values: `nil` / `false`
+/// means "not given", so `LaunchPlan` can fall back to the config file and then the defaults.
+///
+/// The executable's `ParsableCommand` (swift-argument-parser) is the one parser that fills it; the
+/// C API and tests build it directly.
+public struct CommandLineOptions: Equatable, Sendable {
+    public var port: Int?
+    public var host: String?
+    public var configPath: String?
+    public var name: String?
+    public var persistence: String?
+    public var dataDir: String?
+    public var db: String?
+    public var auth = false
+    public var adminSecret: String?
+    public var noRules = false
+    public var audit = false
+    public var noErrorDetails = false
+    public var allowedOrigins: [String]?
+    public var maxConnectionsPerIp: Int?
+    /// Transport smoke mode: echo every text frame back, no protocol.
+    public var echo = false
+    /// Largest accepted message (both modes; the config file's `maxPayloadBytes` otherwise).
+    public var maxPayloadBytes: Int?
+    /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
+    public var noTryWrite = false
+
+    public init() {}
+
+    /// The original's hard-coded version line (`--version`, first banner line).
+    public static let version = "noex-server v0.1.0"
+}
+
+/// A launch problem; printed as `Error: <message>`, exit 1.
+public struct CommandLineError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,171 @@
+// The `noex-server` executable's command line, on swift-argument-parser: every flag of the
+// original (server.md §11.2) plus our extensions, each with its help text. Parsing and value
+// checks end here; the result is a plain `CommandLineOptions` that `LaunchPlan` combines with the
+// config file (see Launch.swift).
+import ArgumentParser
+import NoexServer
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The persistence types the original knows; only `memory` is supported yet (LaunchPlan refuses
+/// the others with a clear message).
+enum PersistenceType: String, CaseIterable, ExpressibleByArgument {
+    case memory, file, sqlite
+}
+
+@main
+struct NoexServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noex-server",
+        abstract: "JSON-over-WebSocket server for the noex store and rule engine.",
+        discussion: """
+            Flags override the config file (-c), which overrides the defaults; both --flag value \
+            and --flag=value work. Without a config file the server starts with a small demo \
+            schema (buckets users, products, orders, logs; queries all-users, users-by-role, \
+            user-count). SIGINT/SIGTERM stop the server. Config file keys: docs/config.md.
+            """)
+
+    @Option(name: [.short, .long],
+            help: "Port to listen on, 0-65535; 0 picks a free port, shown in the banner. (default: 8080)")
+    var port: Int?
+
+    @Option(name: [.customShort("H"), .long],
+            help: "Address to bind. (default: 0.0.0.0; with --echo 127.0.0.1)")
+    var host: String?
+
+    @Option(name: [.short, .long], help: ArgumentHelp(
+        "JSON config file; its keys are listed in docs/config.md. Without it the demo schema is used.",
+        valueName: "path"))
+    var config: String?
+
+    @Option(help: "Server and store name, reported by server.stats. (default: noex-server)")
+    var name: String?
+
+    @Option(help: "Where records live. Only memory is supported yet. (default: memory)")
+    var persistence: PersistenceType?
+
+    @Option(help: ArgumentHelp("Data directory of file persistence (accepted; file persistence is not supported yet). (default: ./data)",
+                               valueName: "path"))
+    var dataDir: String?
+
+    @Option(help: ArgumentHelp("SQLite database file (accepted; sqlite persistence is not supported yet). (default: ./noex.db)",
+                               valueName: "path"))
+    var db: String?
+
+    @Flag(help: "Enable the built-in identity (not supported yet; use the config file's \"auth\": {\"tokens\": ...}).")
+    var auth = false
+
+    @Option(help: ArgumentHelp("Admin secret of the built-in identity; required with --auth.", valueName: "secret"))
+    var adminSecret: String?
+
+    @Flag(name: .customLong("no-rules"), help: "Disable the rule engine (rules.* answer RULES_NOT_AVAILABLE). Wins over the file's \"rules\".")
+    var noRules = false
+
+    @Flag(help: "Enable the audit log (not supported yet).")
+    var audit = false
+
+    @Flag(name: .customLong("no-error-details"),
+          help: "Hide error details from clients (exposeErrorDetails: false); messages are kept.")
+    var noErrorDetails = false
+
+    @Option(help: ArgumentHelp(
+        "Comma-separated Origin headers allowed to connect (others get HTTP 403); replaces the file's allowedOrigins. (default: any)",
+        valueName: "list"))
+    var allowedOrigins: String?
+
+    @Option(help: ArgumentHelp("Connections allowed per client address; more are closed with 4003. (default: unlimited)",
+                               valueName: "n"))
+    var maxConnectionsPerIp: Int?
+
+    @Option(help: ArgumentHelp("Largest accepted message in bytes; larger ones close the connection with 1009. (default: 1048576; with --echo 64 MiB)",
+                               valueName: "n"))
+    var maxPayloadBytes: Int?
+
+    @Flag(help: "Transport check: run a plain WebSocket echo server (no protocol) and print 'listening on HOST:PORT'.")
+    var echo = false
+
+    @Flag(name: .customLong("no-try-write"),
+          help: "Benchmarking knob of --echo: always queue uv_write instead of trying uv_try_write first.")
+    var noTryWrite = false
+
+    @Flag(name: [.customShort("v"), .long], help: "Print the version (\(CommandLineOptions.version)) and exit.")
+    var version = false
+
+    /// Range checks ArgumentParser's types cannot express; messages as the original's.
+    func validate() throws {
+        if version { return }
+        if let port, !(0...65535).contains(port) {
+            throw ValidationError("Invalid port: \(port) (must be integer 0-65535)")
+        }
+        if let maxPayloadBytes, maxPayloadBytes < 1 {
+            throw ValidationError("Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer)")
+        }
+        if let maxConnectionsPerIp, maxConnectionsPerIp < 1 {
+            throw ValidationError("Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer)")
+        }
+    }
+
+    /// The parsed flags as the model `LaunchPlan` consumes.
+    var options: CommandLineOptions {
+        var o = CommandLineOptions()
+        o.port = port
+        o.host = host
+        o.configPath = config
+        o.name = name
+        o.persistence = persistence?.rawValue
+        o.dataDir = dataDir
+        o.db = db
+        o.auth = auth
+        o.adminSecret = adminSecret
+        o.noRules = noRules
+        o.audit = audit
+        o.noErrorDetails = noErrorDetails
+        o.allowedOrigins = allowedOrigins.map(Self.splitList)
+        o.maxConnectionsPerIp = maxConnectionsPerIp
+        o.echo = echo
+        o.maxPayloadBytes = maxPayloadBytes
+        o.noTryWrite = noTryWrite
+        return o
+    }
+
+    /// `a, b ,c` → `["a", "b", "c"]` (items trimmed of spaces and tabs, as the original).
+    static func splitList(_ list: String) -> [String] {
+        list.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            var s = item[...]
+            while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+            while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+            return String(s)
+        }
+    }
+
+    func run() throws {
+        if version {
+            print(CommandLineOptions.version)
+            return
+        }
+        let status = launch(options)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Help goes to stdout with status 0 (ArgumentParser's own handling); any other parse or
+    /// validation error is printed in the original's form — `Error: <message>` and a pointer to
+    /// `--help` on stderr — with status 1.
+    static func main() {
+        let command: NoexServerCommand
+        do {
+            command = try parse()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            fail(message(for: error), hint: true)
+        }
+        do {
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import NoexJSON
+import NoexServer
+import Testing
+@testable import noex_server
+
+/// The `noex-server` command line (swift-argument-parser): names, both value forms, defaults,
+/// validation messages, and that `--help` explains every flag.
+@Suite struct CommandTests {
+    private func options(_ args: [String]) throws -> CommandLineOptions {
+        try NoexServerCommand.parse(args).options
+    }
+
+    /// The parse or validation error text for these arguments (nil when they parse).
+    private func error(_ args: [String]) -> String? {
+        do {
+            _ = try NoexServerCommand.parse(args)
+            return nil
+        } catch {
+            #expect(NoexServerCommand.exitCode(for: error) != .success)
+            return NoexServerCommand.message(for: error)
+        }
+    }
+
+    @Test func noArgumentsMeansDefaults() throws {
+        #expect(try options([]) == CommandLineOptions())
+        let plan = try LaunchPlan.resolve(try options([]), file: nil)
+        #expect(plan.server.port == 8080 && plan.server.host == "0.0.0.0" && plan.rulesEnabled && plan.usesDemoSchema)
+    }
+
+    @Test func everyFlagInBothForms() throws {
+        let all = [
+            "-p", "9001", "-H", "127.0.0.1", "-c", "conf.json", "--name", "n", "--persistence", "memory",
+            "--data-dir", "d", "--db", "x.db", "--auth", "--admin-secret", "s", "--no-rules", "--audit",
+            "--no-error-details", "--allowed-origins", "a, b ,c", "--max-connections-per-ip", "3", "--echo",
+            "--max-payload-bytes", "2048", "--no-try-write",
+        ]
+        var expected = CommandLineOptions()
+        expected.port = 9001
+        expected.host = "127.0.0.1"
+        expected.configPath = "conf.json"
+        expected.name = "n"
+        expected.persistence = "memory"
+        expected.dataDir = "d"
+        expected.db = "x.db"
+        expected.auth = true
+        expected.adminSecret = "s"
+        expected.noRules = true
+        expected.audit = true
+        expected.noErrorDetails = true
+        expected.allowedOrigins = ["a", "b", "c"]
+        expected.maxConnectionsPerIp = 3
+        expected.echo = true
+        expected.maxPayloadBytes = 2048
+        expected.noTryWrite = true
+        #expect(try options(all) == expected)
+        let inline = [
+            "--port=9001", "--host=127.0.0.1", "--config=conf.json", "--name=n", "--persistence=memory",
+            "--data-dir=d", "--db=x.db", "--auth", "--admin-secret=s", "--no-rules", "--audit", "--no-error-details",
+            "--allowed-origins=a, b ,c", "--max-connections-per-ip=3", "--echo", "--max-payload-bytes=2048", "--no-try-write",
+        ]
+        #expect(try options(inline) == expected)
+        #expect(try options(["--port", "1", "--port=2"]).port == 2)  // the last one wins
+        #expect(try options(["--allowed-origins", "x,,y"]).allowedOrigins == ["x", "", "y"])
+    }
+
+    @Test func badValuesAreClearErrors() {
+        #expect(error(["-p", "70000"]) == "Invalid port: 70000 (must be integer 0-65535)")
+        #expect(error(["--port=-1"]) != nil)
+        #expect(error(["-p", "eighty"])?.contains("eighty") == true)
+        #expect(error(["--max-payload-bytes", "0"]) == "Invalid --max-payload-bytes: 0 (must be a positive integer)")
+        #expect(error(["--max-connections-per-ip", "0"]) == "Invalid --max-connections-per-ip: 0 (must be a positive integer)")
+        #expect(error(["--max-connections-per-ip", "x"])?.contains("'x'") == true)
+        #expect(error(["--persistence", "disk"])?.contains("'memory', 'file'") == true)
+        #expect(error(["--frob"])?.hasPrefix("Unknown option '--frob'") == true)
+        #expect(error(["--port"])?.contains("--port") == true)
+        #expect(error(["extra"])?.contains("extra") == true)
+        #expect(error(["--no-rules=yes"]) != nil)
+        #expect(error(["-p", "0"]) == nil && error(["-p", "65535"]) == nil)
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = NoexServerCommand.helpMessage(includeHidden: false, columns: 200)
+        for flag in ["-p, --port <port>", "-H, --host <host>", "-c, --config <path>", "--name <name>",
+                     "--persistence <persistence>", "--data-dir <path>", "--db <path>", "--auth", "--admin-secret <secret>",
+                     "--no-rules", "--audit", "--no-error-details", "--allowed-origins <list>",
+                     "--max-connections-per-ip <n>", "--max-payload-bytes <n>", "--echo", "--no-try-write",
+                     "-v, --version", "-h, --help"] {
+            #expect(help.contains(flag), "help lacks \(flag)")
+        }
+        // Every argument is shown and carries an explanation (at least "Show help information."), not just its name.
+        let info = try JSON.parse(Array(NoexServerCommand._dumpHelp().utf8))
+        let arguments = try #require(info["command"]?["arguments"]?.arrayValue)
+        let shown = arguments.filter { $0["shouldDisplay"] != false }
+        #expect(shown.count == 19)  // 17 flags + version + help
+        for argument in shown {
+            let abstract = argument["abstract"]?.stringValue ?? ""
+            #expect(abstract.split(separator: " ").count >= 3, "no help text: \(argument)")
+        }
+        #expect(throws: Never.self) { _ = try NoexServerCommand.parse(["-v"]) }
+        #expect(try NoexServerCommand.parse(["--version"]).version)
+        #expect(try NoexServerCommand.parse(["-v", "-p", "70000"]).version)  // the version wins over validation
+        #expect(NoexServerCommand.exitCode(for: CleanExit.helpRequest()) == .success)
+        do {
+            _ = try NoexServerCommand.parse(["--port", "1", "-h"])
+            Issue.record("-h did not ask for help")
+        } catch {
+            #expect(NoexServerCommand.exitCode(for: error) == .success)
+        }
+    }
+}
