@@ -70,6 +70,9 @@ struct StoreModel {
         var rng: FuzzRNG
         var model = StoreModel()
         var subscriptions: [String] = []
+        /// Latest result seen (subscribe answer, then pushes) per live `all-users`/`user-count`
+        /// subscription; checked against the model at the end.
+        var watched: [String: (query: String, data: JSON)] = [:]
 
         mutating func string() -> String {
             switch rng.int(0...9) {
@@ -231,7 +234,7 @@ struct StoreModel {
                 r["operations"] = rng.chance(0.9) ? .array((0..<rng.int(0...4)).map { _ in txOperation() }) : value()
             case "store.defineBucket": r["name"] = .string("fz\(rng.int(0...4))"); r["config"] = bucketConfig()
             case "store.dropBucket", "store.getBucketSchema":
-                r["name"] = rng.chance(0.9) ? .string("fz\(rng.int(0...4))") : (op == "store.dropBucket" && !rng.chance(0.3) ? "logs" : bucketName())
+                r["name"] = rng.chance(0.9) ? .string("fz\(rng.int(0...4))") : (op == "store.dropBucket" ? (rng.chance(0.2) ? "logs" : value()) : bucketName())
             case "store.updateBucket":
                 r["name"] = rng.chance(0.7) ? .string("fz\(rng.int(0...4))") : bucketName()
                 let fieldName = "f\(rng.int(0...3))"
@@ -383,6 +386,7 @@ struct StoreModel {
                 guard ok, var b = model.buckets[bucket] else { return }
                 guard let key = data[b.keyField], let ck = Self.canonKey(key) else {
                     b.modelled = false
+                    if bucket == "users" { gen.watched = [:] }
                     model.buckets[bucket] = b
                     return
                 }
@@ -404,7 +408,9 @@ struct StoreModel {
                 }
             case "store.delete":
                 guard ok, let key = req["key"] else { return }
-                if let ck = Self.canonKey(key) { model.buckets[bucket]?.records[ck] = nil } else { model.buckets[bucket]?.modelled = false }
+                // A non-scalar key matches no record of a modelled bucket (all their keys are
+                // scalars); if the store removed something anyway, the final check sees it.
+                if let ck = Self.canonKey(key) { model.buckets[bucket]?.records[ck] = nil }
             case "store.clear":
                 if ok { model.buckets[bucket]?.records = [:] }
             case "store.transaction":
@@ -423,9 +429,14 @@ struct StoreModel {
                     case "insert":
                         if let k = rd[mb.keyField], let ck = Self.canonKey(k) { mb.records[ck] = rd } else { mb.modelled = false }
                     case "update":
-                        if let k = op["key"], let ck = Self.canonKey(k) { mb.records[ck] = rd } else { mb.modelled = false }
+                        if let k = op["key"], let ck = Self.canonKey(k) {
+                            if mb.modelled && mb.records[ck] == nil { problem("transaction updated \(ck) in \(b), which the model does not have") }
+                            mb.records[ck] = rd
+                        } else if mb.modelled {
+                            problem("transaction updated a non-scalar key in \(b): \(text.prefix(200))")
+                        }
                     case "delete":
-                        if let k = op["key"], let ck = Self.canonKey(k) { mb.records[ck] = nil } else { mb.modelled = false }
+                        if let k = op["key"], let ck = Self.canonKey(k) { mb.records[ck] = nil }
                     default: break
                     }
                     model.buckets[b] = mb
@@ -441,17 +452,31 @@ struct StoreModel {
                 let name = req["name"]?.stringValue ?? ""
                 if ok {
                     if model.buckets[name] == nil { problem("dropBucket \(name) succeeded on a bucket the model does not have") }
+                    if name == "users" { gen.watched = [:] }
                     model.buckets[name] = nil
                 } else if code == "BUCKET_NOT_DEFINED" && model.buckets[name] != nil {
                     problem("dropBucket: BUCKET_NOT_DEFINED for existing \(name)")
                 }
+            case "store.undefineQuery":
+                if ok, let q = req["name"]?.stringValue { gen.watched = gen.watched.filter { $0.value.query != q } }
             case "store.updateBucket":
                 let name = req["name"]?.stringValue ?? ""
-                if ok, let ttl = req["updates"]?["ttl"], !ttl.isNull { model.buckets[name]?.modelled = false }
+                if ok, let ttl = req["updates"]?["ttl"], !ttl.isNull {
+                    model.buckets[name]?.modelled = false
+                    if name == "users" { gen.watched = [:] }
+                }
             case "store.subscribe":
-                if ok, let sid = data["subscriptionId"]?.stringValue { gen.subscriptions.append(sid) }
+                if ok, let sid = data["subscriptionId"]?.stringValue {
+                    gen.subscriptions.append(sid)
+                    if let q = req["query"]?.stringValue, q == "all-users" || q == "user-count", model.buckets["users"]?.modelled == true {
+                        gen.watched[sid] = (q, data["data"] ?? .null)
+                    }
+                }
             case "store.unsubscribe":
-                if ok, let sid = req["subscriptionId"]?.stringValue { gen.subscriptions.removeAll { $0 == sid } }
+                if ok, let sid = req["subscriptionId"]?.stringValue {
+                    gen.subscriptions.removeAll { $0 == sid }
+                    gen.watched[sid] = nil
+                }
             case "store.get":
                 guard modelled, let key = req["key"], let ck = Self.canonKey(key) else { return }
                 strongChecks += 1
@@ -495,6 +520,7 @@ struct StoreModel {
         var sent = 0
         var envelopeCases = 0
         var pongs = 0
+        var pushes = 0
         var aborted = false
 
         batches: for _ in 0..<600 where !budget.spent && !aborted {
@@ -514,7 +540,9 @@ struct StoreModel {
                     o["type"] = .string(checker.gen.unknownType())
                     text = JSON.object(o).jsonString
                 } else {
-                    var op = checker.gen.rng.pick(Self.allOps)
+                    var op = checker.gen.rng.chance(0.3)
+                        ? checker.gen.rng.pick(["store.insert", "store.insert", "store.update", "store.update", "store.transaction", "store.get", "store.count"])
+                        : checker.gen.rng.pick(Self.allOps)
                     // Keep pushes and store.all answers small: cap records and live subscriptions.
                     if op == "store.insert" || op == "store.subscribe" {
                         let total = checker.gen.model.buckets.values.reduce(0) { $0 + $1.records.count }
@@ -537,7 +565,13 @@ struct StoreModel {
                 case .envelopeError: wantID = 0
                 case .request(let id, _): wantID = id
                 }
-                guard case .text(let text) = s.nextAnswer(timeoutMs: 5000) else {
+                let answerEvent = s.nextAnswer(timeoutMs: 5000) { push in
+                    pushes += 1
+                    if let sid = push["subscriptionId"]?.stringValue, let w = checker.gen.watched[sid] {
+                        checker.gen.watched[sid] = (w.query, push["data"] ?? .null)
+                    }
+                }
+                guard case .text(let text) = answerEvent else {
                     Issue.record("no answer to \(m.text.prefix(300))")
                     aborted = true
                     break batches
@@ -565,7 +599,13 @@ struct StoreModel {
         try #require(!aborted)
         // Exactly one answer each: a sentinel is the next answer, nothing left over before it.
         s.sendText(#"{"id":777777777,"type":"store.buckets"}"#)
-        guard case .text(let sentinel) = s.nextAnswer(timeoutMs: 5000), let sj = FuzzJSON.parse(sentinel) else {
+        let sentinelEvent = s.nextAnswer(timeoutMs: 5000) { push in
+            pushes += 1
+            if let sid = push["subscriptionId"]?.stringValue, let w = checker.gen.watched[sid] {
+                checker.gen.watched[sid] = (w.query, push["data"] ?? .null)
+            }
+        }
+        guard case .text(let sentinel) = sentinelEvent, let sj = FuzzJSON.parse(sentinel) else {
             Issue.record("no answer to the sentinel: the connection did not stay open")
             return
         }
@@ -592,10 +632,22 @@ struct StoreModel {
                 #expect(Checker.sameRecords(a["data"] ?? .null, b), "bucket \(name) differs from the model: \(t.prefix(500))")
             }
         }
+        print("[fuzz] json: users modelled \(checker.gen.model.buckets["users"]?.modelled as Any), subs \(checker.gen.subscriptions), watched \(checker.gen.watched.keys.sorted())")
+        // The newest result each live subscription received matches the final store.
+        if let users = checker.gen.model.buckets["users"], users.modelled {
+            for (sid, w) in checker.gen.watched.sorted(by: { $0.key < $1.key }) {
+                if w.query == "user-count" {
+                    #expect(w.data == .int(Int64(users.records.count)), "\(sid) (user-count) last saw \(w.data.jsonString)")
+                } else {
+                    #expect(Checker.sameRecords(w.data, users), "\(sid) (all-users) last saw \(w.data.jsonString.prefix(300))")
+                }
+            }
+        }
         for p in checker.problems { Issue.record(Comment(rawValue: p)) }
         let opsCovered = Self.allOps.filter { checker.perOp[$0] != nil }
         #expect(opsCovered.count == Self.allOps.count, "ops never exercised: \(Set(Self.allOps).subtracting(opsCovered))")
-        print("[fuzz] json: \(sent) messages (\(envelopeCases) envelope errors, \(pongs) valid pongs), \(checker.strongChecks) model checks "
+        print("[fuzz] json: \(sent) messages (\(envelopeCases) envelope errors, \(pongs) valid pongs), \(pushes) pushes, "
+              + "\(checker.gen.watched.count) live subscriptions checked, \(checker.strongChecks) model checks "
               + "during the run, \(finalChecks) buckets checked at the end")
         print("[fuzz] json: answers by code \(checker.codes.sorted { $0.key < $1.key })")
         print("[fuzz] json: per op (ok/err) \(checker.perOp.sorted { $0.key < $1.key }.filter { Self.allOps.contains($0.key) }.map { "\($0.key.dropFirst(6))=\($0.value.ok)/\($0.value.err)" })")

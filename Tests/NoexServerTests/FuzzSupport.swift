@@ -207,7 +207,7 @@ final class FuzzSocket {
 
     /// The next text frame that is not a push, ping or system message (the answer to a request);
     /// anything else (close, eof, timeout) is returned as is.
-    func nextAnswer(timeoutMs: Int = 5000) -> Event {
+    func nextAnswer(timeoutMs: Int = 5000, onPush: (JSON) -> Void = { _ in }) -> Event {
         let deadline = Self.nowMs() + timeoutMs
         while true {
             let e = next(timeoutMs: max(0, deadline - Self.nowMs()))
@@ -215,6 +215,7 @@ final class FuzzSocket {
             case .text(let s):
                 if let j = try? JSON.parse(s, limits: FuzzJSON.clientLimits), let t = j["type"]?.stringValue,
                    t == "push" || t == "ping" || t == "system" || t == "welcome" {
+                    if t == "push" { onPush(j) }
                     continue
                 }
                 return e
