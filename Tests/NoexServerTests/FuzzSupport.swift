@@ -127,6 +127,12 @@ final class FuzzSocket {
 
     deinit { close(fd) }
 
+    /// Makes the coming close a reset (RST) instead of an orderly FIN.
+    func resetOnClose() {
+        var l = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, socklen_t(MemoryLayout<linger>.size))
+    }
+
     /// Writes everything (false once the peer is gone).
     @discardableResult
     func send(_ bytes: [UInt8]) -> Bool {

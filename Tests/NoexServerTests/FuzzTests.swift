@@ -25,6 +25,8 @@ enum FrameExpectation: CustomStringConvertible {
     case pending
     /// Nothing (the bytes end inside a frame; no probe is possible).
     case silent
+    /// The answer to the valid request sent first, then the close (queued answers are flushed).
+    case answerThenClose(String, Set<UInt16>)
 
     var description: String {
         switch self {
@@ -34,6 +36,7 @@ enum FrameExpectation: CustomStringConvertible {
         case .pong(let p): return "pong \(p.count)B"
         case .pending: return "pending"
         case .silent: return "silent"
+        case .answerThenClose(let a, let c): return "answer \(a) then close \(c.sorted())"
         }
     }
 }
@@ -140,6 +143,17 @@ struct FrameCase {
             .init(name: "empty text", chunks: [FuzzFrame.build(opcode: 1, payload: [])],
                   expect: .answer(#"{"id":0,"type":"error","code":"PARSE_ERROR","message":"Invalid JSON"}"#)),
         ]
+        let request = FuzzFrame.build(opcode: 1, payload: t)
+        let followers: [(String, [UInt8], UInt16)] = [
+            ("unmasked frame", FuzzFrame.build(opcode: 1, payload: t, masked: false), 1002),
+            ("binary frame", FuzzFrame.build(opcode: 2, payload: [1]), 1003),
+            ("invalid utf8", FuzzFrame.build(opcode: 1, payload: [0xFF]), 1007),
+            ("oversize header", FuzzFrame.build(opcode: 1, payload: [], declaredLength: 1 << 30), 1009),
+            ("reserved opcode", FuzzFrame.build(opcode: 5, payload: []), 1002),
+        ]
+        for (name, bad, code) in followers {
+            cases.append(.init(name: "request then \(name) in one write", chunks: [request + bad], expect: .answerThenClose(countAnswer, [code])))
+        }
         for rsv: UInt8 in 1...7 {
             cases.append(.init(name: "rsv \(rsv) on text", chunks: [FuzzFrame.build(rsv: rsv, opcode: 1, payload: t)], expect: .close([1002])))
         }
@@ -331,6 +345,9 @@ struct FrameCase {
         case .silent:
             e = s.next(timeoutMs: 20)
             if e == .timeout { return true }
+        case .answerThenClose(let answer, let codes):
+            e = s.next(timeoutMs: 5000)
+            if e == .text(answer), case .close(let code?, _) = s.next(timeoutMs: 5000), codes.contains(code) { return true }
         }
         Issue.record("\(c.name): expected \(c.expect), got \(e)")
         return false
@@ -443,6 +460,37 @@ struct FrameCase {
         #expect(big.readHead(timeoutMs: 3000)?.hasPrefix("HTTP/1.1 431") == true)
         #expect(witness.check("after soup"))
         print("[fuzz] soup: \(before) before-handshake cases, \(after) after-handshake cases, witness checks \(witness.checks)")
+    }
+
+    @Test func abruptDisconnectsMidPipelineDoNotDisturbOthers() throws {
+        let seed = FuzzRNG.seed(salt: 5)
+        print("[fuzz] abrupt: seed 0x\(String(seed, radix: 16))")
+        var rng = FuzzRNG(seed: seed)
+        let server = Self.makeServer()
+        defer { server.stop() }
+        let witness = try #require(FuzzWitness(port: server.port))
+        for _ in 0..<8 { witness.check("warm-up") }  // some products, so store.all answers have a body
+        var requests = 0
+        for n in 0..<24 {
+            let s = try #require(FuzzSocket(port: server.port))
+            #expect(s.handshake())
+            var bytes: [UInt8] = []
+            for i in 0..<rng.int(20...200) {
+                let type = rng.pick(["store.all", "store.count", "store.sum"])
+                bytes += FuzzFrame.text(#"{"id":\#(i),"type":"\#(type)","bucket":"products","field":"price"}"#)
+                requests += 1
+            }
+            // Sometimes end inside a frame, sometimes with a subscription that will get pushes.
+            if rng.chance(0.5) { bytes += Array(FuzzFrame.text(#"{"id":1,"type":"store.count","bucket":"products"}"#).prefix(rng.int(1...20))) }
+            if n % 3 == 0 { s.send(FuzzFrame.text(#"{"id":0,"type":"store.subscribe","query":"all-users"}"#)) }
+            s.send(bytes)
+            if n % 2 == 0 { s.resetOnClose() }
+            if n % 4 == 1 { _ = s.next(timeoutMs: 5) }  // read a little, then vanish
+            witness.check("abrupt #\(n)")
+        }
+        #expect(witness.check("after abrupt disconnects"))
+        #expect(witness.failures == 0)
+        print("[fuzz] abrupt: 24 connections vanished after \(requests) pipelined requests, witness checks \(witness.checks)")
     }
 
     @Test func slowlorisConnectionsDoNotStallOthers() throws {
