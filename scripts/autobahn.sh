@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 RUN="../shared/tools/autobahn/run.sh"
 CASES="${AUTOBAHN_CASES:-1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*}"
 if [ ! -x "$RUN" ]; then
-    echo "autobahn.sh: $RUN not found; skipping the conformance suite" >&2
+    echo "autobahn.sh: $RUN not found: cannot run the conformance suite" >&2
     exit 1
 fi
 

@@ -1,20 +1,31 @@
 import OrderedCollections
 
-/// A JSON object: string keys in insertion order (the order a client wrote them, which is the
-/// order the original's `JSON.stringify` writes them back), with hashed lookup.
+/// A JSON object: string keys in JavaScript's property order, with hashed lookup.
+///
+/// That order is what the original's `JSON.stringify` writes: keys that are array indices
+/// (canonical decimal integers up to 2^32 - 2, like `"0"` or `"42"`) first, in ascending
+/// numeric order, then all other keys in the order they were first added (the order a client
+/// wrote them). Setting an existing key keeps its position.
 ///
 /// Equality ignores key order (JavaScript deep equality); iteration and serialization keep it.
 public struct JSONObject: Sendable {
     @usableFromInline var storage: OrderedDictionary<String, JSON>
+    /// How many leading keys of `storage` are array indices (kept sorted numerically).
+    @usableFromInline var indexKeyCount = 0
 
     public init() { storage = [:] }
 
     public init(_ pairs: some Sequence<(String, JSON)>) {
         storage = [:]
-        for (k, v) in pairs { storage[k] = v }  // a repeated key keeps its first position, last value
+        for (k, v) in pairs { self[k] = v }  // a repeated key keeps its first position, last value
     }
 
     public init(minimumCapacity: Int) { storage = OrderedDictionary(minimumCapacity: minimumCapacity) }
+
+    /// Builds an object from keys the caller has checked: unique, and none an array index.
+    init(uncheckedUniqueKeys keys: ContiguousArray<String>, values: ContiguousArray<JSON>) {
+        storage = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
+    }
 
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.isEmpty }
@@ -22,16 +33,76 @@ public struct JSONObject: Sendable {
     public var values: [JSON] { Array(storage.values) }
 
     /// Reads, sets, or (with `nil`) removes a member. Setting an existing key keeps its position.
-    @inlinable
     public subscript(key: String) -> JSON? {
         get { storage[key] }
-        set { storage[key] = newValue }
+        set {
+            if let newValue {
+                insertOrUpdate(newValue, forKey: key)
+            } else {
+                removeValue(forKey: key)
+            }
+        }
     }
 
     @discardableResult
-    public mutating func removeValue(forKey key: String) -> JSON? { storage.removeValue(forKey: key) }
+    public mutating func removeValue(forKey key: String) -> JSON? {
+        guard let index = storage.index(forKey: key) else { return nil }
+        if index < indexKeyCount { indexKeyCount -= 1 }
+        return storage.remove(at: index).value
+    }
 
     public func contains(_ key: String) -> Bool { storage[key] != nil }
+
+    /// Sets a member: an existing key keeps its place, a new array-index key goes to its
+    /// numeric place among the leading index keys, any other new key goes last.
+    @inline(__always)
+    mutating func insertOrUpdate(_ value: consuming JSON, forKey key: consuming String) {
+        guard Self.isArrayIndex(key) else {
+            storage.updateValue(value, forKey: key)
+            return
+        }
+        if let existing = storage.index(forKey: key) {
+            storage.values[existing] = value
+            return
+        }
+        // Binary search among the leading index keys; for canonical integers, shorter text
+        // is the smaller number and equal lengths compare byte-wise.
+        var low = 0
+        var high = indexKeyCount
+        while low < high {
+            let mid = (low + high) / 2
+            if Self.indexKey(storage.keys[mid], isLessThan: key) { low = mid + 1 } else { high = mid }
+        }
+        storage.updateValue(value, forKey: key, insertingAt: low)
+        indexKeyCount += 1
+    }
+
+    /// True for `"0"` and for decimal integers without leading zeros up to 4294967294.
+    @inline(__always)
+    static func isArrayIndex(_ key: String) -> Bool {
+        let utf8 = key.utf8
+        guard let first = utf8.first, first &- UInt8(ascii: "0") < 10 else { return false }
+        return isArrayIndexSlow(utf8)
+    }
+
+    private static func isArrayIndexSlow(_ utf8: String.UTF8View) -> Bool {
+        let count = utf8.count
+        if count > 10 { return false }
+        if count > 1 && utf8.first == UInt8(ascii: "0") { return false }
+        var value: UInt64 = 0
+        for b in utf8 {
+            let d = b &- UInt8(ascii: "0")
+            if d >= 10 { return false }
+            value = value * 10 + UInt64(d)
+        }
+        return value <= 4_294_967_294
+    }
+
+    private static func indexKey(_ a: String, isLessThan b: String) -> Bool {
+        let (ca, cb) = (a.utf8.count, b.utf8.count)
+        if ca != cb { return ca < cb }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
 }
 
 extension JSONObject: Sequence {

@@ -1,5 +1,3 @@
-import OrderedCollections
-
 /// A strict RFC 8259 recursive-descent parser over raw bytes.
 ///
 /// One parser parses one document: it walks the bytes once, validates UTF-8 as it goes, and
@@ -7,7 +5,8 @@ import OrderedCollections
 /// values naming the byte offset. Recursion depth is bounded by `JSONLimits.maxDepth`.
 ///
 /// Decisions beyond the RFC, matching JavaScript's `JSON.parse` where it has an answer:
-/// - duplicate object keys: the last value wins, at the first key's position;
+/// - duplicate object keys: the last value wins, at the first key's position; array-index
+///   keys go first in numeric order (JavaScript's property order, see `JSONObject`);
 /// - `-0` (no fraction or exponent) is `.int(0)`; `-0.0` stays `.double(-0.0)`;
 /// - a `\u` escape of a lone surrogate (`"\ud800"`) decodes to U+FFFD: JavaScript would keep
 ///   the lone UTF-16 unit, which a Swift `String` cannot hold, and rejecting the text would
@@ -24,6 +23,17 @@ struct JSONParser: ~Copyable {
     /// Members of the open containers, moved out into a right-sized container at its close.
     var values = MoveStack<JSON>(initialCapacity: 32)
     var keys = MoveStack<String>(initialCapacity: 16)
+    /// Where each pending key's text sits in the input, for a cheap duplicate check.
+    var keySpans = MoveStack<KeySpan>(initialCapacity: 16)
+
+    struct KeySpan {
+        var start: Int
+        var count: Int
+    }
+
+    /// Objects up to this many members are checked for duplicate keys by comparing their
+    /// input bytes pairwise, and built without hashing when the check passes.
+    static let smallObjectLimit = 16
 
     init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
         self.base = base
@@ -67,10 +77,21 @@ struct JSONParser: ~Copyable {
         }
         let keyStart = keys.count
         let valueStart = values.count
+        let spanStart = keySpans.count
+        // Plain keys: no escapes and not starting with a digit (so never array indices).
+        var plainKeys = true
         while true {
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: "\"") else { throw unexpected() }
-            keys.push(try parseString())
+            let keyPos = pos + 1
+            let key = try parseString()
+            let rawCount = pos - 1 - keyPos
+            // An escape always makes the decoded text shorter than its source.
+            if key.utf8.count != rawCount || (rawCount > 0 && base[keyPos] &- UInt8(ascii: "0") < 10) {
+                plainKeys = false
+            }
+            keySpans.push(KeySpan(start: keyPos, count: rawCount))
+            keys.push(key)
             skipWhitespace()
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: ":") else { throw unexpected() }
@@ -90,14 +111,29 @@ struct JSONParser: ~Copyable {
         }
         depth -= 1
         let n = keys.count - keyStart
-        var storage = OrderedDictionary<String, JSON>(minimumCapacity: n)
+        let spans = keySpans.take(from: spanStart)
         let k = keys.take(from: keyStart)
         let v = values.take(from: valueStart)
-        for i in 0..<n {
-            // A repeated key keeps its first position and takes the last value.
-            storage.updateValue((v + i).move(), forKey: (k + i).move())
+        if plainKeys && n <= Self.smallObjectLimit && !hasDuplicateKey(spans, count: n) {
+            // reserve-and-append stays in specialized code (the unsafe-uninitialized
+            // initializers go through a generic runtime path with a metadata lookup).
+            var keyArray = ContiguousArray<String>()
+            keyArray.reserveCapacity(n)
+            var valueArray = ContiguousArray<JSON>()
+            valueArray.reserveCapacity(n)
+            for i in 0..<n {
+                keyArray.append((k + i).move())
+                valueArray.append((v + i).move())
+            }
+            return .object(JSONObject(uncheckedUniqueKeys: keyArray, values: valueArray))
         }
-        return .object(JSONObject(storage: storage))
+        var object = JSONObject(minimumCapacity: n)
+        for i in 0..<n {
+            // A repeated key keeps its first position and takes the last value; array-index
+            // keys are ordered first, as JavaScript orders them.
+            object.insertOrUpdate((v + i).move(), forKey: (k + i).move())
+        }
+        return .object(object)
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSON {
@@ -126,6 +162,25 @@ struct JSONParser: ~Copyable {
     }
 
     // MARK: - Helpers
+
+    /// Whether two of the `count` unescaped keys at `spans` have the same bytes.
+    func hasDuplicateKey(_ spans: UnsafeMutablePointer<KeySpan>, count: Int) -> Bool {
+        var i = 1
+        while i < count {
+            let a = spans[i]
+            for j in 0..<i where spans[j].count == a.count {
+                let b = spans[j]
+                var same = true
+                for t in 0..<a.count where base[a.start + t] != base[b.start + t] {
+                    same = false
+                    break
+                }
+                if same { return true }
+            }
+            i += 1
+        }
+        return false
+    }
 
     @inline(__always)
     mutating func enterContainer() throws(JSONParseError) {
@@ -157,9 +212,4 @@ struct JSONParser: ~Copyable {
 
     @inline(__always)
     func unexpected() -> JSONParseError { JSONParseError(kind: .unexpectedByte, offset: pos, byte: base[pos]) }
-}
-
-extension JSONObject {
-    /// Wraps storage the parser built directly.
-    init(storage: OrderedDictionary<String, JSON>) { self.storage = storage }
 }

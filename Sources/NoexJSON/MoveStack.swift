@@ -47,10 +47,10 @@ struct MoveStack<Element>: ~Copyable {
         if n == 0 { return [] }
         let source = base.unsafelyUnwrapped + start
         count = start
-        return Array(unsafeUninitializedCapacity: n) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: source, count: n)
-            initialized = n
-        }
+        var result: [Element] = []
+        result.reserveCapacity(n)
+        for i in 0..<n { result.append((source + i).move()) }
+        return result
     }
 
     /// Pops the elements from `start` to the top and returns their address: the caller owns

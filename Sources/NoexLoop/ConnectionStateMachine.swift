@@ -212,7 +212,24 @@ public struct ConnectionStateMachine: Equatable {
         return .shutdownWrite
     }
 
-    /// The peer ended the TCP stream (EOF) or the socket failed.
+    /// The peer half-closed (EOF). With outbound bytes still queued (an HTTP error, a close
+    /// frame, responses) they are flushed first and the socket closes at the drain or the
+    /// closing deadline; otherwise it closes now.
+    public mutating func peerEnded(writesPending: Bool, nowMs: UInt64) -> Action {
+        if case .closed = state { return .none }
+        guard writesPending else { return peerDisconnected() }
+        if case .closing(var closing) = state {
+            closing.closeReceived = true
+            closing.readsFrames = false
+            state = .closing(closing)
+        } else {
+            state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: true,
+                closeSent: true, readsFrames: false, writeShutDown: false))
+        }
+        return .none
+    }
+
+    /// The socket failed (or must go now): close without flushing.
     public mutating func peerDisconnected() -> Action {
         if case .closed = state { return .none }
         state = .closed

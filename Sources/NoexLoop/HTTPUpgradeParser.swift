@@ -142,7 +142,7 @@ public struct HTTPUpgradeParser {
     private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
 
     /// RFC 9110 §5.6.2 tchar.
-    private static func isTokenChar(_ c: UInt8) -> Bool {
+    static func isTokenChar(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):

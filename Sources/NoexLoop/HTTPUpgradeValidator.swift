@@ -62,13 +62,28 @@ public struct HTTPUpgradeConfig: Sendable, Equatable {
     }
 }
 
+/// An acceptable upgrade request: what the 101 answer needs.
+public struct AcceptedUpgrade: Equatable, Sendable {
+    /// The `Sec-WebSocket-Key` value (trimmed).
+    public var key: String
+    /// The subprotocol echoed back: the first one the client offered, as the original's `ws`
+    /// library does without a `handleProtocols` hook (browsers fail a handshake that offered
+    /// subprotocols and got none back).
+    public var subprotocol: String?
+
+    public init(key: String, subprotocol: String? = nil) {
+        self.key = key
+        self.subprotocol = subprotocol
+    }
+}
+
 /// Pure checks of a request head against `HTTPUpgradeConfig`.
 public enum HTTPUpgradeValidator {
     /// RFC 6455 §1.3: the GUID appended to the key before hashing.
     static let acceptGUID = Array("258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8)
 
-    /// Either the `Sec-WebSocket-Key` value (trimmed) of an acceptable upgrade, or why not.
-    public static func validate(_ head: HTTPRequestHead, config: HTTPUpgradeConfig) -> Result<String, HTTPRejection> {
+    /// Either what the 101 answer needs, or why the upgrade is refused.
+    public static func validate(_ head: HTTPRequestHead, config: HTTPUpgradeConfig) -> Result<AcceptedUpgrade, HTTPRejection> {
         guard head.path == config.path else { return .failure(.notFound) }
         if let allowed = config.allowedOrigins, let origin = head.value("origin"), !allowed.contains(origin) {
             return .failure(.forbidden)
@@ -84,7 +99,18 @@ public enum HTTPUpgradeValidator {
             return .failure(.badRequest("missing or invalid Sec-WebSocket-Key"))
         }
         guard head.values("sec-websocket-version") == ["13"] else { return .failure(.unsupportedVersion) }
-        return .success(keys[0])
+        let offered = head.values("sec-websocket-protocol")
+        var subprotocol: String?
+        if !offered.isEmpty {
+            // RFC 6455 §4.1: a comma-separated list of tokens.
+            let protocols = offered.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+                .map { String($0.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()) }
+            guard protocols.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(HTTPUpgradeParser.isTokenChar) }) else {
+                return .failure(.badRequest("invalid Sec-WebSocket-Protocol"))
+            }
+            subprotocol = protocols[0]
+        }
+        return .success(AcceptedUpgrade(key: keys[0], subprotocol: subprotocol))
     }
 
     /// RFC 6455 §4.2.2: base64(SHA-1(key + GUID)).
@@ -92,11 +118,12 @@ public enum HTTPUpgradeValidator {
         String(decoding: Base64.encode(SHA1.digest(Array(key.utf8) + acceptGUID)), as: UTF8.self)
     }
 
-    /// The 101 response for an accepted key. No subprotocol or extension is negotiated.
-    public static func switchingProtocolsResponse(forKey key: String) -> [UInt8] {
-        Array(
-            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Accept: \(acceptValue(forKey: key))\r\n\r\n").utf8)
+    /// The 101 response. No extension is negotiated (no permessage-deflate).
+    public static func switchingProtocolsResponse(for upgrade: AcceptedUpgrade) -> [UInt8] {
+        var s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: \(acceptValue(forKey: upgrade.key))\r\n"
+        if let p = upgrade.subprotocol { s += "Sec-WebSocket-Protocol: \(p)\r\n" }
+        return Array((s + "\r\n").utf8)
     }
 
     /// Lower-cased, trimmed comma-separated tokens of all the values.

@@ -82,7 +82,9 @@ public struct WebSocketFrameDecoder {
                     if info.opcode.isControl {
                         control.removeAll(keepingCapacity: true)
                     } else {
-                        message.reserveCapacity(message.count + info.remaining)
+                        // Reserve for the announced payload, but at most 1 MiB ahead of the bytes
+                        // that actually arrive: a header alone must not make us allocate much.
+                        message.reserveCapacity(message.count + min(info.remaining, 1 << 20))
                     }
                     phase = .payload(info)
                     // Zero-length frames complete immediately.
@@ -259,31 +261,38 @@ public struct WebSocketFrameDecoder {
 
     /// Appends `chunk` XOR-ed with the 4-byte mask key, continuing at byte `offset` of the
     /// frame's payload (so a payload split over reads unmasks correctly).
+    ///
+    /// `key` holds the four wire bytes in memory order (it was loaded unaligned from the
+    /// header), so reading them back through `withUnsafeBytes(of:)` is endian-independent, and
+    /// so is the 8-byte pattern built from them.
     private static func appendUnmasked(
         _ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int, to out: inout [UInt8]
     ) {
         let start = out.count
         out.append(contentsOf: chunk)
+        var pattern: UInt64 = 0
+        withUnsafeBytes(of: key) { k in
+            withUnsafeMutableBytes(of: &pattern) { p in
+                for i in 0..<8 { p[i] = k[(offset + i) & 3] }
+            }
+        }
         out.withUnsafeMutableBytes { all in
             let buf = UnsafeMutableRawBufferPointer(rebasing: all[start...])
-            // Rotate the key so that byte 0 of this chunk lines up with key byte (offset % 4).
-            // The key was loaded little-endian from wire order, so wire byte k is bits 8k...
-            let shift = UInt32((offset & 3) * 8)
-            let rotated = shift == 0 ? key : (key >> shift) | (key << (32 - shift))
-            let key64 = UInt64(rotated) | UInt64(rotated) << 32
             var i = 0
             let n = buf.count
             while i + 8 <= n {
                 let v = buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                buf.storeBytes(of: v ^ key64, toByteOffset: i, as: UInt64.self)
+                buf.storeBytes(of: v ^ pattern, toByteOffset: i, as: UInt64.self)
                 i += 8
             }
-            var k = rotated
-            // Remaining bytes use the key bytes in order starting again from the rotated key.
-            while i < n {
-                buf[i] ^= UInt8(truncatingIfNeeded: k)
-                k = (k >> 8) | (k << 24)
-                i += 1
+            // The tail starts at a multiple of 8 (hence of 4): same key phase as byte 0.
+            withUnsafeBytes(of: pattern) { p in
+                var j = 0
+                while i < n {
+                    buf[i] ^= p[j]
+                    i += 1
+                    j += 1
+                }
             }
         }
     }

@@ -250,6 +250,8 @@ public final class WebSocketServer {
 
     // MARK: - Accept
 
+    /// A new TCP connection: allocate its handle, put it in the slab, start reading. The
+    /// handshake deadline starts now.
     func acceptConnection(status: Int32) {
         guard status == 0, let listener, stopPhase == .running else { return }
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
@@ -276,10 +278,20 @@ public final class WebSocketServer {
 
     // MARK: - Read
 
+    /// One read: bytes go to the upgrade parser until the handshake completes, then to the
+    /// frame decoder, one event at a time; each event's action runs before the next is
+    /// decoded (the delegate may close the connection or stop the server in between).
     func didRead(_ id: ConnectionID, nread: Int) {
         if nread < 0 {
-            // UV_EOF or a socket error: the peer is gone (or half-closed after our FIN).
-            if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
+            // EOF: the peer half-closed (maybe answering our FIN); what is queued still goes out.
+            // Any other error: the socket is dead.
+            let now = nowMs
+            let action = connections.withValue(id) { c in
+                nread == Int(UV_EOF.rawValue)
+                    ? c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now)
+                    : c.machine.peerDisconnected()
+            }
+            if let action { execute(action, for: id) }
             return
         }
         let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
@@ -304,8 +316,8 @@ public final class WebSocketServer {
                     let action = connections.withValue(id) {
                         $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
                     }
-                    if case .success(let key) = validated {
-                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(forKey: key), kind: .response)
+                    if case .success(let accepted) = validated {
+                        enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(for: accepted), kind: .response)
                     }
                     if let action { execute(action, for: id) }
                 case .invalid(let rejection):
@@ -443,7 +455,7 @@ public final class WebSocketServer {
             return (c.writes.takeBatch(), c.tcp)
         }), let batch else { return }
         let stream = asStream(tcp)
-        let written: Int32 = batch.withUnsafeBytes { raw in
+        let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
             return uv_try_write(stream, &buf, 1)
         }
@@ -516,6 +528,8 @@ public final class WebSocketServer {
     // MARK: - Helpers
 
     private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        // uv_ip*_addr would silently truncate an out-of-range port.
+        guard (0...65535).contains(config.port) else { return UV_EINVAL.rawValue }
         if config.host.contains(":") {
             var addr = sockaddr_in6()
             let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)
@@ -544,7 +558,7 @@ public final class WebSocketServer {
         let rc = withUnsafeMutablePointer(to: &storage) {
             uv_tcp_getpeername(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
         }
-        let (address, port) = rc == 0 ? Self.describe(&storage) : ("", 0)
+        let (address, port) = rc == 0 ? Self.describe(&storage) : ("unknown", 0)
         return ConnectionInfo(remoteAddress: address, remotePort: port, connectedAtMs: wallClockMs())
     }
 

@@ -45,6 +45,9 @@ public struct WebSocketServerConfig: Sendable {
     public var backlog: Int32
     /// Default stop behaviour (signals and `StopHandle.stop()`).
     public var stop: StopOptions
+    /// Flush with `uv_try_write` first (no request allocation and no copy when the kernel takes
+    /// the whole batch); false always queues a `uv_write`. A tuning knob for benchmarks.
+    public var useTryWrite = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 0,
@@ -112,7 +115,7 @@ extension WebSocketServerDelegate {
 
 /// Public facts about one connection.
 public struct ConnectionInfo: Equatable, Sendable {
-    /// Peer IP as text (`127.0.0.1`, `::1`).
+    /// Peer IP as text (`127.0.0.1`, `::1`; `unknown` when the socket cannot tell, as in the original).
     public var remoteAddress: String
     /// Peer port.
     public var remotePort: Int

@@ -17,14 +17,14 @@ extension RuleEngine {
         switch action {
         case .setFact(let key, let value):
             // Does not trigger fact rules (spec §3.5, Q1).
-            facts.set(try interpolate(key, ctx), try resolve(value, ctx), source: "rule", now: clock.nowMs())
+            facts.set(try render(key, ctx), try resolve(value, ctx), source: "rule", now: clock.nowMs())
 
         case .deleteFact(let key):
-            facts.delete(try interpolate(key, ctx))
+            facts.delete(try render(key, ctx))
 
         case .emitEvent(let topic, let data):
             let event = makeEvent(
-                try interpolate(topic, ctx), try resolveTopLevel(data, ctx),
+                try render(topic, ctx), try resolveTopLevel(data, ctx),
                 correlationId: ctx.correlationId, causationId: nil, source: .rule)
             runEventPipeline(event)
 
@@ -32,15 +32,15 @@ extension RuleEngine {
             try armTimer(template, ctx)
 
         case .cancelTimer(let name):
-            timers.remove(try interpolate(name, ctx))
+            timers.remove(try render(name, ctx))
 
         case .callService(let service, let method, let args):
             var resolved: [JSON] = []
-            for a in args ?? [] { resolved.append(try resolve(a, ctx) ?? .null) }
+            for a in args { resolved.append(try resolve(a, ctx) ?? .null) }
             _ = try callService(service, method, resolved)
 
         case .log(let level, let message):
-            log(RulesLogLevel(rawValue: level) ?? .info, try interpolate(message, ctx))
+            log(RulesLogLevel(rawValue: level) ?? .info, try render(message, ctx))
 
         case .conditional(let conditions, let thenActions, let elseActions):
             if try conditionsHold(conditions, ctx) {
@@ -91,8 +91,8 @@ extension RuleEngine {
     /// re-armed on its own expiry cannot spin inside one `fireDueTimers` call.
     @discardableResult
     func armTimer(_ template: TimerTemplate, _ ctx: EvalContext) throws(EvaluationError) -> RuleTimer {
-        let name = try interpolate(template.name, ctx)
-        let topic = try interpolate(template.topic, ctx)
+        let name = try render(template.name, ctx)
+        let topic = try render(template.topic, ctx)
         let data = try resolveTopLevel(template.data, ctx)
         guard template.duration != nil else { throw EvaluationError("Timer requires duration or cron") }
         let durationMs = Swift.max(1, try Durations.milliseconds(template.duration))

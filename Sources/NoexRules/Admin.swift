@@ -104,10 +104,8 @@ extension RuleEngine {
         let result = RuleValidator.validate(input)
         guard result.valid, let object = input.objectValue else { throw validationFailed(result) }
         try checkGroup(object)
-        var rule = Rule(validated: object, version: nextRuleVersion, now: clock.nowMs())
+        let rule = Rule(validated: object, version: nextRuleVersion, now: clock.nowMs())
         nextRuleVersion += 1
-        ruleSequence += 1
-        rule.sequence = ruleSequence
         let runtime = RuleRuntime(rule)
         rules[rule.id] = rule
         runtimes[rule.id] = runtime

@@ -17,71 +17,81 @@ extension RuleEngine {
 
     /// `resolveRef(path)` of the action executor: `event`/`trigger`, `fact`, `var`, `matched`,
     /// `lookup`; any other head fails the action (or the condition that interpolates it).
-    func resolveRef(_ path: String, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
-        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
-        let rest = parts.dropFirst()
-        switch parts[0] {
+    func resolveRef(_ path: RefPath, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        switch path.head {
         case "event", "trigger":
-            return JSValue.get(ctx.triggerData, segments: rest)
+            return JSValue.get(ctx.triggerData, segments: path.rest)
         case "fact":
-            let key = try interpolate(rest.joined(separator: "."), ctx)
-            return facts.get(key)?.value
+            return facts.get(try interpolate(path.joinedRest, ctx))?.value
         case "var":
-            guard let name = rest.first else { return nil }
-            return JSValue.get(ctx.variables[String(name)], segments: rest.dropFirst())
+            guard let name = path.rest.first else { return nil }
+            return JSValue.get(ctx.variables[name], segments: path.rest.dropFirst())
         case "matched":
-            guard let first = rest.first, let i = Int(first), i >= 0, i < ctx.matchedEvents.count else { return nil }
-            return JSValue.get(.object(ctx.matchedEvents[i].data), segments: rest.dropFirst())
+            guard let first = path.rest.first, let i = Int(first), i >= 0, i < ctx.matchedEvents.count else {
+                return nil
+            }
+            return JSValue.get(.object(ctx.matchedEvents[i].data), segments: path.rest.dropFirst())
         case "lookup":
-            guard let name = rest.first else { return nil }
-            return JSValue.get(ctx.lookups[String(name)], segments: rest.dropFirst())
+            guard let name = path.rest.first else { return nil }
+            return JSValue.get(ctx.lookups[name], segments: path.rest.dropFirst())
         default:
-            throw EvaluationError("Unknown reference source: \(parts[0])")
+            throw EvaluationError("Unknown reference source: \(path.head)")
         }
     }
 
-    /// `resolve(v)`: a `{ref}` object is replaced by what it refers to; anything else is
-    /// returned unchanged. Only the top level — nested objects are not walked.
+    func resolveRef(_ path: String, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        try resolveRef(RefPath(path), ctx)
+    }
+
+    /// `resolve(v)`: a `{ref}` is replaced by what it refers to; a literal is returned as is.
+    func resolve(_ value: ValueTemplate, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        switch value {
+        case .literal(let v): return v
+        case .ref(let path): return try resolveRef(path, ctx)
+        case .badRef(let r): throw EvaluationError("Invalid reference: \(JSValue.string(r))")
+        }
+    }
+
     func resolve(_ value: JSON?, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
-        guard case .object(let o)? = value, let ref = o["ref"] else { return value }
-        guard let path = ref.stringValue else { throw EvaluationError("Invalid reference: \(JSValue.string(ref))") }
-        return try resolveRef(path, ctx)
+        try resolve(ValueTemplate(value), ctx)
     }
 
     /// Resolves each top-level value of an action's data object; a value resolving to
     /// `undefined` drops its key (it would vanish from JSON), `null` stays.
-    func resolveTopLevel(_ data: JSONObject, _ ctx: EvalContext) throws(EvaluationError) -> JSONObject {
-        var out = JSONObject(minimumCapacity: data.count)
-        for (key, value) in data {
+    func resolveTopLevel(_ data: ObjectTemplate, _ ctx: EvalContext) throws(EvaluationError) -> JSONObject {
+        var out = JSONObject(minimumCapacity: data.entries.count)
+        for (key, value) in data.entries {
             if let v = try resolve(value, ctx) { out[key] = v }
         }
         return out
     }
 
-    /// `${path}` interpolation: every occurrence becomes `String(resolveRef(path) ?? "")` with
-    /// JavaScript's `String()`. `${}` stays literal; there is no nesting.
+    func resolveTopLevel(_ data: JSONObject, _ ctx: EvalContext) throws(EvaluationError) -> JSONObject {
+        try resolveTopLevel(ObjectTemplate(data), ctx)
+    }
+
+    /// `${path}` interpolation: every placeholder becomes `String(resolveRef(path) ?? "")`
+    /// with JavaScript's `String()`.
+    func render(_ template: StringTemplate, _ ctx: EvalContext) throws(EvaluationError) -> String {
+        if template.parts.isEmpty { return template.source }
+        var out = ""
+        for part in template.parts {
+            switch part {
+            case .text(let s):
+                out += s
+            case .ref(let path):
+                switch try resolveRef(path, ctx) {
+                case nil, .null?: break
+                case let v?: out += JSValue.string(v)
+                }
+            }
+        }
+        return out
+    }
+
     func interpolate(_ template: String, _ ctx: EvalContext) throws(EvaluationError) -> String {
         guard template.utf8.contains(UInt8(ascii: "$")) else { return template }
-        var out = ""
-        var rest = Substring(template)
-        while let start = rest.firstRange(of: "${") {
-            let inner = rest[start.upperBound...]
-            guard let close = inner.firstIndex(of: "}"), close > inner.startIndex else {
-                // No closing brace, or `${}`: literal; continue after the "$".
-                out += rest[..<rest.index(after: start.lowerBound)]
-                rest = rest[rest.index(after: start.lowerBound)...]
-                continue
-            }
-            out += rest[..<start.lowerBound]
-            let value = try resolveRef(String(inner[..<close]), ctx)
-            switch value {
-            case nil, .null?: break
-            case let v?: out += JSValue.string(v)
-            }
-            rest = inner[inner.index(after: close)...]
-        }
-        out += rest
-        return out
+        return try render(StringTemplate(template), ctx)
     }
 
     // MARK: - Conditions (spec §2.4)
@@ -99,7 +109,7 @@ extension RuleEngine {
         case .event(_, let segments):
             actual = JSValue.get(ctx.triggerData, segments: segments)
         case .fact(let pattern):
-            actual = facts.firstValue(matching: try interpolate(pattern, ctx))
+            actual = facts.firstValue(matching: try render(pattern, ctx))
         case .context(let key):
             if let v = ctx.variables[key] {
                 actual = v
@@ -121,26 +131,31 @@ extension RuleEngine {
     /// The compare value: a literal as-is, or a `{ref}` with the condition's own resolution
     /// table — `fact.`, `event.`/`trigger.`, `var.`, `lookup.`; any other head leaves the
     /// `{ref}` object itself as the value (so `eq` is false).
-    func compareValue(_ value: JSON?, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
-        guard case .object(let o)? = value, let ref = o["ref"]?.stringValue else { return value }
-        let parts = ref.split(separator: ".", omittingEmptySubsequences: false)
-        let rest = parts.dropFirst()
-        switch parts[0] {
+    func compareValue(_ value: CompareValue, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        guard case .ref(let path, let original) = value else {
+            if case .literal(let v) = value { return v }
+            return nil
+        }
+        switch path.head {
         case "fact":
-            return facts.get(try interpolate(rest.joined(separator: "."), ctx))?.value
+            return facts.get(try interpolate(path.joinedRest, ctx))?.value
         case "event", "trigger":
             // A bare `event` reads the path "" (undefined), unlike in actions.
-            return JSValue.get(ctx.triggerData, path: rest.joined(separator: "."))
+            return JSValue.get(ctx.triggerData, segments: path.rest.isEmpty ? [""] : path.rest)
         case "var":
-            return rest.first.flatMap { ctx.variables[String($0)] }
+            return path.rest.first.flatMap { ctx.variables[$0] }
         case "lookup":
-            guard let name = rest.first else { return nil }
-            return JSValue.get(ctx.lookups[String(name)], segments: rest.dropFirst())
+            guard let name = path.rest.first else { return nil }
+            return JSValue.get(ctx.lookups[name], segments: path.rest.dropFirst())
         case "baseline":
             return nil
         default:
-            return value
+            return original
         }
+    }
+
+    func compareValue(_ value: JSON?, _ ctx: EvalContext) throws(EvaluationError) -> JSON? {
+        try compareValue(CompareValue(value), ctx)
     }
 
     /// The operators with JavaScript semantics (spec §2.4); `nil` is `undefined`.

@@ -29,8 +29,13 @@ public enum Patterns {
     public static func matchesSubscription(_ pattern: String, _ topic: String) -> Bool {
         guard hasStar(pattern) else { return pattern == topic }
         if pattern == "*" { return true }
-        let p = pattern.split(separator: ".", omittingEmptySubsequences: false)
-        let t = topic.split(separator: ".", omittingEmptySubsequences: false)
+        return matchesSubscription(
+            segments: pattern.split(separator: ".", omittingEmptySubsequences: false),
+            topic.split(separator: ".", omittingEmptySubsequences: false))
+    }
+
+    /// Matcher (b) on pre-split segments, for a pattern containing `*` other than `*` alone.
+    static func matchesSubscription(segments p: [Substring], _ t: [Substring]) -> Bool {
         for i in 0..<p.count {
             if p[i] == "*" && i == p.count - 1 { return true }
             if i >= t.count { return false }

@@ -32,9 +32,6 @@ public struct Rule: Sendable {
     let lookups: [Lookup]
     /// The input with defaults filled in, without version/createdAt/updatedAt.
     var stored: JSONObject
-    /// Registration sequence; ties in priority run in index order, not this, but it breaks
-    /// ties deterministically for rules sharing one index bucket.
-    var sequence: Int = 0
 
     /// Parses an input the validator accepted. Absent optional fields get the defaults this
     /// port chose over the original's crash paths (spec §2.1, Q3): `priority` 0, `enabled`
@@ -119,7 +116,7 @@ enum Operator: String, Sendable {
 enum ConditionSource: Sendable {
     /// `segments` is `field` split on "." once, at registration.
     case event(field: String, segments: [String])
-    case fact(pattern: String)
+    case fact(pattern: StringTemplate)
     case context(key: String)
     case lookup(name: String, field: String?)
     case baseline
@@ -129,8 +126,8 @@ enum ConditionSource: Sendable {
 struct Condition: Sendable {
     let source: ConditionSource
     let op: Operator?
-    /// The compare value as written: a literal or a `{ref}` object; `nil` when absent.
-    let value: JSON?
+    /// The compare value: a literal or a `{ref}`; a `nil` literal when absent.
+    let value: CompareValue
 
     init(_ json: JSON) {
         let o = json.objectValue ?? JSONObject()
@@ -138,7 +135,7 @@ struct Condition: Sendable {
         switch s["type"]?.stringValue {
         case "event":
             source = s["field"]?.stringValue.map { .event(field: $0, segments: JSValue.segments($0)) } ?? .invalid
-        case "fact": source = s["pattern"]?.stringValue.map { .fact(pattern: $0) } ?? .invalid
+        case "fact": source = s["pattern"]?.stringValue.map { .fact(pattern: StringTemplate($0)) } ?? .invalid
         case "context": source = s["key"]?.stringValue.map { .context(key: $0) } ?? .invalid
         case "lookup":
             source = s["name"]?.stringValue.map { .lookup(name: $0, field: s["field"]?.stringValue) } ?? .invalid
@@ -146,7 +143,7 @@ struct Condition: Sendable {
         default: source = .invalid
         }
         op = o["operator"]?.stringValue.flatMap(Operator.init(rawValue:))
-        value = o["value"]
+        value = CompareValue(o["value"])
     }
 }
 
@@ -156,15 +153,15 @@ struct Condition: Sendable {
 /// cannot run (a `for_each` it does not inspect) becomes `.invalid` and fails when executed,
 /// like the original's runtime error, contained to that action.
 indirect enum Action: Sendable {
-    case setFact(key: String, value: JSON?)
-    case deleteFact(key: String)
-    case emitEvent(topic: String, data: JSONObject)
+    case setFact(key: StringTemplate, value: ValueTemplate)
+    case deleteFact(key: StringTemplate)
+    case emitEvent(topic: StringTemplate, data: ObjectTemplate)
     case setTimer(TimerTemplate)
-    case cancelTimer(name: String)
-    case callService(service: String, method: String, args: [JSON]?)
-    case log(level: String, message: String)
+    case cancelTimer(name: StringTemplate)
+    case callService(service: String, method: String, args: [ValueTemplate])
+    case log(level: String, message: StringTemplate)
     case conditional(conditions: [Condition], then: [Action], else: [Action])
-    case forEach(collection: JSON?, as: String, actions: [Action], maxIterations: Int)
+    case forEach(collection: ValueTemplate, as: String, actions: [Action], maxIterations: Int)
     case tryCatch(try: [Action], catchAs: String?, catch: [Action]?, finally: [Action])
     case invalid(String)
 
@@ -176,21 +173,24 @@ indirect enum Action: Sendable {
         func list(_ v: JSON?) -> [Action] { (v?.arrayValue ?? []).map(Action.init) }
         switch type {
         case "set_fact":
-            self = .setFact(key: o["key"]?.stringValue ?? "", value: o["value"])
+            self = .setFact(key: StringTemplate(o["key"]?.stringValue ?? ""), value: ValueTemplate(o["value"]))
         case "delete_fact":
-            self = .deleteFact(key: o["key"]?.stringValue ?? "")
+            self = .deleteFact(key: StringTemplate(o["key"]?.stringValue ?? ""))
         case "emit_event":
-            self = .emitEvent(topic: o["topic"]?.stringValue ?? "", data: o["data"]?.objectValue ?? JSONObject())
+            self = .emitEvent(
+                topic: StringTemplate(o["topic"]?.stringValue ?? ""),
+                data: ObjectTemplate(o["data"]?.objectValue ?? JSONObject()))
         case "set_timer":
             self = .setTimer(TimerTemplate(o["timer"]?.objectValue ?? JSONObject()))
         case "cancel_timer":
-            self = .cancelTimer(name: o["name"]?.stringValue ?? "")
+            self = .cancelTimer(name: StringTemplate(o["name"]?.stringValue ?? ""))
         case "call_service":
             self = .callService(
                 service: o["service"]?.stringValue ?? "", method: o["method"]?.stringValue ?? "",
-                args: o["args"]?.arrayValue)
+                args: (o["args"]?.arrayValue ?? []).map(ValueTemplate.init))
         case "log":
-            self = .log(level: o["level"]?.stringValue ?? "info", message: o["message"]?.stringValue ?? "")
+            self = .log(
+                level: o["level"]?.stringValue ?? "info", message: StringTemplate(o["message"]?.stringValue ?? ""))
         case "conditional":
             self = .conditional(
                 conditions: (o["conditions"]?.arrayValue ?? []).map(Condition.init),
@@ -201,7 +201,7 @@ indirect enum Action: Sendable {
                 return
             }
             let max = o["maxIterations"]?.intValue.map { Int(clamping: $0) } ?? 1000
-            self = .forEach(collection: o["collection"], as: name, actions: acts.map(Action.init), maxIterations: max)
+            self = .forEach(collection: ValueTemplate(o["collection"]), as: name, actions: acts.map(Action.init), maxIterations: max)
         case "try_catch":
             let c = o["catch"]?.objectValue
             self = .tryCatch(
@@ -215,19 +215,19 @@ indirect enum Action: Sendable {
 
 /// The `timer` of a set_timer action, or a timer declared in config, before interpolation.
 struct TimerTemplate: Sendable {
-    let name: String
+    let name: StringTemplate
     let duration: JSON?
-    let topic: String
-    let data: JSONObject
+    let topic: StringTemplate
+    let data: ObjectTemplate
     let repeatInterval: JSON?
     let repeatMaxCount: Int?
 
     init(_ t: JSONObject) {
-        name = t["name"]?.stringValue ?? ""
+        name = StringTemplate(t["name"]?.stringValue ?? "")
         duration = t["duration"]
         let onExpire = t["onExpire"]?.objectValue ?? JSONObject()
-        topic = onExpire["topic"]?.stringValue ?? ""
-        data = onExpire["data"]?.objectValue ?? JSONObject()
+        topic = StringTemplate(onExpire["topic"]?.stringValue ?? "")
+        data = ObjectTemplate(onExpire["data"]?.objectValue ?? JSONObject())
         let r = t["repeat"]?.objectValue
         repeatInterval = r?["interval"]
         repeatMaxCount = r?["maxCount"]?.intValue.map { Int(clamping: $0) }
@@ -240,7 +240,7 @@ struct Lookup: Sendable {
     let name: String
     let service: String
     let method: String
-    let args: [JSON]
+    let args: [ValueTemplate]
     let failRule: Bool
 
     init?(_ json: JSON) {
@@ -250,7 +250,7 @@ struct Lookup: Sendable {
         self.name = name
         self.service = service
         self.method = method
-        args = o["args"]?.arrayValue ?? []
+        args = (o["args"]?.arrayValue ?? []).map(ValueTemplate.init)
         failRule = o["onError"]?.stringValue == "fail"
     }
 }

@@ -39,7 +39,6 @@ public final class RuleEngine {
     var ids = IdGenerator()
 
     var nextRuleVersion = 1
-    var ruleSequence = 0
     var eventsProcessed = 0
     var rulesExecuted = 0
     var totalProcessingMs: Int64 = 0

@@ -11,7 +11,8 @@ struct Subscribers {
     }
 
     private var exact: [String: [Entry]] = [:]
-    private var wildcard: [(pattern: String, entries: [Entry])] = []
+    /// Wildcard patterns with their segments split once (`*` alone has none: it matches all).
+    private var wildcard: [(pattern: String, segments: [Substring], entries: [Entry])] = []
     private var patternOf: [Int: String] = [:]
     private var nextId = 1
 
@@ -26,7 +27,8 @@ struct Subscribers {
             if let i = wildcard.firstIndex(where: { $0.pattern == pattern }) {
                 wildcard[i].entries.append(entry)
             } else {
-                wildcard.append((pattern, [entry]))
+                let segments = pattern == "*" ? [] : pattern.split(separator: ".", omittingEmptySubsequences: false)
+                wildcard.append((pattern, segments, [entry]))
             }
         } else {
             exact[pattern, default: []].append(entry)
@@ -59,7 +61,10 @@ struct Subscribers {
     func handlers(for topic: String) -> [Handler] {
         var out: [Handler] = []
         if let list = exact[topic] { out.append(contentsOf: list.lazy.map(\.handler)) }
-        for (pattern, entries) in wildcard where Patterns.matchesSubscription(pattern, topic) {
+        guard !wildcard.isEmpty else { return out }
+        let topicSegments = topic.split(separator: ".", omittingEmptySubsequences: false)
+        for (_, segments, entries) in wildcard
+        where segments.isEmpty || Patterns.matchesSubscription(segments: segments, topicSegments) {
             out.append(contentsOf: entries.lazy.map(\.handler))
         }
         return out

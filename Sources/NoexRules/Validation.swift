@@ -53,11 +53,30 @@ struct RuleValidator {
     static func validate(_ input: JSON) -> ValidationResult {
         var v = RuleValidator()
         if let rule = input.objectValue {
+            // Not in the original: the parser and the executor recurse over nested actions,
+            // so a client must not be able to send arbitrarily deep rules.
+            if exceedsDepth(input, maxNestingDepth) {
+                v.error("", "Rule is nested too deeply (more than \(maxNestingDepth) levels)")
+                return ValidationResult(errors: v.errors, warnings: v.warnings)
+            }
             v.rule(rule)
         } else {
             v.error("", "Rule must be an object")
         }
         return ValidationResult(errors: v.errors, warnings: v.warnings)
+    }
+
+    /// The deepest JSON nesting a rule may have.
+    static let maxNestingDepth = 64
+
+    /// Whether `value` nests deeper than `limit`; stops descending as soon as it does.
+    static func exceedsDepth(_ value: JSON, _ limit: Int) -> Bool {
+        if limit < 0 { return true }
+        switch value {
+        case .array(let a): return a.contains { exceedsDepth($0, limit - 1) }
+        case .object(let o): return o.contains { exceedsDepth($0.value, limit - 1) }
+        default: return false
+        }
     }
 
     private mutating func error(_ path: String, _ message: String) {

@@ -140,11 +140,14 @@ final class Bucket {
             let keys = indexes[indexSlot[field]!].lookup(value)
             var hits: [(Int, JSONObject)] = []
             hits.reserveCapacity(keys.count)
+            var ordered = true
             for k in keys {
-                guard let pos = table.position(of: k), let r = table.get(k), filter.matches(r) else { continue }
-                hits.append((pos, r))
+                guard let e = table.entry(k), filter.matches(e.record) else { continue }
+                if let last = hits.last, last.0 > e.slot { ordered = false }
+                hits.append((e.slot, e.record))
             }
-            if hits.count > 1 { hits.sort { $0.0 < $1.0 } }
+            // index sets are usually already in table order (keys join in insertion order)
+            if !ordered { hits.sort { $0.0 < $1.0 } }
             return hits.prefix(limit).map(\.1)
         }
         var out: [JSONObject] = []
@@ -159,7 +162,9 @@ final class Bucket {
         if filter.isEmpty { return table.count }
         if let (field, value) = filter.indexCandidate(indexed: { self.indexSlot[$0] != nil }) {
             var n = 0
-            for k in indexes[indexSlot[field]!].lookup(value) {
+            let keys = indexes[indexSlot[field]!].lookup(value)
+            if filter.clauses.count == 1 { return keys.count }  // the index answers it alone
+            for k in keys {
                 if let r = table.get(k), filter.matches(r) { n += 1 }
             }
             return n

@@ -22,7 +22,10 @@ public struct FieldDefinition: Sendable, Equatable {
     public var maxLength: Double?
     public var pattern: String?
     public var unique: Bool
+    /// Target bucket of a foreign key (store.md §16.2), enforced outside transactions.
     public var ref: String?
+    /// `restrict` (default), `cascade` or `set_null`.
+    public var onDelete: String
 
     public init(json: JSON) {
         let o = json.objectValue ?? JSONObject()
@@ -39,6 +42,7 @@ public struct FieldDefinition: Sendable, Equatable {
         pattern = o["pattern"]?.stringValue
         unique = JSValue.truthy(o["unique"])
         ref = o["ref"]?.stringValue
+        onDelete = o["onDelete"]?.stringValue ?? "restrict"
     }
 }
 
@@ -85,10 +89,17 @@ public struct BucketDefinition: Sendable {
         if let ttl = config["ttl"], !ttl.isNull {
             ttlMs = try parseTTL(ttl)
         }
-        if let m = config["maxSize"]?.numberValue, m.isFinite {
-            maxSize = Int(m.rounded(.down))
+        if let m = config["maxSize"]?.numberValue, !m.isNaN {
+            // negative behaves like 0 (every insert evicts everything before it), as in the original
+            maxSize = m >= 1e15 ? Int(1e15) : Swift.max(0, Int(m.rounded(.down)))
         }
         for (name, def) in fields {
+            if def.ref != nil, !["restrict", "cascade", "set_null"].contains(def.onDelete) {
+                throw .invalidDefinition("Invalid onDelete \"\(def.onDelete)\" for field \"\(name)\" in bucket \"\(bucket)\"")
+            }
+            if def.ref != nil, def.onDelete == "set_null", def.required {
+                throw .invalidDefinition("Field \"\(name)\" in bucket \"\(bucket)\" cannot use onDelete \"set_null\" because it is required")
+            }
             if let p = def.pattern, (try? Regex(p)) == nil {
                 throw .invalidDefinition("Invalid regular expression: /\(p)/ for field \"\(name)\" in bucket \"\(bucket)\"")
             }

@@ -45,6 +45,13 @@ struct DeclarativeQuery {
     var groupFormatObject = false
     /// The compiled filter when it has no parameters (compiled once at definition).
     var fixedFilter: Filter?
+    /// Derived values: per record for lists (`$field`), over the result for named aggregates (`$ref`).
+    var compute: [(name: String, expr: JSON)] = []
+    var omit: [String] = []
+    /// Per-record joins: `{as: {bucket, key: Expr}}` (record or null, record-level dependency) or
+    /// `{as: {bucket, filter, ...}}` (records; the filter may use `{"$field": f}` of the outer record).
+    var lookups: [(name: String, bucket: String, key: JSON?, query: DeclarativeQuery?)] = []
+    var declaredParams = ParamDeclarations()
 
     init(config c: JSONObject) throws(StoreError) {
         guard let b = c["bucket"]?.stringValue, !b.isEmpty else {
@@ -73,6 +80,13 @@ struct DeclarativeQuery {
         }
         if reads.count > 1 { throw .invalidQuery("Query may use only one of get, getMany, one, first, last, page") }
         read = reads.first ?? .list
+        switch read {
+        case .get, .first, .last, .page:
+            if let f = filter, !f.isEmpty {
+                throw .invalidQuery("Query \"filter\" cannot be combined with get, first, last or page")
+            }
+        default: break
+        }
 
         if let s = c["sort"] {
             switch s {
@@ -128,6 +142,56 @@ struct DeclarativeQuery {
             if aggregate == nil { throw .invalidQuery("Query \"groupBy\" needs \"aggregate\"") }
         }
         groupFormatObject = c["groupFormat"]?.stringValue == "object"
+        (compute, omit) = try Self.parseCompute(c)
+        declaredParams = try ParamDeclarations(c)
+        if let l = c["lookup"] {
+            guard let o = l.objectValue else { throw .invalidQuery("Query \"lookup\" must be an object") }
+            for (name, v) in o {
+                guard let lo = v.objectValue, let b = lo["bucket"]?.stringValue else {
+                    throw .invalidQuery("Lookup \"\(name)\" needs a \"bucket\"")
+                }
+                if let key = lo["key"] {
+                    lookups.append((name, b, key, nil))
+                } else {
+                    lookups.append((name, b, nil, try DeclarativeQuery(config: lo)))
+                }
+            }
+        }
+    }
+
+    static func parseCompute(_ c: JSONObject) throws(StoreError) -> ([(name: String, expr: JSON)], [String]) {
+        var compute: [(name: String, expr: JSON)] = []
+        if let v = c["compute"] {
+            guard let o = v.objectValue else { throw .invalidQuery("Query \"compute\" must be an object") }
+            compute = o.map { ($0.key, $0.value) }
+        }
+        var omit: [String] = []
+        if let v = c["omit"] {
+            guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue != nil }) else {
+                throw .invalidQuery("Query \"omit\" must be an array of strings")
+            }
+            omit = a.map { $0.stringValue! }
+        }
+        return (compute, omit)
+    }
+
+    /// Applies `compute` then `omit` to an object result, each computed value visible to later ones.
+    static func derive(_ object: JSONObject, _ compute: [(name: String, expr: JSON)], _ omit: [String], _ env: QueryEnv,
+                       record: Bool) -> JSONObject {
+        guard !compute.isEmpty || !omit.isEmpty else { return object }
+        var out = object
+        var e = env
+        for (name, expr) in compute {
+            if record { e.record = out } else { for (k, v) in out { e.refs[k] = v } }
+            out[name] = QueryExpression.eval(expr, e)
+        }
+        for name in omit { out.removeValue(forKey: name) }
+        return out
+    }
+
+    private func finishAggregate(_ result: JSON, _ env: QueryEnv) -> JSON {
+        guard case .object(let o) = result, case .named? = aggregate, groupBy == nil else { return result }
+        return .object(Self.derive(o, compute, omit, env, record: false))
     }
 
     private static func direction(_ d: JSON) throws(StoreError) -> Bool {
@@ -178,17 +242,8 @@ struct DeclarativeQuery {
         return String(name)
     }
 
-    /// nil: not a parameter reference; `.some(nil)`: a missing parameter; else its value.
-    static func resolve(_ v: JSON, _ params: JSON?) -> JSON?? {
-        var name: String?
-        switch v {
-        case .string(let s): name = templateName(s)
-        case .object(let o) where o.count == 1: name = o["$param"]?.stringValue
-        default: return nil
-        }
-        guard let name else { return nil }
-        return .some(params?[name])
-    }
+    /// nil: not a reference; `.some(nil)`: a reference to something absent; else its value.
+    static func resolve(_ v: JSON, _ env: QueryEnv) -> JSON?? { env.reference(v) }
 
     /// Replaces every whole-string template `{{ params.x }}` by `{"$param": "x"}`.
     static func normalizeTemplates(_ v: JSON, _ usesParams: inout Bool) -> JSON {
@@ -199,7 +254,7 @@ struct DeclarativeQuery {
             return ["$param": .string(name)]
         case .array(let a): return .array(a.map { normalizeTemplates($0, &usesParams) })
         case .object(let o):
-            if o.count == 1, o["$param"]?.stringValue != nil { usesParams = true; return v }
+            if o.count == 1, let k = o.keys.first, ["$param", "$ref", "$field"].contains(k) { usesParams = true; return v }
             var out = JSONObject(minimumCapacity: o.count)
             for (k, x) in o { out[k] = normalizeTemplates(x, &usesParams) }
             return .object(out)
@@ -207,45 +262,68 @@ struct DeclarativeQuery {
         }
     }
 
-    /// Parameter resolution after `normalizeTemplates`: only `{"$param": name}` objects.
-    static func resolveNormalized(_ v: JSON, _ params: JSON?) -> JSON?? {
-        guard case .object(let o) = v, o.count == 1, let name = o["$param"]?.stringValue else { return nil }
-        return .some(params?[name])
+    /// Reference resolution after `normalizeTemplates`: only single-key `$param`/`$ref`/`$field` objects.
+    static func resolveNormalized(_ v: JSON, _ env: QueryEnv) -> JSON?? {
+        guard case .object(let o) = v, o.count == 1 else { return nil }
+        return env.reference(v)
     }
 
-    static func value(_ v: JSON, _ params: JSON?) -> JSON? {
-        if let r = resolve(v, params) { return r }
-        return v
+    /// A Value or expression (`getMany: {"$distinct": ...}`); an absent reference stays nil.
+    static func value(_ v: JSON, _ env: QueryEnv) -> JSON? {
+        if let r = resolve(v, env) { return r }
+        return QueryExpression.eval(v, env)
     }
 
-    static func count(_ v: JSON?, _ params: JSON?) -> Int? {
-        guard let v, let r = value(v, params), let i = r.intValue else { return nil }
+    static func count(_ v: JSON?, _ env: QueryEnv) -> Int? {
+        guard let v, let r = value(v, env), let i = r.intValue else { return nil }
         return Int(clamping: i)
     }
+
+    /// The bucket and bound filter when records outside the filter cannot affect the result:
+    /// list reads (with any aggregate, sort, offset, limit, projection) and `one`.
+    /// Slices (`first`, `last`, `page`) and key reads are position- or key-based: nil.
+    func relevanceFilter(params: JSON?) -> (bucket: String, filter: Filter)? {
+        guard let bound = try? declaredParams.apply(params) else { return nil }
+        let env = QueryEnv(params: bound)
+        switch read {
+        case .list, .one: break
+        default: return nil
+        }
+        if !lookups.isEmpty { return nil }  // joined data can change with any record
+        let f = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, env) }) } ?? Filter()
+        return (bucket, f)
+    }
+
+    /// Every bucket this query reads (its own and its lookups').
+    var buckets: [String] { [bucket] + lookups.flatMap { $0.query?.buckets ?? [$0.bucket] } }
 
     // MARK: evaluation
 
     func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
-        let compiled = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, params) }) } ?? Filter()
+        try run(ctx, env: QueryEnv(params: try declaredParams.apply(params)))
+    }
+
+    func run(_ ctx: QueryContext, env: QueryEnv) throws(StoreError) -> JSON {
+        let compiled = fixedFilter ?? filter.map { Filter($0, resolve: { Self.resolveNormalized($0, env) }) } ?? Filter()
         var records: [JSONObject]
         switch read {
         case .get(let k):
-            guard let key = Self.value(k, params), !key.isNull else { return .null }
+            guard let key = Self.value(k, env), !key.isNull else { return .null }
             return try ctx.get(bucket: bucket, key: key).map { project($0) } ?? .null
         case .getMany(let k):
             records = []
-            for key in Self.value(k, params)?.arrayValue ?? [] where !key.isNull {
+            for key in Self.value(k, env)?.arrayValue ?? [] where !key.isNull {
                 if let r = try ctx.get(bucket: bucket, key: key), compiled.matches(r) { records.append(r) }
             }
         case .one:
             return try ctx.select(bucket: bucket, filter: compiled, limit: 1).first.map { project($0) } ?? .null
         case .first(let n):
-            records = try ctx.first(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+            records = try ctx.first(bucket: bucket, n: Self.count(n, env) ?? 0)
         case .last(let n):
-            records = try ctx.last(bucket: bucket, n: Self.count(n, params) ?? 0).filter(compiled.matches)
+            records = try ctx.last(bucket: bucket, n: Self.count(n, env) ?? 0)
         case .page(let after, let limit):
-            let a: JSON? = after.flatMap { Self.value($0, params) }
-            let page = try ctx.paginate(bucket: bucket, after: a, limit: Self.count(limit, params) ?? 0)
+            let a: JSON? = after.flatMap { Self.value($0, env) }
+            let page = try ctx.paginate(bucket: bucket, after: a, limit: Self.count(limit, env) ?? 0)
             return [
                 "records": .array(page.records.map { project($0) }), "hasMore": .bool(page.hasMore),
                 "nextCursor": page.nextCursor ?? .null,
@@ -256,10 +334,35 @@ struct DeclarativeQuery {
             }
             records = compiled.isEmpty ? try ctx.all(bucket: bucket) : try ctx.select(bucket: bucket, filter: compiled)
         }
-        if let aggregate { return aggregateResult(aggregate, records, params) }
+        if let aggregate { return finishAggregate(aggregateResult(aggregate, records, env), env) }
         if !sort.isEmpty { records = sorted(records) }
-        if let o = Self.count(offset, params), o > 0 { records = Array(records.dropFirst(o)) }
-        if let l = Self.count(limit, params), l >= 0 { records = Array(records.prefix(l)) }
+        if let o = Self.count(offset, env), o > 0 { records = Array(records.dropFirst(o)) }
+        if let l = Self.count(limit, env), l >= 0 { records = Array(records.prefix(l)) }
+        if !lookups.isEmpty {
+            var joined: [JSONObject] = []
+            joined.reserveCapacity(records.count)
+            for r in records {
+                var out = r
+                var e = env
+                e.record = r
+                for (name, b, key, query) in lookups {
+                    if let key {
+                        if let k = Self.value(key, e), !k.isNull, let found = try ctx.get(bucket: b, key: k) {
+                            out[name] = .object(found)
+                        } else {
+                            out[name] = .null
+                        }
+                    } else if let query {
+                        out[name] = try query.run(ctx, env: e)
+                    }
+                }
+                joined.append(out)
+            }
+            records = joined
+        }
+        if !compute.isEmpty || !omit.isEmpty {
+            records = records.map { Self.derive($0, compute, omit, env, record: true) }
+        }
         if let pluck { return .array(records.map { $0[pluck] ?? .null }) }
         return .array(records.map { project($0) })
     }
@@ -291,13 +394,13 @@ struct DeclarativeQuery {
         }.map(\.1)
     }
 
-    private func aggregateResult(_ spec: AggregateSpec, _ records: [JSONObject], _ params: JSON?) -> JSON {
+    private func aggregateResult(_ spec: AggregateSpec, _ records: [JSONObject], _ env: QueryEnv) -> JSON {
         func compute(_ rs: [JSONObject]) -> JSON {
             switch spec {
-            case .single(let a): return Self.apply(a, rs, params)
+            case .single(let a): return Self.apply(a, rs, env)
             case .named(let list):
                 var o = JSONObject(minimumCapacity: list.count)
-                for (name, a) in list { o[name] = Self.apply(a, rs, params) }
+                for (name, a) in list { o[name] = Self.apply(a, rs, env) }
                 return .object(o)
             }
         }
@@ -327,10 +430,10 @@ struct DeclarativeQuery {
         })
     }
 
-    private static func apply(_ a: Agg, _ records: [JSONObject], _ params: JSON?) -> JSON {
+    private static func apply(_ a: Agg, _ records: [JSONObject], _ env: QueryEnv) -> JSON {
         var rs = records
         if let f = a.filter {
-            let compiled = Filter(f, resolve: { resolve($0, params) })
+            let compiled = Filter(f, resolve: { resolve($0, env) })
             rs = rs.filter(compiled.matches)
         }
         let field = a.field ?? ""
@@ -342,5 +445,66 @@ struct DeclarativeQuery {
         case "max": return Aggregate.max(rs, field)
         default: return .array(rs.compactMap { r in r[field].flatMap { $0.isNull ? nil : $0 } })
         }
+    }
+}
+
+/// A DQL shape (store.md §19.2): named parts evaluated in order, each a query or an expression,
+/// optionally guarded by `when` (a skipped part reads nothing, so adds no dependency) and
+/// `required` (a null result makes the whole result null); then `compute`, `omit`, `format`.
+struct ShapeQuery {
+    struct Part {
+        var name: String
+        var query: DeclarativeQuery?
+        var expr: JSON
+        var when: JSON?
+        var elseValue: JSON
+        var required: Bool
+    }
+
+    var parts: [Part] = []
+    var compute: [(name: String, expr: JSON)] = []
+    var omit: [String] = []
+    var formatArray = false
+    var declaredParams = ParamDeclarations()
+
+    init(config c: JSONObject) throws(StoreError) {
+        declaredParams = try ParamDeclarations(c)
+        guard let list = c["shape"]?.arrayValue, !list.isEmpty else {
+            throw .invalidQuery("Query \"shape\" must be a non-empty array")
+        }
+        for entry in list {
+            guard let o = entry.objectValue, let name = o["as"]?.stringValue, !name.isEmpty, let q = o["query"] else {
+                throw .invalidQuery("Every shape part needs \"as\" and \"query\"")
+            }
+            var query: DeclarativeQuery?
+            if let qo = q.objectValue, qo["bucket"] != nil { query = try DeclarativeQuery(config: qo) }
+            parts.append(Part(name: name, query: query, expr: q, when: o["when"], elseValue: o["else"] ?? .null,
+                              required: JSValue.truthy(o["required"])))
+        }
+        (compute, omit) = try DeclarativeQuery.parseCompute(c)
+        formatArray = c["format"]?.stringValue == "array"
+    }
+
+    var buckets: [String] { parts.flatMap { $0.query?.buckets ?? [] } }
+
+    func run(_ ctx: QueryContext, params: JSON?) throws(StoreError) -> JSON {
+        var env = QueryEnv(params: try declaredParams.apply(params))
+        var result = JSONObject(minimumCapacity: parts.count)
+        for part in parts {
+            var value: JSON
+            if let when = part.when, !JSValue.truthy(QueryExpression.eval(when, env)) {
+                value = part.elseValue
+            } else if let q = part.query {
+                value = try q.run(ctx, env: env)
+            } else {
+                value = QueryExpression.eval(part.expr, env)
+            }
+            if part.required && value.isNull { return .null }
+            result[part.name] = value
+            env.refs[part.name] = value
+        }
+        result = DeclarativeQuery.derive(result, compute, omit, env, record: false)
+        if formatArray { return .array(result.map(\.value)) }
+        return .object(result)
     }
 }

@@ -12,6 +12,8 @@ struct Filter {
         case ops(field: String, [Op])
         case or([Filter])
         case and([Filter])
+        /// `{"$expr": Expr}`: a record-level boolean (field-to-field comparisons via `$field`).
+        case expr(JSON)
     }
 
     enum Op {
@@ -34,6 +36,10 @@ struct Filter {
 
     init(_ object: JSONObject, resolve: Resolver? = nil) {
         for (field, raw) in object {
+            if field == "$expr" {
+                clauses.append(.expr(Self.bindReferences(raw, resolve)))
+                continue
+            }
             if field == "$or" || field == "$and" {
                 guard case .array(let branches) = raw else { continue }  // malformed: ignored
                 let subs = branches.map { Filter($0.objectValue ?? JSONObject(), resolve: resolve) }
@@ -47,6 +53,24 @@ struct Filter {
             } else {
                 clauses.append(.equals(field: field, value: value))
             }
+        }
+    }
+
+    /// Substitutes `$param`/`$ref` references now (they are fixed per evaluation) and keeps
+    /// `$field`, which is read per record.
+    static func bindReferences(_ v: JSON, _ resolve: Resolver?) -> JSON {
+        switch v {
+        case .object(let o):
+            if let (k, _) = o.soleEntry, k == "$field" { return v }
+            if let resolve, let r = resolve(v) { return r ?? .null }
+            var out = JSONObject(minimumCapacity: o.count)
+            for (k, x) in o { out[k] = bindReferences(x, resolve) }
+            return .object(out)
+        case .array(let a): return .array(a.map { bindReferences($0, resolve) })
+        case .string:
+            if let resolve, let r = resolve(v) { return r ?? .null }
+            return v
+        default: return v
         }
     }
 
@@ -95,6 +119,10 @@ struct Filter {
                 if !subs.contains(where: { $0.matches(record) }) { return false }
             case .and(let subs):
                 if !subs.allSatisfy({ $0.matches(record) }) { return false }
+            case .expr(let e):
+                var env = QueryEnv(params: nil)
+                env.record = record
+                if !JSValue.truthy(QueryExpression.eval(e, env)) { return false }
             }
         }
         return true

@@ -21,6 +21,7 @@ public typealias QueryFunction = (QueryContext, JSON?) throws(StoreError) -> JSO
 
 enum QueryBody {
     case declarative(DeclarativeQuery)
+    case shape(ShapeQuery)
     case programmatic(QueryFunction)
 }
 
@@ -37,6 +38,10 @@ final class Subscription {
     let listener: (JSON) -> Void
     var lastResult: JSON
     var deps: Dependencies
+    /// For declarative list/findOne queries: their bucket and filter (params bound). A change to
+    /// a record that matches the filter neither before nor after cannot change such a result,
+    /// so it does not trigger a re-evaluation.
+    var relevance: (bucket: String, filter: Filter)?
 
     init(id: SubscriptionID, query: String, params: JSON?, listener: @escaping (JSON) -> Void, result: JSON, deps: Dependencies) {
         self.id = id
@@ -133,9 +138,17 @@ extension Store {
     /// Defines a declarative query (wire `store.defineQuery`, store.md §11 and parts of §19).
     public func defineQuery(_ name: String, config: JSONObject) throws(StoreError) {
         if queries[name] != nil { throw .queryAlreadyDefined(name) }
-        let q = try DeclarativeQuery(config: config)
-        if buckets[q.bucket] == nil { throw .bucketNotDefined(q.bucket) }
-        queries[name] = QueryDefinition(name: name, body: .declarative(q), config: config)
+        let body: QueryBody
+        let used: [String]
+        if config["shape"] != nil {
+            let q = try ShapeQuery(config: config)
+            (body, used) = (.shape(q), q.buckets)
+        } else {
+            let q = try DeclarativeQuery(config: config)
+            (body, used) = (.declarative(q), q.buckets)
+        }
+        for b in used where buckets[b] == nil { throw .bucketNotDefined(b) }
+        queries[name] = QueryDefinition(name: name, body: body, config: config)
         queryOrder.append(name)
     }
 
@@ -161,7 +174,7 @@ extension Store {
             let q = queries[name]!
             var o: JSONObject = ["name": .string(name)]
             switch q.body {
-            case .declarative: o["type"] = "declarative"
+            case .declarative, .shape: o["type"] = "declarative"
             case .programmatic: o["type"] = "programmatic"
             }
             if let c = q.config { o["config"] = .object(c) }
@@ -174,10 +187,12 @@ extension Store {
 
     func evaluate(_ name: String, params: JSON?) throws(StoreError) -> (JSON, Dependencies) {
         guard let q = queries[name] else { throw .queryNotDefined(name) }
+        evaluationCount += 1
         let ctx = QueryContext(store: self)
         let result: JSON
         switch q.body {
         case .declarative(let d): result = try d.run(ctx, params: params)
+        case .shape(let q): result = try q.run(ctx, params: params)
         case .programmatic(let fn): result = try fn(ctx, params)
         }
         return (result, ctx.deps)
@@ -200,6 +215,7 @@ extension Store {
         let id = nextSubscriptionID
         nextSubscriptionID += 1
         let sub = Subscription(id: id, query: query, params: params, listener: listener, result: result, deps: deps)
+        if case .declarative(let d)? = queries[query]?.body { sub.relevance = d.relevanceFilter(params: params) }
         subscriptions[id] = sub
         index(sub.id, deps)
         return (id, result)
@@ -254,6 +270,7 @@ extension Store {
     /// (then the running one picks them up after its current batch).
     func publish(_ events: [StoreEvent]) {
         guard !events.isEmpty else { return }
+        markDirty(events)
         pendingBatches.append(events)
         guard !dispatching else { return }
         dispatching = true
@@ -264,6 +281,15 @@ extension Store {
             i += 1
         }
         pendingBatches.removeAll()
+    }
+
+    /// Whether `event` could change the result of a query reading `bucket` through `filter`.
+    static func touches(_ event: StoreEvent, _ bucket: String, _ filter: Filter) -> Bool {
+        guard event.bucket == bucket else { return true }
+        switch event {
+        case .inserted(_, _, let r), .deleted(_, _, let r): return filter.matches(r)
+        case .updated(_, _, let old, let new): return filter.matches(old) || filter.matches(new)
+        }
     }
 
     private func dispatch(_ batch: [StoreEvent]) {
@@ -281,6 +307,9 @@ extension Store {
         }
         for id in affected.sorted() {
             guard let sub = subscriptions[id] else { continue }  // ended meanwhile
+            if let rel = sub.relevance, !batch.contains(where: { Self.touches($0, rel.bucket, rel.filter) }) {
+                continue
+            }
             guard let evaluated = try? evaluate(sub.query, params: sub.params) else { continue }
             let (result, deps) = evaluated
             if deps != sub.deps {

@@ -28,6 +28,12 @@ struct RecordTable {
 
     func position(of key: JSON) -> Int? { slotOf[key] }
 
+    /// Slot number and record of a key in one lookup.
+    func entry(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+        guard let i = slotOf[key] else { return nil }
+        return (i, slots[i]!.record)
+    }
+
     mutating func append(_ key: JSON, _ record: JSONObject) {
         slotOf[key] = slots.count
         slots.append(Slot(key: key, record: record))

@@ -34,12 +34,20 @@ public final class Store {
     var bucketDependents: [String: Set<SubscriptionID>] = [:]
     var recordDependents: [RecordRef: Set<SubscriptionID>] = [:]
     var nextSubscriptionID = 1
+    /// Query evaluations so far (tests check that irrelevant changes are skipped).
+    var evaluationCount = 0
 
     // event dispatch
     var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []
     var nextListenerID = 1
     var pendingBatches: [[StoreEvent]] = []
     var dispatching = false
+
+    /// bucket -> fields referencing it (References.swift); cleared when definitions change.
+    var referrerCache: [String: [(bucket: String, field: String, onDelete: String)]] = [:]
+
+    /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
+    var persistence: PersistenceState?
 
     public init(
         name: String = "store", ttlCheckIntervalMs: Int = 1000, nowMs: @escaping () -> Int64,
@@ -63,8 +71,11 @@ public final class Store {
         if buckets[name] != nil { throw .bucketAlreadyExists(name) }
         try Self.checkBucketName(name)
         let def = try BucketDefinition(bucket: name, config: config)
-        buckets[name] = Bucket(name: name, definition: def)
+        let b = Bucket(name: name, definition: def)
+        restore(b)
+        buckets[name] = b
         bucketNames.append(name)
+        referrerCache = [:]
     }
 
     /// Bucket names are limited to `[A-Za-z0-9_-]+` (store.md §21.14) so topics stay parseable.
@@ -83,6 +94,8 @@ public final class Store {
     public func dropBucket(_ name: String) -> Bool {
         guard buckets.removeValue(forKey: name) != nil else { return false }
         bucketNames.removeAll { $0 == name }
+        referrerCache = [:]
+        persistence?.dirty.removeAll { $0 == name }
         let dependent = subscriptions.values.filter { $0.deps.touches(bucket: name) }.map(\.id)
         for id in dependent { unsubscribe(id) }
         return true
@@ -124,6 +137,7 @@ public final class Store {
         }
         let def = try BucketDefinition(bucket: name, config: config)
         try b.redefine(def)
+        referrerCache = [:]
     }
 
     // MARK: - Writes
@@ -142,6 +156,7 @@ public final class Store {
             victims = b.oldestKeys(Swift.min(b.count, b.count - maxSize + 1))
         }
         try b.checkUnique(record, excluding: { victims.contains($0) })
+        try checkReferences(b, record)
         if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
             record["_expiresAt"] = JSValue.json(Double(now) + ttl)
         }
@@ -166,6 +181,7 @@ public final class Store {
         guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
         let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
         try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
+        try checkReferences(b, merged, old: existing)
         b.rawReplace(key, old: existing, new: merged)
         publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: merged)])
         return merged
@@ -175,8 +191,13 @@ public final class Store {
     @discardableResult
     public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
         let b = try bucket(name)
-        guard let removed = b.rawRemove(key) else { return false }
-        publish([.deleted(bucket: name, key: key, record: removed.record)])
+        guard b.table.contains(key) else { return false }
+        if referrers(of: name).isEmpty {
+            let removed = b.rawRemove(key)!
+            publish([.deleted(bucket: name, key: key, record: removed.record)])
+        } else {
+            publish(apply(try deletionPlan(name, key)))
+        }
         return true
     }
 
@@ -235,6 +256,15 @@ public final class Store {
     public func last(bucket name: String, n: Int) throws(StoreError) -> [JSONObject] {
         let b = try bucket(name)
         guard n > 0 else { return [] }
+        if b.definition.kind != .orderedSet {
+            var out: [JSONObject] = []
+            var i = b.table.slots.count - 1
+            while i >= 0 && out.count < n {
+                if let s = b.table.slots[i] { out.append(s.record) }
+                i -= 1
+            }
+            return out.reversed()
+        }
         return b.orderedKeys().suffix(n).compactMap { b.get($0) }
     }
 
@@ -242,16 +272,39 @@ public final class Store {
     /// (including `.null`) is a key, and an unknown key gives an empty page.
     public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
         let b = try bucket(name)
+        if b.definition.kind != .orderedSet { return Self.paginateInsertionOrder(b, after: after, limit: limit) }
         let keys = b.orderedKeys()
         var start = 0
         if let after {
             if let i = keys.firstIndex(where: { JSValue.strictEquals($0, after) }) { start = i + 1 } else { start = keys.count }
         }
-        let end = Swift.min(keys.count, start + Swift.max(0, limit))
+        let lim = Swift.min(Swift.max(0, limit), keys.count)  // clamped: no overflow on huge limits
+        let end = Swift.min(keys.count, start + lim)
         let records = start < end ? keys[start..<end].compactMap { b.get($0) } : []
         return Page(
-            records: records, hasMore: start + Swift.max(0, limit) < keys.count,
+            records: records, hasMore: start + lim < keys.count,
             nextCursor: records.isEmpty ? nil : records.last![b.keyField])
+    }
+
+    /// Insertion-order pagination walks the slots from the cursor's slot: O(limit), not O(n).
+    static func paginateInsertionOrder(_ b: Bucket, after: JSON?, limit: Int) -> Page {
+        let slots = b.table.slots
+        var i = 0
+        if let after {
+            // strict equality: objects/arrays never match, and a key of another type is another key
+            guard JSValue.strictEquals(after, after), let pos = b.table.position(of: after),
+                JSValue.strictEquals(slots[pos]!.key, after)
+            else { return Page(records: [], hasMore: false, nextCursor: nil) }
+            i = pos + 1
+        }
+        var records: [JSONObject] = []
+        let lim = Swift.max(0, limit)
+        while i < slots.count && records.count < lim {
+            if let s = slots[i] { records.append(s.record) }
+            i += 1
+        }
+        while i < slots.count && slots[i] == nil { i += 1 }
+        return Page(records: records, hasMore: i < slots.count, nextCursor: records.isEmpty ? nil : records.last![b.keyField])
     }
 
     /// Sum of the numeric values of `field` over matching records (0 when none).
@@ -326,7 +379,7 @@ public final class Store {
             "records": ["total": .int(Int64(records)), "perBucket": .object(recordsPer)],
             "indexes": ["total": .int(Int64(indexes)), "perBucket": .object(indexesPer)],
             "queries": ["defined": .int(Int64(queries.count)), "activeSubscriptions": .int(Int64(subscriptions.count))],
-            "persistence": ["enabled": false],
+            "persistence": ["enabled": .bool(persistence != nil)],
             "ttl": ["enabled": .bool(ttlCheckIntervalMs > 0), "checkIntervalMs": .int(Int64(ttlCheckIntervalMs))],
         ]
     }

@@ -24,12 +24,16 @@ public enum StoreError: Error, Equatable, Sendable {
     case validation(bucket: String, issues: [ValidationIssue])
     case uniqueConstraint(bucket: String, field: String, value: JSON)
     case recordAlreadyExists(bucket: String, key: JSON)
+    /// `insertMany` given the same key twice.
+    case duplicateKeyInBatch(bucket: String, key: JSON)
     case recordNotFound(bucket: String, key: JSON)
     case bucketAlreadyExists(String)
     case bucketNotDefined(String)
     case transactionConflict(bucket: String, key: JSON, detail: String)
     case queryAlreadyDefined(String)
     case queryNotDefined(String)
+    /// A foreign key (`ref`) points to a missing record, or a delete is restricted by referrers.
+    case referentialIntegrity(sourceBucket: String, sourceField: String, targetBucket: String, targetKey: JSON, restrictedDelete: Bool)
     /// A declarative query config that cannot be run (bad shape, negative limit, ...).
     case invalidQuery(String)
     /// A plain `Error` of the original: bad bucket definition, bad TTL, bad update of a bucket.
@@ -40,12 +44,14 @@ public enum StoreError: Error, Equatable, Sendable {
         case .validation: return "ValidationError"
         case .uniqueConstraint: return "UniqueConstraintError"
         case .recordAlreadyExists: return "RecordAlreadyExistsError"
+        case .duplicateKeyInBatch: return "DuplicateKeyError"
         case .recordNotFound: return "RecordNotFoundError"
         case .bucketAlreadyExists: return "BucketAlreadyExistsError"
         case .bucketNotDefined: return "BucketNotDefinedError"
         case .transactionConflict: return "TransactionConflictError"
         case .queryAlreadyDefined: return "QueryAlreadyDefinedError"
         case .queryNotDefined: return "QueryNotDefinedError"
+        case .referentialIntegrity: return "ReferentialIntegrityError"
         case .invalidQuery: return "QueryValidationError"
         case .invalidDefinition: return "Error"
         }
@@ -60,6 +66,8 @@ public enum StoreError: Error, Equatable, Sendable {
             return "Unique constraint violation in bucket \"\(bucket)\": field \"\(field)\" already has value \"\(JSValue.string(value))\""
         case .recordAlreadyExists(let bucket, let key):
             return "Record with key \"\(JSValue.string(key))\" already exists in bucket \"\(bucket)\""
+        case .duplicateKeyInBatch(let bucket, let key):
+            return "Duplicate key \"\(JSValue.string(key))\" in batch for bucket \"\(bucket)\""
         case .recordNotFound(let bucket, let key):
             return "Record with key \"\(JSValue.string(key))\" not found in bucket \"\(bucket)\""
         case .bucketAlreadyExists(let b): return "Bucket \"\(b)\" already exists"
@@ -68,6 +76,11 @@ public enum StoreError: Error, Equatable, Sendable {
             return "Transaction conflict in bucket \"\(bucket)\" for key \"\(JSValue.string(key))\": \(detail)"
         case .queryAlreadyDefined(let q): return "Query \"\(q)\" is already defined"
         case .queryNotDefined(let q): return "Query \"\(q)\" is not defined"
+        case .referentialIntegrity(let sb, let sf, let tb, let tk, let restricted):
+            if restricted {
+                return "Cannot delete record with key \"\(JSValue.string(tk))\" from bucket \"\(tb)\": it is referenced by field \"\(sf)\" in bucket \"\(sb)\""
+            }
+            return "Referential integrity violation in bucket \"\(sb)\": field \"\(sf)\" references missing key \"\(JSValue.string(tk))\" in bucket \"\(tb)\""
         case .invalidQuery(let m): return m
         case .invalidDefinition(let m): return m
         }
@@ -77,13 +90,13 @@ public enum StoreError: Error, Equatable, Sendable {
     public var code: String {
         switch self {
         case .validation, .invalidQuery: return "VALIDATION_ERROR"
-        case .uniqueConstraint, .recordAlreadyExists, .bucketAlreadyExists, .queryAlreadyDefined:
+        case .uniqueConstraint, .recordAlreadyExists, .duplicateKeyInBatch, .bucketAlreadyExists, .queryAlreadyDefined:
             return "ALREADY_EXISTS"
         case .recordNotFound: return "NOT_FOUND"
         case .bucketNotDefined: return "BUCKET_NOT_DEFINED"
         case .transactionConflict: return "CONFLICT"
         case .queryNotDefined: return "QUERY_NOT_DEFINED"
-        case .invalidDefinition: return "INTERNAL_ERROR"
+        case .invalidDefinition, .referentialIntegrity: return "INTERNAL_ERROR"
         }
     }
 
@@ -94,6 +107,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .uniqueConstraint(let bucket, let field, let value):
             return ["bucket": .string(bucket), "field": .string(field), "value": value]
         case .recordAlreadyExists(let bucket, let key), .recordNotFound(let bucket, let key),
+            .duplicateKeyInBatch(let bucket, let key),
             .transactionConflict(let bucket, let key, _):
             return ["bucket": .string(bucket), "key": key]
         default: return nil

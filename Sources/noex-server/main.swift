@@ -50,14 +50,18 @@ case .version:
     exit(0)
 case .run(let options):
     if options.echo {
-        let port = options.port.flatMap(Int.init) ?? 8080
-        let config = WebSocketServerConfig(
+        let port = options.port.map { Int($0) ?? -1 } ?? 8080
+        guard (0...65535).contains(port) else { fail("Invalid port: \(options.port ?? "") (must be integer 0-65535)") }
+        let maxPayload = options.maxPayloadBytes.map { Int($0) ?? -1 } ?? 64 << 20
+        guard maxPayload >= 0 else { fail("Invalid --max-payload-bytes: \(options.maxPayloadBytes ?? "")") }
+        var config = WebSocketServerConfig(
             host: options.host ?? "127.0.0.1", port: port,
-            decoder: WebSocketDecoderConfig(maxMessageBytes: 64 << 20, rejectBinary: false),
+            decoder: WebSocketDecoderConfig(maxMessageBytes: maxPayload, rejectBinary: false),
             // Echo clients (Autobahn 9.x) push 16 MiB messages: let the queue hold them.
             writeLimits: WriteQueueLimits(lowWaterBytes: 16 << 20, highWaterBytes: 32 << 20, hardLimitBytes: 256 << 20),
             heartbeat: nil,
             closingTimeoutMs: 2_000)
+        config.useTryWrite = !options.noTryWrite
         exit(runEchoServer(config: config))
     }
 
@@ -99,6 +103,13 @@ case .run(let options):
     } catch {
         fail(error.message)
     }
+    // A parent may have spawned us with these blocked (e.g. from a worker thread): unblock them
+    // so the loop's signal watchers see them.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
     server.stopOnSignals([SIGINT, SIGTERM])
     print(plan.banner(boundPort: server.port))
     fflush(nil)  // a script reading the port sees the banner now

@@ -48,9 +48,12 @@ private func head(_ text: String) -> HTTPRequestHead {
     @Test func acceptValueMatchesRFC6455Example() {
         // RFC 6455 §1.3.
         #expect(HTTPUpgradeValidator.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
-        #expect(HTTPUpgradeValidator.switchingProtocolsResponse(forKey: "dGhlIHNhbXBsZSBub25jZQ==")
+        #expect(HTTPUpgradeValidator.switchingProtocolsResponse(for: AcceptedUpgrade(key: "dGhlIHNhbXBsZSBub25jZQ=="))
             == Array(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").utf8))
+        #expect(HTTPUpgradeValidator.switchingProtocolsResponse(for: AcceptedUpgrade(key: "dGhlIHNhbXBsZSBub25jZQ==", subprotocol: "chat"))
+            == Array(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n").utf8))
     }
 }
 
@@ -117,13 +120,23 @@ private func head(_ text: String) -> HTTPRequestHead {
     private let valid = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
 
-    private func check(_ text: String, config: HTTPUpgradeConfig = HTTPUpgradeConfig(path: "/ws")) -> Result<String, HTTPRejection> {
+    private func check(_ text: String, config: HTTPUpgradeConfig = HTTPUpgradeConfig(path: "/ws")) -> Result<AcceptedUpgrade, HTTPRejection> {
         HTTPUpgradeValidator.validate(head(text + "\r\n"), config: config)
     }
 
     @Test func acceptsAValidUpgrade() {
-        #expect(check(valid) == .success("dGhlIHNhbXBsZSBub25jZQ=="))
-        #expect(check(valid.replacingPrefix("GET /ws ", "GET /ws?token=1 ")) == .success("dGhlIHNhbXBsZSBub25jZQ=="))
+        let key = "dGhlIHNhbXBsZSBub25jZQ=="
+        #expect(check(valid) == .success(AcceptedUpgrade(key: key)))
+        #expect(check(valid.replacingPrefix("GET /ws ", "GET /ws?token=1 ")) == .success(AcceptedUpgrade(key: key)))
+    }
+
+    @Test func echoesTheFirstOfferedSubprotocol() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ=="
+        #expect(check(valid + "Sec-WebSocket-Protocol: chat, superchat\r\n") == .success(AcceptedUpgrade(key: key, subprotocol: "chat")))
+        #expect(check(valid + "Sec-WebSocket-Protocol: v2\r\nSec-WebSocket-Protocol: v1\r\n")
+            == .success(AcceptedUpgrade(key: key, subprotocol: "v2")))
+        #expect(check(valid + "Sec-WebSocket-Protocol: a,,b\r\n").failureStatus == 400)
+        #expect(check(valid + "Sec-WebSocket-Protocol: a b\r\n").failureStatus == 400)
     }
 
     @Test func rejectsInTheOriginalsOrder() {

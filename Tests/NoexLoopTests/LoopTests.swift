@@ -73,6 +73,20 @@ import Testing
         #expect(server.recorder.closed.map(\.1) == [code])
     }
 
+    @Test func offeredSubprotocolIsEchoed() throws {
+        let server = try ServerThread(testConfig())
+        let client = try #require(TestClient(port: server.port))
+        client.send("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            + "Sec-WebSocket-Protocol: noex, other\r\n\r\n")
+        let head = try #require(client.readResponseHead())
+        #expect(head.hasPrefix("HTTP/1.1 101 "))
+        #expect(head.hasSuffix("\r\nSec-WebSocket-Protocol: noex"))
+        server.stop()
+        #expect(client.readCloseCode() == 1001)
+        #expect(server.join() == 0)
+    }
+
     @Test func exactlyMaxPayloadIsAccepted() throws {
         let server = try ServerThread(testConfig(maxMessageBytes: 1024))
         let client = try #require(TestClient(port: server.port))
@@ -105,6 +119,30 @@ import Testing
         #expect(server.join() == 0)
         #expect(server.recorder.opened.isEmpty)
         #expect(server.recorder.closed.isEmpty)
+    }
+
+    /// End to end: a client that sends its last bytes and FIN at once still gets the answer.
+    /// (libuv reports EOF on a later read than the data, after our pre-poll flush, so this
+    /// mostly guards the flush order; `peerEnded` covers the same-read case in the unit tests.)
+    @Test func halfClosingClientStillGetsTheQueuedAnswer() throws {
+        let server = try ServerThread(testConfig())
+        let client = try #require(TestClient(port: server.port))
+        client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        shutdown(client.fd, Int32(SHUT_WR))
+        let response = String(decoding: try #require(client.readToEOF()), as: UTF8.self)
+        #expect(response.hasPrefix("HTTP/1.1 426 "))
+        #expect(response.hasSuffix("WebSocket upgrade required"))
+
+        let ws = try #require(TestClient(port: server.port))
+        #expect(ws.handshake())
+        ws.sendFrame(opcode: 1, payload: Array("last words".utf8))
+        ws.sendFrame(opcode: 8, payload: [0x03, 0xE8])
+        shutdown(ws.fd, Int32(SHUT_WR))
+        #expect(ws.readFrame().map { $0 == (1, Array("last words".utf8)) } == true)
+        #expect(ws.readCloseCode() == 1000)
+        #expect(ws.expectEOF())
+        server.stop()
+        #expect(server.join() == 0)
     }
 
     @Test func clientThatNeverFinishesTheHandshakeIsDropped() throws {
@@ -306,7 +344,11 @@ extension LoopTests {
         var config = testConfig()
         config.port = first.port
         let server = WebSocketServer(loop: loop, config: config)
-        #expect(throws: UVError.self) { try server.start() }
+        #expect(throws: UVError(UV_EADDRINUSE.rawValue)) { try server.start() }
+        uv_run(loop, UV_RUN_DEFAULT)
+        config.port = 70_000
+        let outOfRange = WebSocketServer(loop: loop, config: config)
+        #expect(throws: UVError(UV_EINVAL.rawValue)) { try outOfRange.start() }
         uv_run(loop, UV_RUN_DEFAULT)
         #expect(uv_loop_close(loop) == 0)
         first.stop()

@@ -87,6 +87,21 @@ private func openMachine(heartbeat: HeartbeatConfig? = nil) -> ConnectionStateMa
         #expect(m.tick(nowMs: 600) == .closeSocket)
     }
 
+    @Test func endOfStreamFlushesWhatIsQueuedBeforeClosing() {
+        var m = openMachine()
+        #expect(m.peerEnded(writesPending: true, nowMs: 20) == .none)
+        #expect(!m.isOpen && !m.readsFrames)
+        #expect(m.writesDrained(nowMs: 21) == .closeSocket)
+        #expect(m.closeCode == 1006)
+        var idle = openMachine()
+        #expect(idle.peerEnded(writesPending: false, nowMs: 20) == .closeSocket)
+        var rejected = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: nil)
+        _ = rejected.upgradeFinished(.failure(.notFound), nowMs: 1)
+        #expect(rejected.peerEnded(writesPending: true, nowMs: 2) == .none)
+        #expect(rejected.writesDrained(nowMs: 3) == .closeSocket)
+        #expect(rejected.peerEnded(writesPending: false, nowMs: 4) == .none)
+    }
+
     @Test func abruptDisconnectReports1006() {
         var m = openMachine()
         #expect(m.peerDisconnected() == .closeSocket)

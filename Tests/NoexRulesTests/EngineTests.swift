@@ -428,3 +428,86 @@ struct BenchmarkSmokeTests {
         #expect(r.line.hasPrefix("rules-engine: "))
     }
 }
+
+struct LookupAndQueueTests {
+    func lookupRule(onError: String?) -> JSON {
+        var lookup: JSONObject = ["name": "profile", "service": "users", "method": "get", "args": [ref("event.userId")]]
+        if let onError { lookup["onError"] = .string(onError) }
+        var rule = eventRule("lk", on: "login", conditions: [
+            cond(["type": "lookup", "name": "profile", "field": "tier"], "eq", "gold")
+        ], actions: [emitAction("vip", ["name": ref("lookup.profile.name")])]).objectValue!
+        rule["lookups"] = [.object(lookup)]
+        return .object(rule)
+    }
+
+    @Test func lookupsResolveThroughServices() throws {
+        let h = Harness(services: ["users": ["get": { args in
+            guard args.first == "u1" else { throw LookupFailure() }
+            return ["tier": "gold", "name": "Ann"]
+        }]])
+        try h.register(lookupRule(onError: nil))
+        h.emit("login", ["userId": "u1"])
+        #expect(h.delivered.last?.topic == "vip" && h.delivered.last?.data == ["name": "Ann"])
+        h.emit("login", ["userId": "u2"])  // lookup fails: skipped silently (onError skip)
+        #expect(h.topics == ["login", "vip", "login"])
+        #expect(h.engine.containedErrorCount == 0)
+    }
+
+    @Test func lookupFailureWithFailIsAContainedError() throws {
+        let h = Harness()  // no services at all, like the stock server
+        try h.register(lookupRule(onError: "fail"))
+        h.emit("login", ["userId": "u1"])
+        #expect(h.topics == ["login"])
+        #expect(h.engine.containedErrorCount == 1)
+        #expect(h.engine.stats().rulesExecuted == 0)
+    }
+
+    @Test func setFactFromHandlerRunsAfterTheCurrentTrigger() throws {
+        let h = Harness(recordAll: false)
+        var order: [String] = []
+        try h.register([
+            "id": "f", "name": "f", "priority": 0, "enabled": true, "tags": [],
+            "trigger": ["type": "fact", "pattern": "k"], "conditions": [], "actions": [emitAction("fact.rule")],
+        ])
+        try h.register(eventRule("r", on: "go", actions: [emitAction("go.rule")]))
+        _ = h.engine.subscribe(pattern: "*") { event in
+            order.append(event.topic)
+            if event.topic == "go" { try! h.engine.setFact(key: "k", value: 1) }
+        }
+        h.emit("go")
+        #expect(order == ["go", "go.rule", "fact.rule"])
+        #expect(h.engine.getFact("k") == 1)  // stored at once; only its rules wait
+    }
+
+    @Test func timerRuleConditionsSeeTimerData() throws {
+        let h = Harness()
+        try h.register([
+            "id": "t", "name": "t", "priority": 0, "enabled": true, "tags": [],
+            "trigger": ["type": "timer", "name": "reminder:*"],
+            "conditions": [cond(eventField("kind"), "eq", "soft"), cond(eventField("timerName"), "eq", "reminder:1")],
+            "actions": [emitAction("reminded", ["id": ref("trigger.timerId")])],
+        ])
+        let timer = try h.engine.setTimer(["name": "reminder:1", "duration": "1s", "onExpire": ["topic": "reminder", "data": ["kind": "soft"]]])
+        try h.engine.setTimer(["name": "reminder:2", "duration": "1s", "onExpire": ["topic": "reminder", "data": ["kind": "soft"]]])
+        h.advance(1000)
+        #expect(h.topics == ["reminded", "reminder", "reminder"])
+        #expect(h.delivered[0].data == ["id": .string(timer.id)])
+    }
+}
+
+struct LookupFailure: Error {}
+
+struct SubscriberMatchingTests {
+    /// The registry's pre-split matching agrees with matcher (b) for every pattern/topic pair.
+    @Test func registryAgreesWithMatcher() {
+        let patterns = ["*", "order.*", "a.*.c", "*.b", "ord*", "bucket.*.*", "x", "a.*"]
+        let topics = ["order", "order.created", "order.created.v2", "a.b.c", "a.b", "x.b", "ord*", "bucket.users.inserted", "x", "a"]
+        let engine = RuleEngine(config: RuleEngineConfig(log: { _, _ in }), clock: ManualRulesClock())
+        var got: [String: [String]] = [:]
+        for p in patterns { _ = engine.subscribe(pattern: p) { got[p, default: []].append($0.topic) } }
+        for t in topics { _ = try? engine.emit(topic: t) }
+        for p in patterns {
+            #expect(got[p, default: []] == topics.filter { Patterns.matchesSubscription(p, $0) }, "\(p)")
+        }
+    }
+}

@@ -146,3 +146,21 @@ struct ValidationTests {
         #expect(acts([["type": "for_each"]]) == [])  // not inspected, as in the original
     }
 }
+
+struct NestingLimitTests {
+    @Test func deeplyNestedRulesAreRejected() {
+        var action: JSON = emitAction("x")
+        for _ in 0..<40 {
+            action = ["type": "for_each", "collection": [1], "as": "i", "actions": [action]]
+        }
+        let rule = eventRule("deep", on: "t", actions: [action])
+        let result = RuleValidator.validate(rule)
+        #expect(!result.valid)
+        #expect(result.errors.map(\.path) == ["(root)"])
+        var shallow: JSON = emitAction("x")
+        for _ in 0..<5 {
+            shallow = ["type": "for_each", "collection": [1], "as": "i", "actions": [shallow]]
+        }
+        #expect(RuleValidator.validate(eventRule("ok", on: "t", actions: [shallow])).valid)
+    }
+}

@@ -122,6 +122,17 @@ import Testing
         #expect(plan.usesDemoSchema && plan.buckets.map(\.name) == ["users", "products", "orders", "logs"])
     }
 
+    @Test func payloadAndTransportFlags() throws {
+        let o = try run(["--max-payload-bytes=2048", "--no-try-write", "--max-connections-per-ip", "3"])
+        #expect(o.maxPayloadBytes == "2048" && o.noTryWrite)
+        let plan = try LaunchPlan.resolve(o, file: nil)
+        #expect(plan.server.maxPayloadBytes == 2048 && plan.server.maxConnectionsPerIp == 3)
+        #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer)")) {
+            try LaunchPlan.resolve(try run(["--max-payload-bytes", "0"]), file: nil)
+        }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(try run(["--max-connections-per-ip", "x"]), file: nil) }
+    }
+
     @Test func launchValidation() throws {
         #expect(throws: CommandLineError("Invalid port: 99999 (must be integer 0-65535)")) {
             try LaunchPlan.resolve(try run(["-p", "99999"]), file: nil)

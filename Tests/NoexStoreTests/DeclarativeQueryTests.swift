@@ -99,7 +99,9 @@ import Testing
         #expect(catchError { try s.defineQuery("x", config: ["bucket": "ghost"]) } == .bucketNotDefined("ghost"))
         for bad: JSONObject in [[:], ["bucket": "users", "limit": -1], ["bucket": "users", "get": 1, "one": true],
                                 ["bucket": "users", "first": 2, "aggregate": ["fn": "count"]], ["bucket": "users", "sort": ["a": "up"]],
-                                ["bucket": "users", "aggregate": ["fn": "median", "field": "age"]], ["bucket": "users", "filter": "x"]] {
+                                ["bucket": "users", "aggregate": ["fn": "median", "field": "age"]], ["bucket": "users", "filter": "x"],
+                                ["bucket": "users", "first": 2, "filter": ["role": "admin"]], ["bucket": "users", "page": ["limit": 2], "filter": ["a": 1]],
+                                ["bucket": "users", "get": 1, "filter": ["a": 1]], ["bucket": "users", "page": ["limit": 0]]] {
             #expect(catchError { try s.defineQuery("bad", config: bad) }?.code == "VALIDATION_ERROR", "\(bad)")
         }
         #expect(!s.hasQuery("bad"))

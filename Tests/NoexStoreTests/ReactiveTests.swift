@@ -121,4 +121,27 @@ import Testing
         _ = try store.insert(bucket: "x", record: [:])
         #expect(inner == [2])
     }
+
+    @Test func changesOutsideTheFilterSkipReevaluation() throws {
+        let store = makeStore()
+        try store.defineBucket("customers", config: Fixture.customers)
+        try store.defineQuery("vips", config: ["bucket": "customers", "filter": ["tier": "{{ params.tier }}"], "sort": ["name": "desc"]])
+        try store.defineQuery("firstTwo", config: ["bucket": "customers", "first": 2])
+        let vips = Recorder(), firstTwo = Recorder()
+        _ = try store.subscribe(query: "vips", params: ["tier": "vip"], listener: vips.listener)
+        _ = try store.subscribe(query: "firstTwo", listener: firstTwo.listener)
+        let base = store.evaluationCount
+        let a = try store.insert(bucket: "customers", record: ["name": "A"])  // basic: vips skipped, firstTwo runs
+        #expect(store.evaluationCount == base + 1)
+        _ = try store.update(bucket: "customers", key: a["id"]!, changes: ["name": "A2"])  // basic -> basic
+        #expect(store.evaluationCount == base + 2)
+        _ = try store.update(bucket: "customers", key: a["id"]!, changes: ["tier": "vip"])  // new matches
+        #expect(store.evaluationCount == base + 4)
+        #expect(vips.calls.count == 1 && firstTwo.calls.count == 3)
+        _ = try store.update(bucket: "customers", key: a["id"]!, changes: ["tier": "basic"])  // old matches
+        #expect(vips.calls.last == [] && firstTwo.calls.count == 4)
+        try store.delete(bucket: "customers", key: a["id"]!)  // deleting a basic record: vips skipped
+        #expect(store.evaluationCount == base + 7)
+        #expect(vips.calls.count == 2)
+    }
 }

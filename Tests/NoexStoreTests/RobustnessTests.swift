@@ -90,6 +90,26 @@ import Testing
         #expect(s.getBucketSchema("b")?["schema"]?["code"] == nil)
     }
 
+    @Test func hugeAndOddNumbersDoNotTrap() throws {
+        let s = makeStore()
+        try s.defineBucket("h", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]], "maxSize": 1e300])
+        try s.defineBucket("neg", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]], "maxSize": -5])
+        for _ in 0..<3 {
+            _ = try s.insert(bucket: "h", record: [:])
+            _ = try s.insert(bucket: "neg", record: [:])
+        }
+        #expect(try s.count(bucket: "h") == 3)
+        #expect(try s.count(bucket: "neg") == 1)
+        #expect(try s.paginate(bucket: "h", after: 1, limit: .max).records.count == 2)
+        #expect(try s.paginate(bucket: "h", limit: .max).hasMore == false)
+        #expect(try s.first(bucket: "h", n: .max).count == 3)
+        #expect(try s.last(bucket: "h", n: .max).count == 3)
+        #expect(catchError { try s.defineQuery("huge", config: ["bucket": "h", "limit": 1e300]) }?.code == "VALIDATION_ERROR")
+        try s.defineQuery("big", config: ["bucket": "h", "limit": 9_223_372_036_854_775_807, "offset": 9_223_372_036_854_775_807])
+        #expect(try s.runQuery("big") == [])
+        #expect(try s.where(bucket: "h", filter: ["id": ["$gt": 1e308, "$between": [-1e308, "x"]]]) == [])
+    }
+
     @Test func recordTableCompactionKeepsOrder() throws {
         let s = makeStore()
         try s.defineBucket("t", config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"]]])
@@ -100,5 +120,22 @@ import Testing
         #expect(s.buckets["t"]!.table.slots.count < 100)  // compacted
         #expect(try s.last(bucket: "t", n: 2).field("id") == [199, 200])
         #expect(try s.paginate(bucket: "t", after: 180, limit: 2).records.field("id") == [181, 182])
+        // pagination across tombstones, and the insertion-order fast path against the generic one
+        for k in 181...190 where k % 2 == 1 { try s.delete(bucket: "t", key: .int(Int64(k))) }
+        var cursor: JSON? = nil
+        var seen: [JSON] = []
+        for _ in 0..<100 {
+            let p = try s.paginate(bucket: "t", after: cursor, limit: 3)
+            seen += p.records.field("id")
+            #expect(p.hasMore == (seen.count < (try s.count(bucket: "t"))))
+            guard p.hasMore else { break }
+            cursor = p.nextCursor
+        }
+        #expect(seen == (try s.all(bucket: "t").field("id")))
+        #expect(try s.paginate(bucket: "t", after: 200, limit: 3) == Page(records: [], hasMore: false, nextCursor: nil))
+        #expect(try s.paginate(bucket: "t", after: 190, limit: 0) == Page(records: [], hasMore: true, nextCursor: nil))
+        #expect(try s.paginate(bucket: "t", after: 181, limit: 3).records.isEmpty)  // deleted cursor
+        #expect(try s.paginate(bucket: "t", after: [180], limit: 3).records.isEmpty)
+        #expect(try s.last(bucket: "t", n: 3).field("id") == [198, 199, 200])
     }
 }

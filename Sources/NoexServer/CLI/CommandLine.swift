@@ -24,6 +24,10 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var maxConnectionsPerIp: String?
     /// Transport smoke mode: echo every text frame back, no protocol.
     public var echo = false
+    /// Largest accepted message (both modes; the config file's `maxPayloadBytes` otherwise).
+    public var maxPayloadBytes: String?
+    /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
+    public var noTryWrite = false
 
     public init() {}
 
@@ -71,6 +75,8 @@ public struct CommandLineOptions: Equatable, Sendable {
                     .map { $0.trimmingSpaces() }
             case "--max-connections-per-ip": o.maxConnectionsPerIp = try value()
             case "--echo": try flag(); o.echo = true
+            case "--max-payload-bytes": o.maxPayloadBytes = try value()
+            case "--no-try-write": try flag(); o.noTryWrite = true
             default:
                 if arg.hasPrefix("-") { throw CommandLineError("Unknown option '\(name)'") }
                 throw CommandLineError("Unexpected argument '\(arg)'. This command does not take positional arguments")
@@ -101,6 +107,7 @@ public struct CommandLineOptions: Equatable, Sendable {
               --no-error-details         Hide error details from clients
               --allowed-origins <list>   Comma-separated list of allowed Origin headers
               --max-connections-per-ip <n>  Per-IP connection limit
+              --max-payload-bytes <n>    Largest accepted message (default: 1048576; echo: 64 MiB)
               --echo                     Transport check: echo every text frame, no protocol
           -h, --help                     Show this help
           -v, --version                  Show the version

@@ -30,7 +30,14 @@ public struct LaunchPlan {
         }
         s.host = cli.host ?? f.host ?? s.host
         s.path = f.path ?? s.path
-        s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
+        if let m = cli.maxPayloadBytes {
+            guard let n = Int(m), n >= 1 else {
+                throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer)")
+            }
+            s.maxPayloadBytes = n
+        } else {
+            s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
+        }
         let persistence = cli.persistence ?? f.persistence ?? "memory"
         switch persistence {
         case "memory": break

@@ -57,7 +57,7 @@ func measure(foundation: Bool = false, _ body: () -> Int) -> Double {
 }
 
 func report(_ name: String, _ value: Double, _ unit: String) {
-    let text = value >= 100 ? String(Int(value.rounded())) : String(format: "%.2f", value)
+    let text = value >= 100 || value == value.rounded() ? String(Int(value.rounded())) : String(format: "%.2f", value)
     print("\(name): \(text) \(unit)")
 }
 

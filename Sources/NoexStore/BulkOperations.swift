@@ -1,0 +1,110 @@
+import NoexJSON
+
+/// The upstream bulk operations (store.md §6, [upstream] rows): all-or-nothing, one event per
+/// record, dispatched as one batch (so a subscriber re-evaluates once per call).
+extension Store {
+    /// Inserts every item or none. Existing keys, keys repeated in the batch and unique clashes
+    /// (also between items of the batch) reject the whole batch; maxSize then evicts the oldest.
+    @discardableResult
+    public func insertMany(bucket name: String, records items: [JSONObject]) throws(StoreError) -> [JSONObject] {
+        let b = try bucket(name)
+        guard !items.isEmpty else { return [] }
+        let now = nowMs()
+        var prepared: [(JSON, JSONObject)] = []
+        var seen = Set<JSON>()
+        var batchValues: [String: Set<JSON>] = [:]
+        for (i, item) in items.enumerated() {
+            var record = try b.prepareInsert(item, counter: b.counter + Int64(i) + 1, now: now, ids: &ids)
+            let key = record[b.keyField]!
+            if b.table.contains(key) { throw .recordAlreadyExists(bucket: name, key: key) }
+            if !seen.insert(key).inserted { throw .duplicateKeyInBatch(bucket: name, key: key) }
+            try b.checkUnique(record, excluding: { _ in false })
+            try checkReferences(b, record)
+            for ix in b.indexes where ix.unique {
+                guard let v = FieldIndex.indexable(record[ix.field]) else { continue }
+                if !batchValues[ix.field, default: []].insert(v).inserted {
+                    throw .uniqueConstraint(bucket: name, field: ix.field, value: v)
+                }
+            }
+            if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil { record["_expiresAt"] = JSValue.json(Double(now) + ttl) }
+            prepared.append((key, record))
+        }
+        var events: [StoreEvent] = []
+        for (key, record) in prepared {
+            b.rawInsert(key, record)
+            events.append(.inserted(bucket: name, key: key, record: record))
+        }
+        b.counter += Int64(items.count)
+        if let maxSize = b.definition.maxSize, b.count > maxSize {
+            var evicted: [StoreEvent] = []
+            for k in b.oldestKeys(b.count - maxSize) {
+                if let removed = b.rawRemove(k) { evicted.append(.deleted(bucket: name, key: k, record: removed.record)) }
+            }
+            events = evicted + events
+        }
+        publish(events)
+        return prepared.map(\.1)
+    }
+
+    /// Applies `changes` to every record matching `filter`; all or nothing. Returns the count.
+    @discardableResult
+    public func updateMany(bucket name: String, filter: JSONObject, changes: JSONObject) throws(StoreError) -> Int {
+        let b = try bucket(name)
+        let now = nowMs()
+        var planned: [(JSON, JSONObject, JSONObject)] = []
+        for old in b.select(Filter(filter)) {
+            let key = old[b.keyField]!
+            let new = try b.prepareUpdate(existing: old, changes: changes, now: now)
+            try checkReferences(b, new, old: old)
+            planned.append((key, old, new))
+        }
+        var applied: [(JSON, JSONObject, JSONObject)] = []
+        do throws(StoreError) {
+            for (key, old, new) in planned {
+                try b.checkUniqueForUpdate(key: key, old: old, new: new)
+                b.rawReplace(key, old: old, new: new)
+                applied.append((key, old, new))
+            }
+        } catch {
+            for (key, old, new) in applied.reversed() { b.rawReplace(key, old: new, new: old) }
+            throw error
+        }
+        publish(planned.map { .updated(bucket: name, key: $0.0, oldRecord: $0.1, newRecord: $0.2) })
+        return planned.count
+    }
+
+    /// Deletes every record matching `filter`; returns the count.
+    @discardableResult
+    public func deleteMany(bucket name: String, filter: JSONObject) throws(StoreError) -> Int {
+        let b = try bucket(name)
+        let keys = b.select(Filter(filter)).map { $0[b.keyField]! }
+        if referrers(of: name).isEmpty {
+            var events: [StoreEvent] = []
+            for key in keys {
+                if let removed = b.rawRemove(key) { events.append(.deleted(bucket: name, key: key, record: removed.record)) }
+            }
+            publish(events)
+            return events.count
+        }
+        // plan every delete first so a restricted one rejects the whole call
+        var deletes: [RecordRef] = [], nulls: [(RecordRef, String)] = []
+        var planned = Set<RecordRef>()
+        for key in keys where !planned.contains(RecordRef(bucket: name, key: key)) {
+            let p = try deletionPlan(name, key)
+            for d in p.deletes where planned.insert(d).inserted { deletes.append(d) }
+            nulls += p.nulls
+        }
+        publish(apply((deletes, nulls.filter { !planned.contains($0.0) })))
+        return keys.count
+    }
+
+    /// Updates the record whose key `data` carries if it exists, else inserts `data`.
+    @discardableResult
+    public func upsert(bucket name: String, record data: JSONObject) throws(StoreError) -> JSONObject {
+        let b = try bucket(name)
+        if let key = data[b.keyField], !key.isNull, b.table.contains(key) {
+            return try update(bucket: name, key: key, changes: data)
+        }
+        return try insert(bucket: name, record: data)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
+@Suite(.serialized) struct BinaryTests {
+    /// The debug binary next to the test bundle (built by `swift build --build-tests`).
+    private func locateBinary() -> URL? {
+        var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
+        for _ in 0..<4 {
+            candidate.deleteLastPathComponent()
+            let b = candidate.appendingPathComponent("noex-server")
+            if FileManager.default.isExecutableFile(atPath: b.path) { return b }
+        }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/noex-server")
+        return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
+    }
+
+    private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func helpVersionAndErrors() throws {
+        let v = try run(["--version"])
+        #expect(v.status == 0 && v.out == "noex-server v0.1.0\n")
+        #expect(try run(["-h"]).out.contains("--max-connections-per-ip"))
+        let bad = try run(["--frob"])
+        #expect(bad.status == 1 && bad.err == "Error: Unknown option '--frob'\nRun \"noex-server --help\" for usage information.\n")
+        let port = try run(["-p", "70000"])
+        #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n")
+        let missing = try run(["-c", "/nonexistent/noex.json"])
+        #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
+    }
+
+    @Test func startsOnTheDemoSchemaAndStopsOnSIGTERM() throws {
+        let exe = try #require(locateBinary())
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["-p", "0", "-H", "127.0.0.1"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var banner = ""
+        let handle = out.fileHandleForReading
+        while !banner.contains("Schema:") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        let urlLine = try #require(banner.split(separator: "\n").first { $0.contains("URL:") })
+        let port = try #require(Int(urlLine.split(separator: ":").last ?? ""))
+        let c = try #require(WebSocketTestClient(port: port))
+        #expect(c.nextText()?.contains("\"welcome\"") == true)
+        c.sendText(#"{"id":1,"type":"store.buckets"}"#)
+        #expect(c.nextText() == #"{"id":1,"type":"result","data":{"count":4,"names":["users","products","orders","logs"]}}"#)
+        c.sendText(#"{"id":2,"type":"rules.stats"}"#)
+        #expect(c.nextText()?.contains("\"rulesCount\":0") == true)
+        p.terminate()  // SIGTERM
+        #expect(c.next() == .close(code: 1000, reason: "server_shutdown"))  // the client answers the close
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+}
