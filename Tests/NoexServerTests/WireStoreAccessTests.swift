@@ -68,6 +68,28 @@ import Testing
         #expect(d.ask(["type": "store.all", "bucket": "items"])["code"] == "RATE_LIMITED")
     }
 
+    /// `exposeErrorDetails: false` removes `details` from every error answer, messages kept (§9.4).
+    @Test func hiddenErrorDetails() throws {
+        let server = ServerThread {
+            var config = ServerConfig(store: wireStoreFixture())
+            config.exposeErrorDetails = false
+            config.rateLimit = RateLimitConfig(maxRequests: 4, windowMs: 60_000)
+            return config
+        }
+        defer { server.stop() }
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(["id": 1, "type": "store.insert", "bucket": "items", "data": ["sku": "a"]])
+                == wireError(1, "VALIDATION_ERROR", "Validation failed for bucket \"items\": name: Field is required"))
+        #expect(c.data(["type": "store.insert", "bucket": "items", "data": ["sku": "a", "name": "A"]])["sku"] == "a")
+        #expect(c.askRaw(["id": 2, "type": "store.insert", "bucket": "items", "data": ["sku": "a", "name": "B"]])
+                == wireError(2, "ALREADY_EXISTS", "Record with key \"a\" already exists in bucket \"items\""))
+        #expect(c.askRaw(["id": 3, "type": "store.update", "bucket": "items", "key": "zz", "data": [:]])
+                == wireError(3, "NOT_FOUND", "Record with key \"zz\" not found in bucket \"items\""))
+        let limited = c.ask(["id": 4, "type": "store.count", "bucket": "items"])
+        #expect(limited.objectValue?.keys == ["id", "type", "code", "message"])
+        #expect(limited["code"] == "RATE_LIMITED" && limited["message"]?.stringValue?.hasPrefix("Rate limit exceeded. Retry after ") == true)
+    }
+
     @Test func authOnStoreOperations() throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let server = ServerThread {
