@@ -567,4 +567,30 @@ import Testing
         w.call("rules.emit", ["topic": "x.y"])
         #expect(r.sync().map { $0["data"]?["topic"] } == ["x.y"])
     }
+    /// Wire details of server.md §6.5/§7.2 next to the scenarios: store ids are not rules ids,
+    /// `ord*` is literal, `updates` must be an object, validation issues carry path/message/severity.
+    @Test func extra_wireEdgeChecks() throws {
+        let server = W.server()
+        defer { server.stop() }
+        let c = try WireRulesClient(server)
+        let storeSub = c.data("store.subscribe", ["query": "user-count"])["subscriptionId"]?.stringValue ?? "?"
+        c.expectError("rules.unsubscribe", ["subscriptionId": .string(storeSub)], code: "NOT_FOUND",
+                      message: "Subscription \"\(storeSub)\" not found")
+        let literal = c.data("rules.subscribe", ["pattern": "ord*"])["subscriptionId"]?.stringValue ?? "?"
+        let exact = c.data("rules.subscribe", ["pattern": "order.created"])["subscriptionId"]?.stringValue ?? "?"
+        #expect(literal != exact && literal != storeSub)
+        _ = c.takePushes()
+        c.call("rules.emit", ["topic": "order.created"])
+        c.call("rules.emit", ["topic": "order.created.eu"])
+        #expect(c.log == ["push(\(exact), order.created)", "result", "result"])
+        c.data("rules.registerRule", ["rule": W.r1])
+        c.expectError("rules.updateRule", ["ruleId": "r1", "updates": [1]], code: "VALIDATION_ERROR",
+                      message: "Missing or invalid \"updates\": expected object")
+        c.expectError("rules.enableRule", code: "VALIDATION_ERROR", message: "Missing or invalid \"ruleId\": expected non-empty string")
+        let invalid = W.parse(c.call("rules.registerRule", ["rule": ["id": "bad"]]))
+        let issues = invalid["details"]?.arrayValue ?? []
+        #expect(!issues.isEmpty)
+        #expect(issues.allSatisfy { $0["path"]?.stringValue != nil && $0["message"]?.stringValue != nil && $0["severity"] == "error" })
+        #expect(c.strays.isEmpty)
+    }
 }
