@@ -20,6 +20,10 @@ public enum JSON: Sendable {
 extension JSON {
     public var isNull: Bool { if case .null = self { return true } else { return false } }
 
+    /// The value, or `nil` when it is JSON `null`: JavaScript's `value ?? undefined` for fields
+    /// where a null means "not given".
+    public var nonNull: JSON? { isNull ? nil : self }
+
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
@@ -100,10 +104,6 @@ extension JSON: Hashable {
 }
 
 // MARK: - Literals
-
-extension JSON: ExpressibleByNilLiteral {
-    public init(nilLiteral: ()) { self = .null }
-}
 
 extension JSON: ExpressibleByBooleanLiteral {
     public init(booleanLiteral value: Bool) { self = .bool(value) }

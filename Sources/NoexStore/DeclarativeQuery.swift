@@ -443,7 +443,7 @@ struct DeclarativeQuery {
         case "avg": return Aggregate.avg(rs, field)
         case "min": return Aggregate.min(rs, field)
         case "max": return Aggregate.max(rs, field)
-        default: return .array(rs.compactMap { r in r[field].flatMap { $0.isNull ? nil : $0 } })
+        default: return .array(rs.compactMap { r in r[field]?.nonNull })
         }
     }
 }

@@ -222,7 +222,7 @@ public enum TransactionOperation: Equatable, Sendable {
         guard let o = json.objectValue, let op = o["op"]?.stringValue, let bucket = o["bucket"]?.stringValue else {
             return nil
         }
-        let key = o["key"].flatMap { $0.isNull ? nil : $0 }
+        let key = o["key"]?.nonNull
         switch op {
         case "get": guard let key else { return nil }; self = .get(bucket: bucket, key: key)
         case "insert": guard let d = o["data"]?.objectValue else { return nil }; self = .insert(bucket: bucket, data: d)

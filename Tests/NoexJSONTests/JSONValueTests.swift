@@ -10,13 +10,13 @@ import Testing
     }
 
     @Test func objectsIgnoreKeyOrderButKeepIt() {
-        let a: JSON = ["x": 1, "y": [true, nil]]
-        let b: JSON = ["y": [true, nil], "x": 1]
+        let a: JSON = ["x": 1, "y": [true, .null]]
+        let b: JSON = ["y": [true, .null], "x": 1]
         #expect(a == b)
         #expect(a.hashValue == b.hashValue)
         #expect(a.objectValue?.keys == ["x", "y"])
         #expect(b.objectValue?.keys == ["y", "x"])
-        let c: JSON = ["x": 1, "y": [nil, true]]
+        let c: JSON = ["x": 1, "y": [.null, true]]
         #expect(a != c)
     }
 

@@ -4,12 +4,12 @@ import Testing
 @Suite struct SerializeTests {
     /// Expected outputs are what Node's `JSON.stringify` writes for the same value.
     static let cases: [(JSON, String)] = [
-        (nil, "null"), (true, "true"), (false, "false"), (0, "0"), (-7, "-7"),
+        (.null, "null"), (true, "true"), (false, "false"), (0, "0"), (-7, "-7"),
         (.int(.max), "9223372036854775807"), (.int(.min), "-9223372036854775808"),
         (.double(1.0), "1"), (.double(-0.0), "0"), (.double(0.5), "0.5"),
         (.double(.nan), "null"), (.double(.infinity), "null"), (.double(-.infinity), "null"),
         ("", #""""#), ("abc", #""abc""#), ([], "[]"), (.object([:]), "{}"),
-        ([1, "two", nil, [true], ["k": false]], #"[1,"two",null,[true],{"k":false}]"#),
+        ([1, "two", .null, [true], ["k": false]], #"[1,"two",null,[true],{"k":false}]"#),
         (["z": 1, "a": 2, "m": ["y": [], "b": .object([:])]], #"{"z":1,"a":2,"m":{"y":[],"b":{}}}"#),
         (["id": 1, "type": "result", "data": ["bucket": "users", "key": "a1", "score": .double(4.5)]],
          #"{"id":1,"type":"result","data":{"bucket":"users","key":"a1","score":4.5}}"#),
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func objectSerializesLikeItsValue() {
-        let object: JSONObject = ["b": 1, "a": ["x": nil]]
+        let object: JSONObject = ["b": 1, "a": ["x": .null]]
         #expect(object.jsonString == #"{"b":1,"a":{"x":null}}"#)
         #expect(object.serializedBytes == JSON.object(object).serializedBytes)
     }

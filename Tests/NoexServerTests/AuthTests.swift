@@ -138,10 +138,10 @@ private func req(_ type: String, _ fields: JSONObject = [:]) -> Request {
             try ops.handle(req("auth.login", ["token": "boom"]), session: &s, blacklist: bl, nowMs: 0)
         }
         let login = try ops.handle(req("auth.login", ["token": "writer"]), session: &s, blacklist: bl, nowMs: 0)
-        #expect(login == ["userId": "writer-1", "roles": ["writer"], "expiresAt": nil])
+        #expect(login == ["userId": "writer-1", "roles": ["writer"], "expiresAt": .null])
         #expect(login.objectValue?.keys == ["userId", "roles", "expiresAt"])
         #expect(try ops.handle(req("auth.whoami"), session: &s, blacklist: bl, nowMs: 0)
-                == ["authenticated": true, "userId": "writer-1", "roles": ["writer"], "expiresAt": nil])
+                == ["authenticated": true, "userId": "writer-1", "roles": ["writer"], "expiresAt": .null])
         _ = try ops.handle(req("auth.login", ["token": "admin"]), session: &s, blacklist: bl, nowMs: 0)
         #expect(s?.userId == "admin-1")
         #expect(try ops.handle(req("auth.logout"), session: &s, blacklist: bl, nowMs: 0) == ["loggedOut": true])

@@ -77,12 +77,12 @@ import Testing
         #expect(ask(a, ["bucket": "logs", "id": 10, "type": "store.count"])["data"] == 1)
         #expect(ask(a, ["bucket": "nope", "id": 12, "key": "x", "type": "store.get"])
                 == ["id": 12, "type": "error", "code": "BUCKET_NOT_DEFINED", "message": "Bucket \"nope\" is not defined"])
-        #expect(ask(a, ["bucket": "users", "id": 13, "key": "does-not-exist", "type": "store.get"]) == ["id": 13, "type": "result", "data": nil])
+        #expect(ask(a, ["bucket": "users", "id": 13, "key": "does-not-exist", "type": "store.get"]) == ["id": 13, "type": "result", "data": .null])
         #expect(ask(a, ["id": 14, "query": "no-such-query", "type": "store.subscribe"])["code"] == "QUERY_NOT_DEFINED")
         #expect(ask(a, ["id": 16, "subscriptionId": "sub-999", "type": "store.unsubscribe"])["message"] == "Subscription \"sub-999\" not found")
         a.sendText("{not json")
         #expect(a.nextText() == #"{"id":0,"type":"error","code":"PARSE_ERROR","message":"Invalid JSON"}"#)
-        #expect(ask(a, ["bucket": "users", "id": 19, "key": carol["data"]?["id"] ?? nil, "type": "store.delete"])["data"] == ["deleted": true])
+        #expect(ask(a, ["bucket": "users", "id": 19, "key": carol["data"]?["id"] ?? .null, "type": "store.delete"])["data"] == ["deleted": true])
         #expect(json(b.nextText()) == ["type": "push", "channel": "subscription", "subscriptionId": "sub-2", "data": 2])
     }
 

@@ -17,19 +17,19 @@ import Testing
         #expect(error(value) == ServerError(.parseError, "Message must be a JSON object"))
     }
 
-    @Test(arguments: [["id": 1], ["id": "x"], ["id": 1, "type": ""], ["id": 1, "type": 5], ["type": nil]] as [JSON])
+    @Test(arguments: [["id": 1], ["id": "x"], ["id": 1, "type": ""], ["id": 1, "type": 5], ["type": .null]] as [JSON])
     func typeIsCheckedBeforeID(_ value: JSON) {
         #expect(error(value) == ServerError(.invalidRequest, "Message must include non-empty string \"type\""))
     }
 
     @Test(arguments: [["type": "store.all", "bucket": "users"], ["type": "store.all", "id": "1"],
-                      ["type": "x", "id": nil], ["type": "x", "id": true], ["type": "x", "id": ["a": 1]],
+                      ["type": "x", "id": .null], ["type": "x", "id": true], ["type": "x", "id": ["a": 1]],
                       ["type": "x", "id": .double(.infinity)]] as [JSON])
     func idMustBeAFiniteNumber(_ value: JSON) {
         #expect(error(value) == ServerError(.invalidRequest, "Request must include finite numeric \"id\""))
     }
 
-    @Test(arguments: [["type": "pong"], ["type": "pong", "timestamp": nil], ["type": "pong", "timestamp": "1"]] as [JSON])
+    @Test(arguments: [["type": "pong"], ["type": "pong", "timestamp": .null], ["type": "pong", "timestamp": "1"]] as [JSON])
     func pongNeedsANumericTimestamp(_ value: JSON) {
         #expect(error(value) == ServerError(.invalidRequest, "Pong must include finite numeric \"timestamp\""))
     }
@@ -85,13 +85,13 @@ import Testing
     }
 
     @Test func fieldValidationMessagesAreExact() throws {
-        let r = Request(id: 1, type: "store.first", fields: ["bucket": "", "n": 0, "data": [1], "filter": 3, "key": nil])
+        let r = Request(id: 1, type: "store.first", fields: ["bucket": "", "n": 0, "data": [1], "filter": 3, "key": .null])
         #expect(throws: ServerError(.validationError, "Missing or invalid \"bucket\": expected non-empty string")) { try r.nonEmptyString("bucket") }
         #expect(throws: ServerError(.validationError, "Missing or invalid \"n\": expected positive integer")) { try r.positiveInteger("n") }
         #expect(throws: ServerError(.validationError, "Missing or invalid \"data\": expected object")) { try r.object("data") }
         #expect(throws: ServerError(.validationError, "Invalid \"filter\": expected object")) { try r.optionalObject("filter") }
         #expect(throws: ServerError(.validationError, "Missing \"key\": expected non-null value")) { try r.key() }
-        let ok = Request(id: 1, type: "x", fields: ["n": 2.0, "filter": nil])
+        let ok = Request(id: 1, type: "x", fields: ["n": 2.0, "filter": .null])
         #expect(try ok.positiveInteger("n") == 2)
         #expect(try ok.optionalObject("filter") == nil)
     }

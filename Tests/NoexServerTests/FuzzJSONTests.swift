@@ -176,7 +176,7 @@ struct StoreModel {
         }
 
         mutating func positive() -> JSON {
-            rng.chance(0.7) ? .int(Int64(rng.int(1...5))) : rng.pick([0, -1, 1.5, "2", nil, 1e30, true, 2.0, .int(Int64.max)])
+            rng.chance(0.7) ? .int(Int64(rng.int(1...5))) : rng.pick([0, -1, 1.5, "2", .null, 1e30, true, 2.0, .int(Int64.max)])
         }
 
         mutating func txOperation() -> JSON {
@@ -241,7 +241,7 @@ struct StoreModel {
                 let fieldDef: JSON = ["type": "string"]
                 let addFields: JSON = ["addFields": .object(JSONObject([(fieldName, fieldDef)]))]
                 let addIndexes: JSON = ["addIndexes": [.string(rng.pick(["v", "f1", "nope"]))]]
-                r["updates"] = rng.pick([addFields, addIndexes, ["ttl": nil], value()])
+                r["updates"] = rng.pick([addFields, addIndexes, ["ttl": .null], value()])
             case "store.defineQuery":
                 r["name"] = .string("fq\(rng.int(0...3))")
                 r["config"] = rng.chance(0.8) ? ["bucket": bucketName(), "filter": filter()] : value()

@@ -38,7 +38,7 @@ final class FuzzWitness {
             request = ["id": .int(id), "type": "store.insert", "bucket": "products",
                        "data": ["title": .string("w\(id)"), "price": .int(price), "stock": 1]]
         case 1: request = ["id": .int(id), "type": "store.count", "bucket": "products"]
-        case 2: request = ["id": .int(id), "type": "store.get", "bucket": "products", "key": records[Int(id) % records.count]["id"] ?? nil]
+        case 2: request = ["id": .int(id), "type": "store.get", "bucket": "products", "key": records[Int(id) % records.count]["id"] ?? .null]
         default: request = ["id": .int(id), "type": "store.sum", "bucket": "products", "field": "price"]
         }
         socket.sendText(request.jsonString)

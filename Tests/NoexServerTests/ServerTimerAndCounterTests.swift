@@ -42,7 +42,7 @@ import Testing
         #expect(expiry == ["type": "push", "channel": "subscription", "subscriptionId": "sub-1", "data": []])
         let waitedMs = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         #expect(waitedMs < 2000)
-        #expect(ask(c, ["id": 3, "type": "store.get", "bucket": "sessions", "key": "s1"]) == ["id": 3, "type": "result", "data": nil])
+        #expect(ask(c, ["id": 3, "type": "store.get", "bucket": "sessions", "key": "s1"]) == ["id": 3, "type": "result", "data": .null])
     }
 
     @Test func intervalZeroNeverPurges() throws {

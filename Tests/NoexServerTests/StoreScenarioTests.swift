@@ -46,10 +46,10 @@ import Testing
         #expect(c.data(["id": 3, "type": "store.where", "bucket": "users", "filter": ["role": "nobody"]]) == [])
         #expect(message(c.ask(["id": 4, "type": "store.where", "bucket": "users"])) == "Missing or invalid \"filter\": expected object")
         #expect(c.data(["id": 5, "type": "store.findOne", "bucket": "users", "filter": ["role": "admin"]])["name"] == "A")
-        #expect(c.data(["id": 6, "type": "store.findOne", "bucket": "users", "filter": ["role": "x"]]) == nil)
+        #expect(c.data(["id": 6, "type": "store.findOne", "bucket": "users", "filter": ["role": "x"]]) == .null)
         #expect(c.data(["id": 7, "type": "store.count", "bucket": "users"]) == 3)
         #expect(c.data(["id": 8, "type": "store.count", "bucket": "users", "filter": ["role": "admin"]]) == 2)
-        #expect(c.data(["id": 8, "type": "store.count", "bucket": "users", "filter": nil]) == 3)
+        #expect(c.data(["id": 8, "type": "store.count", "bucket": "users", "filter": .null]) == 3)
         #expect(message(c.ask(["id": 8, "type": "store.count", "bucket": "users", "filter": 3])) == "Invalid \"filter\": expected object")
         #expect(c.data(["id": 9, "type": "store.count", "bucket": "products"]) == 0)
         #expect(c.data(["id": 10, "type": "store.first", "bucket": "users", "n": 2]).arrayValue?.map { $0["name"] } == ["A", "B"])
@@ -62,8 +62,8 @@ import Testing
         let p1 = c.data(["id": 16, "type": "store.paginate", "bucket": "users", "limit": 2])
         #expect(p1["records"]?.arrayValue?.count == 2 && p1["hasMore"] == true)
         #expect(p1.objectValue?.keys == ["records", "hasMore", "nextCursor"])
-        let p2 = c.data(["id": 17, "type": "store.paginate", "bucket": "users", "limit": 2, "after": p1["nextCursor"] ?? nil])
-        let p3 = c.data(["id": 18, "type": "store.paginate", "bucket": "users", "limit": 2, "after": p2["nextCursor"] ?? nil])
+        let p2 = c.data(["id": 17, "type": "store.paginate", "bucket": "users", "limit": 2, "after": p1["nextCursor"] ?? .null])
+        let p3 = c.data(["id": 18, "type": "store.paginate", "bucket": "users", "limit": 2, "after": p2["nextCursor"] ?? .null])
         #expect(p2["hasMore"] == true && p3["records"]?.arrayValue?.count == 1 && p3["hasMore"] == false && p3["nextCursor"] != nil)
         #expect(message(c.ask(["id": 19, "type": "store.paginate", "bucket": "users"])) == "Missing or invalid \"limit\": expected positive integer")
         // aggregates
@@ -276,7 +276,7 @@ import Testing
         #expect(s["store"]?["queries"]?["activeSubscriptions"] == 1)
         #expect(h.core.connectionInfos() == [[
             "connectionId": "conn-1", "remoteAddress": "127.0.0.1", "connectedAt": 1_795_727_215_924, "authenticated": false,
-            "userId": nil, "roles": [], "storeSubscriptionCount": 1, "rulesSubscriptionCount": 0,
+            "userId": .null, "roles": [], "storeSubscriptionCount": 1, "rulesSubscriptionCount": 0,
         ]])
     }
 

@@ -11,7 +11,7 @@ import Testing
 
     /// The event a rules.emit result should carry, with the server-generated id and timestamp.
     private func apiEvent(like actual: JSON, _ topic: String, _ data: JSON) -> JSON {
-        ["id": actual["id"] ?? nil, "topic": .string(topic), "data": data, "timestamp": actual["timestamp"] ?? nil, "source": "api"]
+        ["id": actual["id"] ?? .null, "topic": .string(topic), "data": data, "timestamp": actual["timestamp"] ?? .null, "source": "api"]
     }
 
     @Test func s01_emitReturnsTheEvent() throws {
@@ -32,7 +32,7 @@ import Testing
         defer { server.stop() }
         let c = try WireRulesClient(server)
         #expect(c.data("rules.emit", ["topic": "x"])["data"] == [:])
-        #expect(c.data("rules.emit", ["topic": "x", "data": nil])["data"] == [:])
+        #expect(c.data("rules.emit", ["topic": "x", "data": .null])["data"] == [:])
         c.expectError("rules.emit", ["topic": "x", "data": [1]], code: "VALIDATION_ERROR", message: "Invalid \"data\": expected object")
         let missing = "Missing or invalid \"topic\": expected non-empty string"
         c.expectError("rules.emit", ["data": [:]], code: "VALIDATION_ERROR", message: missing)
@@ -49,7 +49,7 @@ import Testing
         #expect(both["correlationId"] == "corr-001" && both["causationId"] == "c")
         c.expectError("rules.emit", ["topic": "x", "correlationId": ""], code: "VALIDATION_ERROR",
                       message: "Invalid \"correlationId\": expected non-empty string")
-        let plain = c.data("rules.emit", ["topic": "x", "correlationId": nil])
+        let plain = c.data("rules.emit", ["topic": "x", "correlationId": .null])
         #expect(plain.objectValue?.keys == ["id", "topic", "data", "timestamp", "source"])
     }
 
@@ -59,13 +59,13 @@ import Testing
         let c = try WireRulesClient(server)
         let fact = c.data("rules.setFact", ["key": "user:1:name", "value": "Alice"])
         #expect(fact.objectValue?.keys == ["key", "value", "timestamp", "source", "version"])
-        #expect(fact == ["key": "user:1:name", "value": "Alice", "timestamp": fact["timestamp"] ?? nil, "source": "api", "version": 1])
+        #expect(fact == ["key": "user:1:name", "value": "Alice", "timestamp": fact["timestamp"] ?? .null, "source": "api", "version": 1])
         #expect(fact["timestamp"]?.intValue != nil)
         #expect(c.data("rules.setFact", ["key": "user:1:name", "value": "Alice"])["version"] == 2)
         #expect(c.call("rules.getFact", ["key": "user:1:name"]) == #"{"id":3,"type":"result","data":"Alice"}"#)
         #expect(c.call("rules.getFact", ["key": "user:9:name"]) == #"{"id":4,"type":"result","data":null}"#)
         c.expectError("rules.setFact", ["key": "k"], code: "VALIDATION_ERROR", message: "Missing \"value\": expected a value")
-        let nullFact = c.data("rules.setFact", ["key": "k", "value": nil])
+        let nullFact = c.data("rules.setFact", ["key": "k", "value": .null])
         #expect(nullFact["key"] == "k" && nullFact["value"] == .null && nullFact["version"] == 1)
         #expect(nullFact.objectValue?.keys == ["key", "value", "timestamp", "source", "version"])
         #expect(c.call("rules.getFact", ["key": "k"]) == #"{"id":7,"type":"result","data":null}"#)
@@ -253,7 +253,7 @@ import Testing
         stored["updatedAt"] = reg["updatedAt"]
         #expect(c.data("rules.getRule", ["ruleId": "r1"]) == .object(stored))
         #expect(c.data("rules.getRules") == ["rules": [["id": "r1", "name": "Rule r1", "enabled": true, "priority": 100,
-                                                         "version": reg["version"] ?? nil, "tags": ["test"]]]])
+                                                         "version": reg["version"] ?? .null, "tags": ["test"]]]])
         c.expectError("rules.registerRule", ["rule": W.r1], code: "ALREADY_EXISTS", message: "Rule \"r1\" already exists")
         var noTrigger = W.r1.objectValue!
         noTrigger["id"] = "r2"

@@ -67,7 +67,7 @@ import Testing
         #expect(sub["data"]?.arrayValue?.count == 2)
         #expect(c.askRaw(["id": 18, "type": "store.dropBucket", "name": "posts"]) == #"{"id":18,"type":"result","data":{"name":"posts","dropped":true}}"#)
         #expect(b.noPush(withinMs: 200))
-        #expect(b.data(["type": "store.unsubscribe", "subscriptionId": sub["subscriptionId"] ?? nil]) == ["unsubscribed": true])
+        #expect(b.data(["type": "store.unsubscribe", "subscriptionId": sub["subscriptionId"] ?? .null]) == ["unsubscribed": true])
         #expect(c.askRaw(["id": 19, "type": "store.insert", "bucket": "posts", "data": ["id": "p9", "title": "x"]])
                 == wireError(19, "BUCKET_NOT_DEFINED", "Bucket \"posts\" is not defined"))
         #expect(c.askRaw(["id": 20, "type": "store.dropBucket", "name": "posts"]) == wireError(20, "BUCKET_NOT_DEFINED", "Bucket \"posts\" does not exist"))

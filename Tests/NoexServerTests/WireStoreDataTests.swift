@@ -68,7 +68,7 @@ import Testing
         // get errors
         #expect(c.askRaw(["id": 14, "type": "store.get", "bucket": "items"])
                 == wireError(14, "VALIDATION_ERROR", "Missing \"key\": expected non-null value"))
-        #expect(c.askRaw(["id": 15, "type": "store.get", "bucket": "items", "key": nil])
+        #expect(c.askRaw(["id": 15, "type": "store.get", "bucket": "items", "key": .null])
                 == wireError(15, "VALIDATION_ERROR", "Missing \"key\": expected non-null value"))
         #expect(c.askRaw(["id": 16, "type": "store.get", "key": "a1"])
                 == wireError(16, "VALIDATION_ERROR", "Missing or invalid \"bucket\": expected non-empty string"))
@@ -135,7 +135,7 @@ import Testing
         #expect(c.askRaw(["id": 3, "type": "store.findOne", "bucket": "items", "filter": ["qty": 99]]) == #"{"id":3,"type":"result","data":null}"#)
         #expect(c.askRaw(["id": 4, "type": "store.count", "bucket": "items"]) == #"{"id":4,"type":"result","data":5}"#)
         #expect(c.data(["type": "store.count", "bucket": "items", "filter": ["qty": 3]]) == 2)
-        #expect(c.data(["type": "store.count", "bucket": "items", "filter": nil]) == 5)
+        #expect(c.data(["type": "store.count", "bucket": "items", "filter": .null]) == 5)
         #expect(wireStable(c.data(["type": "store.first", "bucket": "items", "n": 2])) == .array(Array(all[0..<2])))
         #expect(c.data(["type": "store.first", "bucket": "items", "n": 50]).arrayValue?.count == 5)
         #expect(wireStable(c.data(["type": "store.last", "bucket": "items", "n": 2])) == .array(Array(all[3..<5])))
@@ -157,7 +157,7 @@ import Testing
         let cases: [(JSONObject, String)] = [
             (["type": "store.where", "bucket": "items"], filterMsg),
             (["type": "store.where", "bucket": "items", "filter": [1]], filterMsg),
-            (["type": "store.where", "bucket": "items", "filter": nil], filterMsg),
+            (["type": "store.where", "bucket": "items", "filter": .null], filterMsg),
             (["type": "store.findOne", "bucket": "items"], filterMsg),
             (["type": "store.findOne", "bucket": "items", "filter": "qty"], filterMsg),
             (["type": "store.count", "bucket": "items", "filter": 3], "Invalid \"filter\": expected object"),

@@ -37,7 +37,7 @@ import Testing
         let banana = wireItem("b2", "Banana")
         let apple2 = wireItem("a1", "Apple", qty: 2, version: 2)
         #expect(wireStable(.array(results.map { $0["data"] ?? .null }))
-                == [banana, apple2, banana, [apple2], banana, 2, ["deleted": true], nil])
+                == [banana, apple2, banana, [apple2], banana, 2, ["deleted": true], .null])
         #expect(wireStable(c.data(["type": "store.all", "bucket": "items"])) == [apple2, banana])
 
         // A failing op rolls everything back: validation error with details.
@@ -105,7 +105,7 @@ import Testing
             (["op": "get"], "Missing or invalid \"operations\": expected array"),
             ([], "\"operations\" must contain at least one operation"),
             (["x"], "operations[0]: expected object"),
-            ([["op": "count", "bucket": "items"], nil], "operations[1]: expected object"),
+            ([["op": "count", "bucket": "items"], .null], "operations[1]: expected object"),
             ([["op": "upsert", "bucket": "items"]], "operations[0]: invalid \"op\" \(dash) expected one of: get, insert, update, delete, where, findOne, count"),
             ([["bucket": "items"]], "operations[0]: invalid \"op\" \(dash) expected one of: get, insert, update, delete, where, findOne, count"),
             ([["op": "insert", "data": [:]]], "operations[0]: missing or invalid \"bucket\""),
@@ -130,20 +130,16 @@ import Testing
     }
 
     /// §6.3: `get`/`update`/`delete` with `"key": null` must fail validation like a missing key.
-    /// Known bug: TransactionRequest.swift maps a null key with `$0.isNull ? nil : $0`, where the
-    /// `nil` literal becomes `JSON.null` (JSON is ExpressibleByNilLiteral), so null passes as a key.
     @Test func transactionNullKeyIsAValidationError() throws {
         let server = start()
         defer { server.stop() }
         let c = try WireStoreClient(server)
-        withKnownIssue("null key accepted in store.transaction operations (TransactionRequest.swift)") {
-            for (i, op) in ["get", "update", "delete"].enumerated() {
-                let id = Int64(i + 1)
-                let answer = c.askRaw(["id": .int(id), "type": "store.transaction", "operations": [
-                    ["op": .string(op), "bucket": "items", "key": nil, "data": [:]],
-                ]])
-                #expect(answer == wireError(id, "VALIDATION_ERROR", "operations[0]: \"\(op)\" requires \"key\""))
-            }
+        for (i, op) in ["get", "update", "delete"].enumerated() {
+            let id = Int64(i + 1)
+            let answer = c.askRaw(["id": .int(id), "type": "store.transaction", "operations": [
+                ["op": .string(op), "bucket": "items", "key": .null, "data": [:]],
+            ]])
+            #expect(answer == wireError(id, "VALIDATION_ERROR", "operations[0]: \"\(op)\" requires \"key\""))
         }
     }
 
@@ -157,7 +153,7 @@ import Testing
                 == #"{"id":1,"type":"result","data":{"subscriptionId":"sub-1","data":0}}"#)
         #expect(b.askRaw(["id": 2, "type": "store.subscribe", "query": "users-by-role", "params": ["role": "admin"]])
                 == #"{"id":2,"type":"result","data":{"subscriptionId":"sub-2","data":[]}}"#)
-        #expect(b.askRaw(["id": 3, "type": "store.subscribe", "query": "all-items", "params": nil])
+        #expect(b.askRaw(["id": 3, "type": "store.subscribe", "query": "all-items", "params": .null])
                 == #"{"id":3,"type":"result","data":{"subscriptionId":"sub-3","data":[]}}"#)
         #expect(b.noPush(withinMs: 150))  // no initial push
 

@@ -27,7 +27,7 @@ enum TransactionRequest {
             throw fail("invalid \"op\" — expected one of: get, insert, update, delete, where, findOne, count")
         }
         guard case .string(let bucket)? = o["bucket"], !bucket.isEmpty else { throw fail("missing or invalid \"bucket\"") }
-        let key: JSON? = o["key"].flatMap { $0.isNull ? nil : $0 }
+        let key: JSON? = o["key"]?.nonNull
         func requireKey() throws(ServerError) -> JSON {
             guard let key else { throw fail("\"\(op)\" requires \"key\"") }
             return key
