@@ -13,10 +13,14 @@ let package = Package(
     ],
     targets: [
         // The load generator's pure parts (codec, handshake, options, request generators,
-        // report): no libuv, unit-tested in LoadgenCoreTests.
+        // report), unit-tested in LoadgenCoreTests; they share NoexLoop's opcode table and
+        // handshake accept computation (SHA-1/base64 are tested there).
         .target(
             name: "LoadgenCore",
-            dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+            dependencies: [
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NoexLoop", package: "noex-server"),
+            ]),
         // The load generator's driver: one libuv loop, N client connections. `import CUV`
         // resolves through NoexLoop, which depends on the CUV system-library target.
         .target(

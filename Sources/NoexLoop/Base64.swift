@@ -1,12 +1,12 @@
 // Standard base64 (RFC 4648 §4, with padding): the handshake's only encoding needs.
 
 /// Encodes and decodes the standard base64 alphabet with `=` padding.
-enum Base64 {
+public enum Base64 {
     private static let alphabet: [UInt8] = Array(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// The padded base64 text of `bytes`.
-    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+    public static func encode(_ bytes: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0

@@ -16,5 +16,5 @@ public enum WebSocketOpcode: UInt8, Sendable {
     case pong = 0xA
 
     /// Control frames (close, ping, pong) are at most 125 bytes and never fragmented (§5.5).
-    var isControl: Bool { rawValue & 0x8 != 0 }
+    public var isControl: Bool { rawValue & 0x8 != 0 }
 }

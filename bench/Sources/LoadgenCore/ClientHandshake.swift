@@ -1,3 +1,5 @@
+import NoexLoop
+
 /// The client side of the RFC 6455 §4 opening handshake: the upgrade request to send and
 /// the check of the server's 101 answer (including `Sec-WebSocket-Accept`).
 public struct ClientHandshake {
@@ -7,7 +9,7 @@ public struct ClientHandshake {
     /// `nonce` must be 16 bytes (RFC 6455 §4.1: a random 16-byte value, base64-encoded).
     public init(nonce: [UInt8]) {
         precondition(nonce.count == 16, "the handshake nonce is 16 bytes")
-        key = Base64.encode(nonce)
+        key = String(decoding: Base64.encode(nonce), as: UTF8.self)
         expectedAccept = Self.accept(for: key)
     }
 
@@ -18,9 +20,7 @@ public struct ClientHandshake {
     }
 
     /// The value a conforming server must return for `key`.
-    public static func accept(for key: String) -> String {
-        Base64.encode(SHA1.digest(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
-    }
+    public static func accept(for key: String) -> String { HTTPUpgradeValidator.acceptValue(forKey: key) }
 
     public func request(host: String, port: Int, path: String) -> [UInt8] {
         let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"

@@ -1,11 +1,4 @@
-/// RFC 6455 §5.2 frame opcodes.
-public enum Opcode: UInt8, Sendable {
-    case continuation = 0x0
-    case text = 0x1
-    case binary = 0x2
-    case close = 0x8
-    case ping = 0x9
-    case pong = 0xA
+import NoexLoop
 
-    var isControl: Bool { rawValue & 0x8 != 0 }
-}
+/// The server's RFC 6455 §5.2 opcode type, shared so client and server agree on one table.
+public typealias Opcode = WebSocketOpcode

@@ -2,22 +2,6 @@ import Testing
 @testable import LoadgenCore
 
 @Suite struct HandshakeTests {
-    @Test func sha1MatchesKnownVectors() {
-        func hex(_ bytes: [UInt8]) -> String { bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
-        #expect(hex(SHA1.digest(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
-        #expect(hex(SHA1.digest([])) == "da39a3ee5e6b4b0d3255bfef95601890afd80709")
-        // 56 bytes: the padding spills into a second block.
-        #expect(hex(SHA1.digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
-            == "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
-    }
-
-    @Test func base64PadsLikeRFC4648() {
-        #expect(Base64.encode(Array("f".utf8)) == "Zg==")
-        #expect(Base64.encode(Array("fo".utf8)) == "Zm8=")
-        #expect(Base64.encode(Array("foo".utf8)) == "Zm9v")
-        #expect(Base64.encode(Array("foobar".utf8)) == "Zm9vYmFy")
-    }
-
     @Test func acceptValueIsTheRFC6455Example() {
         #expect(ClientHandshake.accept(for: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
         let handshake = ClientHandshake(nonce: Array("the sample nonce".utf8))

@@ -21,7 +21,7 @@ private func benchServerConfig() throws -> ServerConfig {
     }
     let json = try JSON.parse(bytes)
     var cli = CommandLineOptions()
-    cli.port = "0"
+    cli.port = 0
     let plan = try LaunchPlan.resolve(cli, file: try FileConfig.decode(json))
     return try plan.prepare()
 }
