@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
-# sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455 conformance suite against echo mode.
+# sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
+# conformance suite against echo mode.
 # Installs what it needs on a fresh Debian machine (libuv1-dev) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
