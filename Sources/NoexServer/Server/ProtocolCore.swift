@@ -33,6 +33,8 @@ public final class ProtocolCore {
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    /// The serialised data of the latest subscription push, by store evaluation id.
+    private var pushData: (evaluation: UInt64, bytes: [UInt8])?
     /// Pushes written so far (counters for stats and tests).
     public private(set) var pushesSent = 0
 
@@ -122,12 +124,12 @@ public final class ProtocolCore {
 
     private func handle(_ request: Request, on id: ConnectionID) {
         guard var state = connections[id] else { return }
-        let answer: JSON
+        let answer: [UInt8]
         do throws(ServerError) {
             let data = try pipeline(request, &state)
-            answer = ServerMessage.result(id: request.id, data: data)
+            answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
-            answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails)
+            answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
         if connections[id] != nil { connections[id] = state }
         respond(id, answer, requestID: request.id)
@@ -201,9 +203,8 @@ public final class ProtocolCore {
         let conn = state.id
         let subscription: (id: SubscriptionID, result: JSON)
         do throws(StoreError) {
-            subscription = try store.subscribe(query: query, params: r.optional("params")) { [weak self] result in
-                self?.push(conn, ServerMessage.subscriptionPush(subscriptionId: wireID, data: result),
-                          kind: .coalescingPush(key: UInt64(n)))
+            subscription = try store.subscribeUpdates(query: query, params: r.optional("params")) { [weak self] update in
+                self?.pushSubscription(conn, wireID: wireID, key: UInt64(n), update)
             }
         } catch {
             throw ServerError(error)
@@ -248,8 +249,8 @@ public final class ProtocolCore {
 
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
     /// by a small `BACKPRESSURE` error (DESIGN.md compatibility policy).
-    private func respond(_ id: ConnectionID, _ answer: JSON, requestID: JSON) {
-        var bytes = answer.serializedBytes
+    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) {
+        var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
         if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
             bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
@@ -261,10 +262,28 @@ public final class ProtocolCore {
         transport.send(id, text: message.serializedBytes, kind: .response)
     }
 
+    /// A subscription push. Subscribers of the same query and params share one evaluation per
+    /// change, so its data is serialised once (`pushData`) and only the frame around it is
+    /// written per subscriber.
+    private func pushSubscription(_ id: ConnectionID, wireID: String, key: UInt64, _ update: QueryUpdate) {
+        let data: [UInt8]
+        if let cached = pushData, cached.evaluation == update.evaluation {
+            data = cached.bytes
+        } else {
+            data = update.result.serializedBytes
+            pushData = (update.evaluation, data)
+        }
+        push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: data),
+             kind: .coalescingPush(key: key))
+    }
+
     /// A push from a store or rules callback; held back while a store request is being
     /// answered so the answer goes first.
     func push(_ id: ConnectionID, _ message: JSON, kind: SendKind) {
-        let bytes = message.serializedBytes
+        push(id, message.serializedBytes, kind: kind)
+    }
+
+    private func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
         if deferredPushes != nil {
             deferredPushes!.append((id, bytes, kind))
             return
