@@ -85,15 +85,15 @@ public final class ProtocolCore {
 
     /// One complete text message.
     public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
-        guard connections[id] != nil else { return }
+        guard let state = connections[id] else { return }
         let parsed = try? JSON.parse(bytes)
         switch Envelope.classify(parsed) {
         case .invalid(let error):
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
-            if let state = connections[id], timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
+            if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
         case .request(let request):
-            handle(request, on: id)
+            handle(request, state)
         }
     }
 
@@ -122,22 +122,21 @@ public final class ProtocolCore {
 
     // MARK: - Request pipeline
 
-    private func handle(_ request: Request, on id: ConnectionID) {
-        guard var state = connections[id] else { return }
+    private func handle(_ request: Request, _ state: ConnectionState) {
+        let id = state.id
         let answer: [UInt8]
         do throws(ServerError) {
-            let data = try pipeline(request, &state)
+            let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
-        if connections[id] != nil { connections[id] = state }
         respond(id, answer, requestID: request.id)
         flushDeferredPushes()
     }
 
     /// Auth check → rate limit → route (server.md §4).
-    private func pipeline(_ request: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
         if rateLimiter != nil {
             let key = state.session?.userId ?? state.remoteAddress
@@ -145,15 +144,15 @@ public final class ProtocolCore {
                 throw ServerError.rateLimitExceeded(retryAfterMs: retry)
             }
         }
-        return try route(request, &state)
+        return try route(request, state)
     }
 
-    private func route(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
         if type.hasPrefix("store.") {
             switch type {
-            case "store.subscribe": return try subscribe(r, &state)
-            case "store.unsubscribe": return try unsubscribe(r, &state)
+            case "store.subscribe": return try subscribe(r, state)
+            case "store.unsubscribe": return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
                 return try storeOps.handle(r)
@@ -162,8 +161,8 @@ public final class ProtocolCore {
         if type.hasPrefix("rules.") {
             guard let rulesOps else { throw .rulesNotConfigured }
             switch type {
-            case "rules.subscribe": return try subscribeRules(r, &state)
-            case "rules.unsubscribe": return try unsubscribeRules(r, &state)
+            case "rules.subscribe": return try subscribeRules(r, state)
+            case "rules.unsubscribe": return try unsubscribeRules(r, state)
             default: return try rulesOps.handle(r)
             }
         }
@@ -195,7 +194,7 @@ public final class ProtocolCore {
         }
     }
 
-    private func subscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func subscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         try checkSubscriptionLimits(state)
         let query = try r.nonEmptyString("query")
         let n = nextSubscriptionNumber
@@ -215,7 +214,7 @@ public final class ProtocolCore {
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
 
-    private func unsubscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func unsubscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
         store.unsubscribe(sub)
@@ -223,7 +222,7 @@ public final class ProtocolCore {
         return ["unsubscribed": true]
     }
 
-    private func subscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func subscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         try checkSubscriptionLimits(state)
         let pattern = try r.nonEmptyString("pattern")
         let wireID = "sub-\(nextSubscriptionNumber)"
@@ -237,7 +236,7 @@ public final class ProtocolCore {
         return ["subscriptionId": .string(wireID)]
     }
 
-    private func unsubscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func unsubscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
         _ = rules?.unsubscribe(sub)
