@@ -24,6 +24,40 @@ extension JSONParser {
         }
     }
 
+    /// Keys that nearly every protocol message or record carries. Returning these as
+    /// preallocated strings skips building (and validating, and often allocating) a `String`
+    /// per key per message.
+    static let commonKeys: [StaticString] = [
+        "id", "key", "type", "data", "query", "bucket", "params", "filter", "timestamp",
+        "subscriptionId", "_version", "_createdAt", "_updatedAt",
+    ]
+    static let commonKeyStrings: [String] = commonKeys.map { $0.description }
+
+    /// Parses an object key; `pos` is at the opening quote. Same result as `parseString`.
+    mutating func parseKey() throws(JSONParseError) -> String {
+        let start = pos + 1
+        let limit = Swift.min(end, start + 15)
+        var i = start
+        while i < limit {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") { break }
+            // Escapes, control and non-ASCII bytes: the general path checks and decodes them.
+            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return try parseString() }
+            i += 1
+        }
+        guard i < limit else { return try parseString() }
+        let count = i - start
+        for (n, known) in Self.commonKeys.enumerated() where known.utf8CodeUnitCount == count {
+            var j = 0
+            while j < count && base[start + j] == known.utf8Start[j] { j += 1 }
+            if j == count {
+                pos = i + 1
+                return Self.commonKeyStrings[n]
+            }
+        }
+        return try parseString()
+    }
+
     /// Continues a string at its first backslash; `start` is where its contents began.
     mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
         scratch.removeAll(keepingCapacity: true)
