@@ -23,6 +23,9 @@ extension JSON {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// A first guess at the size of this value's JSON text (for sizing output buffers).
+    public var initialCapacityGuess: Int { initialCapacity }
+
     /// A first guess at the output size, so that most messages need a single allocation.
     var initialCapacity: Int {
         switch self {

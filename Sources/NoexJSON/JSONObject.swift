@@ -34,7 +34,20 @@ public struct JSONObject: Sendable {
 
     /// Reads, sets, or (with `nil`) removes a member. Setting an existing key keeps its position.
     public subscript(key: String) -> JSON? {
-        get { storage[key] }
+        get {
+            // Small objects (most requests and records): a linear scan that compares lengths
+            // first, since every unequal String comparison is a call into the runtime.
+            // OrderedDictionary also scans linearly below this size, comparing whole strings.
+            if storage.count <= 8 {
+                let n = key.utf8.count
+                let keys = storage.keys
+                for i in 0..<keys.count where keys[i].utf8.count == n && keys[i] == key {
+                    return storage.values[i]
+                }
+                return nil
+            }
+            return storage[key]
+        }
         set {
             if let newValue {
                 insertOrUpdate(newValue, forKey: key)

@@ -24,6 +24,54 @@ extension JSONParser {
         }
     }
 
+    /// Keys that nearly every protocol message or record carries (`knownKey` matches these).
+    /// Returning them as preallocated strings skips building (and validating, and often
+    /// allocating) a `String` per key per message.
+    static let commonKeyStrings: [String] = [
+        "id", "key", "type", "data", "query", "bucket", "params", "filter", "timestamp",
+        "subscriptionId", "_version", "_createdAt", "_updatedAt",
+    ]
+
+    /// Parses an object key; `pos` is at the opening quote. Same result as `parseString`.
+    mutating func parseKey() throws(JSONParseError) -> String {
+        let start = pos + 1
+        let limit = Swift.min(end, start + 15)
+        var i = start
+        while i < limit {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") { break }
+            // Escapes, control and non-ASCII bytes: the general path checks and decodes them.
+            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return try parseString() }
+            i += 1
+        }
+        guard i < limit, let known = knownKey(at: start, count: i - start) else { return try parseString() }
+        pos = i + 1
+        return known
+    }
+
+    /// One of `commonKeyStrings` when the `count` bytes at `start` spell it.
+    @inline(__always)
+    private func knownKey(at start: Int, count: Int) -> String? {
+        let p = base + start
+        func spells(_ s: StaticString) -> Bool {
+            let q = s.utf8Start
+            for j in 0..<count where p[j] != q[j] { return false }
+            return true
+        }
+        switch count {
+        case 2: return spells("id") ? "id" : nil
+        case 3: return spells("key") ? "key" : nil
+        case 4: return spells("type") ? "type" : spells("data") ? "data" : nil
+        case 5: return spells("query") ? "query" : nil
+        case 6: return spells("bucket") ? "bucket" : spells("params") ? "params" : spells("filter") ? "filter" : nil
+        case 8: return spells("_version") ? "_version" : nil
+        case 9: return spells("timestamp") ? "timestamp" : nil
+        case 10: return spells("_createdAt") ? "_createdAt" : spells("_updatedAt") ? "_updatedAt" : nil
+        case 14: return spells("subscriptionId") ? "subscriptionId" : nil
+        default: return nil
+        }
+    }
+
     /// Continues a string at its first backslash; `start` is where its contents began.
     mutating func parseEscapedString(from start: Int) throws(JSONParseError) -> String {
         scratch.removeAll(keepingCapacity: true)

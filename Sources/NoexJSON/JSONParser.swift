@@ -84,7 +84,7 @@ struct JSONParser: ~Copyable {
             guard pos < end else { throw endError() }
             guard base[pos] == UInt8(ascii: "\"") else { throw unexpected() }
             let keyPos = pos + 1
-            let key = try parseString()
+            let key = try parseKey()
             let rawCount = pos - 1 - keyPos
             // An escape always makes the decoded text shorter than its source.
             if key.utf8.count != rawCount || (rawCount > 0 && base[keyPos] &- UInt8(ascii: "0") < 10) {

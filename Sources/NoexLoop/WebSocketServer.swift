@@ -417,8 +417,13 @@ public final class WebSocketServer {
     /// Adds bytes to a connection's queue and puts it on the dirty list.
     @discardableResult
     private func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
+        enqueue(id, count: bytes.count, kind: kind) { $0.append(contentsOf: bytes) }
+    }
+
+    /// Queues a frame of `count` bytes that `write` appends straight into the connection's queue.
+    private func enqueue(_ id: ConnectionID, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void) -> SendResult {
         guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
-            let (result, edge) = c.writes.enqueue(bytes, kind: kind)
+            let (result, edge) = c.writes.enqueue(count: count, kind: kind, write: write)
             let mark = !c.isDirty && result == .queued
             if mark { c.isDirty = true }
             return (result, edge, mark)
@@ -434,7 +439,11 @@ public final class WebSocketServer {
 
     private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], kind: SendKind) -> SendResult {
         guard connections.withValue(id, { $0.machine.isOpen }) == true else { return .notOpen }
-        return enqueue(id, WebSocketFrameEncoder.frame(opcode: opcode, payload: payload), kind: kind)
+        let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
+        return enqueue(id, count: count, kind: kind) { out in
+            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, to: &out)
+            out.append(contentsOf: payload)
+        }
     }
 
     /// Before each poll: one coalesced write per dirty connection.

@@ -34,7 +34,9 @@ public struct WriteQueueLimits: Equatable, Sendable {
     }
 }
 
-/// The queue proper. At most one batch is in flight at a time.
+/// The queue proper. Pending frames are kept back to back in one buffer, so a batch is taken
+/// without copying and a frame is written into the queue without an intermediate array. At most
+/// one batch is in flight at a time.
 public struct WriteQueue {
     /// What `enqueue` did with a message.
     public enum EnqueueResult: Equatable, Sendable {
@@ -46,15 +48,18 @@ public struct WriteQueue {
         case dropped
     }
 
-    /// One pending message; only coalescing pushes remember their key.
-    private struct Pending {
-        var bytes: [UInt8]
-        var coalesceKey: UInt64?
+    /// Where a still-pending coalescing push sits in `pending`.
+    private struct CoalescingSpan {
+        var key: UInt64
+        var offset: Int
+        var count: Int
     }
 
     public let limits: WriteQueueLimits
-    private var pending: [Pending] = []
-    private(set) public var pendingBytes = 0
+    /// The pending frames, back to back: the next batch.
+    private var pending: [UInt8] = []
+    /// The coalescing pushes in `pending`, in queue order.
+    private var coalescing: [CoalescingSpan] = []
     private(set) public var inFlightBytes = 0
     /// False between a `becameUnwritable` edge and the matching `becameWritable` edge.
     private(set) public var isWritable = true
@@ -65,57 +70,71 @@ public struct WriteQueue {
         self.limits = limits
     }
 
+    /// Bytes waiting for the next batch.
+    public var pendingBytes: Int { pending.count }
     /// Pending plus in-flight bytes: the `bufferedAmount` the application sees.
-    public var bufferedBytes: Int { pendingBytes + inFlightBytes }
+    public var bufferedBytes: Int { pending.count + inFlightBytes }
     /// Whether anything waits to be written.
-    public var hasPending: Bool { pendingBytes > 0 }
+    public var hasPending: Bool { !pending.isEmpty }
     /// Whether a batch is being written.
     public var hasInFlight: Bool { inFlightBytes > 0 }
     /// Nothing pending and nothing in flight.
-    public var isDrained: Bool { pendingBytes == 0 && inFlightBytes == 0 }
+    public var isDrained: Bool { pending.isEmpty && inFlightBytes == 0 }
     /// Above the hard limit (the server times how long this lasts).
     public var isOverHardLimit: Bool { bufferedBytes > limits.hardLimitBytes }
 
     /// Queues one encoded frame. `becameUnwritable` is true exactly when this call took the
     /// buffered bytes above the high-water mark.
     public mutating func enqueue(_ bytes: [UInt8], kind: SendKind) -> (result: EnqueueResult, becameUnwritable: Bool) {
+        enqueue(count: bytes.count, kind: kind) { $0.append(contentsOf: bytes) }
+    }
+
+    /// Queues one frame of `count` bytes that `write` appends to the buffer it is given (it
+    /// must append exactly `count` bytes): the frame is encoded straight into the queue.
+    @inline(__always)
+    public mutating func enqueue(count: Int, kind: SendKind, write: (inout [UInt8]) -> Void)
+        -> (result: EnqueueResult, becameUnwritable: Bool)
+    {
         switch kind {
         case .response:
-            append(bytes, key: nil)
+            append(count, write)
             return (.queued, checkUnwritable())
         case .push:
-            if bufferedBytes + bytes.count > limits.hardLimitBytes {
+            if bufferedBytes + count > limits.hardLimitBytes {
                 droppedPushes += 1
                 return (.dropped, false)
             }
-            append(bytes, key: nil)
+            append(count, write)
             return (.queued, checkUnwritable())
         case .coalescingPush(let key):
-            if let i = pending.lastIndex(where: { $0.coalesceKey == key }) {
-                pendingBytes += bytes.count - pending[i].bytes.count
-                pending[i].bytes = bytes
+            if let i = coalescing.lastIndex(where: { $0.key == key }) {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(count)
+                write(&bytes)
+                let old = coalescing[i]
+                pending.replaceSubrange(old.offset..<(old.offset + old.count), with: bytes)
+                coalescing[i].count = bytes.count
+                let delta = bytes.count - old.count
+                if delta != 0 {
+                    for j in (i + 1)..<coalescing.count { coalescing[j].offset += delta }
+                }
                 return (.coalesced, checkUnwritable())
             }
-            append(bytes, key: key)
+            let offset = pending.count
+            append(count, write)
+            coalescing.append(CoalescingSpan(key: key, offset: offset, count: pending.count - offset))
             return (.queued, checkUnwritable())
         }
     }
 
-    /// Moves all pending bytes into one contiguous batch that becomes the in-flight write.
+    /// Hands all pending bytes over as one contiguous batch that becomes the in-flight write.
     /// Returns nil when nothing is pending or a batch is already in flight.
     public mutating func takeBatch() -> [UInt8]? {
-        guard pendingBytes > 0, inFlightBytes == 0 else { return nil }
-        var batch: [UInt8]
-        if pending.count == 1 {
-            batch = pending[0].bytes
-        } else {
-            batch = []
-            batch.reserveCapacity(pendingBytes)
-            for p in pending { batch.append(contentsOf: p.bytes) }
-        }
-        pending.removeAll(keepingCapacity: true)
-        inFlightBytes = pendingBytes
-        pendingBytes = 0
+        guard !pending.isEmpty, inFlightBytes == 0 else { return nil }
+        let batch = pending
+        pending = []
+        coalescing.removeAll(keepingCapacity: true)
+        inFlightBytes = batch.count
         return batch
     }
 
@@ -133,13 +152,15 @@ public struct WriteQueue {
     /// Drops everything pending (the connection is gone); in-flight bytes stay accounted until
     /// their write completes.
     public mutating func discardPending() {
-        pending.removeAll()
-        pendingBytes = 0
+        pending = []
+        coalescing.removeAll()
     }
 
-    private mutating func append(_ bytes: [UInt8], key: UInt64?) {
-        pending.append(Pending(bytes: bytes, coalesceKey: key))
-        pendingBytes += bytes.count
+    @inline(__always)
+    private mutating func append(_ count: Int, _ write: (inout [UInt8]) -> Void) {
+        // A fresh batch starts with room for a few typical frames, so appends rarely regrow it.
+        if pending.capacity == 0 { pending.reserveCapacity(Swift.max(count, 1024)) }
+        write(&pending)
     }
 
     private mutating func checkUnwritable() -> Bool {

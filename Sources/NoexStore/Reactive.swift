@@ -35,22 +35,55 @@ final class Subscription {
     let id: SubscriptionID
     let query: String
     let params: JSON?
-    let listener: (JSON) -> Void
+    let listener: (QueryUpdate) -> Void
     var lastResult: JSON
+    /// The evaluation `lastResult` came from; subscriptions holding the same one hold equal
+    /// results, so a dispatch compares a shared new result with each old one only once.
+    var lastEvaluation: UInt64
     var deps: Dependencies
     /// For declarative list/findOne queries: their bucket and filter (params bound). A change to
     /// a record that matches the filter neither before nor after cannot change such a result,
     /// so it does not trigger a re-evaluation.
     var relevance: (bucket: String, filter: Filter)?
 
-    init(id: SubscriptionID, query: String, params: JSON?, listener: @escaping (JSON) -> Void, result: JSON, deps: Dependencies) {
+    init(id: SubscriptionID, query: String, params: JSON?, listener: @escaping (QueryUpdate) -> Void,
+         result: JSON, evaluation: UInt64, deps: Dependencies) {
         self.id = id
         self.query = query
         self.params = params
         self.listener = listener
         lastResult = result
+        lastEvaluation = evaluation
         self.deps = deps
     }
+}
+
+/// A changed subscription result as its listener receives it.
+public struct QueryUpdate {
+    /// The query's new result.
+    public let result: JSON
+    /// Identifies the evaluation that produced `result`. Within one change, every subscription
+    /// to the same query with equal params shares one evaluation, so updates with the same
+    /// `evaluation` carry the same result and a listener may reuse work derived from it (the
+    /// server serialises a fan-out push's data once).
+    public let evaluation: UInt64
+}
+
+/// The key under which one dispatch shares an evaluation: subscriptions to the same query
+/// with equal params read the same data, so they get the same result.
+struct EvaluationKey: Hashable {
+    var query: String
+    var params: JSON?
+}
+
+/// One evaluation shared, within a dispatch, by all subscriptions with the same key.
+final class SharedEvaluation {
+    /// nil when the change cannot affect the result (relevance filter) or the evaluation failed.
+    let outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?
+    /// Previous evaluation → whether `outcome.result` differs from that evaluation's result.
+    var differs: [UInt64: Bool] = [:]
+
+    init(_ outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?) { self.outcome = outcome }
 }
 
 /// The read-only view a query evaluates against. Every read records a dependency:
@@ -188,6 +221,7 @@ extension Store {
     func evaluate(_ name: String, params: JSON?) throws(StoreError) -> (JSON, Dependencies) {
         guard let q = queries[name] else { throw .queryNotDefined(name) }
         evaluationCount += 1
+        lastEvaluationID &+= 1
         let ctx = QueryContext(store: self)
         let result: JSON
         switch q.body {
@@ -211,10 +245,19 @@ extension Store {
     public func subscribe(query: String, params: JSON? = nil, listener: @escaping (JSON) -> Void) throws(StoreError)
         -> (id: SubscriptionID, result: JSON)
     {
+        try subscribeUpdates(query: query, params: params) { listener($0.result) }
+    }
+
+    /// `subscribe(query:params:listener:)` with the evaluation id of each update (see
+    /// `QueryUpdate`), for listeners that derive something costly from the result.
+    public func subscribeUpdates(query: String, params: JSON? = nil, onUpdate: @escaping (QueryUpdate) -> Void)
+        throws(StoreError) -> (id: SubscriptionID, result: JSON)
+    {
         let (result, deps) = try evaluate(query, params: params)
         let id = nextSubscriptionID
         nextSubscriptionID += 1
-        let sub = Subscription(id: id, query: query, params: params, listener: listener, result: result, deps: deps)
+        let sub = Subscription(id: id, query: query, params: params, listener: onUpdate, result: result,
+                               evaluation: lastEvaluationID, deps: deps)
         if case .declarative(let d)? = queries[query]?.body { sub.relevance = d.relevanceFilter(params: params) }
         subscriptions[id] = sub
         index(sub.id, deps)
@@ -272,6 +315,8 @@ extension Store {
         guard !events.isEmpty else { return }
         markDirty(events)
         pendingBatches.append(events)
+        // A mutation made by a listener: results shared so far in this dispatch are stale.
+        sharedEvaluations.removeAll()
         guard !dispatching else { return }
         dispatching = true
         defer { dispatching = false }
@@ -305,22 +350,49 @@ extension Store {
             if let s = bucketDependents[event.bucket] { affected.formUnion(s) }
             if let s = recordDependents[RecordRef(bucket: event.bucket, key: event.key)] { affected.formUnion(s) }
         }
+        sharedEvaluations.removeAll()
+        defer { sharedEvaluations.removeAll() }
         for id in affected.sorted() {
             guard let sub = subscriptions[id] else { continue }  // ended meanwhile
-            if let rel = sub.relevance, !batch.contains(where: { Self.touches($0, rel.bucket, rel.filter) }) {
-                continue
+            let key = EvaluationKey(query: sub.query, params: sub.params)
+            let shared: SharedEvaluation
+            if let cached = sharedEvaluations[key] {
+                shared = cached
+            } else {
+                shared = SharedEvaluation(evaluate(sub, for: batch))
+                sharedEvaluations[key] = shared
             }
-            guard let evaluated = try? evaluate(sub.query, params: sub.params) else { continue }
-            let (result, deps) = evaluated
+            guard let (result, deps, evaluation) = shared.outcome else { continue }
             if deps != sub.deps {
                 unindex(id, sub.deps)
                 sub.deps = deps
                 index(id, deps)
             }
-            if result != sub.lastResult {
+            if sub.lastEvaluation == evaluation { continue }
+            let changed: Bool
+            if let known = shared.differs[sub.lastEvaluation] {
+                changed = known
+            } else {
+                changed = result != sub.lastResult
+                shared.differs[sub.lastEvaluation] = changed
+            }
+            if changed {
                 sub.lastResult = result
-                sub.listener(result)
+                sub.lastEvaluation = evaluation
+                sub.listener(QueryUpdate(result: result, evaluation: evaluation))
             }
         }
+    }
+
+    /// Re-evaluates `sub`'s query for `batch`, or nil when the batch cannot change its result
+    /// (relevance filter) or the evaluation fails (the subscription then keeps its last result).
+    private func evaluate(_ sub: Subscription, for batch: [StoreEvent])
+        -> (result: JSON, deps: Dependencies, evaluation: UInt64)?
+    {
+        if let rel = sub.relevance, !batch.contains(where: { Self.touches($0, rel.bucket, rel.filter) }) {
+            return nil
+        }
+        guard let (result, deps) = try? evaluate(sub.query, params: sub.params) else { return nil }
+        return (result, deps, lastEvaluationID)
     }
 }

@@ -36,6 +36,10 @@ public final class Store {
     var nextSubscriptionID = 1
     /// Query evaluations so far (tests check that irrelevant changes are skipped).
     var evaluationCount = 0
+    /// Id of the latest query evaluation (see `QueryUpdate.evaluation`).
+    var lastEvaluationID: UInt64 = 0
+    /// Evaluations shared by equal (query, params) subscriptions during one dispatch.
+    var sharedEvaluations: [EvaluationKey: SharedEvaluation] = [:]
 
     // event dispatch
     var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []

@@ -28,6 +28,29 @@ public enum ServerMessage {
         ["type": "push", "channel": "subscription", "subscriptionId": .string(subscriptionId), "data": data]
     }
 
+    /// `subscriptionPush(...).serializedBytes` built around data that is already serialised
+    /// (the same bytes, key order included): a fan-out serialises the shared data once.
+    public static func subscriptionPushBytes(subscriptionId: String, serializedData data: [UInt8]) -> [UInt8] {
+        var out = JSONTextBuilder(capacity: 72 + subscriptionId.utf8.count + data.count)
+        out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
+        out.string(subscriptionId)
+        out.raw(#","data":"#)
+        out.raw(data)
+        out.raw("}")
+        return out.finish()
+    }
+
+    /// `result(id:data:).serializedBytes`, written directly (the hot path of every answer).
+    public static func resultBytes(id: JSON, data: JSON) -> [UInt8] {
+        var out = JSONTextBuilder(capacity: data.initialCapacityGuess + 40)
+        out.raw(#"{"id":"#)
+        out.value(id)
+        out.raw(#","type":"result","data":"#)
+        out.value(data)
+        out.raw("}")
+        return out.finish()
+    }
+
     public static func eventPush(subscriptionId: String, topic: String, event: JSON) -> JSON {
         ["type": "push", "channel": "event", "subscriptionId": .string(subscriptionId),
          "data": ["topic": .string(topic), "event": event]]

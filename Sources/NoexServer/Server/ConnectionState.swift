@@ -3,7 +3,10 @@ import NoexLoop
 import NoexStore
 
 /// The protocol state of one open connection (the original's connection actor state).
-struct ConnectionState {
+///
+/// A class so that a request updates it in place with one registry lookup, instead of copying
+/// it out of the registry and writing it back (a measurable share of a `store.get`).
+final class ConnectionState {
     let id: ConnectionID
     /// `conn-N`, the public id (registry, stats).
     let connectionId: String
@@ -19,6 +22,14 @@ struct ConnectionState {
     var lastPingAt: Int64 = 0
     /// Event pushes the transport dropped on this connection (over the hard write limit).
     var droppedPushes = 0
+
+    init(id: ConnectionID, connectionId: String, number: Int, remoteAddress: String, connectedAt: Int64) {
+        self.id = id
+        self.connectionId = connectionId
+        self.number = number
+        self.remoteAddress = remoteAddress
+        self.connectedAt = connectedAt
+    }
 
     var subscriptionCount: Int { storeSubscriptions.count + rulesSubscriptions.count }
 

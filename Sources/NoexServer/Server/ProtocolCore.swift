@@ -33,7 +33,13 @@ public final class ProtocolCore {
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+<<<<<<< HEAD
     /// Pushes handed to the transport so far (counters for stats and tests).
+=======
+    /// The serialised data of the latest subscription push, by store evaluation id.
+    private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// Pushes written so far (counters for stats and tests).
+>>>>>>> perf
     public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
     /// (DESIGN.md backpressure), over the server's lifetime, closed connections included.
@@ -86,15 +92,15 @@ public final class ProtocolCore {
 
     /// One complete text message.
     public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
-        guard connections[id] != nil else { return }
+        guard let state = connections[id] else { return }
         let parsed = try? JSON.parse(bytes)
         switch Envelope.classify(parsed) {
         case .invalid(let error):
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
-            if let state = connections[id], timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
+            if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
         case .request(let request):
-            handle(request, on: id)
+            handle(request, state)
         }
     }
 
@@ -123,22 +129,21 @@ public final class ProtocolCore {
 
     // MARK: - Request pipeline
 
-    private func handle(_ request: Request, on id: ConnectionID) {
-        guard var state = connections[id] else { return }
-        let answer: JSON
+    private func handle(_ request: Request, _ state: ConnectionState) {
+        let id = state.id
+        let answer: [UInt8]
         do throws(ServerError) {
-            let data = try pipeline(request, &state)
-            answer = ServerMessage.result(id: request.id, data: data)
+            let data = try pipeline(request, state)
+            answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
-            answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails)
+            answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
-        if connections[id] != nil { connections[id] = state }
         respond(id, answer, requestID: request.id)
         flushDeferredPushes()
     }
 
     /// Auth check → rate limit → route (server.md §4).
-    private func pipeline(_ request: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
         if rateLimiter != nil {
             let key = state.session?.userId ?? state.remoteAddress
@@ -146,15 +151,15 @@ public final class ProtocolCore {
                 throw ServerError.rateLimitExceeded(retryAfterMs: retry)
             }
         }
-        return try route(request, &state)
+        return try route(request, state)
     }
 
-    private func route(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
         if type.hasPrefix("store.") {
             switch type {
-            case "store.subscribe": return try subscribe(r, &state)
-            case "store.unsubscribe": return try unsubscribe(r, &state)
+            case "store.subscribe": return try subscribe(r, state)
+            case "store.unsubscribe": return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
                 return try storeOps.handle(r)
@@ -163,8 +168,8 @@ public final class ProtocolCore {
         if type.hasPrefix("rules.") {
             guard let rulesOps else { throw .rulesNotConfigured }
             switch type {
-            case "rules.subscribe": return try subscribeRules(r, &state)
-            case "rules.unsubscribe": return try unsubscribeRules(r, &state)
+            case "rules.subscribe": return try subscribeRules(r, state)
+            case "rules.unsubscribe": return try unsubscribeRules(r, state)
             default: return try rulesOps.handle(r)
             }
         }
@@ -196,7 +201,7 @@ public final class ProtocolCore {
         }
     }
 
-    private func subscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func subscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         try checkSubscriptionLimits(state)
         let query = try r.nonEmptyString("query")
         let n = nextSubscriptionNumber
@@ -204,9 +209,8 @@ public final class ProtocolCore {
         let conn = state.id
         let subscription: (id: SubscriptionID, result: JSON)
         do throws(StoreError) {
-            subscription = try store.subscribe(query: query, params: r.optional("params")) { [weak self] result in
-                self?.push(conn, ServerMessage.subscriptionPush(subscriptionId: wireID, data: result),
-                          kind: .coalescingPush(key: UInt64(n)))
+            subscription = try store.subscribeUpdates(query: query, params: r.optional("params")) { [weak self] update in
+                self?.pushSubscription(conn, wireID: wireID, key: UInt64(n), update)
             }
         } catch {
             throw ServerError(error)
@@ -217,7 +221,7 @@ public final class ProtocolCore {
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
 
-    private func unsubscribe(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func unsubscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
         store.unsubscribe(sub)
@@ -225,7 +229,7 @@ public final class ProtocolCore {
         return ["unsubscribed": true]
     }
 
-    private func subscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func subscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         try checkSubscriptionLimits(state)
         let pattern = try r.nonEmptyString("pattern")
         let wireID = "sub-\(nextSubscriptionNumber)"
@@ -239,7 +243,7 @@ public final class ProtocolCore {
         return ["subscriptionId": .string(wireID)]
     }
 
-    private func unsubscribeRules(_ r: Request, _ state: inout ConnectionState) throws(ServerError) -> JSON {
+    private func unsubscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
         _ = rules?.unsubscribe(sub)
@@ -251,8 +255,8 @@ public final class ProtocolCore {
 
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
     /// by a small `BACKPRESSURE` error (DESIGN.md compatibility policy).
-    private func respond(_ id: ConnectionID, _ answer: JSON, requestID: JSON) {
-        var bytes = answer.serializedBytes
+    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) {
+        var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
         if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
             bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
@@ -264,10 +268,28 @@ public final class ProtocolCore {
         transport.send(id, text: message.serializedBytes, kind: .response)
     }
 
+    /// A subscription push. Subscribers of the same query and params share one evaluation per
+    /// change, so its data is serialised once (`pushData`) and only the frame around it is
+    /// written per subscriber.
+    private func pushSubscription(_ id: ConnectionID, wireID: String, key: UInt64, _ update: QueryUpdate) {
+        let data: [UInt8]
+        if let cached = pushData, cached.evaluation == update.evaluation {
+            data = cached.bytes
+        } else {
+            data = update.result.serializedBytes
+            pushData = (update.evaluation, data)
+        }
+        push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: data),
+             kind: .coalescingPush(key: key))
+    }
+
     /// A push from a store or rules callback; held back while a store request is being
     /// answered so the answer goes first.
     func push(_ id: ConnectionID, _ message: JSON, kind: SendKind) {
-        let bytes = message.serializedBytes
+        push(id, message.serializedBytes, kind: kind)
+    }
+
+    private func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
         if deferredPushes != nil {
             deferredPushes!.append((id, bytes, kind))
             return

@@ -1,0 +1,29 @@
+import NoexJSON
+import Testing
+
+@testable import NoexServer
+
+/// The byte builders of the hot paths write exactly what serialising the message objects writes.
+@Suite struct ServerMessageBytesTests {
+    static let data: [JSON] = [
+        .null, 7, -0.5, "text \"quoted\" \u{1}\n é", [],
+        ["id": "k1", "n": 3, "nested": ["2": true, "1": [1, 2.5, nil]], "_version": 1],
+        [["a": 1], ["b": ["c": "d"]]],
+    ]
+
+    @Test(arguments: [JSON.int(1), .int(-9_007_199_254_740_993), .double(1.5)])
+    func resultBytesMatchTheResultObject(id: JSON) {
+        for d in Self.data {
+            #expect(ServerMessage.resultBytes(id: id, data: d) == ServerMessage.result(id: id, data: d).serializedBytes)
+        }
+    }
+
+    @Test func subscriptionPushBytesMatchThePushObject() {
+        for d in Self.data {
+            for sub in ["sub-1", "sub-123456", "odd\"id\\"] {
+                #expect(ServerMessage.subscriptionPushBytes(subscriptionId: sub, serializedData: d.serializedBytes)
+                    == ServerMessage.subscriptionPush(subscriptionId: sub, data: d).serializedBytes)
+            }
+        }
+    }
+}
