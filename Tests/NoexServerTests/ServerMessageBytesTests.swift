@@ -7,7 +7,7 @@ import Testing
 @Suite struct ServerMessageBytesTests {
     static let data: [JSON] = [
         .null, 7, -0.5, "text \"quoted\" \u{1}\n é", [],
-        ["id": "k1", "n": 3, "nested": ["2": true, "1": [1, 2.5, nil]], "_version": 1],
+        ["id": "k1", "n": 3, "nested": ["2": true, "1": [1, 2.5, .null]], "_version": 1],
         [["a": 1], ["b": ["c": "d"]]],
     ]
 

@@ -33,13 +33,9 @@ public final class ProtocolCore {
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
-<<<<<<< HEAD
-    /// Pushes handed to the transport so far (counters for stats and tests).
-=======
     /// The serialised data of the latest subscription push, by store evaluation id.
     private var pushData: (evaluation: UInt64, bytes: [UInt8])?
-    /// Pushes written so far (counters for stats and tests).
->>>>>>> perf
+    /// Pushes handed to the transport so far (counters for stats and tests).
     public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
     /// (DESIGN.md backpressure), over the server's lifetime, closed connections included.
