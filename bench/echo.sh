@@ -26,10 +26,7 @@ while (( $# )); do
     esac
 done
 
-BENCH_TMP=$(mktemp -d)
-trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
-trap 'exit 130' INT TERM
-raise_fd_limit
+bench_setup
 (( build )) && build_all
 [[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
 log "pinning: server '$(server_cpu)', loadgen '$(client_cpu)' (PIN=0 to disable); $(nproc) cores"

@@ -20,10 +20,7 @@ while (( $# )); do
     esac
 done
 
-BENCH_TMP=$(mktemp -d)
-trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
-trap 'exit 130' INT TERM
-raise_fd_limit
+bench_setup
 (( build )) && build_all
 [[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
 

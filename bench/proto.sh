@@ -29,10 +29,7 @@ while (( $# )); do
     esac
 done
 
-BENCH_TMP=$(mktemp -d)
-trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
-trap 'exit 130' INT TERM
-raise_fd_limit
+bench_setup
 if (( build )); then
     log "building loadgen (release)"
     swift build -c release --package-path "$BENCH_DIR" --product loadgen >&2

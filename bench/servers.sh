@@ -35,6 +35,15 @@ stop_all() {
 
 raise_fd_limit() { ulimit -n "$(ulimit -Hn)" 2>/dev/null || true; }
 
+# What every bench script does before starting servers: a scratch folder, traps that stop
+# everything it started (also on INT/TERM), and the highest fd limit allowed.
+bench_setup() {
+    BENCH_TMP=$(mktemp -d)
+    trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
+    trap 'exit 130' INT TERM
+    raise_fd_limit
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -232,23 +232,7 @@ final class FuzzSocket {
     }
 
     private func parse() -> Event? {
-        guard buffer.count >= 2 else { return nil }
-        let opcode = buffer[0] & 0x0F
-        var len = Int(buffer[1] & 0x7F)
-        var off = 2
-        if len == 126 {
-            guard buffer.count >= 4 else { return nil }
-            len = Int(buffer[2]) << 8 | Int(buffer[3])
-            off = 4
-        } else if len == 127 {
-            guard buffer.count >= 10 else { return nil }
-            len = 0
-            for i in 2..<10 { len = len << 8 | Int(buffer[i]) }
-            off = 10
-        }
-        guard buffer.count >= off + len else { return nil }
-        let payload = Array(buffer[off..<(off + len)])
-        buffer.removeFirst(off + len)
+        guard let (opcode, payload) = takeServerFrame(from: &buffer) else { return nil }
         switch opcode {
         case 0x1: return .text(String(decoding: payload, as: UTF8.self))
         case 0x2: return .binary(payload)
@@ -287,11 +271,11 @@ enum FuzzJSON {
         case "result":
             guard o.count == 3, o.contains("data") else { return "result keys are \(o.keys)" }
         case "error":
-            guard let code = o["code"]?.stringValue, knownCodes.contains(code) else { return "unknown error code \(o["code"] ?? nil)" }
+            guard let code = o["code"]?.stringValue, knownCodes.contains(code) else { return "unknown error code \(o["code"] ?? .null)" }
             guard let m = o["message"]?.stringValue, !m.isEmpty else { return "error without message" }
             guard Set(o.keys).isSubset(of: ["id", "type", "code", "message", "details"]) else { return "error keys are \(o.keys)" }
         default:
-            return "answer type is \(o["type"] ?? nil)"
+            return "answer type is \(o["type"] ?? .null)"
         }
         return nil
     }

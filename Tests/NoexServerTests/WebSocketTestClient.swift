@@ -138,23 +138,7 @@ final class WebSocketTestClient {
     }
 
     private func parse() -> Frame? {
-        guard buffer.count >= 2 else { return nil }
-        let opcode = buffer[0] & 0x0F
-        var len = Int(buffer[1] & 0x7F)
-        var off = 2
-        if len == 126 {
-            guard buffer.count >= 4 else { return nil }
-            len = Int(buffer[2]) << 8 | Int(buffer[3])
-            off = 4
-        } else if len == 127 {
-            guard buffer.count >= 10 else { return nil }
-            len = 0
-            for i in 2..<10 { len = len << 8 | Int(buffer[i]) }
-            off = 10
-        }
-        guard buffer.count >= off + len else { return nil }
-        let payload = Array(buffer[off..<(off + len)])
-        buffer.removeFirst(off + len)
+        guard let (opcode, payload) = takeServerFrame(from: &buffer) else { return nil }
         switch opcode {
         case 0x1: return .text(String(decoding: payload, as: UTF8.self))
         case 0x2: return payload.isEmpty ? .binary([0]) : .binary(payload)
