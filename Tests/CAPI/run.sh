@@ -8,8 +8,12 @@ cc -c -I include Tests/CAPI/c_api_smoke.c -o "$OUT.o"
 # Object file names may contain spaces (swift-collections): pass them through a response file.
 RSP="$OUT.rsp"
 : > "$RSP"
+# Only the objects of the module's current sources (SwiftPM lists them in `sources`): a
+# renamed or deleted file leaves a stale object behind that would define its symbols twice.
 for m in NoexServer NoexLoop NoexJSON NoexStore NoexRules OrderedCollections InternalCollectionsUtilities; do
-    for o in "$BIN/$m.build"/*.o; do printf '"%s"\n' "$o" >> "$RSP"; done
+    while IFS= read -r src; do
+        printf '"%s"\n' "$BIN/$m.build/$(basename "$src").o" >> "$RSP"
+    done < "$BIN/$m.build/sources"
 done
 swiftc -o "$OUT" "$OUT.o" @"$RSP" -luv -lpthread
 "$OUT"

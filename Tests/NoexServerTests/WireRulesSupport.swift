@@ -115,6 +115,7 @@ final class WireRulesClient {
     }
 
     /// The `data` of a result; the answer must be exactly `{"id":<id>,"type":"result","data":…}`.
+    @discardableResult
     func data(_ type: String, _ fields: KeyValuePairs<String, JSON> = [:],
               sourceLocation: SourceLocation = #_sourceLocation) -> JSON {
         let raw = call(type, fields)

@@ -80,3 +80,22 @@ extension ServerError {
 
     static let backpressure = ServerError(.backpressure, "Write buffer full, slow down")
 }
+
+extension ServerError {
+    /// Runs an operation backed by a library (store, rules) and maps what it throws: a
+    /// `ServerError` passes through, the library's own error type goes through `map` (§10.2),
+    /// anything else becomes `INTERNAL_ERROR`.
+    static func mapping<LibraryError: Error>(
+        _ map: (LibraryError) -> ServerError, _ body: () throws -> JSON
+    ) throws(ServerError) -> JSON {
+        do {
+            return try body()
+        } catch let e as LibraryError {
+            throw map(e)
+        } catch let e as ServerError {
+            throw e
+        } catch {
+            throw .internalServerError
+        }
+    }
+}

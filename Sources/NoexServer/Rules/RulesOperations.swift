@@ -14,15 +14,7 @@ struct RulesOperations {
     let engine: RuleEngine
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
-        do {
-            return try dispatch(r)
-        } catch let e as RulesError {
-            throw ServerError(e)
-        } catch let e as ServerError {
-            throw e
-        } catch {
-            throw .internalServerError
-        }
+        try ServerError.mapping({ (e: RulesError) in ServerError(e) }) { try dispatch(r) }
     }
 
     private func dispatch(_ r: Request) throws -> JSON {

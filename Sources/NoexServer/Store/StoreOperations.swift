@@ -8,15 +8,7 @@ struct StoreOperations {
     let store: Store
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
-        do {
-            return try dispatch(r)
-        } catch let e as StoreError {
-            throw ServerError(e)
-        } catch let e as ServerError {
-            throw e
-        } catch {
-            throw .internalServerError
-        }
+        try ServerError.mapping({ (e: StoreError) in ServerError(e) }) { try dispatch(r) }
     }
 
     private func dispatch(_ r: Request) throws -> JSON {
