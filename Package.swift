@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers depend one way, downwards (see docs/ and the design card):
+// Layers depend one way, downwards (see docs/architecture.md):
 // CUV <- NoexLoop; NoexJSON <- NoexStore, NoexRules; all of them <- NoexServer <- noex-server.
 let package = Package(
     name: "noex-server",

@@ -2,7 +2,7 @@ import NoexJSON
 
 extension RuleEngine {
     /// Runs actions in order; a failing action is contained (counted, logged) and the next
-    /// one still runs (spec §2.6, §3.7).
+    /// one still runs (docs/protocol/rule-format.md#actions, docs/rules.md#semantics-in-brief).
     func execute(_ actions: [Action], _ ctx: inout EvalContext) {
         for action in actions {
             do {
@@ -16,7 +16,7 @@ extension RuleEngine {
     func perform(_ action: Action, _ ctx: inout EvalContext) throws(EvaluationError) {
         switch action {
         case .setFact(let key, let value):
-            // Does not trigger fact rules (spec §3.5, Q1).
+            // Does not trigger fact rules (docs/rules.md#semantics-in-brief).
             facts.set(try render(key, ctx), try resolve(value, ctx), source: "rule", now: clock.nowMs())
 
         case .deleteFact(let key):
@@ -85,7 +85,7 @@ extension RuleEngine {
         }
     }
 
-    /// Sets a timer from a template (spec §2.6 set_timer, §3.9): the name and topic are
+    /// Sets a timer from a template (docs/protocol/rule-format.md#actions set_timer, docs/rules.md#semantics-in-brief): the name and topic are
     /// interpolated and the data's top-level `{ref}`s resolved now; an existing timer of the
     /// same name is replaced without an event. Durations under 1 ms become 1 ms so a timer
     /// re-armed on its own expiry cannot spin inside one `fireDueTimers` call.

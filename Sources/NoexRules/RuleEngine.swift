@@ -5,7 +5,7 @@ import NoexJSON
 /// Every call is synchronous and returns after all of its consequences ran: subscribers are
 /// notified before any rule reacts to an event, matching rules run one after another in
 /// priority order, and an `emit_event` action runs its whole chain depth-first before the
-/// rule's next action (spec §3, with the sequential model §3.6 recommends). A call made while
+/// rule's next action (docs/rules.md#semantics-in-brief, sequential model). A call made while
 /// the engine is already processing (from inside a subscriber handler) is queued and runs
 /// after the current trigger, in FIFO order.
 ///
@@ -33,7 +33,7 @@ public final class RuleEngine {
     var eventIndex = TriggerIndex()
     var factIndex = TriggerIndex()
     var timerIndex = TriggerIndex()
-    /// Groups by id → enabled. No wire operation creates one (spec §1.5).
+    /// Groups by id → enabled. No wire operation creates one (docs/rules.md).
     var groups: [String: Bool] = [:]
     var regexCache: [String: Regex<AnyRegexOutput>?] = [:]
     var ids = IdGenerator()
@@ -45,7 +45,7 @@ public final class RuleEngine {
     /// Actions and rules that failed and were contained (not part of the wire stats).
     public private(set) var containedErrorCount = 0
 
-    /// Rule executions on the current call stack (the depth guard's measure, spec §3.8).
+    /// Rule executions on the current call stack (the depth guard's measure, docs/rules.md#semantics-in-brief).
     var depth = 0
     /// Rule executions left for the current top-level trigger.
     var budget = 0
@@ -115,7 +115,7 @@ public final class RuleEngine {
         return facts.delete(key)
     }
 
-    /// `rules.queryFacts` (matcher §2.3d).
+    /// `rules.queryFacts` (matcher docs/protocol/rule-format.md#patterns).
     public func queryFacts(_ pattern: String) -> [Fact] { facts.query(pattern) }
 
     /// Every fact in key insertion order.
@@ -174,7 +174,7 @@ public final class RuleEngine {
     // MARK: - Subscriptions
 
     /// Calls `handler` synchronously for every event whose topic matches `pattern`
-    /// (matcher §2.3b), before rules react to it. Works while stopped too. Returns an id for
+    /// (matcher docs/protocol/rule-format.md#patterns), before rules react to it. Works while stopped too. Returns an id for
     /// `unsubscribe`.
     public func subscribe(pattern: String, _ handler: @escaping (RuleEvent) -> Void) -> Int {
         subscribers.add(pattern, handler)

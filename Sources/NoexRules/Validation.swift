@@ -14,7 +14,7 @@ public struct ValidationIssue: Sendable, Equatable {
     }
 }
 
-/// What `validateRule` returns and what a failed register carries as `details` (spec §2.1).
+/// What `validateRule` returns and what a failed register carries as `details` (docs/protocol/rule-format.md).
 public struct ValidationResult: Sendable, Equatable {
     public let errors: [ValidationIssue]
     public let warnings: [ValidationIssue]
@@ -30,7 +30,7 @@ public struct ValidationResult: Sendable, Equatable {
 }
 
 /// The original's `RuleInputValidator`: collects every issue with the same paths and messages
-/// (spec §2.1, §2.2, §2.4, §2.6, §2.7), rather than stopping at the first.
+/// (docs/protocol/rule-format.md#triggers, docs/protocol/rule-format.md#conditions, docs/protocol/rule-format.md#actions, docs/protocol/rule-format.md#triggers), rather than stopping at the first.
 struct RuleValidator {
     static let triggerTypes = ["event", "fact", "timer", "temporal"]
     static let temporalTypes = ["sequence", "absence", "count", "aggregate"]
@@ -408,7 +408,7 @@ struct RuleValidator {
         case "try_catch":
             tryCatch(a, path)
         default:
-            break  // for_each: the original's validator does not inspect it (spec §2.6)
+            break  // for_each: the original's validator does not inspect it (docs/protocol/rule-format.md#actions)
         }
     }
 

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The upstream bulk operations (store.md §6, [upstream] rows): all-or-nothing, one event per
+/// The upstream bulk operations (docs/store.md, [upstream] rows): all-or-nothing, one event per
 /// record, dispatched as one batch (so a subscriber re-evaluates once per call).
 extension Store {
     /// Inserts every item or none. Existing keys, keys repeated in the batch and unique clashes

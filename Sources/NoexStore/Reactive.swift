@@ -87,7 +87,7 @@ final class SharedEvaluation {
 }
 
 /// The read-only view a query evaluates against. Every read records a dependency:
-/// `get` on the record's key, everything else on the whole bucket (store.md §10.3).
+/// `get` on the record's key, everything else on the whole bucket (docs/store.md#notifications-deterministic-synchronous).
 public final class QueryContext {
     unowned let store: Store
     var deps = Dependencies()
@@ -168,7 +168,7 @@ public final class QueryContext {
 extension Store {
     // MARK: - Query definitions
 
-    /// Defines a declarative query (wire `store.defineQuery`, store.md §11 and parts of §19).
+    /// Defines a declarative query (wire `store.defineQuery`, docs/protocol/queries.md#declarative-queries).
     public func defineQuery(_ name: String, config: JSONObject) throws(StoreError) {
         if queries[name] != nil { throw .queryAlreadyDefined(name) }
         let body: QueryBody

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Checks records against a bucket schema (store.md §4.3) and holds the compiled patterns.
+/// Checks records against a bucket schema (docs/protocol/queries.md#bucket-definitions) and holds the compiled patterns.
 ///
 /// Patterns use Swift `Regex` with JavaScript-like options: unicode-scalar matching (not
 /// grapheme clusters), ASCII-only `\d` and `\w`, simple word boundaries, unanchored search.

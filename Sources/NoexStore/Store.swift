@@ -70,7 +70,7 @@ public final class Store {
 
     // MARK: - Bucket admin
 
-    /// Defines a bucket from its wire definition (server.md §15.2).
+    /// Defines a bucket from its wire definition (docs/protocol/queries.md).
     public func defineBucket(_ name: String, config: JSONObject) throws(StoreError) {
         if buckets[name] != nil { throw .bucketAlreadyExists(name) }
         try Self.checkBucketName(name)
@@ -82,7 +82,7 @@ public final class Store {
         referrerCache = [:]
     }
 
-    /// Bucket names are limited to `[A-Za-z0-9_-]+` (store.md §21.14) so topics stay parseable.
+    /// Bucket names are limited to `[A-Za-z0-9_-]+` (docs/store.md#decisions-where-the-original-is-quirky) so topics stay parseable.
     static func checkBucketName(_ name: String) throws(StoreError) {
         let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
@@ -110,7 +110,7 @@ public final class Store {
     /// The definition object as stored (with `updateBucket` changes merged in), or nil.
     public func getBucketSchema(_ name: String) -> JSONObject? { buckets[name]?.definition.config }
 
-    /// `updateBucket(name, {addFields?, addIndexes?, ttl?})` (store.md §16.1). Records and the
+    /// `updateBucket(name, {addFields?, addIndexes?, ttl?})` (docs/store.md). Records and the
     /// autoincrement counter are kept; records are not re-validated.
     public func updateBucket(_ name: String, updates: JSONObject) throws(StoreError) {
         let b = try bucket(name)
@@ -146,7 +146,7 @@ public final class Store {
 
     // MARK: - Writes
 
-    /// Inserts a record (store.md §4.1); returns the stored record with its metadata.
+    /// Inserts a record (docs/protocol/queries.md#bucket-definitions); returns the stored record with its metadata.
     /// An existing key is rejected (`recordAlreadyExists`); a failed insert changes nothing.
     @discardableResult
     public func insert(bucket name: String, record data: JSONObject) throws(StoreError) -> JSONObject {
@@ -177,7 +177,7 @@ public final class Store {
         return record
     }
 
-    /// Shallow-merges `changes` into the record under `key` (store.md §4.2); returns the new
+    /// Shallow-merges `changes` into the record under `key` (docs/protocol/queries.md#bucket-definitions); returns the new
     /// record. A missing record is `recordNotFound`.
     @discardableResult
     public func update(bucket name: String, key: JSON, changes: JSONObject) throws(StoreError) -> JSONObject {
@@ -226,7 +226,7 @@ public final class Store {
         try bucket(name).table.records
     }
 
-    /// Records matching `filter` (store.md §7) in insertion order. `{}` returns all records.
+    /// Records matching `filter` (docs/protocol/queries.md#filters) in insertion order. `{}` returns all records.
     public func `where`(bucket name: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
         try bucket(name).select(Filter(filter))
     }
@@ -272,7 +272,7 @@ public final class Store {
         return b.orderedKeys().suffix(n).compactMap { b.get($0) }
     }
 
-    /// Cursor pagination (store.md §6.2). `after == nil` starts at the beginning; any other value
+    /// Cursor pagination (docs/store.md). `after == nil` starts at the beginning; any other value
     /// (including `.null`) is a key, and an unknown key gives an empty page.
     public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
         let b = try bucket(name)
@@ -366,7 +366,7 @@ public final class Store {
         ["count": .int(Int64(bucketNames.count)), "names": .array(bucketNames.map(JSON.string))]
     }
 
-    /// The statistics object of store.md §15 (wire `store.stats`).
+    /// The statistics object of docs/store.md (wire `store.stats`).
     public func stats() -> JSONObject {
         var recordsPer = JSONObject(), indexesPer = JSONObject()
         var records = 0, indexes = 0
@@ -404,7 +404,7 @@ public struct Page: Equatable, Sendable {
     }
 }
 
-/// Aggregations over numeric field values (store.md §6): non-numbers are skipped.
+/// Aggregations over numeric field values (docs/store.md): non-numbers are skipped.
 enum Aggregate {
     static func numbers(_ records: [JSONObject], _ field: String) -> [Double] {
         records.compactMap { $0[field]?.numberValue }

@@ -86,7 +86,7 @@ public enum StoreError: Error, Equatable, Sendable {
         }
     }
 
-    /// The wire error code (server.md §10.2, with DESIGN.md's decisions).
+    /// The wire error code (docs/protocol/envelope.md#error-codes; decisions in docs/protocol/deviations.md).
     public var code: String {
         switch self {
         case .validation, .invalidQuery: return "VALIDATION_ERROR"

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A buffered multi-bucket transaction (store.md §12): writes are kept aside, reads see the
+/// A buffered multi-bucket transaction (docs/store.md#transactions): writes are kept aside, reads see the
 /// committed state plus the transaction's own writes, and everything is applied at commit only
 /// if every check passes (key existence, `_version` of each updated/deleted record, unique
 /// constraints). On any failure nothing is changed and no event is published.
@@ -207,7 +207,7 @@ public final class Transaction {
     }
 }
 
-/// One operation of a wire transaction (store.md §12.4, server.md §6.3).
+/// One operation of a wire transaction (docs/store.md#transactions, docs/protocol/store-operations.md).
 public enum TransactionOperation: Equatable, Sendable {
     case get(bucket: String, key: JSON)
     case insert(bucket: String, data: JSONObject)

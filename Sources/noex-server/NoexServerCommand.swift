@@ -1,5 +1,5 @@
 // The `noex-server` executable's command line, on swift-argument-parser: every flag of the
-// original (server.md §11.2) plus our extensions, each with its help text. Parsing and value
+// original (docs/config.md) plus our extensions, each with its help text. Parsing and value
 // checks end here; the result is a plain `CommandLineOptions` that `LaunchPlan` combines with the
 // config file (see Launch.swift).
 import ArgumentParser

@@ -1,4 +1,4 @@
-/// The per-request auth check of server.md §5.2 for the "no auth" and external-auth modes.
+/// The per-request auth check of docs/protocol/auth.md for the "no auth" and external-auth modes.
 ///
 /// Pure: the connection's session and the clock come in, a verdict goes out. An expired session
 /// is cleared from `session` as a side effect, as the original does.

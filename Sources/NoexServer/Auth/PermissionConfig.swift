@@ -1,4 +1,4 @@
-/// Per-operation permissions for external auth (server.md §8.4), evaluated after the tier check
+/// Per-operation permissions for external auth (docs/protocol/auth.md), evaluated after the tier check
 /// and only for logged-in sessions.
 public struct PermissionConfig {
     public enum Default: String, Sendable { case allow, deny }

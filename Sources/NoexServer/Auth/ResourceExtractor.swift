@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The resource a request is authorised against (server.md §8.5).
+/// The resource a request is authorised against (docs/protocol/auth.md).
 public enum ResourceExtractor {
     public static func resource(of request: Request) -> String {
         let type = request.type

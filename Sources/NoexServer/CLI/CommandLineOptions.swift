@@ -1,4 +1,4 @@
-/// What the `noex-server` command line asked for (server.md §11.2), as plain values: `nil` / `false`
+/// What the `noex-server` command line asked for (docs/config.md), as plain values: `nil` / `false`
 /// means "not given", so `LaunchPlan` can fall back to the config file and then the defaults.
 ///
 /// The executable's `ParsableCommand` (swift-argument-parser) is the one parser that fills it; the

@@ -3,7 +3,7 @@ import NoexRules
 import NoexStore
 
 /// What the binary will run: the server config plus the schema the store starts with, resolved
-/// from flags (highest precedence), the config file, and the defaults (server.md §11.2).
+/// from flags (highest precedence), the config file, and the defaults (docs/config.md).
 public struct LaunchPlan {
     public var server: ServerConfig
     public var buckets: [(name: String, definition: JSONObject)]
@@ -105,7 +105,7 @@ public struct LaunchPlan {
         return config
     }
 
-    /// The start-up banner (server.md §11.2), one line per setting.
+    /// The start-up banner (docs/config.md), one line per setting.
     public func banner(boundPort: Int) -> String {
         let s = server
         return """

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The binary's JSON config file (server.md §11.2) plus our extensions: `path`,
+/// The binary's JSON config file (docs/config.md) plus our extensions: `path`,
 /// `maxPayloadBytes`, `revocation`, `auth` as a static token table with permission rules, and
 /// `buckets` / `queries` declaring the schema the store starts with. See docs/config.md.
 ///
@@ -32,7 +32,7 @@ public struct FileConfig {
     public var maxConnectionsPerIp: Int?
     /// Bucket name → BucketDefinition (store.md), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
-    /// Query name → DeclarativeQueryConfig (server.md §15.3), in file order.
+    /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
     public var queries: [(name: String, definition: JSONObject)] = []
 
     public init() {}

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Field validation with the original's exact messages (server.md §10.3 "Field validation").
+/// Field validation with the original's exact messages (docs/protocol/envelope.md "Field validation").
 /// Each accessor throws the `VALIDATION_ERROR` the original sends for that field.
 extension Request {
     public func nonEmptyString(_ field: String) throws(ServerError) -> String {

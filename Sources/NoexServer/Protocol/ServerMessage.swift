@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Builders for every frame the server sends, with the original's key order (server.md §3.3).
+/// Builders for every frame the server sends, with the original's key order (docs/protocol/envelope.md).
 public enum ServerMessage {
     /// The protocol version announced in the welcome; unrelated to the package version.
     public static let protocolVersion = "1.0.0"

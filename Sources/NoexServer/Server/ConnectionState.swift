@@ -33,7 +33,7 @@ final class ConnectionState {
 
     var subscriptionCount: Int { storeSubscriptions.count + rulesSubscriptions.count }
 
-    /// The registry entry (server.md §12.2), in the original's key order.
+    /// The registry entry (docs/protocol/auth.md#server-operations), in the original's key order.
     var info: JSON {
         [
             "connectionId": .string(connectionId),

@@ -8,7 +8,7 @@ import NoexJSON
 import NoexLoop
 import NoexStore
 
-/// The server users run (server.md §12): a WebSocket transport on one libuv loop feeding the
+/// The server users run (docs/protocol/auth.md#server-operations): a WebSocket transport on one libuv loop feeding the
 /// protocol core.
 ///
 /// Loop-confined: create it, call `run()` (or run the loop you passed in) on one thread, and
@@ -100,7 +100,7 @@ public final class NoexServer {
 
     private var ttlTimer: LoopTimerID?
 
-    /// Drives the store's TTL expiry (store.md §13.2): `purgeExpired` every
+    /// Drives the store's TTL expiry (docs/protocol/queries.md#bucket-definitions): `purgeExpired` every
     /// `store.ttlCheckIntervalMs` (0 = off), the first one interval after start. Subscribers of
     /// affected queries get their pushes from the purge's `deleted` events.
     private func startTTLPurge() {
@@ -140,7 +140,7 @@ public final class NoexServer {
     @discardableResult
     public func run() -> Int32 { transport.run() }
 
-    /// Graceful stop (server.md §2.6): idempotent; with a grace period and connected clients,
+    /// Graceful stop (docs/protocol/connecting.md): idempotent; with a grace period and connected clients,
     /// each gets `{"type":"system","event":"shutdown","gracePeriodMs":…}` and connections keep
     /// working until they leave or the period ends; the rest are closed with 1000 `server_shutdown`.
     public func stop(gracePeriodMs: Int64 = 0) {
@@ -164,17 +164,17 @@ public final class NoexServer {
     /// True from start until `stop` is called.
     public var isRunning: Bool { core.isRunning && !transport.isStopping }
 
-    /// One ConnectionInfo (server.md §12.2) per live connection, plus our `droppedPushes` (event
+    /// One ConnectionInfo (docs/protocol/auth.md#server-operations) per live connection, plus our `droppedPushes` (event
     /// pushes dropped on it by backpressure).
     public func getConnections() -> [JSON] { core.connectionInfos(withCounters: true) }
 
-    /// ServerStats (server.md §12.3), plus our `pushes: {sent, dropped}` (dropped = event pushes
+    /// ServerStats (docs/protocol/auth.md#server-operations), plus our `pushes: {sent, dropped}` (dropped = event pushes
     /// lost to backpressure since start, closed connections included).
     public func getStats() -> JSON {
         core.statsJSON(includeListener: true, port: port, uptimeMs: core.clock.wallMs() - startedAtMs)
     }
 
-    /// Revokes every session of `userId` (server.md §8.7); returns the number of connections closed.
+    /// Revokes every session of `userId` (docs/protocol/auth.md); returns the number of connections closed.
     @discardableResult
     public func revokeSession(_ userId: String) -> Int { core.revokeSessions(userId: userId) }
 

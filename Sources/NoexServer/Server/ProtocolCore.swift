@@ -4,7 +4,7 @@ import NoexRules
 import NoexStore
 
 /// The protocol server proper, driven by transport events on the loop thread: welcome,
-/// envelope, auth → rate limit → route → respond (server.md §4), subscriptions and pushes,
+/// envelope, auth → rate limit → route → respond (docs/protocol/envelope.md), subscriptions and pushes,
 /// heartbeat pings, shutdown notices, the connection registry and stats.
 ///
 /// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
@@ -38,7 +38,7 @@ public final class ProtocolCore {
     /// Pushes handed to the transport so far (counters for stats and tests).
     public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
-    /// (DESIGN.md backpressure), over the server's lifetime, closed connections included.
+    /// (docs/protocol/deviations.md, item 1), over the server's lifetime, closed connections included.
     public private(set) var pushesDropped = 0
 
     public init(config: ServerConfig, clock: ServerClock) {
@@ -138,7 +138,7 @@ public final class ProtocolCore {
         flushDeferredPushes()
     }
 
-    /// Auth check → rate limit → route (server.md §4).
+    /// Auth check → rate limit → route (docs/protocol/envelope.md).
     private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
         if rateLimiter != nil {
@@ -185,7 +185,7 @@ public final class ProtocolCore {
         throw .unknownOperation(type)
     }
 
-    // MARK: - Subscriptions (server.md §7)
+    // MARK: - Subscriptions (docs/protocol/store-operations.md#subscriptions)
 
     private func checkSubscriptionLimits(_ state: ConnectionState) throws(ServerError) {
         let limits = config.connectionLimits
@@ -250,7 +250,7 @@ public final class ProtocolCore {
     // MARK: - Output
 
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
-    /// by a small `BACKPRESSURE` error (DESIGN.md compatibility policy).
+    /// by a small `BACKPRESSURE` error (docs/protocol/deviations.md, item 1).
     private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) {
         var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
@@ -307,7 +307,7 @@ public final class ProtocolCore {
         for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }
     }
 
-    // MARK: - Registry, stats, revocation (server.md §8.7, §12)
+    // MARK: - Registry, stats, revocation (docs/protocol/auth.md#server-operations)
 
     /// One ConnectionInfo per live connection, in connection order. `withCounters` (the Swift
     /// API's `getConnections()`, not the wire's `server.connections`) adds `droppedPushes`.

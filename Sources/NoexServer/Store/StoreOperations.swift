@@ -1,9 +1,9 @@
 import NoexJSON
 import NoexStore
 
-/// The `store.*` operations that need no connection state (server.md §6.1, §6.3, §6.4):
+/// The `store.*` operations that need no connection state (docs/protocol/store-operations.md):
 /// validation in the original's order (`bucket` first, then the fields as listed), then the
-/// store call, with store errors mapped per §10.2. Subscriptions live in the connection layer.
+/// store call, with store errors mapped per docs/protocol/envelope.md. Subscriptions live in the connection layer.
 struct StoreOperations {
     let store: Store
 

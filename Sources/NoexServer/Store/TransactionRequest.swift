@@ -1,7 +1,7 @@
 import NoexJSON
 import NoexStore
 
-/// The validation of a `store.transaction` request (server.md §6.3): every operation is checked,
+/// The validation of a `store.transaction` request (docs/protocol/store-operations.md): every operation is checked,
 /// with the original's exact messages, before any of them runs.
 enum TransactionRequest {
     static func operations(of request: Request) throws(ServerError) -> [TransactionOperation] {
