@@ -6,7 +6,7 @@ public typealias SubscriptionID = Int
 public typealias ListenerID = Int
 
 /// The in-process reactive document store: buckets of JSON records with schemas, indexes,
-/// filters, aggregates, transactions, TTL and reactive queries (store.md).
+/// filters, aggregates, transactions, TTL and reactive queries (docs/store.md).
 ///
 /// Single-threaded and I/O-free: one instance belongs to one event loop. Time comes from
 /// `nowMs`, random ids from `random`; nothing here reads the system clock.

@@ -30,7 +30,7 @@ public struct FileConfig {
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
-    /// Bucket name → BucketDefinition (store.md), in file order.
+    /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
     public var queries: [(name: String, definition: JSONObject)] = []
