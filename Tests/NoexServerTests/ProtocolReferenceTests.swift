@@ -46,6 +46,27 @@ import Testing
         #expect(reference.examples.count >= 20, "the reference lost its examples")
     }
 
+    /// The replay's matcher accepts only what a placeholder promises, keeps names consistent and
+    /// still compares everything else exactly.
+    @Test func placeholdersBindStrictly() throws {
+        func check(_ expected: String, _ actual: String, _ bindings: inout [String: JSON]) -> Bool {
+            let e = try! JSON.parse(expected), a = try! JSON.parse(actual)
+            guard ExamplePlaceholder.bind(e, a, &bindings) == nil else { return false }
+            return ExamplePlaceholder.substitute(e, a, bindings).jsonString == actual
+        }
+        var b: [String: JSON] = [:]
+        let uuid = "0ff46101-aed9-4a70-b1c6-95886f4ffcca"
+        #expect(check(#"{"id":"<uuid:u>","t":"<ts>"}"#, #"{"id":"\#(uuid)","t":1795727215924}"#, &b))
+        #expect(b["u"] == .string(uuid))
+        #expect(!check(#"{"id":"<uuid:u>"}"#, #"{"id":"another"}"#, &b))
+        #expect(!check(#"{"t":"<ts>"}"#, #"{"t":12}"#, &b))
+        #expect(!check(#"{"a":1,"b":"<any>"}"#, #"{"b":2,"a":1}"#, &b), "key order counts")
+        #expect(!check(#"{"a":1}"#, #"{"a":1,"extra":true}"#, &b), "extra keys count")
+        #expect(!check(#"{"s":"<str>"}"#, #"{"s":""}"#, &b))
+        #expect(ExamplePlaceholder.fill(#"{"key":"<uuid:u>","x":"<str:none>"}"#, b).unbound == "<str:none>")
+        #expect(ExamplePlaceholder.fill(#"{"key":"<uuid:u>"}"#, b).text == #"{"key":"\#(uuid)"}"#)
+    }
+
     @Test(arguments: ProtocolReference.load().examples)
     func exampleReplays(_ example: ProtocolReference.Example) throws {
         if let reason = example.pending {
