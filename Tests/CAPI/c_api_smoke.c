@@ -47,6 +47,14 @@ static int validate(void *ctx, const char *token, char *out, size_t out_len) {
         return NOEX_VALIDATE_ACCEPT;
     }
     if (strcmp(token, "fails") == 0) return -1;
+    if (strcmp(token, "no-nul") == 0) { /* fills the whole buffer: never read past it */
+        memset(out, '{', out_len);
+        return NOEX_VALIDATE_ACCEPT;
+    }
+    if (strcmp(token, "expired") == 0) {
+        snprintf(out, out_len, "{\"userId\": \"bob\", \"roles\": [], \"expiresAt\": 1000}");
+        return NOEX_VALIDATE_ACCEPT;
+    }
     return NOEX_VALIDATE_REJECT;
 }
 
@@ -170,15 +178,23 @@ static void expect_shutdown_close(int fd) {
         fail("expected close 1000 server_shutdown, got opcode %d (%zu bytes)", op, len);
 }
 
-/* One client session against a server whose validate callback is installed. */
-static void exercise(int fd) {
+/* One client session against a server whose validate callback is installed; with
+ * required == 0 the config's auth object said "required": false and declared a token table
+ * ("static-token"), which the callback replaces. */
+static void exercise(int fd, int required) {
     char buf[4096];
     ws_read_text(fd, buf, sizeof buf);
     if (strncmp(buf, "{\"type\":\"welcome\",\"version\":\"1.0.0\",\"serverTime\":", 49) != 0 ||
-        !strstr(buf, ",\"requiresAuth\":true}"))
+        !strstr(buf, required ? ",\"requiresAuth\":true}" : ",\"requiresAuth\":false}"))
         fail("welcome: %s", buf);
-    expect(fd, "{\"id\":1,\"type\":\"store.count\",\"bucket\":\"notes\"}",
-           "{\"id\":1,\"type\":\"error\",\"code\":\"UNAUTHORIZED\",\"message\":\"Authentication required\"}");
+    if (required) {
+        expect(fd, "{\"id\":1,\"type\":\"store.count\",\"bucket\":\"notes\"}",
+               "{\"id\":1,\"type\":\"error\",\"code\":\"UNAUTHORIZED\",\"message\":\"Authentication required\"}");
+    } else {
+        expect(fd, "{\"id\":1,\"type\":\"store.count\",\"bucket\":\"notes\"}", "{\"id\":1,\"type\":\"result\",\"data\":0}");
+        expect(fd, "{\"id\":10,\"type\":\"auth.login\",\"token\":\"static-token\"}",
+               "{\"id\":10,\"type\":\"error\",\"code\":\"UNAUTHORIZED\",\"message\":\"Invalid token\"}");
+    }
     int before = atomic_load(&validate_calls);
     expect(fd, "{\"id\":2,\"type\":\"auth.login\",\"token\":\"wrong\"}",
            "{\"id\":2,\"type\":\"error\",\"code\":\"UNAUTHORIZED\",\"message\":\"Invalid token\"}");
@@ -189,10 +205,14 @@ static void exercise(int fd) {
            "{\"id\":4,\"type\":\"error\",\"code\":\"INTERNAL_ERROR\",\"message\":\"Internal server error\"}");
     expect(fd, "{\"id\":5,\"type\":\"auth.login\",\"token\":\"fails\"}",
            "{\"id\":5,\"type\":\"error\",\"code\":\"INTERNAL_ERROR\",\"message\":\"Internal server error\"}");
+    expect(fd, "{\"id\":51,\"type\":\"auth.login\",\"token\":\"no-nul\"}",
+           "{\"id\":51,\"type\":\"error\",\"code\":\"INTERNAL_ERROR\",\"message\":\"Internal server error\"}");
+    expect(fd, "{\"id\":52,\"type\":\"auth.login\",\"token\":\"expired\"}",
+           "{\"id\":52,\"type\":\"error\",\"code\":\"UNAUTHORIZED\",\"message\":\"Token has expired\"}");
     expect(fd, "{\"id\":6,\"type\":\"auth.login\",\"token\":\"secret-alice\"}",
            "{\"id\":6,\"type\":\"result\",\"data\":{\"userId\":\"alice\",\"roles\":[\"admin\"],\"expiresAt\":4102444800000}}");
-    if (atomic_load(&validate_calls) - before != 4)
-        fail("validate called %d times for 5 logins (expected 4: never for the NUL token)", atomic_load(&validate_calls) - before);
+    if (atomic_load(&validate_calls) - before != 6)
+        fail("validate called %d times for 7 logins (expected 6: never for the NUL token)", atomic_load(&validate_calls) - before);
     expect(fd, "{\"id\":7,\"type\":\"auth.whoami\"}",
            "{\"id\":7,\"type\":\"result\",\"data\":{\"authenticated\":true,\"userId\":\"alice\",\"roles\":[\"admin\"],\"expiresAt\":4102444800000}}");
     expect_answer(fd, "{\"id\":8,\"type\":\"store.insert\",\"bucket\":\"notes\",\"data\":{\"id\":\"n1\",\"text\":\"hi\"}}",
@@ -200,9 +220,12 @@ static void exercise(int fd) {
     expect(fd, "{\"id\":9,\"type\":\"store.count\",\"bucket\":\"notes\"}", "{\"id\":9,\"type\":\"result\",\"data\":1}");
 }
 
-static const char *config =
-    "{\"host\": \"127.0.0.1\", \"port\": 0,"
-    " \"buckets\": {\"notes\": {\"key\": \"id\", \"schema\": {\"id\": {\"type\": \"string\"}, \"text\": {\"type\": \"string\"}}}}}";
+#define NOTES "\"buckets\": {\"notes\": {\"key\": \"id\", \"schema\": {\"id\": {\"type\": \"string\"}, \"text\": {\"type\": \"string\"}}}}"
+/* No auth object: the callback makes login required. */
+static const char *config = "{\"host\": \"127.0.0.1\", \"port\": 0, " NOTES "}";
+static const char *optional_auth_config =
+    "{\"host\": \"127.0.0.1\", \"port\": 0, " NOTES ","
+    " \"auth\": {\"tokens\": {\"static-token\": {\"userId\": \"s\"}}, \"required\": false}}";
 
 /* ---- own loop ----------------------------------------------------------------------------- */
 
@@ -219,7 +242,7 @@ static void own_loop(void) {
     if (strcmp(err, "config key \"port\": expected an integer in 0\xe2\x80\xa6" "65535, got 70000") != 0)
         fail("bad config message: %s", err);
     noex_server *s = NULL;
-    int32_t rc = noex_server_start(config, &s, err, sizeof err);
+    int32_t rc = noex_server_start(optional_auth_config, &s, err, sizeof err);
     if (rc != 0) fail("start: %d %s", rc, err);
     if (noex_server_set_validate(s, validate, &validate_calls) != 0) fail("set_validate");
     int port = noex_server_port(s);
@@ -227,7 +250,7 @@ static void own_loop(void) {
     pthread_t t;
     pthread_create(&t, NULL, run_server, s);
     int fd = ws_connect(port);
-    exercise(fd);
+    exercise(fd, 0);
     noex_server_stop(s);
     expect_shutdown_close(fd);
     close(fd);
@@ -273,7 +296,7 @@ static void host_step(enum host_step s) {
 
 static void *host_client(void *port) {
     int fd = ws_connect(*(int *)port);
-    exercise(fd);
+    exercise(fd, 1);
     host_step(STEP_TRY_SET_VALIDATE);
     host_step(STEP_FREE);
     expect_shutdown_close(fd);
