@@ -4,7 +4,8 @@
 # pkg-config against the shared AND the static library and runs
 #   - Tests/CAPI/c_api_smoke.c: own loop and host loop, a real WebSocket client, the C
 #     validate callback, exact answers, stop, free, uv_loop_close == 0;
-#   - docs/embedding-example.c, after checking docs/embedding.md shows it verbatim.
+#   - docs/embedding-example.c, after checking docs/embedding.md shows it verbatim;
+#   - Tests/CAPI/cxx_link.cpp: the header from C++ (the Swift toolchain's clang++).
 # Usage (from the package root): Tests/CAPI/run.sh
 set -eu
 work=$(mktemp -d)
@@ -33,6 +34,8 @@ for variant in noexserver noexserver-static; do
     # The smoke test's broken-callback logins log to stderr by design; keep only its verdict.
     "$work/smoke-$variant" 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
     "$work/example-$variant" 100
+    clang++ -Wall -Wextra -Werror -o "$work/cxx-$variant" Tests/CAPI/cxx_link.cpp $flags
+    "$work/cxx-$variant"
 done
 # The static variant really is static: no libnoexserver.so is needed at run time.
 if ldd "$work/smoke-noexserver-static" | grep -q libnoexserver; then
