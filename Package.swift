@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "NoexJSON", targets: ["NoexJSON"]),
         .library(name: "NoexStore", targets: ["NoexStore"]),
         .library(name: "NoexRules", targets: ["NoexRules"]),
+        // The C library (docs/embedding.md); scripts/build-c-library.sh installs both with the
+        // header and pkg-config files as libnoexserver.{so,a}.
+        .library(name: "noexserver", type: .dynamic, targets: ["NoexServer"]),
+        .library(name: "noexserver-static", type: .static, targets: ["NoexServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -13,7 +13,8 @@ fi
 
 swift build --build-tests
 swift test --skip-build
-# The C API as an embedder uses it: a C program against include/noex_server.h.
+# The C library as an embedder gets it: installed by scripts/build-c-library.sh into a temporary
+# prefix, C programs linked through pkg-config against the shared and the static library.
 Tests/CAPI/run.sh
 
 # The bundled load generator's own tests (codec, request matching, driver against the server).

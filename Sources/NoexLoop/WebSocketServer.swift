@@ -139,7 +139,7 @@ public final class WebSocketServer {
     public var isStopping: Bool { stopPhase != .running }
 
     /// Whether the stop finished (internal handles closed): nothing new may keep the loop alive.
-    var isStopped: Bool { stopPhase == .stopped }
+    public var isStopped: Bool { stopPhase == .stopped }
 
     private func beginClosingAll(nowMs now: UInt64) {
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)

@@ -163,13 +163,7 @@ public struct FileConfig {
         var table: [String: AuthSession] = [:]
         for (token, _) in tokens.object {
             guard let t = try tokens.object(token) else { throw ConfigError(key: "auth.tokens.\(token)", "expected an object") }
-            try t.rejectUnknownKeys(["userId", "roles", "expiresAt", "metadata"])
-            guard let userId = try t.string("userId"), !userId.isEmpty else {
-                throw ConfigError(key: t.keyPath("userId"), "required: a non-empty string")
-            }
-            let roles = try t.stringArray("roles") ?? []
-            let expiresAt = try t.integer("expiresAt", in: 0...Int64.max)
-            table[token] = AuthSession(userId: userId, roles: roles, metadata: t.value("metadata"), expiresAt: expiresAt)
+            table[token] = try t.authSession()
         }
         var out = StaticAuthConfig(tokens: table)
         out.required = try a.bool("required") ?? true

@@ -10,15 +10,15 @@ import NoexStore
 /// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
 /// to completion before the next, so answers come back in request order.
 public final class ProtocolCore {
-    public let config: ServerConfig
+    public internal(set) var config: ServerConfig
     let store: Store
     let clock: ServerClock
     /// Set once by the owner before any event arrives.
     weak var transportRef: (any ProtocolTransport)?
     var transport: any ProtocolTransport { transportRef! }
 
-    let gate: AuthGate
-    let authOps: AuthOperations
+    var gate: AuthGate
+    var authOps: AuthOperations
     let storeOps: StoreOperations
     let rules: RuleEngine?
     let rulesOps: RulesOperations?
