@@ -54,6 +54,12 @@ import Testing
         // Unsubscribing acts on the connection's own subscription: allowed under a bucket list.
         let sub = pub.data(["type": "store.subscribe", "query": "public-all"])["subscriptionId"]!
         #expect(pub.data(["type": "store.unsubscribe", "subscriptionId": sub]) == ["unsubscribed": true])
+        // An allowed query name over a forbidden bucket: the data behind the query decides.
+        let root = try WireIsolation.client(server, token: "root")
+        _ = root.data(["type": "store.undefineQuery", "name": "public-all"])
+        _ = root.data(["type": "store.defineQuery", "name": "public-all", "config": ["bucket": "secret"]])
+        #expect(pub.askRaw(["id": 23, "type": "store.subscribe", "query": "public-all"])
+                == WireIsolation.forbidden(23, "store.subscribe", on: "secret"))
     }
 
     @Test func rulesSubscribeIsCheckedAgainstItsPattern() throws {
