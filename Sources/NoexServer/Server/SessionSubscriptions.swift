@@ -58,7 +58,9 @@ extension ProtocolCore {
 
     /// Removes every subscription of a connection without telling it (revocation, close).
     func removeAllSubscriptions(_ state: ConnectionState) {
-        for wireID in Array(state.subscriptionRequests.keys) { removeSubscription(state, wireID) }
+        for wireID in Array(state.storeSubscriptions.keys) + Array(state.rulesSubscriptions.keys) {
+            removeSubscription(state, wireID)
+        }
     }
 
     func removeSubscription(_ state: ConnectionState, _ wireID: String) {
