@@ -10,6 +10,11 @@ if ! pkg-config --exists libuv 2>/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
 fi
+# PCRE2 runs every regular expression with a step limit (docs/security.md).
+if ! pkg-config --exists libpcre2-8 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpcre2-dev pkg-config >/dev/null
+fi
 
 swift build --build-tests
 swift test --skip-build

@@ -43,7 +43,9 @@ extension RuleEngine {
             log(RulesLogLevel(rawValue: level) ?? .info, try render(message, ctx))
 
         case .conditional(let conditions, let thenActions, let elseActions):
-            if try conditionsHold(conditions, ctx) {
+            let hold = try conditionsHold(conditions, ctx)
+            overrunPattern = nil  // an overrun here takes the else branch; it is not the rule's trigger
+            if hold {
                 execute(thenActions, &ctx)
             } else {
                 execute(elseActions, &ctx)

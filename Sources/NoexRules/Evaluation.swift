@@ -197,22 +197,6 @@ extension RuleEngine {
             return a == nil || a == .null
         }
     }
-
-    /// A JavaScript regular expression test, unanchored unless the source anchors it. Compiled
-    /// once per source string; an invalid source never matches. Swift's regex dialect stands in
-    /// for JavaScript's (small differences accepted, docs/protocol/rule-format.md#conditions).
-    func regexMatches(_ source: String, _ subject: String) -> Bool {
-        let regex: Regex<AnyRegexOutput>?
-        if let cached = regexCache[source] {
-            regex = cached
-        } else {
-            regex = try? Regex(source)
-            if regexCache.count > 1000 { regexCache.removeAll() }
-            regexCache[source] = .some(regex)
-        }
-        guard let regex else { return false }
-        return (try? regex.firstMatch(in: subject)) != nil
-    }
 }
 
 /// JavaScript equality flavours over JSON values (docs/protocol/rule-format.md#conditions).

@@ -73,7 +73,8 @@ extension RuleEngine {
                 if !rule.lookups.isEmpty {
                     guard try resolveLookups(rule, &ctx) else { continue }
                 }
-                guard try conditionsHold(rule.conditions, ctx) else { continue }
+                let hold = try conditionsHold(rule.conditions, ctx)
+                if noteRegexOverrun(rule) || !hold { continue }
             } catch {
                 contained("Error executing rule \"\(rule.name)\" (\(rule.id)): \(error.message)")
                 continue

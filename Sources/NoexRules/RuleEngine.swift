@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexRegex
 
 /// The rule engine: facts, events, rules, timers and event subscribers, on one thread.
 ///
@@ -35,7 +36,11 @@ public final class RuleEngine {
     var timerIndex = TriggerIndex()
     /// Groups by id → enabled. No wire operation creates one (docs/rules.md).
     var groups: [String: Bool] = [:]
-    var regexCache: [String: Regex<AnyRegexOutput>?] = [:]
+    var regexCache: [String: BoundedRegex?] = [:]
+    /// A `matches` pattern that overran while the current condition list ran (RegexConditions).
+    var overrunPattern: String?
+    /// The first rule skipped by an overrun since the current API call began.
+    var regexOverrun: RegexOverrun?
     var ids = IdGenerator()
 
     var nextRuleVersion = 1
@@ -86,7 +91,9 @@ public final class RuleEngine {
     ) throws(RulesError) -> RuleEvent {
         try ensureRunning()
         let event = makeEvent(topic, data, correlationId: correlationId, causationId: causationId, source: .api)
+        _ = takeRegexOverrun()
         topLevel { self.runEventPipeline(event) }
+        if let overrun = takeRegexOverrun() { throw overrun.error }
         return event
     }
 
@@ -98,7 +105,9 @@ public final class RuleEngine {
     public func setFact(key: String, value: JSON?) throws(RulesError) -> Fact {
         try ensureRunning()
         let fact = facts.set(key, value, source: "api", now: clock.nowMs())
+        _ = takeRegexOverrun()
         topLevel { self.runFactRules(fact) }
+        if let overrun = takeRegexOverrun() { throw overrun.error }
         return fact
     }
 

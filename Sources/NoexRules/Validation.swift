@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexRegex
 
 /// One finding of the rule validator; `path` is dotted and indexed (`actions[0].timer.name`),
 /// `"(root)"` for the rule itself.
@@ -292,6 +293,14 @@ struct RuleValidator {
         }
         if let op = c["operator"]?.stringValue, op != "exists", op != "not_exists", c["value"] == nil {
             error("\(path).value", "Condition must have a \"value\" field")
+        }
+        // A literal pattern is compiled now, so a typo is refused at registration, not ignored later.
+        if c["operator"]?.stringValue == "matches", case .literal(.string(let p)?) = CompareValue(c["value"]) {
+            do throws(RegexSyntaxError) {
+                _ = try BoundedRegex(p)
+            } catch {
+                self.error("\(path).value", "Invalid regular expression: /\(p)/: \(error.message) at offset \(error.offset)")
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexRegex
 
 /// How a field gets a value on insert when none was supplied.
 public enum GeneratedKind: String, Sendable {
@@ -100,8 +101,13 @@ public struct BucketDefinition: Sendable {
             if def.ref != nil, def.onDelete == "set_null", def.required {
                 throw .invalidDefinition("Field \"\(name)\" in bucket \"\(bucket)\" cannot use onDelete \"set_null\" because it is required")
             }
-            if let p = def.pattern, (try? Regex(p)) == nil {
-                throw .invalidDefinition("Invalid regular expression: /\(p)/ for field \"\(name)\" in bucket \"\(bucket)\"")
+            if let p = def.pattern {
+                do throws(RegexSyntaxError) {
+                    _ = try BoundedRegex(p)
+                } catch {
+                    throw .invalidDefinition(
+                        "Invalid regular expression: /\(p)/ for field \"\(name)\" in bucket \"\(bucket)\": \(error.message) at offset \(error.offset)")
+                }
             }
         }
     }

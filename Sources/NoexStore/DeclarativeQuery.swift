@@ -60,6 +60,7 @@ struct DeclarativeQuery {
         bucket = b
         if let f = c["filter"], !f.isNull {
             guard let o = f.objectValue else { throw .invalidQuery("Query \"filter\" must be an object") }
+            try Filter.validate(o, allowReferences: true)
             // Template strings become {"$param": name} once, so evaluation does no string work.
             var usesParams = false
             filter = Self.normalizeTemplates(.object(o), &usesParams).objectValue!

@@ -109,7 +109,7 @@ public final class QueryContext {
     public func all(bucket: String) throws(StoreError) -> [JSONObject] { try touch(bucket).table.records }
 
     public func `where`(bucket: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
-        try touch(bucket).select(Filter(filter))
+        try touch(bucket).select(try Filter.checked(filter))
     }
 
     func select(bucket: String, filter: Filter, limit: Int = .max) throws(StoreError) -> [JSONObject] {
@@ -121,12 +121,13 @@ public final class QueryContext {
     }
 
     public func findOne(bucket: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
-        try touch(bucket).select(Filter(filter), limit: 1).first
+        try touch(bucket).select(try Filter.checked(filter), limit: 1).first
     }
 
     public func count(bucket: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
         let b = try touch(bucket)
-        return filter.map { b.countMatching(Filter($0)) } ?? b.count
+        guard let filter else { return b.count }
+        return b.countMatching(try Filter.checked(filter))
     }
 
     public func first(bucket: String, n: Int) throws(StoreError) -> [JSONObject] {
@@ -394,5 +395,18 @@ extension Store {
         }
         guard let (result, deps) = try? evaluate(sub.query, params: sub.params) else { return nil }
         return (result, deps, lastEvaluationID)
+    }
+}
+
+extension Store {
+    /// The buckets a declarative query reads (its own and its lookups'), so that access to the
+    /// query can be checked against the data behind it; nil for an unknown or programmatic
+    /// query, whose reads only its host code knows.
+    public func bucketsRead(byQuery name: String) -> [String]? {
+        switch queries[name]?.body {
+        case .declarative(let d)?: return d.buckets
+        case .shape(let s)?: return s.buckets
+        default: return nil
+        }
     }
 }

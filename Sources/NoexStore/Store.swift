@@ -180,9 +180,10 @@ public final class Store {
     /// Shallow-merges `changes` into the record under `key` (docs/protocol/queries.md#bucket-definitions); returns the new
     /// record. A missing record is `recordNotFound`.
     @discardableResult
-    public func update(bucket name: String, key: JSON, changes: JSONObject) throws(StoreError) -> JSONObject {
+    public func update(bucket name: String, key: JSON, changes: JSONObject, expectedVersion: Int64? = nil) throws(StoreError) -> JSONObject {
         let b = try bucket(name)
         guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
+        try ExpectedVersion.check(expectedVersion, existing, bucket: name, key: key)
         let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
         try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
         try checkReferences(b, merged, old: existing)
@@ -191,10 +192,16 @@ public final class Store {
         return merged
     }
 
-    /// Deletes a record; a missing key is a silent no-op (returns false, no event).
+    /// Deletes a record; a missing key is a silent no-op (returns false, no event) — unless
+    /// `expectedVersion` is given: then a missing record is `recordNotFound` (the caller believed
+    /// it existed at that version) and a different `_version` is `versionConflict`.
     @discardableResult
-    public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
+    public func delete(bucket name: String, key: JSON, expectedVersion: Int64? = nil) throws(StoreError) -> Bool {
         let b = try bucket(name)
+        if let expectedVersion {
+            guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
+            try ExpectedVersion.check(expectedVersion, existing, bucket: name, key: key)
+        }
         guard b.table.contains(key) else { return false }
         if referrers(of: name).isEmpty {
             let removed = b.rawRemove(key)!
@@ -228,17 +235,17 @@ public final class Store {
 
     /// Records matching `filter` (docs/protocol/queries.md#filters) in insertion order. `{}` returns all records.
     public func `where`(bucket name: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
-        try bucket(name).select(Filter(filter))
+        try bucket(name).select(try Filter.checked(filter))
     }
 
     public func findOne(bucket name: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
-        try bucket(name).select(Filter(filter), limit: 1).first
+        try bucket(name).select(try Filter.checked(filter), limit: 1).first
     }
 
     public func count(bucket name: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
         let b = try bucket(name)
         guard let filter else { return b.count }
-        return b.countMatching(Filter(filter))
+        return b.countMatching(try Filter.checked(filter))
     }
 
     /// The first `n` records in bucket order (insertion order, or key order for `ordered_set`).
@@ -334,7 +341,7 @@ public final class Store {
     func matching(_ name: String, _ filter: JSONObject?) throws(StoreError) -> [JSONObject] {
         let b = try bucket(name)
         guard let filter else { return b.table.records }
-        return b.select(Filter(filter))
+        return b.select(try Filter.checked(filter))
     }
 
     // MARK: - TTL

@@ -101,11 +101,13 @@ struct NoexServerCommand: ParsableCommand {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("Invalid port: \(port) (must be integer 0-65535)")
         }
-        if let maxPayloadBytes, maxPayloadBytes < 1 {
-            throw ValidationError("Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer)")
+        if let maxPayloadBytes, !(1...Int(ConfigBounds.bytes)).contains(maxPayloadBytes) {
+            throw ValidationError(
+                "Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer no larger than \(ConfigBounds.bytes))")
         }
-        if let maxConnectionsPerIp, maxConnectionsPerIp < 1 {
-            throw ValidationError("Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer)")
+        if let maxConnectionsPerIp, !(1...Int(ConfigBounds.count)).contains(maxConnectionsPerIp) {
+            throw ValidationError(
+                "Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer no larger than \(ConfigBounds.count))")
         }
     }
 

@@ -116,7 +116,7 @@ import Testing
     @Test func payloadAndConnectionLimits() throws {
         let plan = try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 2048; $0.maxConnectionsPerIp = 3 }, file: nil)
         #expect(plan.server.maxPayloadBytes == 2048 && plan.server.maxConnectionsPerIp == 3)
-        #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer)")) {
+        #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer no larger than 1073741824)")) {
             try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 0 }, file: nil)
         }
         #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.maxConnectionsPerIp = -2 }, file: nil) }

@@ -29,7 +29,9 @@ public struct LaunchPlan {
         s.host = cli.host ?? f.host ?? s.host
         s.path = f.path ?? s.path
         if let m = cli.maxPayloadBytes {
-            guard m >= 1 else { throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer)") }
+            guard m >= 1, m <= Int(ConfigBounds.bytes) else {
+                throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer no larger than \(ConfigBounds.bytes))")
+            }
             s.maxPayloadBytes = m
         } else {
             s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
@@ -58,7 +60,9 @@ public struct LaunchPlan {
         s.exposeErrorDetails = cli.noErrorDetails ? false : (f.exposeErrorDetails ?? true)
         s.allowedOrigins = cli.allowedOrigins ?? f.allowedOrigins
         if let m = cli.maxConnectionsPerIp {
-            guard m >= 1 else { throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer)") }
+            guard m >= 1, m <= Int(ConfigBounds.count) else {
+                throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer no larger than \(ConfigBounds.count))")
+            }
             s.maxConnectionsPerIp = m
         } else {
             s.maxConnectionsPerIp = f.maxConnectionsPerIp

@@ -7,7 +7,7 @@ extension ConfigReader {
             throw ConfigError(key: keyPath("userId"), "required: a non-empty string")
         }
         let roles = try stringArray("roles") ?? []
-        let expiresAt = try integer("expiresAt", in: 0...Int64.max)
+        let expiresAt = try integer("expiresAt", in: 0...ConfigBounds.epochMs)
         return AuthSession(userId: userId, roles: roles, metadata: value("metadata"), expiresAt: expiresAt)
     }
 }

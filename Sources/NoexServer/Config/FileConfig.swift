@@ -59,7 +59,7 @@ public struct FileConfig {
             guard p.hasPrefix("/") else { throw ConfigError(key: "path", "must start with \"/\"") }
             c.path = p
         }
-        c.maxPayloadBytes = try r.positiveInteger("maxPayloadBytes").map(Int.init)
+        c.maxPayloadBytes = try r.positiveInteger("maxPayloadBytes", max: ConfigBounds.bytes).map(Int.init)
         c.persistence = try r.string("persistence")
         if let p = c.persistence, p != "memory" {
             guard p == "file" || p == "sqlite" else {
@@ -85,47 +85,49 @@ public struct FileConfig {
         }
         if let o = try r.object("rateLimit") {
             try o.rejectUnknownKeys(["maxRequests", "windowMs"])
-            guard let max = try o.positiveInteger("maxRequests") else { throw ConfigError(key: "rateLimit.maxRequests", "required") }
-            guard let window = try o.positiveInteger("windowMs") else { throw ConfigError(key: "rateLimit.windowMs", "required") }
+            guard let max = try o.positiveInteger("maxRequests", max: ConfigBounds.count) else { throw ConfigError(key: "rateLimit.maxRequests", "required") }
+            guard let window = try o.positiveInteger("windowMs", max: ConfigBounds.durationMs) else { throw ConfigError(key: "rateLimit.windowMs", "required") }
             c.rateLimit = RateLimitConfig(maxRequests: Int(max), windowMs: window)
         }
         if let o = try r.object("heartbeat") {
             try o.rejectUnknownKeys(["intervalMs", "timeoutMs"])
             var h = HeartbeatConfig()  // replaced as a whole: missing fields take the defaults
-            if let v = try o.positiveInteger("intervalMs") { h.intervalMs = v }
-            if let v = try o.positiveInteger("timeoutMs") { h.timeoutMs = v }
+            if let v = try o.positiveInteger("intervalMs", max: ConfigBounds.durationMs) { h.intervalMs = v }
+            if let v = try o.positiveInteger("timeoutMs", max: ConfigBounds.durationMs) { h.timeoutMs = v }
             c.heartbeat = h
         }
         if let o = try r.object("backpressure") {
             try o.rejectUnknownKeys(["maxBufferedBytes", "highWaterMark", "slowClientTimeoutMs"])
             var b = BackpressureConfig()
-            if let v = try o.positiveInteger("maxBufferedBytes") { b.maxBufferedBytes = Int(v) }
+            if let v = try o.positiveInteger("maxBufferedBytes", max: ConfigBounds.bytes) { b.maxBufferedBytes = Int(v) }
             if let v = try o.number("highWaterMark") {
                 guard v > 0 && v <= 1 else { throw ConfigError(key: "backpressure.highWaterMark", "expected a number in (0, 1], got \(v)") }
                 b.highWaterMark = v
             }
-            if let v = try o.positiveInteger("slowClientTimeoutMs") { b.slowClientTimeoutMs = v }
+            if let v = try o.positiveInteger("slowClientTimeoutMs", max: ConfigBounds.durationMs) { b.slowClientTimeoutMs = v }
             c.backpressure = b
         }
         if let o = try r.object("connectionLimits") {
             try o.rejectUnknownKeys(["maxSubscriptionsPerConnection", "maxTotalSubscriptions"])
             var l = ConnectionLimits()  // merged per field
-            if let v = try o.positiveInteger("maxSubscriptionsPerConnection") { l.maxSubscriptionsPerConnection = Int(v) }
-            if let v = try o.positiveInteger("maxTotalSubscriptions") { l.maxTotalSubscriptions = Int(v) }
+            if let v = try o.positiveInteger("maxSubscriptionsPerConnection", max: ConfigBounds.count) { l.maxSubscriptionsPerConnection = Int(v) }
+            if let v = try o.positiveInteger("maxTotalSubscriptions", max: ConfigBounds.count) { l.maxTotalSubscriptions = Int(v) }
             c.connectionLimits = l
         }
         if let o = try r.object("revocation") {
             try o.rejectUnknownKeys(["blacklistTtlMs"])
             var rv = RevocationConfig()
-            if let v = try o.positiveInteger("blacklistTtlMs") { rv.blacklistTtlMs = v }
+            if let v = try o.positiveInteger("blacklistTtlMs", max: ConfigBounds.durationMs) { rv.blacklistTtlMs = v }
             c.revocation = rv
         }
         c.exposeErrorDetails = try r.bool("exposeErrorDetails")
         c.allowedOrigins = try r.stringArray("allowedOrigins")
-        c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp").map(Int.init)
+        c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp", max: ConfigBounds.count).map(Int.init)
         c.buckets = try namedObjects(r, "buckets")
+        for (name, def) in c.buckets { try SchemaConfigKeys.checkBucket(name, def) }
         c.queries = try namedObjects(r, "queries")
         for (name, def) in c.queries {
+            try SchemaConfigKeys.checkQuery(name, def)
             guard case .string(let b)? = def["bucket"], !b.isEmpty else {
                 throw ConfigError(key: "queries.\(name).bucket", "expected a non-empty string (the bucket the query reads)")
             }

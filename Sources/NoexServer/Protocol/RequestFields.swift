@@ -42,6 +42,22 @@ extension Request {
         return k
     }
 
+    /// `expectedVersion` (our extension): absent or `null` mean "no check"; otherwise an integer.
+    public func expectedVersion() throws(ServerError) -> Int64? {
+        try Self.expectedVersion(fields["expectedVersion"], context: "")
+    }
+
+    static func expectedVersion(_ value: JSON?, context: String) throws(ServerError) -> Int64? {
+        switch value {
+        case nil, .null?: return nil
+        case let v?:
+            guard let n = v.intValue else {
+                throw ServerError(.validationError, "\(context)Invalid \"expectedVersion\": expected integer (the record's _version)")
+            }
+            return n
+        }
+    }
+
     /// An optional member where `null` counts as absent.
     public func optional(_ field: String) -> JSON? {
         guard let v = fields[field], !v.isNull else { return nil }

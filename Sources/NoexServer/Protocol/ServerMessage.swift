@@ -60,6 +60,11 @@ public enum ServerMessage {
         ["type": "system", "event": "shutdown", "gracePeriodMs": .int(gracePeriodMs)]
     }
 
+    /// A subscription removed because the connection's session ended or changed (our extension).
+    public static func subscriptionEnded(subscriptionId: String, reason: String) -> JSON {
+        ["type": "system", "event": "subscription_ended", "subscriptionId": .string(subscriptionId), "reason": .string(reason)]
+    }
+
     public static let sessionRevoked: JSON =
         ["type": "system", "event": "session_revoked", "reason": "Session revoked by administrator"]
 }

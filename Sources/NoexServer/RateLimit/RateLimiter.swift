@@ -14,7 +14,7 @@ public struct RateLimiter: Sendable {
 
     public init(maxRequests: Int, windowMs: Int64) {
         self.maxRequests = maxRequests
-        self.windowMs = windowMs
+        self.windowMs = min(windowMs, ConfigBounds.durationMs)  // the config file's ceiling: no overflow
     }
 
     /// Number of keys currently holding timestamps (for tests and stats).

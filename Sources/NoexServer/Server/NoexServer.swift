@@ -117,7 +117,9 @@ public final class NoexServer {
     /// timer is re-armed to that deadline and fires the due timers.
     private func driveRuleTimers() {
         guard let engine = config.rules else { return }
-        engine.onTimerDeadlineChanged = { [unowned self] deadline in self.armRuleTimer(deadline) }
+        // Weak: an embedder may keep the engine after freeing the server; the engine then
+        // reports deadlines to nobody instead of calling into a freed object.
+        engine.onTimerDeadlineChanged = { [weak self] deadline in self?.armRuleTimer(deadline) }
         armRuleTimer(engine.nextTimerDeadlineMs)
     }
 

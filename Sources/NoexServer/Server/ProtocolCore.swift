@@ -79,9 +79,7 @@ public final class ProtocolCore {
     /// The socket is gone: remove every subscription and the registry entry.
     public func connectionClosed(_ id: ConnectionID) {
         guard let state = connections.removeValue(forKey: id) else { return }
-        for sub in state.storeSubscriptions.values { store.unsubscribe(sub) }
-        for sub in state.rulesSubscriptions.values { _ = rules?.unsubscribe(sub) }
-        totalSubscriptions -= state.subscriptionCount
+        removeAllSubscriptions(state)
         let left = perAddressCount[state.remoteAddress, default: 1] - 1
         perAddressCount[state.remoteAddress] = left > 0 ? left : nil
     }
@@ -121,12 +119,14 @@ public final class ProtocolCore {
     public func sweep() {
         rateLimiter?.prune(nowMs: clock.monotonicMs())
         blacklist.prune(nowMs: clock.wallMs())
+        if gate.auth != nil { expireSessions() }
     }
 
     // MARK: - Request pipeline
 
     private func handle(_ request: Request, _ state: ConnectionState) {
         let id = state.id
+        let sessionBefore = state.session
         let answer: [UInt8]
         do throws(ServerError) {
             let data = try pipeline(request, state)
@@ -136,11 +136,13 @@ public final class ProtocolCore {
         }
         respond(id, answer, requestID: request.id)
         flushDeferredPushes()
+        sessionMayHaveChanged(state, from: sessionBefore)
     }
 
     /// Auth check → rate limit → route (docs/protocol/envelope.md).
     private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
-        if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
+        if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs(),
+                                   queryBuckets: store.bucketsRead(byQuery:)) { throw denied }
         if rateLimiter != nil {
             let key = state.session?.userId ?? state.remoteAddress
             if case .limited(let retry) = rateLimiter!.consume(key: key, nowMs: clock.monotonicMs()) {
@@ -213,15 +215,15 @@ public final class ProtocolCore {
         }
         nextSubscriptionNumber += 1
         state.storeSubscriptions[wireID] = subscription.id
+        state.subscriptionRequests[wireID] = r
         totalSubscriptions += 1
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
 
     private func unsubscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
-        guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
-        store.unsubscribe(sub)
-        totalSubscriptions -= 1
+        guard state.storeSubscriptions[wireID] != nil else { throw .subscriptionNotFound(wireID) }
+        removeSubscription(state, wireID)
         return ["unsubscribed": true]
     }
 
@@ -235,15 +237,15 @@ public final class ProtocolCore {
             self?.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
         }
         state.rulesSubscriptions[wireID] = sub
+        state.subscriptionRequests[wireID] = r
         totalSubscriptions += 1
         return ["subscriptionId": .string(wireID)]
     }
 
     private func unsubscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
-        guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
-        _ = rules?.unsubscribe(sub)
-        totalSubscriptions -= 1
+        guard state.rulesSubscriptions[wireID] != nil else { throw .subscriptionNotFound(wireID) }
+        removeSubscription(state, wireID)
         return ["unsubscribed": true]
     }
 
@@ -363,6 +365,7 @@ public final class ProtocolCore {
             if let userId, s.userId != userId { continue }
             if let role, !s.roles.contains(role) { continue }
             blacklist.revoke(s.userId, nowMs: now)
+            removeAllSubscriptions(state)  // nothing may be pushed after the notice
             transport.send(state.id, text: notice, kind: .response)
             transport.close(state.id, code: 4002, reason: "session_revoked")
             matched += 1

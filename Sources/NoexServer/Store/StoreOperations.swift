@@ -22,10 +22,12 @@ struct StoreOperations {
         case "store.update":
             let b = try r.nonEmptyString("bucket")
             let k = try r.key()
-            return .object(try store.update(bucket: b, key: k, changes: try r.object("data")))
+            let changes = try r.object("data")
+            return .object(try store.update(bucket: b, key: k, changes: changes, expectedVersion: try r.expectedVersion()))
         case "store.delete":
             let b = try r.nonEmptyString("bucket")
-            _ = try store.delete(bucket: b, key: try r.key())
+            let k = try r.key()
+            _ = try store.delete(bucket: b, key: k, expectedVersion: try r.expectedVersion())
             return ["deleted": true]
         case "store.all":
             return records(try store.all(bucket: try r.nonEmptyString("bucket")))
