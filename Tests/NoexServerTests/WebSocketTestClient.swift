@@ -33,7 +33,7 @@ final class WebSocketTestClient {
         while true {
             if let end = headerEnd() {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                statusLine = String(head.prefix { $0 != "\r" })
+                statusLine = String(head.prefix { $0 != "\r\n" })  // "\r\n" is one Character
                 buffer.removeFirst(end + 4)
                 break
             }

@@ -18,7 +18,9 @@ public struct EndpointSetting: Sendable, Equatable {
     static func decode(_ r: ConfigReader, _ key: String) throws(ConfigError) -> EndpointSetting? {
         guard let v = r.value(key) else { return nil }
         if case .bool(let on) = v { return EndpointSetting(enabled: on) }
-        guard let o = try r.object(key) else { return nil }
+        guard case .object = v, let o = try r.object(key) else {
+            throw ConfigError(key: key, "expected true, false or an object {\"enabled\", \"path\"}, got \(v.typeName)")
+        }
         try o.rejectUnknownKeys(["enabled", "path"])
         var s = EndpointSetting(enabled: try o.bool("enabled"))
         if let p = try o.string("path") {
