@@ -103,6 +103,11 @@ import Testing
         cli.metricsPath = "/m"
         cli.noMetrics = true
         #expect(try LaunchPlan.resolve(cli, file: nil).server.monitoring.metricsPath == nil)
+        #expect(try LaunchPlan.resolve(cli, file: nil).banner(boundPort: 1).contains("\n  Monitoring:   /health\n"))
+        cli.noHealth = true
+        #expect(try LaunchPlan.resolve(cli, file: nil).banner(boundPort: 1).contains("\n  Monitoring:   off\n"))
+        #expect(try LaunchPlan.resolve(CommandLineOptions(), file: nil).banner(boundPort: 1)
+            .contains("\n  Monitoring:   /metrics, /health\n"))
 
         #expect(throws: CommandLineError("the health path \"/ws\" is the WebSocket path; choose another health path or turn it off")) {
             try LaunchPlan.resolve(CommandLineOptions(), file: try FileConfig.decode(["path": "/ws", "health": ["path": "/ws"]]))

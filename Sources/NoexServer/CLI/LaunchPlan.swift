@@ -122,6 +122,7 @@ public struct LaunchPlan {
     /// The start-up banner (server.md §11.2), one line per setting.
     public func banner(boundPort: Int) -> String {
         let s = server
+        let monitoring = [s.monitoring.metricsPath, s.monitoring.healthPath].compactMap { $0 }
         return """
             \(CommandLineOptions.version)
               URL:          ws://\(s.host):\(boundPort)\(s.path == "/" ? "" : s.path)
@@ -132,6 +133,7 @@ public struct LaunchPlan {
               Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")
               Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
               Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")
+              Monitoring:   \(monitoring.isEmpty ? "off" : monitoring.joined(separator: ", "))
               Schema:       \(usesDemoSchema ? "demo (" : "")\(buckets.count) bucket(s), \(queries.count) query(ies)\(usesDemoSchema ? ")" : "")
             """
     }

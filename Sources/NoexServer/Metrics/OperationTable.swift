@@ -28,6 +28,8 @@ struct OperationTable {
     private static let slotCount = 256
     /// Open addressing, linear probing; -1 = empty. Only the real operations are entered.
     private let slots: [Int16]
+    /// `names`, held by the instance so the request path skips the static's lazy-init check.
+    private let names = Self.names
 
     init() {
         var slots = [Int16](repeating: -1, count: Self.slotCount)
@@ -45,7 +47,7 @@ struct OperationTable {
         while true {
             let i = Int(slots[s])
             if i < 0 { return Self.other }
-            if Self.names[i] == type { return i }
+            if names[i] == type { return i }
             s = (s + 1) & (Self.slotCount - 1)
         }
     }
