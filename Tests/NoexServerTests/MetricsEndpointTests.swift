@@ -93,6 +93,36 @@ import Testing
         #expect(after["noex_uptime_seconds"] >= before["noex_uptime_seconds"])
     }
 
+    /// Two inserts read together: the second one's subscription push replaces the first's while
+    /// it is still queued. Whether the reads were really joined is up to TCP, so the test checks
+    /// the counters against what the client saw.
+    @Test func coalescedPushesMatchWhatTheClientSaw() throws {
+        let server = Self.server()
+        defer { server.stop() }
+        let c = try WireStoreClient(server)
+        #expect(c.data(["type": "store.subscribe", "query": "all-items"])["subscriptionId"] == "sub-1")
+        c.ws.sendTextsTogether([
+            #"{"id":10,"type":"store.insert","bucket":"items","data":{"sku":"a","name":"n"}}"#,
+            #"{"id":11,"type":"store.insert","bucket":"items","data":{"sku":"b","name":"n"}}"#,
+        ])
+        // A third request as a barrier: every push of the inserts is written before its answer.
+        c.ws.sendText(#"{"id":12,"type":"store.count","bucket":"items"}"#)
+        var answers: [JSON] = [], pushes: [JSON] = []
+        while answers.count < 3, let text = c.ws.nextText() {
+            let j = WireStoreClient.parse(text)
+            if j["type"] == "push" { pushes.append(j) } else { answers.append(j) }
+        }
+        #expect(answers.map { $0["id"] } == [10, 11, 12])
+        #expect(answers.last?["data"] == 2)
+        #expect(pushes.count == 1 || pushes.count == 2)
+        let m = try scrape(server.port)
+        let seen = Double(pushes.count)
+        // Every push carries the newest result; the last one has both records.
+        #expect(pushes.last?["data"]?.arrayValue?.count == 2)
+        #expect(m["noex_pushes_sent_total"] == 2)
+        #expect(m["noex_pushes_coalesced_total"] == 2 - seen)
+    }
+
     @Test func rateLimitedRequestsAreCounted() throws {
         let server = Self.server { $0.rateLimit = RateLimitConfig(maxRequests: 2, windowMs: 60_000) }
         defer { server.stop() }

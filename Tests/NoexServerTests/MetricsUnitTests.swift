@@ -1,4 +1,6 @@
 import NoexJSON
+import NoexLoop
+import NoexRules
 import Testing
 @testable import NoexServer
 
@@ -120,5 +122,24 @@ import Testing
         ] {
             #expect { try FileConfig.decode(json) } throws: { ($0 as? ConfigError)?.key == key }
         }
+    }
+}
+
+/// Push outcomes as the transport reports them, and dropped event pushes through the core.
+@Suite struct PushCounterTests {
+    @Test func eachSendResultCountsOnce() {
+        let m = ProtocolMetrics()
+        for r: SendResult in [.queued, .coalesced, .dropped, .notOpen, .queued] { m.countPush(r) }
+        #expect(m.pushesSent == 3 && m.pushesCoalesced == 1 && m.pushesDropped == 1)
+    }
+
+    @Test func droppedEventPushesReachTheMetrics() {
+        let h = Harness(configure: { $0.rules = RuleEngine(clock: ManualRulesClock()) })
+        let slow = h.connect(), writer = h.connect()
+        #expect(slow.ask(["id": 1, "type": "rules.subscribe", "pattern": "t.*"])["type"] == "result")
+        h.transport.droppingPushes.insert(slow.id)
+        #expect(writer.ask(["id": 2, "type": "rules.emit", "topic": "t.x"])["type"] == "result")
+        #expect(h.core.metrics.pushesDropped == 1 && h.core.metrics.pushesSent == 0)
+        #expect(h.core.metrics.requestCounts.map { "\($0.op)=\($0.count)" } == ["rules.emit=1", "rules.subscribe=1"])
     }
 }
