@@ -2,13 +2,13 @@
 # Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
 # sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
 # conformance suite against echo mode.
-# Installs what it needs on a fresh Debian machine (libuv1-dev) first.
+# Installs what it needs on a fresh Debian machine (libuv1-dev; curl for the /metrics tests) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv 2>/dev/null; then
+if ! pkg-config --exists libuv 2>/dev/null || ! command -v curl >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch curl >/dev/null
 fi
 # PCRE2 runs every regular expression with a step limit (docs/security.md).
 if ! pkg-config --exists libpcre2-8 2>/dev/null; then

@@ -30,6 +30,13 @@ public final class WebSocketServer {
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// The bound port (the real one when `config.port` was 0); 0 before `start`.
     public private(set) var port = 0
+    /// Bytes in/out, accepted sockets and loop lag, for monitoring.
+    public internal(set) var counters: TransportCounters
+    /// Keep accepting during a stop's grace period (closed when the grace ends), so that plain
+    /// requests such as a health probe are still answered while connections drain. WebSocket
+    /// handshakes in that time still complete; the delegate decides what to do with them (the
+    /// noex protocol closes them with 1001).
+    public var listensDuringGrace = false
 
     /// Shutdown progress.
     private enum StopPhase: Equatable {
@@ -47,6 +54,7 @@ public final class WebSocketServer {
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
         self.config = config
+        counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
     }
 
@@ -90,6 +98,7 @@ public final class WebSocketServer {
         uv_timer_init(loop, t)
         uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
         sweep = t
+        counters.loopLag.armed(nowMs: nowMs)
 
         stopper = StopHandle(loop: loop)
     }
@@ -121,12 +130,10 @@ public final class WebSocketServer {
     public func stop(_ options: StopOptions? = nil) {
         guard stopPhase == .running else { return }
         stopOptions = options ?? config.stop
-        if let listener {
-            uv_close(asHandle(listener), onHandleClosedFree)
-            self.listener = nil
-        }
+        let grace = stopOptions.gracePeriodMs > 0 && connections.count > 0
+        if !(grace && listensDuringGrace) { closeListener() }
         let now = nowMs
-        if stopOptions.gracePeriodMs > 0 && connections.count > 0 {
+        if grace {
             stopPhase = .grace(deadlineMs: now &+ stopOptions.gracePeriodMs)
             delegate?.onStopping(self, gracePeriodMs: stopOptions.gracePeriodMs)
         } else {
@@ -141,7 +148,14 @@ public final class WebSocketServer {
     /// Whether the stop finished (internal handles closed): nothing new may keep the loop alive.
     public var isStopped: Bool { stopPhase == .stopped }
 
+    private func closeListener() {
+        guard let listener else { return }
+        uv_close(asHandle(listener), onHandleClosedFree)
+        self.listener = nil
+    }
+
     private func beginClosingAll(nowMs now: UInt64) {
+        closeListener()
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
         let reason = Array(stopOptions.closeReason.utf8)
         for id in connections.ids {
@@ -253,7 +267,8 @@ public final class WebSocketServer {
     /// A new TCP connection: allocate its handle, put it in the slab, start reading. The
     /// handshake deadline starts now.
     func acceptConnection(status: Int32) {
-        guard status == 0, let listener, stopPhase == .running else { return }
+        // The listener is open while running, and during a grace period with `listensDuringGrace`.
+        guard status == 0, let listener else { return }
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
         uv_tcp_init(loop, tcp)
         setID(tcp, nil)
@@ -271,6 +286,7 @@ public final class WebSocketServer {
             writes: WriteQueue(limits: config.writeLimits))
         connection.info = peerInfo(tcp)
         let id = connections.insert(connection)
+        counters.socketsAccepted &+= 1
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
         if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
@@ -294,6 +310,7 @@ public final class WebSocketServer {
             if let action { execute(action, for: id) }
             return
         }
+        counters.bytesReceived &+= UInt64(nread)
         let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
         var offset = 0
         while offset < input.count {
@@ -311,6 +328,7 @@ public final class WebSocketServer {
                     return
                 case .complete(let head, let consumed):
                     offset += consumed
+                    if answerPlainRequest(id, head) { return }
                     let validated = HTTPUpgradeValidator.validate(head, config: config.upgrade)
                     let now = nowMs
                     let action = connections.withValue(id) {
@@ -416,7 +434,7 @@ public final class WebSocketServer {
 
     /// Adds bytes to a connection's queue and puts it on the dirty list.
     @discardableResult
-    private func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
+    func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
         enqueue(id, count: bytes.count, kind: kind) { $0.append(contentsOf: bytes) }
     }
 
@@ -463,6 +481,7 @@ public final class WebSocketServer {
             if case .closed = c.machine.state { return (nil, c.tcp) }
             return (c.writes.takeBatch(), c.tcp)
         }), let batch else { return }
+        counters.bytesSent &+= UInt64(batch.count)
         let stream = asStream(tcp)
         let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
@@ -515,6 +534,7 @@ public final class WebSocketServer {
     /// The one periodic timer: connection deadlines, heartbeats, slow clients, stop progress.
     func sweepTick() {
         let now = nowMs
+        counters.loopLag.fired(nowMs: now)
         for id in connections.ids {
             let slowLimit = config.slowClientTimeoutMs
             guard let (action, tooSlow) = connections.withValue(id, { c -> (ConnectionStateMachine.Action, Bool) in

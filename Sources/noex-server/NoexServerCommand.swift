@@ -92,6 +92,20 @@ struct NoexServerCommand: ParsableCommand {
           help: "Benchmarking knob of --echo: always queue uv_write instead of trying uv_try_write first.")
     var noTryWrite = false
 
+    @Option(help: ArgumentHelp("Path of the Prometheus metrics endpoint on the listening port (docs/metrics.md). (default: /metrics)",
+                               valueName: "path"))
+    var metricsPath: String?
+
+    @Flag(name: .customLong("no-metrics"), help: "Turn the GET /metrics endpoint off.")
+    var noMetrics = false
+
+    @Option(help: ArgumentHelp("Path of the health endpoint on the listening port (docs/metrics.md). (default: /health)",
+                               valueName: "path"))
+    var healthPath: String?
+
+    @Flag(name: .customLong("no-health"), help: "Turn the GET /health endpoint off.")
+    var noHealth = false
+
     @Flag(name: [.customShort("v"), .long], help: "Print the version (\(CommandLineOptions.version)) and exit.")
     var version = false
 
@@ -131,6 +145,10 @@ struct NoexServerCommand: ParsableCommand {
         o.echo = echo
         o.maxPayloadBytes = maxPayloadBytes
         o.noTryWrite = noTryWrite
+        o.metricsPath = metricsPath
+        o.noMetrics = noMetrics
+        o.healthPath = healthPath
+        o.noHealth = noHealth
         return o
     }
 

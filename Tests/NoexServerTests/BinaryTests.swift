@@ -78,4 +78,32 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
     }
+
+    /// The monitoring flags reach the running binary: the README's curl example, on a moved path.
+    @Test func servesMetricsAndHealthAsFlagged() throws {
+        let exe = try #require(locateBinary())
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["-p", "0", "-H", "127.0.0.1", "--metrics-path", "/ops/metrics", "--no-health"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var banner = ""
+        while !banner.contains("Schema:") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(banner.contains("\n  Monitoring:   /ops/metrics\n"))
+        let urlLine = try #require(banner.split(separator: "\n").first { $0.contains("URL:") })
+        let port = try #require(Int(urlLine.split(separator: ":").last ?? ""))
+        let metrics = try #require(curl(port: port, "/ops/metrics"))
+        #expect(metrics.status == 200)
+        #expect(try Exposition(parsing: metrics.body)["noex_store_records{bucket=\"users\"}"] == 0)
+        #expect(curl(port: port, "/health")?.status == 404)
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
 }

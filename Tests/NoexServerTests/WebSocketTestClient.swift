@@ -33,7 +33,7 @@ final class WebSocketTestClient {
         while true {
             if let end = headerEnd() {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                statusLine = String(head.prefix { $0 != "\r" })
+                statusLine = String(head.prefix { $0 != "\r\n" })  // "\r\n" is one Character
                 buffer.removeFirst(end + 4)
                 break
             }
@@ -76,7 +76,14 @@ final class WebSocketTestClient {
         }
     }
 
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) {
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) { writeAll(Self.maskedFrame(opcode: opcode, payload)) }
+
+    /// Several text messages in one socket write, so the server reads them together.
+    func sendTextsTogether(_ texts: [String]) {
+        writeAll(texts.flatMap { Self.maskedFrame(opcode: 0x1, Array($0.utf8)) })
+    }
+
+    private static func maskedFrame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         var f: [UInt8] = [0x80 | opcode]
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         if payload.count < 126 {
@@ -90,7 +97,7 @@ final class WebSocketTestClient {
         }
         f += mask
         for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
-        writeAll(f)
+        return f
     }
 
     func sendText(_ text: String) { sendFrame(opcode: 0x1, Array(text.utf8)) }

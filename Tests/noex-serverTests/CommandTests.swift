@@ -81,12 +81,26 @@ import Testing
         #expect(error(["-p", "0"]) == nil && error(["-p", "65535"]) == nil)
     }
 
+    @Test func monitoringFlags() throws {
+        for args in [["--metrics-path", "/m", "--health-path", "/h", "--no-metrics", "--no-health"],
+                     ["--metrics-path=/m", "--health-path=/h", "--no-metrics", "--no-health"]] {
+            let o = try options(args)
+            #expect(o.metricsPath == "/m" && o.healthPath == "/h" && o.noMetrics && o.noHealth)
+        }
+        let plan = try LaunchPlan.resolve(try options(["--metrics-path", "/ops/metrics", "--no-health"]), file: nil)
+        #expect(plan.server.monitoring == MonitoringConfig(metricsPath: "/ops/metrics", healthPath: nil))
+        #expect(throws: CommandLineError("invalid metrics path \"m\": it must start with \"/\"")) {
+            try LaunchPlan.resolve(try options(["--metrics-path", "m"]), file: nil)
+        }
+    }
+
     @Test func helpAndVersion() throws {
         let help = NoexServerCommand.helpMessage(includeHidden: false, columns: 200)
         for flag in ["-p, --port <port>", "-H, --host <host>", "-c, --config <path>", "--name <name>",
                      "--persistence <persistence>", "--data-dir <path>", "--db <path>", "--auth", "--admin-secret <secret>",
                      "--no-rules", "--audit", "--no-error-details", "--allowed-origins <list>",
                      "--max-connections-per-ip <n>", "--max-payload-bytes <n>", "--echo", "--no-try-write",
+                     "--metrics-path <path>", "--no-metrics", "--health-path <path>", "--no-health",
                      "-v, --version", "-h, --help"] {
             #expect(help.contains(flag), "help lacks \(flag)")
         }
@@ -94,7 +108,7 @@ import Testing
         let info = try JSON.parse(Array(NoexServerCommand._dumpHelp().utf8))
         let arguments = try #require(info["command"]?["arguments"]?.arrayValue)
         let shown = arguments.filter { $0["shouldDisplay"] != false }
-        #expect(shown.count == 19)  // 17 flags + version + help
+        #expect(shown.count == 23)  // 21 flags + version + help
         for argument in shown {
             let abstract = argument["abstract"]?.stringValue ?? ""
             #expect(abstract.split(separator: " ").count >= 3, "no help text: \(argument)")

@@ -24,6 +24,14 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var maxPayloadBytes: Int?
     /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
     public var noTryWrite = false
+    /// `--metrics-path`: where `GET /metrics` is served.
+    public var metricsPath: String?
+    /// `--no-metrics`: turn `/metrics` off (wins over the path).
+    public var noMetrics = false
+    /// `--health-path`: where `GET /health` is served.
+    public var healthPath: String?
+    /// `--no-health`: turn `/health` off (wins over the path).
+    public var noHealth = false
 
     public init() {}
 

@@ -67,6 +67,7 @@ public struct LaunchPlan {
         } else {
             s.maxConnectionsPerIp = f.maxConnectionsPerIp
         }
+        s.monitoring = try monitoring(cli, f, webSocketPath: s.path)
         let demo = file == nil
         return LaunchPlan(
             server: s,
@@ -75,6 +76,19 @@ public struct LaunchPlan {
             rulesEnabled: cli.noRules ? false : (f.rules ?? true),
             ruleDefinitions: f.ruleDefinitions, bridgeStoreToRules: f.bridgeStoreToRules ?? false,
             usesDemoSchema: demo, echo: cli.echo)
+    }
+
+    /// `/metrics` and `/health`: flags over the file over the defaults; `--no-…` wins.
+    static func monitoring(_ cli: CommandLineOptions, _ f: FileConfig, webSocketPath: String) throws(CommandLineError) -> MonitoringConfig {
+        var m = MonitoringConfig()
+        if let set = f.metrics { m.metricsPath = set.applied(to: m.metricsPath, defaultPath: "/metrics") }
+        if let set = f.health { m.healthPath = set.applied(to: m.healthPath, defaultPath: "/health") }
+        if let p = cli.metricsPath { m.metricsPath = p }
+        if let p = cli.healthPath { m.healthPath = p }
+        if cli.noMetrics { m.metricsPath = nil }
+        if cli.noHealth { m.healthPath = nil }
+        if let problem = m.problem(webSocketPath: webSocketPath) { throw CommandLineError(problem) }
+        return m
     }
 
     /// Defines the plan's buckets and queries on its store, creates and loads the rule engine,
@@ -112,6 +126,7 @@ public struct LaunchPlan {
     /// The start-up banner (docs/config.md), one line per setting.
     public func banner(boundPort: Int) -> String {
         let s = server
+        let monitoring = [s.monitoring.metricsPath, s.monitoring.healthPath].compactMap { $0 }
         return """
             \(CommandLineOptions.version)
               URL:          ws://\(s.host):\(boundPort)\(s.path == "/" ? "" : s.path)
@@ -122,6 +137,7 @@ public struct LaunchPlan {
               Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")
               Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
               Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")
+              Monitoring:   \(monitoring.isEmpty ? "off" : monitoring.joined(separator: ", "))
               Schema:       \(usesDemoSchema ? "demo (" : "")\(buckets.count) bucket(s), \(queries.count) query(ies)\(usesDemoSchema ? ")" : "")
             """
     }

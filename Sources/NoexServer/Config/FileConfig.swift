@@ -30,6 +30,10 @@ public struct FileConfig {
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
+    /// `metrics: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
+    public var metrics: EndpointSetting?
+    /// `health: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
+    public var health: EndpointSetting?
     /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
@@ -42,6 +46,7 @@ public struct FileConfig {
         "adminSecret", "rules", "audit", "rateLimit", "heartbeat", "backpressure", "connectionLimits",
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
+        "metrics", "health",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -123,6 +128,8 @@ public struct FileConfig {
         c.exposeErrorDetails = try r.bool("exposeErrorDetails")
         c.allowedOrigins = try r.stringArray("allowedOrigins")
         c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp", max: ConfigBounds.count).map(Int.init)
+        c.metrics = try EndpointSetting.decode(r, "metrics")
+        c.health = try EndpointSetting.decode(r, "health")
         c.buckets = try namedObjects(r, "buckets")
         for (name, def) in c.buckets { try SchemaConfigKeys.checkBucket(name, def) }
         c.queries = try namedObjects(r, "queries")

@@ -32,6 +32,8 @@ public struct ServerConfig {
     public var allowedOrigins: [String]?
     /// `nil` = unlimited; otherwise extra connections from one address are closed with 4003.
     public var maxConnectionsPerIp: Int?
+    /// `GET /metrics` and `GET /health` on the listening port (docs/metrics.md).
+    public var monitoring = MonitoringConfig()
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store

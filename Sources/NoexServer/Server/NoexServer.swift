@@ -21,13 +21,18 @@ public final class NoexServer {
     let transport: WebSocketServer
     let core: ProtocolCore
     private let delegate: ProtocolDelegate
-    private let startedAtMs: Int64
+    let startedAtMs: Int64
+    /// The families `GET /metrics` serves; components register theirs here (docs/metrics.md).
+    public let metrics = MetricsRegistry()
     private var housekeepingTimer: LoopTimerID?
 
     /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
     /// that `run()` drives. Throws `StartError` when the address cannot be bound.
     public static func start(_ config: ServerConfig, loop: UnsafeMutablePointer<uv_loop_t>? = nil,
                              clock: ServerClock? = nil) throws(StartError) -> NoexServer {
+        if let problem = config.monitoring.problem(webSocketPath: config.path) {
+            throw StartError(message: problem, code: UV_EINVAL.rawValue)
+        }
         let server = try NoexServer(config: config, loop: loop, clock: clock)
         do {
             try server.transport.start()
@@ -78,6 +83,11 @@ public final class NoexServer {
         transport.delegate = delegate
         core.transportRef = transport
         startedAtMs = clock.wallMs()
+        transport.listensDuringGrace = config.monitoring.healthPath != nil
+        registerBuiltinMetrics()
+        delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
+            self.healthAnswer()
+        }
     }
 
     deinit {
@@ -201,6 +211,8 @@ extension NoexServer: Sendable {}
 /// Forwards transport events to the protocol core.
 private final class ProtocolDelegate: WebSocketServerDelegate {
     unowned let core: ProtocolCore
+    /// `/metrics` and `/health`; set once at init.
+    var monitoring: MonitoringEndpoints?
     init(core: ProtocolCore) { self.core = core }
 
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
@@ -211,6 +223,9 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
     func onStopped(_ server: WebSocketServer) { core.isRunning = false }
+    func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse? {
+        monitoring?.respond(request)
+    }
 }
 
 /// Writes one line to standard error without Foundation.

@@ -40,6 +40,8 @@ public final class ProtocolCore {
     /// Event pushes the transport dropped because their client was over the hard write limit
     /// (docs/protocol/deviations.md, item 1), over the server's lifetime, closed connections included.
     public private(set) var pushesDropped = 0
+    /// Per-operation request/error counters and push outcomes for `/metrics`.
+    let metrics = ProtocolMetrics()
 
     public init(config: ServerConfig, clock: ServerClock) {
         self.config = config
@@ -90,6 +92,7 @@ public final class ProtocolCore {
         let parsed = try? JSON.parse(bytes)
         switch Envelope.classify(parsed) {
         case .invalid(let error):
+            metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
             if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
@@ -127,14 +130,16 @@ public final class ProtocolCore {
     private func handle(_ request: Request, _ state: ConnectionState) {
         let id = state.id
         let sessionBefore = state.session
+        let op = metrics.countRequest(request.type)
         let answer: [UInt8]
         do throws(ServerError) {
             let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
+            metrics.countError(op, error.code)
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
-        respond(id, answer, requestID: request.id)
+        if !respond(id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
         sessionMayHaveChanged(state, from: sessionBefore)
     }
@@ -253,13 +258,17 @@ public final class ProtocolCore {
 
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
     /// by a small `BACKPRESSURE` error (docs/protocol/deviations.md, item 1).
-    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) {
+    /// Returns false when the answer was replaced.
+    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) -> Bool {
         var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
+        var replaced = false
         if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
             bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
+            replaced = true
         }
         transport.send(id, text: bytes, kind: .response)
+        return !replaced
     }
 
     private func send(_ id: ConnectionID, _ message: JSON) {
@@ -296,7 +305,9 @@ public final class ProtocolCore {
     }
 
     private func sendPush(_ id: ConnectionID, _ bytes: [UInt8], _ kind: SendKind) {
-        if transport.send(id, text: bytes, kind: kind) == .dropped {
+        let result = transport.send(id, text: bytes, kind: kind)
+        metrics.countPush(result)
+        if result == .dropped {
             pushesDropped += 1
             connections[id]?.droppedPushes += 1
         }
