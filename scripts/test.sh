@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv 2>/dev/null; then
+if ! pkg-config --exists libuv 2>/dev/null || ! command -v patch >/dev/null \
+    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch python3 python3-venv >/dev/null
 fi
 
 swift build --build-tests
