@@ -4,7 +4,7 @@ import Testing
 /// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
 @Suite(.serialized) struct BinaryTests {
     /// The debug binary next to the test bundle (built by `swift build --build-tests`).
-    private func locateBinary() -> URL? {
+    func locateBinary() -> URL? {
         var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
         for _ in 0..<4 {
             candidate.deleteLastPathComponent()
@@ -15,7 +15,7 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
     }
 
-    private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
         let p = Process()
         p.executableURL = exe
@@ -43,8 +43,6 @@ import Testing
         #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
         let notNumber = try run(["--max-payload-bytes=lots"])
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
-        let missing = try run(["-c", "/nonexistent/noex.json"])
-        #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
         let refused = try run(["--persistence", "sqlite"])
         #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
     }
