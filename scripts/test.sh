@@ -23,3 +23,7 @@ Tests/CAPI/run.sh
 if [ -x scripts/autobahn.sh ]; then
     scripts/autobahn.sh
 fi
+
+# Every shell example of README.md, docs/*.md and bench/README.md, run as written, in order
+# (see "Conventions for examples" in README.md; the first one builds the release binary).
+scripts/check-examples.sh
