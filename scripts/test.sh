@@ -26,4 +26,5 @@ fi
 
 # Every shell example of README.md, docs/*.md and bench/README.md, run as written, in order
 # (see "Conventions for examples" in README.md; the first one builds the release binary).
+scripts/check-examples-test.sh
 scripts/check-examples.sh

@@ -19,14 +19,7 @@ extension BinaryTests {
     /// Starts the binary and reads stdout up to the line holding `marker` (or to EOF, when it
     /// exits first); the caller terminates the process.
     private func start(_ args: [String], until marker: String) throws -> (Process, String, Pipe) {
-        let exe = try #require(locateBinary())
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
+        let (p, out, err) = try spawn(args)
         var text = ""
         let handle = out.fileHandleForReading
         while !text.contains(marker) {

@@ -15,7 +15,8 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
     }
 
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// Starts the binary with `args`, its stdout and stderr on pipes.
+    func spawn(_ args: [String]) throws -> (process: Process, out: Pipe, err: Pipe) {
         let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
         let p = Process()
         p.executableURL = exe
@@ -24,6 +25,11 @@ import Testing
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        return (p, out, err)
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let (p, out, err) = try spawn(args)
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
                 String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
