@@ -566,9 +566,33 @@ public final class WebSocketServer {
             return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
         }
         var addr = sockaddr_in()
-        let rc = uv_ip4_addr(config.host, Int32(config.port), &addr)
-        guard rc == 0 else { return rc }
+        if uv_ip4_addr(config.host, Int32(config.port), &addr) != 0 {
+            return bindResolved(tcp)
+        }
         return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
+    }
+
+    /// Binds a host name (`localhost`, a name in /etc/hosts or DNS) to its first address,
+    /// an IPv4 one when the name has one (the default host 0.0.0.0 is IPv4, and clients try
+    /// every address of a name anyway). `uv_getaddrinfo` without a callback resolves
+    /// synchronously: this runs once, before the loop serves anyone, so blocking here stalls no
+    /// client. Returns a `UV_EAI_*` code when the name does not resolve.
+    private func bindResolved(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
+        var rc: Int32 = UV_EAI_NONAME.rawValue
+        for family in [AF_INET, AF_UNSPEC] {
+            var hints = addrinfo()
+            hints.ai_family = family
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var req = uv_getaddrinfo_t()
+            rc = uv_getaddrinfo(loop, &req, nil, config.host, String(config.port), &hints)
+            // A resolver that is down fails both ways: do not wait for it twice.
+            if rc == UV_EAI_AGAIN.rawValue || rc == UV_EAI_FAIL.rawValue { return rc }
+            guard rc == 0 else { continue }
+            defer { uv_freeaddrinfo(req.addrinfo) }
+            guard let first = req.addrinfo, let address = first.pointee.ai_addr else { continue }
+            return uv_tcp_bind(tcp, address, 0)
+        }
+        return rc
     }
 
     private func boundPort(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int {

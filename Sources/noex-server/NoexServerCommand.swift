@@ -29,7 +29,8 @@ struct NoexServerCommand: ParsableCommand {
             user-count). SIGINT/SIGTERM stop the server. Config file keys: docs/config.md.
             """)
 
-    @Option(name: [.short, .long],
+    // `.unconditional`: `-p -1` is a (bad) port, not a missing value followed by a flag `-1`.
+    @Option(name: [.short, .long], parsing: .unconditional,
             help: "Port to listen on, 0-65535; 0 picks a free port, shown in the banner. (default: 8080)")
     var port: Int?
 
@@ -77,11 +78,11 @@ struct NoexServerCommand: ParsableCommand {
         valueName: "list"))
     var allowedOrigins: String?
 
-    @Option(help: ArgumentHelp("Connections allowed per client address; more are closed with 4003. (default: unlimited)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Connections allowed per client address; more are closed with 4003. (default: unlimited)",
                                valueName: "n"))
     var maxConnectionsPerIp: Int?
 
-    @Option(help: ArgumentHelp("Largest accepted message in bytes; larger ones close the connection with 1009. (default: 1048576; with --echo 64 MiB)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest accepted message in bytes; larger ones close the connection with 1009. (default: 1048576; with --echo 64 MiB)",
                                valueName: "n"))
     var maxPayloadBytes: Int?
 

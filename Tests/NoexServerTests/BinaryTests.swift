@@ -4,7 +4,7 @@ import Testing
 /// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
 @Suite(.serialized) struct BinaryTests {
     /// The debug binary next to the test bundle (built by `swift build --build-tests`).
-    private func locateBinary() -> URL? {
+    func locateBinary() -> URL? {
         var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
         for _ in 0..<4 {
             candidate.deleteLastPathComponent()
@@ -15,7 +15,8 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
     }
 
-    private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// Starts the binary with `args`, its stdout and stderr on pipes.
+    func spawn(_ args: [String]) throws -> (process: Process, out: Pipe, err: Pipe) {
         let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
         let p = Process()
         p.executableURL = exe
@@ -24,6 +25,11 @@ import Testing
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        return (p, out, err)
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let (p, out, err) = try spawn(args)
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
                 String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
@@ -43,8 +49,6 @@ import Testing
         #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
         let notNumber = try run(["--max-payload-bytes=lots"])
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
-        let missing = try run(["-c", "/nonexistent/noex.json"])
-        #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
         let refused = try run(["--persistence", "sqlite"])
         #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
     }

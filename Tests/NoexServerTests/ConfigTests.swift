@@ -126,7 +126,7 @@ import Testing
         #expect(throws: CommandLineError("Invalid port: 99999 (must be integer 0-65535)")) {
             try LaunchPlan.resolve(cli { $0.port = 99999 }, file: nil)
         }
-        #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled")) {
+        #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth")) {
             try LaunchPlan.resolve(cli { $0.auth = true }, file: nil)
         }
         #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {

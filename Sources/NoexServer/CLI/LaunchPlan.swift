@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexLoop
 import NoexRules
 import NoexStore
 
@@ -46,11 +47,11 @@ public struct LaunchPlan {
         }
         if cli.auth {
             guard cli.adminSecret ?? f.adminSecret != nil else {
-                throw CommandLineError("--admin-secret is required when --auth is enabled")
+                throw CommandLineError("--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth")
             }
-            throw CommandLineError("--auth (built-in identity) is not yet supported; declare \"auth\": {\"tokens\": …} in a config file")
+            throw CommandLineError("--auth (built-in identity) is not yet supported; drop --auth and declare \"auth\": {\"tokens\": …} in a config file (docs/config.md)")
         }
-        if cli.audit { throw CommandLineError("--audit is not yet supported") }
+        if cli.audit { throw CommandLineError("--audit is not yet supported; drop the flag") }
         s.auth = f.auth?.authConfig
         s.rateLimit = f.rateLimit
         s.heartbeat = f.heartbeat ?? s.heartbeat
@@ -108,7 +109,7 @@ public struct LaunchPlan {
         }
         guard rulesEnabled else {
             if ruleDefinitions != nil || bridgeStoreToRules {
-                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine (rules are disabled)")
+                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine, which is disabled (--no-rules or \"rules\": false); enable it or remove those keys")
             }
             return config
         }
@@ -129,7 +130,7 @@ public struct LaunchPlan {
         let monitoring = [s.monitoring.metricsPath, s.monitoring.healthPath].compactMap { $0 }
         return """
             \(CommandLineOptions.version)
-              URL:          ws://\(s.host):\(boundPort)\(s.path == "/" ? "" : s.path)
+              URL:          ws://\(urlHost(s.host)):\(boundPort)\(s.path == "/" ? "" : s.path)
               Persistence:  memory
               Auth:         \(s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")

@@ -38,7 +38,7 @@ public final class NoexServer {
             try server.transport.start()
         } catch {
             server.abandon()
-            throw StartError(message: "cannot listen on \(config.host):\(config.port): \(error)", code: error.code)
+            throw StartError(message: listenFailureMessage(host: config.host, port: config.port, error: error), code: error.code)
         }
         server.startHousekeeping()
         server.startTTLPurge()
