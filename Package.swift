@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "NoexJSON", targets: ["NoexJSON"]),
         .library(name: "NoexStore", targets: ["NoexStore"]),
         .library(name: "NoexRules", targets: ["NoexRules"]),
+        .library(name: "NoexPersistence", targets: ["NoexPersistence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,6 +23,11 @@ let package = Package(
             name: "CUV", pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
         .target(name: "NoexLoop", dependencies: ["CUV"]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // Durable storage engines: the only module that does disk I/O for the store and rules.
+        .target(name: "NoexPersistence", dependencies: ["CSQLite", "CUV", "NoexJSON", "NoexStore", "NoexRules"]),
         .target(
             name: "NoexJSON",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
@@ -31,7 +37,7 @@ let package = Package(
         .target(name: "NoexRules", dependencies: ["NoexJSON"]),
         .target(
             name: "NoexServer",
-            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules"]),
+            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence"]),
         .executableTarget(
             name: "noex-server",
             dependencies: [

@@ -3,17 +3,7 @@ import Testing
 
 /// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
 @Suite(.serialized) struct BinaryTests {
-    /// The debug binary next to the test bundle (built by `swift build --build-tests`).
-    private func locateBinary() -> URL? {
-        var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
-        for _ in 0..<4 {
-            candidate.deleteLastPathComponent()
-            let b = candidate.appendingPathComponent("noex-server")
-            if FileManager.default.isExecutableFile(atPath: b.path) { return b }
-        }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/noex-server")
-        return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
-    }
+    private func locateBinary() -> URL? { locateServerBinary() }
 
     private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
@@ -45,8 +35,8 @@ import Testing
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
         let missing = try run(["-c", "/nonexistent/noex.json"])
         #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
-        let refused = try run(["--persistence", "sqlite"])
-        #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
+        let refused = try run(["--persistence", "file"])
+        #expect(refused.status == 1 && refused.err == "Error: file persistence is not yet supported (use --persistence sqlite)\n")
     }
 
     @Test func startsOnTheDemoSchemaAndStopsOnSIGTERM() throws {

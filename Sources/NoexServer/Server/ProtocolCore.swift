@@ -19,7 +19,9 @@ public final class ProtocolCore {
 
     let gate: AuthGate
     let authOps: AuthOperations
-    let storeOps: StoreOperations
+    var storeOps: StoreOperations
+    /// Durable storage and its output gate (CommitGate.swift); nil in memory mode.
+    var commitGate: CommitGate?
     let rules: RuleEngine?
     let rulesOps: RulesOperations?
     var connections: [ConnectionID: ConnectionState] = [:]
@@ -128,12 +130,15 @@ public final class ProtocolCore {
     private func handle(_ request: Request, _ state: ConnectionState) {
         let id = state.id
         let answer: [UInt8]
+        let writesBefore = commitGate?.durable.mutationCount
         do throws(ServerError) {
             let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
+        // The answer of a write fails with the write if its commit fails.
+        if let g = commitGate, g.durable.mutationCount != writesBefore { g.writeReplyID = request.id }
         respond(id, answer, requestID: request.id)
         flushDeferredPushes()
     }
