@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "NoexJSONTests", dependencies: ["NoexJSON"]),
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
-        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV"]),
+        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV", "NoexPersistence"]),
         // The executable's command line (@testable import noex_server).
         .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),
     ]

@@ -43,3 +43,14 @@ func locateServerBinary() -> URL? {
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/noex-server")
     return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
 }
+
+/// Mounts a tmpfs (root only; false when mounting is not possible here). `ro` in `options`
+/// becomes the read-only flag; the rest (e.g. `size=256k`) goes to tmpfs.
+func mountTmpfs(at path: String, options: String) -> Bool {
+    let parts = options.split(separator: ",")
+    let flags: UInt = parts.contains("ro") ? UInt(MS_RDONLY) : 0
+    let data = parts.filter { $0 != "ro" }.joined(separator: ",")
+    return mount("tmpfs", path, "tmpfs", flags, data) == 0
+}
+
+func unmount(_ path: String) { _ = umount2(path, Int32(MNT_DETACH)) }
