@@ -2,13 +2,13 @@
 # Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
 # sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
 # conformance suite against echo mode.
-# Installs what it needs on a fresh Debian machine (libuv1-dev) first.
+# Installs what it needs on a fresh Debian machine (libuv1-dev, libsqlite3-dev) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv 2>/dev/null; then
+if ! pkg-config --exists libuv 2>/dev/null || ! pkg-config --exists sqlite3 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch libsqlite3-dev >/dev/null
 fi
 
 swift build --build-tests
