@@ -1,5 +1,6 @@
 import CUV
 import NoexJSON
+import NoexRules
 import NoexStore
 #if canImport(Glibc)
 import Glibc
@@ -17,10 +18,13 @@ public final class DurableStore {
     public let policy: FsyncPolicy
     let engine: SQLiteEngine
     unowned let store: Store
+    let rules: RuleEngine?
     let loop: UnsafeMutablePointer<uv_loop_t>
 
     /// Mutations since the last commit, one entry per store mutation (a transaction is one).
     private var pending: [[StoreEvent]] = []
+    /// Fact changes since the last commit, in order.
+    private var pendingFacts: [FactChange] = []
     /// Counters as last committed, to put back when a commit fails.
     private var committedCounters: [String: Int64] = [:]
     /// Mutations recorded so far; the server compares it around a request to see if it wrote.
@@ -39,15 +43,21 @@ public final class DurableStore {
 
     /// Opens (creating if needed) the database and loads it into `store`. Errors name the file:
     /// cannot open, not a database, newer format, unreadable content.
-    public init(path: String, policy: FsyncPolicy, store: Store, loop: UnsafeMutablePointer<uv_loop_t>)
-        throws(PersistenceError)
+    public init(path: String, policy: FsyncPolicy, store: Store, rules: RuleEngine? = nil,
+                loop: UnsafeMutablePointer<uv_loop_t>) throws(PersistenceError)
     {
         self.path = path
         self.policy = policy
         self.store = store
+        self.rules = rules
         self.loop = loop
         engine = try SQLiteEngine(path: path, policy: policy)
         loadProblems = try engine.load(into: store)
+        if let rules { loadProblems += try engine.load(into: rules) }
+        rules?.onFactChange = { [unowned self] key, before, after in
+            self.pendingFacts.append(FactChange(key: key, before: before, after: after))
+            self.mutationCount += 1
+        }
         for name in store.bucketNames { committedCounters[name] = store.autoincrementCounter(bucket: name) }
         store.onMutation = { [unowned self] events in
             self.pending.append(events)
@@ -62,6 +72,7 @@ public final class DurableStore {
     public func close() {
         store.onMutation = nil
         store.persistenceStats = nil
+        rules?.onFactChange = nil
         if let t = syncTimer {
             uv_timer_stop(t)
             uv_close(UnsafeMutableRawPointer(t).assumingMemoryBound(to: uv_handle_t.self)) {
@@ -71,7 +82,7 @@ public final class DurableStore {
         }
     }
 
-    public var hasPending: Bool { !pending.isEmpty }
+    public var hasPending: Bool { !pending.isEmpty || !pendingFacts.isEmpty }
 
     // MARK: - Group commit
 
@@ -97,13 +108,15 @@ public final class DurableStore {
     /// The loop-thread part of a group commit: one SQLite transaction, no fsync.
     private func commitBatch() -> PersistenceError? {
         let batch = pending
+        let facts = pendingFacts
         pending = []
+        pendingFacts = []
         let start = uv_hrtime()
         defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
         do throws(PersistenceError) {
-            try engine.commit(batch, store: store)
+            try engine.commit(batch, facts: facts, store: store)
         } catch {
-            fail(batch)
+            fail(batch, facts)
             return error
         }
         commits += 1
@@ -114,9 +127,10 @@ public final class DurableStore {
         return nil
     }
 
-    /// Undoes a batch whose commit failed: records, then counters.
-    private func fail(_ batch: [[StoreEvent]]) {
+    /// Undoes a batch whose commit failed: facts, records, then counters.
+    private func fail(_ batch: [[StoreEvent]], _ facts: [FactChange]) {
         commitFailures += 1
+        for change in facts.reversed() { rules?.restoreFact(key: change.key, change.before) }
         store.revert(batch)
         for events in batch {
             for e in events where store.hasBucket(e.bucket) {
@@ -151,6 +165,11 @@ public final class DurableStore {
         pending = pending.map { $0.filter { $0.bucket != name } }.filter { !$0.isEmpty }
         committedCounters[name] = nil
         try commitSchema(SQLiteEngine.dropBucket(name))
+    }
+
+    /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it.
+    public func ruleChanged(_ id: String, _ rule: JSON?) throws(PersistenceError) {
+        try commitSchema(SQLiteEngine.saveRule(id, rule))
     }
 
     public func queryDefined(_ name: String, config: JSONObject?) throws(PersistenceError) {
@@ -199,7 +218,7 @@ public final class DurableStore {
     var statsJSON: JSONObject {
         [
             "enabled": true, "engine": .string(engineName), "path": .string(path), "fsync": .string(policy.rawValue),
-            "lastCommitMs": .double((lastCommitMs * 1000).rounded() / 1000), "pendingWrites": .int(Int64(pending.count)),
+            "lastCommitMs": .double((lastCommitMs * 1000).rounded() / 1000), "pendingWrites": .int(Int64(pending.count + pendingFacts.count)),
             "commits": .int(Int64(commits)), "commitFailures": .int(Int64(commitFailures)),
         ]
     }

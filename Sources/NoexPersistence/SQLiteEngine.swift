@@ -1,5 +1,6 @@
 import CSQLite
 import NoexJSON
+import NoexRules
 import NoexStore
 #if canImport(Glibc)
 import Glibc
@@ -106,6 +107,33 @@ final class SQLiteEngine {
         return problems
     }
 
+    /// Registers the stored rules the engine does not have (the config file's win) and puts
+    /// back every stored fact (the stored value wins: it is newer than the file's).
+    func load(into engine: RuleEngine) throws(PersistenceError) -> [String] {
+        var problems: [String] = []
+        let rules = try db.statement("SELECT id, rule FROM rules ORDER BY rowid")
+        var stored: [(String, String)] = []
+        while try rules.step() { stored.append((rules.text(0), rules.text(1))) }
+        for (id, text) in stored {
+            let saved = try Self.object(text, "rule \(id)")
+            do throws(RulesError) {
+                try engine.restoreRule(.object(saved))
+            } catch {
+                problems.append("stored rule \"\(id)\" skipped: \(error.message)")
+            }
+        }
+        let facts = try db.statement("SELECT key, fact FROM facts ORDER BY rowid")
+        while try facts.step() {
+            let key = facts.text(0)
+            guard let fact = Fact(saved: .object(try Self.object(facts.text(1), "fact \(key)"))) else {
+                problems.append("stored fact \"\(key)\" skipped: not a fact")
+                continue
+            }
+            engine.restoreFact(key: key, fact)
+        }
+        return problems
+    }
+
     private static func object(_ text: String, _ what: String) throws(PersistenceError) -> JSONObject {
         guard let j = try? JSON.parse(text), case .object(let o) = j else {
             throw PersistenceError("stored \(what) is not a JSON object")
@@ -117,8 +145,8 @@ final class SQLiteEngine {
 
     /// Writes a batch of mutations (and an optional schema change) as one SQLite transaction;
     /// on failure nothing of it is in the database.
-    func commit(_ batch: [[StoreEvent]], store: Store, schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil)
-        throws(PersistenceError)
+    func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
+                schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil) throws(PersistenceError)
     {
         try db.exec("BEGIN IMMEDIATE")
         do throws(PersistenceError) {
@@ -148,6 +176,18 @@ final class SQLiteEngine {
                 let s = try db.statement(SQLiteSchema.upsertCounter)
                 s.bind(1, name); s.bind(2, c)
                 try s.run()
+            }
+            for change in facts {
+                if let fact = change.after {
+                    let st = try db.statement(
+                        "INSERT INTO facts (key, fact) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET fact = excluded.fact")
+                    st.bind(1, change.key); st.bind(2, bytes: fact.json.serializedBytes)
+                    try st.run()
+                } else {
+                    let st = try db.statement("DELETE FROM facts WHERE key = ?1")
+                    st.bind(1, change.key)
+                    try st.run()
+                }
             }
             try schema?(db)
             try db.exec("COMMIT")
@@ -208,6 +248,21 @@ final class SQLiteEngine {
         }
     }
 
+    static func saveRule(_ id: String, _ rule: JSON?) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            if let rule {
+                let s = try db.statement(
+                    "INSERT INTO rules (id, rule) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET rule = excluded.rule")
+                s.bind(1, id); s.bind(2, bytes: rule.serializedBytes)
+                try s.run()
+            } else {
+                let s = try db.statement("DELETE FROM rules WHERE id = ?1")
+                s.bind(1, id)
+                try s.run()
+            }
+        }
+    }
+
     static func saveQuery(_ name: String, _ config: JSONObject?) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
         { (db: SQLiteDatabase) throws(PersistenceError) in
             if let config {
@@ -222,4 +277,12 @@ final class SQLiteEngine {
             }
         }
     }
+}
+
+/// One fact change waiting for the group commit: the fact before (for an undo) and after
+/// (`nil` = deleted).
+struct FactChange {
+    let key: String
+    let before: Fact?
+    let after: Fact?
 }

@@ -15,7 +15,7 @@ enum SQLiteSchema {
         CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (bucket, key);
         CREATE TABLE IF NOT EXISTS queries (name TEXT PRIMARY KEY, config TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS rules (id TEXT PRIMARY KEY, rule TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, fact TEXT NOT NULL);
         """
 
     static let insertRecord = "INSERT INTO records (bucket, key, record) VALUES (?1, ?2, ?3)"

@@ -83,7 +83,7 @@ public final class NoexServer {
         startedAtMs = clock.wallMs()
         if let p = config.persistence {
             do {
-                durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, loop: self.loop)
+                durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
             } catch {
                 durable = nil
                 gate = nil
@@ -94,6 +94,7 @@ public final class NoexServer {
             core.transportRef = g
             core.commitGate = g
             core.storeOps.durable = durable
+            core.rulesOps?.durable = durable
             transport.beforeFlush = { [unowned g] in g.beforeFlush() }
         } else {
             durable = nil

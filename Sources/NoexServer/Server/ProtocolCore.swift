@@ -23,7 +23,7 @@ public final class ProtocolCore {
     /// Durable storage and its output gate (CommitGate.swift); nil in memory mode.
     var commitGate: CommitGate?
     let rules: RuleEngine?
-    let rulesOps: RulesOperations?
+    var rulesOps: RulesOperations?
     var connections: [ConnectionID: ConnectionState] = [:]
     var perAddressCount: [String: Int] = [:]
     var nextConnectionNumber = 1
