@@ -51,7 +51,7 @@ public final class DurableStore {
         self.store = store
         self.rules = rules
         self.loop = loop
-        engine = try SQLiteEngine(path: path, policy: policy)
+        engine = try SQLiteEngine(path: path)
         loadProblems = try engine.load(into: store)
         if let rules { loadProblems += try engine.load(into: rules) }
         rules?.onFactChange = { [unowned self] key, before, after in

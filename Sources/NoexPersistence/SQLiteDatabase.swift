@@ -42,12 +42,16 @@ final class SQLiteDatabase {
         return PersistenceError("\(what) failed on \"\(path)\": \(msg)")
     }
 
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY.
+    func busyTimeout(ms: Int32) { sqlite3_busy_timeout(handle, ms) }
+
     /// Runs SQL without results (several statements allowed).
     func exec(_ sql: String) throws(PersistenceError) {
         var err: UnsafeMutablePointer<CChar>?
         if sqlite3_exec(handle, sql, nil, nil, &err) != SQLITE_OK {
-            let msg = err.map { String(cString: $0) } ?? "unknown error"
+            var msg = err.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(err)
+            if sqlite3_errcode(handle) == SQLITE_BUSY { msg += " (is another noex-server using it?)" }
             throw PersistenceError("\(sql.split(separator: " ").prefix(3).joined(separator: " ")) failed on \"\(path)\": \(msg)")
         }
     }

@@ -15,7 +15,6 @@ import Glibc
 /// WAL into the main file, which must be fsynced before the WAL is reused.
 final class SQLiteEngine {
     let db: SQLiteDatabase
-    let policy: FsyncPolicy
     /// WAL pages after which a commit is followed by a checkpoint.
     var checkpointPages: Int32 = 2000
     /// Descriptors of the database and its WAL, for fsync off the loop (opened lazily).
@@ -24,10 +23,14 @@ final class SQLiteEngine {
     /// Set by a checkpoint: the main file must be fsynced before the next commit.
     private(set) var mainFileDirty = false
 
-    init(path: String, policy: FsyncPolicy) throws(PersistenceError) {
+    init(path: String) throws(PersistenceError) {
         db = try SQLiteDatabase(path: path)
-        self.policy = policy
         do throws(PersistenceError) {
+            // One server per database: the lock is held from the first access until close, so
+            // a second server fails at start instead of interleaving its writes. A server that
+            // is still shutting down gets a few seconds to let go.
+            db.busyTimeout(ms: 3000)
+            try db.exec("PRAGMA locking_mode=EXCLUSIVE")
             // The first statement that reads the file: a corrupt file fails here, by name.
             try db.exec("PRAGMA journal_mode=WAL")
             try db.exec("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")

@@ -34,6 +34,18 @@ import Testing
         #expect(error == "cannot open database \"\(db)\": unable to open database file")
     }
 
+    @Test func secondServerOnTheSameDatabase() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        let first = durableServer(db)
+        defer { first.stop() }
+        try #require(first.startError == nil)
+        let second = durableServer(db)
+        defer { second.stop() }
+        #expect(second.startError == "PRAGMA journal_mode=WAL failed on \"\(db)\": database is locked (is another noex-server using it?)")
+    }
+
     @Test func corruptFile() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
