@@ -10,10 +10,10 @@ RSP="$OUT.rsp"
 : > "$RSP"
 # Only the objects of the module's current sources (SwiftPM lists them in `sources`): a
 # renamed or deleted file leaves a stale object behind that would define its symbols twice.
-for m in NoexServer NoexLoop NoexJSON NoexStore NoexRules OrderedCollections InternalCollectionsUtilities; do
+for m in NoexServer NoexLoop NoexJSON NoexStore NoexRules NoexPersistence OrderedCollections InternalCollectionsUtilities; do
     while IFS= read -r src; do
         printf '"%s"\n' "$BIN/$m.build/$(basename "$src").o" >> "$RSP"
     done < "$BIN/$m.build/sources"
 done
-swiftc -o "$OUT" "$OUT.o" @"$RSP" -luv -lpthread
+swiftc -o "$OUT" "$OUT.o" @"$RSP" -luv -lsqlite3 -lpthread
 "$OUT"
