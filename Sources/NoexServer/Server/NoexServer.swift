@@ -89,6 +89,9 @@ public final class NoexServer {
                 gate = nil
                 throw StartError(message: error.message, code: -1)
             }
+            // Stored entries that could not be loaded (e.g. a record violating a unique index the
+            // config file added): the start goes on, but the operator is told.
+            for problem in durable!.loadProblems { printToStandardError("[noex-server] Warning: \(problem)") }
             let g = CommitGate(transport: transport, durable: durable!, exposeDetails: config.exposeErrorDetails)
             gate = g
             core.transportRef = g
