@@ -30,6 +30,8 @@ final class CommitGate: ProtocolTransport {
     private var inFlight = false
     /// Set by the core just before it answers a request that wrote: the answer's request id.
     var writeReplyID: JSON?
+    /// Bytes held per connection: they count toward its write limits like queued bytes.
+    private var heldBytes: [ConnectionID: Int] = [:]
 
     init(transport: any ProtocolTransport, durable: DurableStore, exposeDetails: Bool) {
         self.transport = transport
@@ -47,6 +49,7 @@ final class CommitGate: ProtocolTransport {
         writeReplyID = nil
         guard holding else { return transport.send(id, text: bytes, kind: kind) }
         held.append(.send(id, bytes, kind, failID: failID))
+        heldBytes[id, default: 0] += bytes.count
         return .queued
     }
 
@@ -55,7 +58,9 @@ final class CommitGate: ProtocolTransport {
         held.append(.close(id, code, reason))
     }
 
-    func bufferedBytes(_ id: ConnectionID) -> Int? { transport.bufferedBytes(id) }
+    func bufferedBytes(_ id: ConnectionID) -> Int? {
+        transport.bufferedBytes(id).map { $0 + (heldBytes[id] ?? 0) }
+    }
 
     func pongReceived(_ id: ConnectionID) { transport.pongReceived(id) }
 
@@ -92,6 +97,8 @@ final class CommitGate: ProtocolTransport {
             case .close(let id, let code, let reason):
                 transport.close(id, code: code, reason: reason)
             case .send(let id, let bytes, let kind, let failID):
+                let left = (heldBytes[id] ?? 0) - bytes.count
+                heldBytes[id] = left > 0 ? left : nil
                 guard let failure else {
                     transport.send(id, text: bytes, kind: kind)
                     continue
