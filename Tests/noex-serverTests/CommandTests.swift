@@ -69,7 +69,7 @@ import Testing
         #expect(error(["-p", "70000"]) == "Invalid port: 70000 (must be integer 0-65535)")
         // A negative number is the option's value (a bad port), not a flag after a missing value.
         #expect(error(["-p", "-1"]) == "Invalid port: -1 (must be integer 0-65535)")
-        #expect(error(["--max-connections-per-ip", "-2"]) == "Invalid --max-connections-per-ip: -2 (must be a positive integer)")
+        #expect(error(["--max-connections-per-ip", "-2"]) == "Invalid --max-connections-per-ip: -2 (must be a positive integer no larger than 1000000000)")
         #expect(error(["--port=-1"]) != nil)
         #expect(error(["-p", "eighty"])?.contains("eighty") == true)
         #expect(error(["--max-payload-bytes", "0"]) == "Invalid --max-payload-bytes: 0 (must be a positive integer no larger than 1073741824)")
