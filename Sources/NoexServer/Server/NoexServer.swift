@@ -86,11 +86,6 @@ public final class NoexServer {
         delegate = ProtocolDelegate(core: core)
         transport.delegate = delegate
         startedAtMs = clock.wallMs()
-        transport.listensDuringGrace = config.monitoring.healthPath != nil
-        registerBuiltinMetrics()
-        delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
-            self.healthAnswer()
-        }
         if let p = config.persistence {
             do {
                 durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
@@ -117,6 +112,11 @@ public final class NoexServer {
         delegate.onStoppedHook = { [unowned self] in
             self.gate?.beforeFlush()
             self.durable?.close()
+        }
+        transport.listensDuringGrace = config.monitoring.healthPath != nil
+        registerBuiltinMetrics()
+        delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
+            self.healthAnswer()
         }
     }
 
