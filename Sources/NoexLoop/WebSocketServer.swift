@@ -235,9 +235,20 @@ public final class WebSocketServer {
         connections.withValue(id) { $0.writes.isWritable }
     }
 
-    /// Event pushes dropped so far on a connection.
+    /// Pushes dropped so far on a connection (see `SendKind`).
     public func droppedPushes(_ id: ConnectionID) -> Int? {
         connections.withValue(id) { $0.writes.droppedPushes }
+    }
+
+    /// The most bytes the connection's write queue has held (nil for an unknown id).
+    public func peakBufferedBytes(_ id: ConnectionID) -> Int? {
+        connections.withValue(id) { $0.writes.peakBufferedBytes }
+    }
+
+    /// Whether the socket is being read: false while the write queue is above its high-water
+    /// mark (nil for an unknown id).
+    public func isReading(_ id: ConnectionID) -> Bool? {
+        connections.withValue(id) { $0.isReading }
     }
 
     /// Ids of all open connections.
@@ -294,11 +305,20 @@ public final class WebSocketServer {
             if let action { execute(action, for: id) }
             return
         }
-        let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
+        consume(id, UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread]))
+    }
+
+    /// Feeds inbound bytes to the connection until they are used up or reading pauses; on a
+    /// pause the rest is kept in `unconsumed` (the next read must not overtake it).
+    private func consume(_ id: ConnectionID, _ input: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < input.count {
             // Read the state in place: copying the Connection out would retain its buffers.
             guard let phase = connections.withValue(id, { c -> ReadPhase in
+                if !c.isReading {
+                    c.unconsumed = Array(UnsafeRawBufferPointer(rebasing: input[offset...]))
+                    return .discard
+                }
                 if case .handshake = c.machine.state { return .handshake }
                 return c.machine.readsFrames ? .frames : .discard
             }) else { return }
@@ -339,6 +359,34 @@ public final class WebSocketServer {
                 return
             }
         }
+    }
+
+    /// The write queue went above its high-water mark: stop reading the socket, so a client
+    /// that does not read its answers is held back by its own TCP window (and stop decoding
+    /// what was already read: `consume` checks `isReading` before each frame).
+    private func pauseReading(_ id: ConnectionID) {
+        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
+            guard c.isReading else { return nil }
+            c.isReading = false
+            return c.tcp
+        }) ?? nil else { return }
+        uv_read_stop(asStream(tcp))
+    }
+
+    /// The write queue fell to its low-water mark: decode what was left over, then read again
+    /// (unless that pauses reading once more or ends the connection).
+    private func resumeReading(_ id: ConnectionID) {
+        guard let left = connections.withValue(id, { c -> [UInt8] in
+            c.isReading = true
+            defer { c.unconsumed = [] }
+            return c.unconsumed
+        }) else { return }
+        if !left.isEmpty { left.withUnsafeBytes { consume(id, $0) } }
+        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
+            if case .closed = c.machine.state { return nil }
+            return c.isReading ? c.tcp : nil
+        }) ?? nil else { return }
+        if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
     }
 
     /// What to do with inbound bytes, by connection state.
@@ -429,7 +477,10 @@ public final class WebSocketServer {
             return (result, edge, mark)
         }) else { return .notOpen }
         if mark { dirty.append(id) }
-        if edge { delegate?.onWritabilityChanged(self, id, writable: false) }
+        if edge {
+            pauseReading(id)
+            delegate?.onWritabilityChanged(self, id, writable: false)
+        }
         switch result {
         case .queued: return .queued
         case .coalesced: return .coalesced
@@ -448,10 +499,14 @@ public final class WebSocketServer {
 
     /// Before each poll: one coalesced write per dirty connection.
     func flushDirty() {
-        guard !dirty.isEmpty else { return }
-        let list = dirty
-        dirty.removeAll(keepingCapacity: true)
-        for id in list { flush(id) }
+        // A flush can queue more (a drained queue resumes reading and answers what was left
+        // over): repeat, since the poll that follows may sleep. Each round consumes leftover
+        // input, so this ends.
+        while !dirty.isEmpty {
+            let list = dirty
+            dirty.removeAll(keepingCapacity: true)
+            for id in list { flush(id) }
+        }
     }
 
     /// Takes the pending batch (if no write is in flight) and writes it: first with
@@ -493,15 +548,25 @@ public final class WebSocketServer {
 
     /// The in-flight batch finished (status < 0: failed or cancelled by uv_close).
     func writeCompleted(_ id: ConnectionID, status: Int32) {
-        guard let (writable, hasPending, drained) = connections.withValue(id, { c -> (Bool, Bool, Bool) in
-            let writable = c.writes.batchWritten()
-            return (writable, c.writes.hasPending, c.writes.isDrained)
+        guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
+            (c.writes.batchWritten(), c.writes.isDrained)
         }) else { return }
         if status < 0 {
             forceClose(id)
             return
         }
-        if writable { delegate?.onWritabilityChanged(self, id, writable: true) }
+        if writable {
+            delegate?.onWritabilityChanged(self, id, writable: true)
+            resumeReading(id)
+        }
+        if drained, let stale = connections.withValue(id, { c -> [UInt64]? in
+            c.machine.isOpen && !c.writes.staleKeys.isEmpty ? c.writes.takeStaleKeys() : nil
+        }) ?? nil {
+            delegate?.onStalePushes(self, id, keys: stale)
+        }
+        // Read again: resuming and the delegate may have queued more (or closed the connection).
+        guard let (hasPending, drained) = connections.withValue(id, { c in (c.writes.hasPending, c.writes.isDrained) })
+        else { return }
         if hasPending {
             flush(id)
         } else if drained {

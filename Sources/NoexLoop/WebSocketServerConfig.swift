@@ -96,6 +96,9 @@ public protocol WebSocketServerDelegate: AnyObject {
     /// The outbound buffer crossed the high-water mark (false) or fell back to the low-water
     /// mark (true).
     func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool)
+    /// Coalescing pushes with these keys were dropped because the connection was over its
+    /// hard limit; its queue has now drained: send their current state again.
+    func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64])
     /// `stop` began with a grace period: connections work normally until it ends.
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64)
     /// The stop finished: every handle is closed and `run()` is about to return.
@@ -109,6 +112,7 @@ extension WebSocketServerDelegate {
     public func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) {}
     public func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) {}
     public func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool) {}
+    public func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) {}
     public func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) {}
     public func onStopped(_ server: WebSocketServer) {}
 }

@@ -76,7 +76,8 @@ final class WebSocketTestClient {
         }
     }
 
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) {
+    /// One complete masked client frame (FIN set).
+    static func maskedFrame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         var f: [UInt8] = [0x80 | opcode]
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         if payload.count < 126 {
@@ -90,8 +91,14 @@ final class WebSocketTestClient {
         }
         f += mask
         for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
-        writeAll(f)
+        return f
     }
+
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) { writeAll(Self.maskedFrame(opcode: opcode, payload)) }
+
+    /// Writes ready-made frames (blocks while the peer's TCP window is full). Only touches the
+    /// socket, never the read buffer, so one other thread may call it while frames are read.
+    func sendRaw(_ bytes: [UInt8]) { writeAll(bytes) }
 
     func sendText(_ text: String) { sendFrame(opcode: 0x1, Array(text.utf8)) }
 

@@ -207,6 +207,7 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { core.textReceived(id, bytes) }
     func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) { core.connectionClosed(id) }
     func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
+    func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) { core.resendStalePushes(id, keys: keys) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
     func onStopped(_ server: WebSocketServer) { core.isRunning = false }
 }
