@@ -18,7 +18,7 @@ public final class WebSocketServer {
 
     var connections = Slab<Connection>()
     var timers = Slab<LoopTimer>()
-    private var listener: UnsafeMutablePointer<uv_tcp_t>?
+    private var listener: Listener?
     private var prepare: UnsafeMutablePointer<uv_prepare_t>?
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
@@ -43,6 +43,19 @@ public final class WebSocketServer {
     }
     private var stopPhase = StopPhase.running
     private var stopOptions = StopOptions()
+    /// How a watched signal stops the server (nil: `config.stop`).
+    private var signalStopOptions: StopOptions?
+    /// Accept failures since start (EMFILE, ENFILE, ENOMEM, ...).
+    public private(set) var acceptErrors = 0
+    /// Accept failures not yet reported to the delegate (reports are at most one per second).
+    private var unreportedAcceptErrors = 0
+    /// Loop time of the last accept-error report.
+    private var lastAcceptErrorReportMs: UInt64?
+    /// The newest accept failure's code (what a report names).
+    private var lastAcceptError: Int32 = 0
+    /// Current pause after accept failures (0 after a success) and when it ends.
+    private var acceptBackoffMs: UInt64 = 0
+    private var acceptPausedUntilMs: UInt64?
 
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
@@ -63,35 +76,61 @@ public final class WebSocketServer {
     /// Binds, listens and starts the prepare (flush) and sweep handles. On error nothing stays
     /// open except handles already being closed; run the loop once to finish them.
     public func start() throws(UVError) {
-        precondition(listener == nil, "start() called twice")
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        var rc = uv_tcp_init(loop, tcp)
-        guard rc == 0 else {
-            tcp.deallocate()
-            throw UVError(rc)
+        precondition(listener == nil && stopPhase == .running, "start() called twice")
+        switch Listener.open(loop: loop, host: config.host, port: config.port, backlog: config.backlog,
+                             onReadable: onAcceptReadyTrampoline) {
+        case .success(let l):
+            listener = l
+            port = l.port
+        case .failure(let error):
+            throw error
         }
-        setID(tcp, nil)
-        listener = tcp
-        rc = bind(tcp)
-        if rc == 0 { rc = uv_listen(asStream(tcp), config.backlog, onConnectionTrampoline) }
-        if rc == 0 { port = boundPort(tcp) }
-        guard rc == 0 else {
-            listener = nil
-            uv_close(asHandle(tcp), onHandleClosedFree)
-            throw UVError(rc)
-        }
+        var rc: Int32 = 0
 
+        // uv_prepare_init and uv_timer_init cannot fail on a valid loop; the async handle needs
+        // an eventfd and can (EMFILE). Whatever fails, what was opened is closed again.
         let p = UnsafeMutablePointer<uv_prepare_t>.allocate(capacity: 1)
-        uv_prepare_init(loop, p)
-        uv_prepare_start(p, onPrepareTrampoline)
+        rc = uv_prepare_init(loop, p)
+        guard rc == 0 else {
+            p.deallocate()
+            abandonStart()
+            throw UVError(rc)
+        }
         prepare = p
+        rc = uv_prepare_start(p, onPrepareTrampoline)
 
         let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        uv_timer_init(loop, t)
-        uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
-        sweep = t
+        if rc == 0 {
+            rc = uv_timer_init(loop, t)
+            if rc == 0 {
+                sweep = t
+                rc = uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
+            } else {
+                t.deallocate()
+            }
+        } else {
+            t.deallocate()
+        }
+        if rc == 0 {
+            do { stopper = try StopHandle(loop: loop) } catch { rc = error.code }
+        }
+        guard rc == 0 else {
+            abandonStart()
+            throw UVError(rc)
+        }
+    }
 
-        stopper = StopHandle(loop: loop)
+    /// A failed `start` after the listener was bound: close every handle it opened (their close
+    /// callbacks free them when the loop runs once more) and leave the server unstarted.
+    private func abandonStart() {
+        listener?.close()
+        for h in [prepare.map { asHandle($0) }, sweep.map { asHandle($0) }] {
+            if let h { uv_close(h, onHandleClosedFree) }
+        }
+        listener = nil
+        prepare = nil
+        sweep = nil
+        stopPhase = .stopped
     }
 
     /// Runs the loop until the server has stopped and every handle is closed. Returns
@@ -104,14 +143,32 @@ public final class WebSocketServer {
     /// A thread-safe handle that stops this server from any thread (nil before `start`).
     public var stopHandle: StopHandle? { stopper }
 
-    /// Stops on these signals (e.g. SIGINT, SIGTERM) with `config.stop`.
-    public func stopOnSignals(_ signums: [Int32]) {
+    /// Stops on these signals (e.g. SIGINT, SIGTERM) with `options` (`config.stop` when nil).
+    /// A second signal during the grace period ends it: connections are closed at once. Throws
+    /// when libuv cannot watch a signal (the watchers set up so far stay).
+    public func stopOnSignals(_ signums: [Int32], options: StopOptions? = nil) throws(UVError) {
+        signalStopOptions = options
         for signum in signums {
             let s = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
-            uv_signal_init(loop, s)
-            uv_signal_start(s, onSignalTrampoline, signum)
+            var rc = uv_signal_init(loop, s)
+            guard rc == 0 else {
+                s.deallocate()
+                throw UVError(rc)
+            }
             signals.append(s)
+            rc = uv_signal_start(s, onSignalTrampoline, signum)
+            guard rc == 0 else { throw UVError(rc) }
         }
+    }
+
+    /// A watched signal arrived: the first one stops, one during the grace period cuts it short.
+    func signalReceived() {
+        if case .grace = stopPhase {
+            beginClosingAll(nowMs: nowMs)
+            advanceStop()
+            return
+        }
+        stop(signalStopOptions)
     }
 
     /// Begins a graceful stop (idempotent): stop accepting; with a grace period, tell the
@@ -121,10 +178,8 @@ public final class WebSocketServer {
     public func stop(_ options: StopOptions? = nil) {
         guard stopPhase == .running else { return }
         stopOptions = options ?? config.stop
-        if let listener {
-            uv_close(asHandle(listener), onHandleClosedFree)
-            self.listener = nil
-        }
+        listener?.close()
+        listener = nil
         let now = nowMs
         if stopOptions.gracePeriodMs > 0 && connections.count > 0 {
             stopPhase = .grace(deadlineMs: now &+ stopOptions.gracePeriodMs)
@@ -261,15 +316,60 @@ public final class WebSocketServer {
 
     // MARK: - Accept
 
-    /// A new TCP connection: allocate its handle, put it in the slab, start reading. The
-    /// handshake deadline starts now.
-    func acceptConnection(status: Int32) {
-        guard status == 0, let listener, stopPhase == .running else { return }
+    /// Connections wait on the listener: accept them, each into a handle in the slab that is
+    /// read from now on. The handshake deadline starts at accept.
+    func acceptReady() {
+        // A bounded burst per wake-up keeps reads and writes of existing connections flowing;
+        // the level-triggered poll wakes us again for the rest.
+        for _ in 0..<64 {
+            guard let listener, stopPhase == .running, acceptPausedUntilMs == nil else { return }
+            switch listener.accept() {
+            case .connection(let fd):
+                acceptBackoffMs = 0
+                adopt(fd)
+            case .none:
+                return
+            case .retry:
+                continue
+            case .failed(let code):
+                acceptFailed(code)
+                pauseAccepting()
+                return
+            }
+        }
+    }
+
+    /// After an accept failure: stop watching the listener for a moment (5 ms, doubling up to
+    /// 1 s while failures continue), so the loop does not spin on a socket it cannot accept
+    /// from; the waiting clients stay in the kernel's backlog.
+    private func pauseAccepting() {
+        guard let listener else { return }
+        acceptBackoffMs = min(1_000, max(5, acceptBackoffMs * 2))
+        acceptPausedUntilMs = nowMs &+ acceptBackoffMs
+        listener.watch(false, onReadable: onAcceptReadyTrampoline)
+        addTimer(delayMs: acceptBackoffMs) { [unowned self] in
+            self.acceptPausedUntilMs = nil
+            guard let listener = self.listener, self.stopPhase == .running else { return }
+            listener.watch(true, onReadable: onAcceptReadyTrampoline)
+        }
+    }
+
+    /// Takes an accepted descriptor into a libuv handle and the slab, and starts reading.
+    private func adopt(_ fd: Int32) {
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        uv_tcp_init(loop, tcp)
+        var rc = uv_tcp_init(loop, tcp)
+        guard rc == 0 else {
+            tcp.deallocate()
+            closeDescriptor(fd)
+            acceptFailed(rc)
+            return
+        }
         setID(tcp, nil)
-        guard uv_accept(asStream(listener), asStream(tcp)) == 0 else {
+        rc = uv_tcp_open(tcp, uv_os_sock_t(fd))
+        guard rc == 0 else {
+            closeDescriptor(fd)
             uv_close(asHandle(tcp), onHandleClosedFree)
+            acceptFailed(rc)
             return
         }
         let now = nowMs
@@ -285,6 +385,27 @@ public final class WebSocketServer {
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
         if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
+    }
+
+    /// Counts an accept failure and reports it to the delegate at most once per second, with
+    /// the number of failures since the last report (a flood of EMFILE must not flood the log).
+    func acceptFailed(_ code: Int32) {
+        acceptErrors += 1
+        unreportedAcceptErrors += 1
+        lastAcceptError = code
+        reportAcceptErrors()
+    }
+
+    /// Reports the failures not reported yet, unless the last report is less than a second
+    /// old (the sweep timer calls it too, so the last burst is reported as well).
+    private func reportAcceptErrors() {
+        guard unreportedAcceptErrors > 0 else { return }
+        let now = nowMs
+        if let last = lastAcceptErrorReportMs, now &- last < 1_000 { return }
+        lastAcceptErrorReportMs = now
+        let count = unreportedAcceptErrors
+        unreportedAcceptErrors = 0
+        delegate?.onAcceptError(self, UVError(lastAcceptError), count: count)
     }
 
     // MARK: - Read
@@ -596,35 +717,11 @@ public final class WebSocketServer {
             execute(action, for: id)
             if tooSlow { forceClose(id) }
         }
+        reportAcceptErrors()
         advanceStop()
     }
 
     // MARK: - Helpers
-
-    private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
-        // uv_ip*_addr would silently truncate an out-of-range port.
-        guard (0...65535).contains(config.port) else { return UV_EINVAL.rawValue }
-        if config.host.contains(":") {
-            var addr = sockaddr_in6()
-            let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)
-            guard rc == 0 else { return rc }
-            return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
-        }
-        var addr = sockaddr_in()
-        let rc = uv_ip4_addr(config.host, Int32(config.port), &addr)
-        guard rc == 0 else { return rc }
-        return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
-    }
-
-    private func boundPort(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int {
-        var storage = sockaddr_storage()
-        var len = Int32(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            uv_tcp_getsockname(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
-        }
-        guard rc == 0 else { return 0 }
-        return Self.describe(&storage).port
-    }
 
     private func peerInfo(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> ConnectionInfo {
         var storage = sockaddr_storage()
@@ -660,8 +757,8 @@ public final class WebSocketServer {
 
 // MARK: - C trampolines (file scope, non-capturing: resolve context, call one method)
 
-private func onConnectionTrampoline(_ server: UnsafeMutablePointer<uv_stream_t>?, _ status: Int32) {
-    WebSocketServer.from(server!.pointee.loop).acceptConnection(status: status)
+private func onAcceptReadyTrampoline(_ poll: UnsafeMutablePointer<uv_poll_t>?, _ status: Int32, _ events: Int32) {
+    WebSocketServer.from(poll!.pointee.loop).acceptReady()
 }
 
 private func onAllocTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?) {
@@ -703,7 +800,7 @@ private func onSweepTrampoline(_ handle: UnsafeMutablePointer<uv_timer_t>?) {
 }
 
 private func onSignalTrampoline(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ signum: Int32) {
-    WebSocketServer.from(handle!.pointee.loop).stop()
+    WebSocketServer.from(handle!.pointee.loop).signalReceived()
 }
 
 /// Frees a handle allocated with `UnsafeMutablePointer<T>.allocate(capacity: 1)` (the

@@ -91,7 +91,11 @@ func launch(_ options: CommandLineOptions) -> Int32 {
     sigaddset(&stopSignals, SIGINT)
     sigaddset(&stopSignals, SIGTERM)
     sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
-    server.stopOnSignals([SIGINT, SIGTERM])
+    do {
+        try server.stopOnSignals([SIGINT, SIGTERM])
+    } catch {
+        fail(error.message)
+    }
     print(plan.banner(boundPort: server.port))
     fflush(nil)  // a script reading the port sees the banner now
     server.run()

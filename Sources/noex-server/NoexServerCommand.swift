@@ -85,6 +85,11 @@ struct NoexServerCommand: ParsableCommand {
                                valueName: "n"))
     var maxPayloadBytes: Int?
 
+    @Option(help: ArgumentHelp(
+        "On SIGINT/SIGTERM clients get a shutdown message and keep working this long, then are closed with 1001; 0 closes at once. At most 300000. (default: 5000)",
+        valueName: "ms"))
+    var shutdownGracePeriodMs: Int64?
+
     @Flag(help: "Transport check: run a plain WebSocket echo server (no protocol) and print 'listening on HOST:PORT'.")
     var echo = false
 
@@ -103,6 +108,9 @@ struct NoexServerCommand: ParsableCommand {
         }
         if let maxPayloadBytes, maxPayloadBytes < 1 {
             throw ValidationError("Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer)")
+        }
+        if let g = shutdownGracePeriodMs, !(0...ServerConfig.maxShutdownGracePeriodMs).contains(g) {
+            throw ValidationError("Invalid --shutdown-grace-period-ms: \(g) (must be an integer 0-\(ServerConfig.maxShutdownGracePeriodMs))")
         }
         if let maxConnectionsPerIp, maxConnectionsPerIp < 1 {
             throw ValidationError("Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer)")
@@ -129,6 +137,7 @@ struct NoexServerCommand: ParsableCommand {
         o.echo = echo
         o.maxPayloadBytes = maxPayloadBytes
         o.noTryWrite = noTryWrite
+        o.shutdownGracePeriodMs = shutdownGracePeriodMs
         return o
     }
 

@@ -355,3 +355,29 @@ extension LoopTests {
         #expect(first.join() == 0)
     }
 }
+
+extension LoopTests {
+    /// Accept failures are all counted but reported at most once per loop-clock second, with
+    /// the number since the previous report (the server is driven directly, on this thread).
+    @Test func acceptFailuresAreCountedAndReportedAtMostOncePerSecond() throws {
+        let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
+        defer { loop.deallocate() }
+        #expect(uv_loop_init(loop) == 0)
+        let server = WebSocketServer(loop: loop, config: testConfig())
+        let recorder = Recorder()
+        server.delegate = recorder
+        try server.start()
+        for _ in 0..<100 { server.acceptFailed(UV_EMFILE.rawValue) }
+        #expect(server.acceptErrors == 100)
+        #expect(recorder.acceptErrorReports.map(\.count) == [1])
+        #expect(recorder.acceptErrorReports.first?.name == "EMFILE")
+        usleep(1_050_000)  // let the loop clock pass one second
+        uv_update_time(loop)
+        server.acceptFailed(UV_ENFILE.rawValue)
+        #expect(recorder.acceptErrorReports.map(\.count) == [1, 100])
+        #expect(recorder.acceptErrorReports.last?.name == "ENFILE")
+        server.stop()
+        uv_run(loop, UV_RUN_DEFAULT)
+        #expect(uv_loop_close(loop) == 0)
+    }
+}

@@ -1,6 +1,7 @@
+import CUV
 import Foundation
 import NoexJSON
-import NoexLoop
+@testable import NoexLoop
 import NoexStore
 import Synchronization
 import Testing
@@ -146,5 +147,21 @@ struct ClientBox: @unchecked Sendable { let client: WebSocketTestClient }
         }
         #expect(last == inserts + 1)
         #expect(subscriber.noPush())
+    }
+}
+
+@Suite struct AcceptErrorStatsTests {
+    /// `getStats()` counts the listener's accept failures (driven directly on a private loop).
+    @Test func getStatsCountsAcceptErrors() throws {
+        var config = ServerConfig(store: wireStoreFixture())
+        config.host = "127.0.0.1"
+        config.port = 0
+        let server = try NoexServer.start(config)
+        #expect(server.getStats()["acceptErrors"] == 0)
+        server.transport.acceptFailed(UV_EMFILE.rawValue)
+        server.transport.acceptFailed(UV_ENFILE.rawValue)
+        #expect(server.getStats()["acceptErrors"] == 2)
+        server.stop()
+        server.run()
     }
 }

@@ -24,6 +24,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var maxPayloadBytes: Int?
     /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
     public var noTryWrite = false
+    /// Grace period of a stop by SIGINT/SIGTERM (the config file's `shutdownGracePeriodMs` otherwise).
+    public var shutdownGracePeriodMs: Int64?
 
     public init() {}
 

@@ -30,6 +30,8 @@ public struct FileConfig {
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
+    /// Grace period of a stop by SIGINT/SIGTERM (`ServerConfig.shutdownGracePeriodMs`).
+    public var shutdownGracePeriodMs: Int64?
     /// Bucket name → BucketDefinition (store.md), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (server.md §15.3), in file order.
@@ -42,6 +44,7 @@ public struct FileConfig {
         "adminSecret", "rules", "audit", "rateLimit", "heartbeat", "backpressure", "connectionLimits",
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
+        "shutdownGracePeriodMs",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -123,6 +126,7 @@ public struct FileConfig {
         c.exposeErrorDetails = try r.bool("exposeErrorDetails")
         c.allowedOrigins = try r.stringArray("allowedOrigins")
         c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp").map(Int.init)
+        c.shutdownGracePeriodMs = try r.integer("shutdownGracePeriodMs", in: 0...ServerConfig.maxShutdownGracePeriodMs)
         c.buckets = try namedObjects(r, "buckets")
         c.queries = try namedObjects(r, "queries")
         for (name, def) in c.queries {
