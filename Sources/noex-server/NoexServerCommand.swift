@@ -103,14 +103,14 @@ struct NoexServerCommand: ParsableCommand {
     /// Range checks ArgumentParser's types cannot express; messages as the original's.
     func validate() throws {
         if version { return }
+        if let g = shutdownGracePeriodMs, !(0...ServerConfig.maxShutdownGracePeriodMs).contains(g) {
+            throw ValidationError("Invalid --shutdown-grace-period-ms: \(g) (must be an integer 0-\(ServerConfig.maxShutdownGracePeriodMs))")
+        }
         if let port, !(0...65535).contains(port) {
             throw ValidationError("Invalid port: \(port) (must be integer 0-65535)")
         }
         if let maxPayloadBytes, maxPayloadBytes < 1 {
             throw ValidationError("Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer)")
-        }
-        if let g = shutdownGracePeriodMs, !(0...ServerConfig.maxShutdownGracePeriodMs).contains(g) {
-            throw ValidationError("Invalid --shutdown-grace-period-ms: \(g) (must be an integer 0-\(ServerConfig.maxShutdownGracePeriodMs))")
         }
         if let maxConnectionsPerIp, maxConnectionsPerIp < 1 {
             throw ValidationError("Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer)")

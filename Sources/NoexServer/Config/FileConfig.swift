@@ -22,6 +22,8 @@ public struct FileConfig {
     public var ruleDefinitions: JSON?
     /// Forward store mutations to the rule engine as `bucket.<name>.<event>` events.
     public var bridgeStoreToRules: Bool?
+    /// Grace period of a stop by SIGINT/SIGTERM (`ServerConfig.shutdownGracePeriodMs`).
+    public var shutdownGracePeriodMs: Int64?
     public var rateLimit: RateLimitConfig?
     public var heartbeat: HeartbeatConfig?
     public var backpressure: BackpressureConfig?
@@ -30,8 +32,6 @@ public struct FileConfig {
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
-    /// Grace period of a stop by SIGINT/SIGTERM (`ServerConfig.shutdownGracePeriodMs`).
-    public var shutdownGracePeriodMs: Int64?
     /// Bucket name → BucketDefinition (store.md), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (server.md §15.3), in file order.
@@ -80,6 +80,7 @@ public struct FileConfig {
             c.ruleDefinitions = .object(defs.object)
         }
         c.bridgeStoreToRules = try r.bool("bridgeStoreToRules")
+        c.shutdownGracePeriodMs = try r.integer("shutdownGracePeriodMs", in: 0...ServerConfig.maxShutdownGracePeriodMs)
         if let audit = r.value("audit") {
             if audit != .bool(false) { throw ConfigError(key: "audit", "the audit log is not yet supported") }
         }
@@ -126,7 +127,6 @@ public struct FileConfig {
         c.exposeErrorDetails = try r.bool("exposeErrorDetails")
         c.allowedOrigins = try r.stringArray("allowedOrigins")
         c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp").map(Int.init)
-        c.shutdownGracePeriodMs = try r.integer("shutdownGracePeriodMs", in: 0...ServerConfig.maxShutdownGracePeriodMs)
         c.buckets = try namedObjects(r, "buckets")
         c.queries = try namedObjects(r, "queries")
         for (name, def) in c.queries {

@@ -18,9 +18,6 @@ final class ConnectionState {
     var storeSubscriptions: [String: SubscriptionID] = [:]
     /// Wire id (`sub-N`) → rule-engine subscription.
     var rulesSubscriptions: [String: Int] = [:]
-    /// Push key (`N` of `sub-N`) → what a store subscription runs, to send its current result
-    /// again after the transport dropped a push of it (see `ProtocolCore.resendStalePushes`).
-    var subscriptionQueries: [UInt64: (wireID: String, query: String, params: JSON?)] = [:]
     /// Wall time of the last ping sent; a pong must carry a timestamp at least this large.
     var lastPingAt: Int64 = 0
     /// Event pushes the transport dropped on this connection (over the hard write limit).

@@ -4,18 +4,15 @@ import NoexLoop
 extension ProtocolCore {
     /// The transport dropped the newest push of these subscriptions (the client was over its
     /// hard write limit) and the client's queue has now drained: send each subscription's
-    /// current result, so a slow client misses intermediate results only, never the latest.
-    /// Keys of subscriptions that ended meanwhile are skipped.
+    /// current result (the store's latest for it), so a slow client misses intermediate
+    /// results only, never the latest. A push key is the `N` of the subscription's `sub-N`;
+    /// subscriptions that ended meanwhile are skipped.
     public func resendStalePushes(_ id: ConnectionID, keys: [UInt64]) {
         guard let state = connections[id] else { return }
         for key in keys {
-            guard let source = state.subscriptionQueries[key] else { continue }
-            guard state.storeSubscriptions[source.wireID] != nil else {
-                state.subscriptionQueries[key] = nil
-                continue
-            }
-            guard let result = try? store.runQuery(source.query, params: source.params) else { continue }
-            push(id, ServerMessage.subscriptionPushBytes(subscriptionId: source.wireID, serializedData: result.serializedBytes),
+            let wireID = "sub-\(key)"
+            guard let sub = state.storeSubscriptions[wireID], let result = store.lastResult(of: sub) else { continue }
+            push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: result.serializedBytes),
                  kind: .coalescingPush(key: key))
         }
     }

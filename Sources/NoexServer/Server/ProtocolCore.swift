@@ -213,7 +213,6 @@ public final class ProtocolCore {
         }
         nextSubscriptionNumber += 1
         state.storeSubscriptions[wireID] = subscription.id
-        state.subscriptionQueries[UInt64(n)] = (wireID, query, r.optional("params"))
         totalSubscriptions += 1
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
@@ -221,7 +220,6 @@ public final class ProtocolCore {
     private func unsubscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
         guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
-        state.subscriptionQueries[UInt64(wireID.dropFirst("sub-".count)) ?? 0] = nil
         store.unsubscribe(sub)
         totalSubscriptions -= 1
         return ["unsubscribed": true]
