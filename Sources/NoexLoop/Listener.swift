@@ -126,3 +126,10 @@ struct Listener {
 func closeDescriptor(_ fd: Int32) {
     _ = Glibc.close(fd)
 }
+
+/// Makes a write to a socket the peer has reset fail with EPIPE instead of killing the process:
+/// libuv writes with write(2)/writev(2), which raise SIGPIPE, and Linux has no per-socket opt-out.
+/// Process-wide, as in every libuv server (Node does the same); called when a server starts.
+func ignoreBrokenPipes() {
+    _ = signal(SIGPIPE, SIG_IGN)
+}

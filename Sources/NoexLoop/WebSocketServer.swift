@@ -77,6 +77,8 @@ public final class WebSocketServer {
     /// open except handles already being closed; run the loop once to finish them.
     public func start() throws(UVError) {
         precondition(listener == nil && stopPhase == .running, "start() called twice")
+        // A client that resets its connection while answers are queued must not kill the server.
+        ignoreBrokenPipes()
         switch Listener.open(loop: loop, host: config.host, port: config.port, backlog: config.backlog,
                              onReadable: onAcceptReadyTrampoline) {
         case .success(let l):

@@ -50,16 +50,17 @@ import Testing
     }
 
     /// Starts the binary (through `sh -c` when `shell` is given, e.g. to lower a limit first)
-    /// and reads its banner; returns the process, the bound port and its stderr pipe.
+    /// and reads its banner; returns the process, the bound port and its stderr pipe. The
+    /// binary starts with SIGPIPE at its default action, as from a shell or a service manager
+    /// (the test runner ignores it, and a child would inherit that).
     private func launch(_ args: [String], shell: String? = nil) throws -> (process: Process, port: Int, stderr: Pipe) {
         let exe = try #require(locateBinary())
         let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         if let shell {
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", shell + "; exec \"$0\" \"$@\"", exe.path] + args
+            p.arguments = ["--default-signal=PIPE", "/bin/sh", "-c", shell + "; exec \"$0\" \"$@\"", exe.path] + args
         } else {
-            p.executableURL = exe
-            p.arguments = args
+            p.arguments = ["--default-signal=PIPE", exe.path] + args
         }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
@@ -124,6 +125,39 @@ import Testing
         #expect(c.nextText() == #"{"type":"system","event":"shutdown","gracePeriodMs":300000}"#)
         kill(p.processIdentifier, SIGTERM)
         #expect(c.next() == .close(code: 1001, reason: "server_shutting_down"))
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+    }
+
+    /// A client that closes its connection while the server still writes answers to it must
+    /// not take the process down (SIGPIPE): the server goes on serving others.
+    @Test func aClientClosingItsConnectionMidAnswersDoesNotKillTheServer() throws {
+        let (p, port, _) = try launch(["-p", "0", "-H", "127.0.0.1", "--shutdown-grace-period-ms", "0"])
+        defer { if p.isRunning { p.terminate() } }
+        for _ in 0..<3 {
+            let fd = try #require(connectLoopback(port: port))
+            let upgrade = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            var bytes = Array(upgrade.utf8)
+            for i in 1...3_000 {
+                bytes += WebSocketTestClient.maskedFrame(opcode: 1, Array(#"{"id":\#(i),"type":"server.stats"}"#.utf8))
+            }
+            _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            usleep(50_000)  // the server is answering
+            // The client is done sending (FIN: the server sees EOF and keeps flushing answers),
+            // reads what has arrived and closes: the next answers meet a reset socket, and a
+            // write after that fails with EPIPE, which raises SIGPIPE unless it is ignored.
+            shutdown(fd, Int32(SHUT_WR))
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while chunk.withUnsafeMutableBytes({ recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }) > 0 {}
+            close(fd)
+        }
+        let c = try #require(WebSocketTestClient(port: port))
+        #expect(c.nextText()?.contains("\"welcome\"") == true)
+        c.sendText(#"{"id":1,"type":"store.buckets"}"#)
+        #expect(c.nextText()?.contains("\"count\":4") == true)
+        #expect(p.isRunning)
+        p.terminate()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
     }
