@@ -125,14 +125,19 @@ public final class WebSocketServer {
     /// A failed `start` after the listener was bound: close every handle it opened (their close
     /// callbacks free them when the loop runs once more) and leave the server unstarted.
     private func abandonStart() {
-        listener?.close()
+        closeListener()
         for h in [prepare.map { asHandle($0) }, sweep.map { asHandle($0) }] {
             if let h { uv_close(h, onHandleClosedFree) }
         }
-        listener = nil
         prepare = nil
         sweep = nil
         stopPhase = .stopped
+    }
+
+    /// Stops accepting: closes the listening socket and its poll handle.
+    private func closeListener() {
+        listener?.close()
+        listener = nil
     }
 
     /// Runs the loop until the server has stopped and every handle is closed. Returns
@@ -180,8 +185,7 @@ public final class WebSocketServer {
     public func stop(_ options: StopOptions? = nil) {
         guard stopPhase == .running else { return }
         stopOptions = options ?? config.stop
-        listener?.close()
-        listener = nil
+        closeListener()
         let now = nowMs
         if stopOptions.gracePeriodMs > 0 && connections.count > 0 {
             stopPhase = .grace(deadlineMs: now &+ stopOptions.gracePeriodMs)
@@ -324,7 +328,8 @@ public final class WebSocketServer {
         // A bounded burst per wake-up keeps reads and writes of existing connections flowing;
         // the level-triggered poll wakes us again for the rest.
         for _ in 0..<64 {
-            guard let listener, stopPhase == .running, acceptPausedUntilMs == nil else { return }
+            // The listener exists exactly while connections may be accepted.
+            guard let listener, acceptPausedUntilMs == nil else { return }
             switch listener.accept() {
             case .connection(let fd):
                 acceptBackoffMs = 0
@@ -351,7 +356,7 @@ public final class WebSocketServer {
         listener.watch(false, onReadable: onAcceptReadyTrampoline)
         addTimer(delayMs: acceptBackoffMs) { [unowned self] in
             self.acceptPausedUntilMs = nil
-            guard let listener = self.listener, self.stopPhase == .running else { return }
+            guard let listener = self.listener else { return }
             listener.watch(true, onReadable: onAcceptReadyTrampoline)
         }
     }
