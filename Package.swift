@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers depend one way, downwards (see docs/ and the design card):
+// Layers depend one way, downwards (see docs/architecture.md):
 // CUV <- NoexLoop; NoexJSON <- NoexStore, NoexRules; all of them <- NoexServer <- noex-server.
 let package = Package(
     name: "noex-server",
@@ -12,6 +12,10 @@ let package = Package(
         .library(name: "NoexJSON", targets: ["NoexJSON"]),
         .library(name: "NoexStore", targets: ["NoexStore"]),
         .library(name: "NoexRules", targets: ["NoexRules"]),
+        // The C library (docs/embedding.md); scripts/build-c-library.sh installs both with the
+        // header and pkg-config files as libnoexserver.{so,a}.
+        .library(name: "noexserver", type: .dynamic, targets: ["NoexServer"]),
+        .library(name: "noexserver-static", type: .static, targets: ["NoexServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,14 +25,19 @@ let package = Package(
         .systemLibrary(
             name: "CUV", pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]),
+        .systemLibrary(
+            name: "CPCRE2", pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
+        // Every regular expression (schema patterns, the rules `matches` operator) runs here, bounded.
+        .target(name: "NoexRegex", dependencies: ["CPCRE2"]),
         .target(name: "NoexLoop", dependencies: ["CUV"]),
         .target(
             name: "NoexJSON",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
             // Double conversions lower to libm calls; executables without Foundation need it.
             linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "NoexStore", dependencies: ["NoexJSON"]),
-        .target(name: "NoexRules", dependencies: ["NoexJSON"]),
+        .target(name: "NoexStore", dependencies: ["NoexJSON", "NoexRegex"]),
+        .target(name: "NoexRules", dependencies: ["NoexJSON", "NoexRegex"]),
         .target(
             name: "NoexServer",
             dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules"]),
@@ -42,6 +51,7 @@ let package = Package(
         .testTarget(name: "NoexJSONTests", dependencies: ["NoexJSON"]),
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
+        .testTarget(name: "NoexRegexTests", dependencies: ["NoexRegex"]),
         .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV"]),
         // The executable's command line (@testable import noex_server).
         .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),

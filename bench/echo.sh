@@ -32,6 +32,7 @@ bench_setup
 log "pinning: server '$(server_cpu)', loadgen '$(client_cpu)' (PIN=0 to disable); $(nproc) cores"
 
 declare -A rate cpu
+status=0  # 1 when a loadgen run failed (a server that cannot start is skipped, as documented)
 for scenario in $scenarios; do
     connections=${scenario%x*} inflight=${scenario#*x}
     for server in $servers; do
@@ -48,6 +49,7 @@ for scenario in $scenarios; do
         else
             echo "$out"
             log "$server: loadgen failed for $scenario"
+            status=1
         fi
         stop_server
     done
@@ -60,3 +62,4 @@ for scenario in $scenarios; do
         [[ -n "$r" ]] && echo "echo.cpu_ratio.${peer}_vs_noex.$s: $r"
     done
 done
+exit "$status"

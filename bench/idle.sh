@@ -26,6 +26,7 @@ bench_setup
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+status=0  # 1 when a run failed (a server that cannot start is skipped, as documented)
 for server in $servers; do
     port=$(free_port)
     start_server "$server" "$port" || { log "$server skipped"; continue; }
@@ -45,6 +46,7 @@ for server in $servers; do
     connected=$(sed -n 's/^.*idle\.connected: //p' "$out")
     if [[ -z "$connected" ]]; then
         log "$server: loadgen reported no connections"
+        status=1
     else
         sleep 2
         with=$(rss_kb "$SERVER_PID")
@@ -55,7 +57,8 @@ for server in $servers; do
             echo "idle.bytes_per_conn.$server: $(( (with - before) * 1024 / connected ))"
         fi
     fi
-    wait "$loadgen_pid" 2>/dev/null || log "$server: loadgen exited non-zero: $(grep -v 'idle.connected' "$out" | tail -3)"
+    wait "$loadgen_pid" 2>/dev/null || { log "$server: loadgen exited non-zero: $(grep -v 'idle.connected' "$out" | tail -3)"; status=1; }
     forget_pid "$loadgen_pid"
     stop_server
 done
+exit "$status"

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the Autobahn|Testsuite RFC 6455 conformance cases 1-10 against `noex-server --echo`.
-# The suite lives next to the repository (../shared/tools/autobahn, relative to the repo root).
+# The suite is tools/autobahn (its setup.sh builds a venv from PyPI on first use; see its README).
 # Builds the echo server (debug: the 9.x performance cases take ~2 min on 2 cores), starts it on
 # 127.0.0.1 with port 0, reads the real port from its "listening on" line, runs the suite, stops
 # the server with SIGTERM (graceful stop; it must exit 0) and fails on any failed case.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-RUN="../shared/tools/autobahn/run.sh"
+RUN="tools/autobahn/run.sh"
 CASES="${AUTOBAHN_CASES:-1.*,2.*,3.*,4.*,5.*,6.*,7.*,9.*,10.*}"
 if [ ! -x "$RUN" ]; then
     echo "autobahn.sh: $RUN not found: cannot run the conformance suite" >&2

@@ -2,18 +2,20 @@
 # Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
 # sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
 # conformance suite against echo mode.
-# Installs what it needs on a fresh Debian machine (libuv1-dev) first.
+# Installs what it needs on a fresh Debian machine (libuv, PCRE2, curl for the /metrics tests, Python venv for Autobahn) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv 2>/dev/null; then
+if ! pkg-config --exists libuv libpcre2-8 2>/dev/null || ! command -v patch >/dev/null \
+    || ! command -v curl >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config patch >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev pkg-config patch curl python3 python3-venv >/dev/null
 fi
 
 swift build --build-tests
 swift test --skip-build
-# The C API as an embedder uses it: a C program against include/noex_server.h.
+# The C library as an embedder gets it: installed by scripts/build-c-library.sh into a temporary
+# prefix, C programs linked through pkg-config against the shared and the static library.
 Tests/CAPI/run.sh
 
 # The bundled load generator's own tests (codec, request matching, driver against the server).
@@ -22,3 +24,8 @@ Tests/CAPI/run.sh
 if [ -x scripts/autobahn.sh ]; then
     scripts/autobahn.sh
 fi
+
+# Every shell example of README.md, docs/*.md and bench/README.md, run as written, in order
+# (see "Conventions for examples" in README.md; the first one builds the release binary).
+scripts/check-examples-test.sh
+scripts/check-examples.sh

@@ -137,6 +137,16 @@ public struct ConnectionStateMachine: Equatable {
         }
     }
 
+    /// A plain HTTP request (not an upgrade) was answered: as after a rejected handshake, the
+    /// connection closes once the answer is written. Returns false outside the handshake.
+    @discardableResult
+    public mutating func plainRequestAnswered(nowMs: UInt64) -> Bool {
+        guard case .handshake = state else { return false }
+        state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: false,
+            closeSent: true, readsFrames: false, writeShutDown: false))
+        return true
+    }
+
     /// A decoded event arrived.
     public mutating func received(_ inbound: WebSocketInbound, nowMs: UInt64) -> Action {
         switch state {

@@ -27,28 +27,18 @@ struct Listener {
     }
 
     /// Creates the socket, binds it to `host:port` (SO_REUSEADDR, as libuv does), listens
-    /// and starts watching it; `onReadable` runs when connections wait. Returns a libuv error
+    /// and starts watching it; `onReadable` runs when connections wait. `host` is an IPv4 or
+    /// IPv6 literal or a host name (bound to the address it resolves to). Returns a libuv error
     /// code on failure, with nothing left open.
     static func open(loop: UnsafeMutablePointer<uv_loop_t>, host: String, port: Int, backlog: Int32,
                      onReadable: uv_poll_cb) -> Result<Listener, UVError> {
-        // uv_ip*_addr would silently truncate an out-of-range port.
-        guard (0...65535).contains(port) else { return .failure(UVError(UV_EINVAL.rawValue)) }
-        var storage = sockaddr_storage()
-        let length: socklen_t
-        let family: Int32
-        if host.contains(":") {
-            var a = sockaddr_in6()
-            let rc = uv_ip6_addr(host, Int32(port), &a)
-            guard rc == 0 else { return .failure(UVError(rc)) }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in6.self) }
-            (length, family) = (socklen_t(MemoryLayout<sockaddr_in6>.size), AF_INET6)
-        } else {
-            var a = sockaddr_in()
-            let rc = uv_ip4_addr(host, Int32(port), &a)
-            guard rc == 0 else { return .failure(UVError(rc)) }
-            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in.self) }
-            (length, family) = (socklen_t(MemoryLayout<sockaddr_in>.size), AF_INET)
+        var storage: sockaddr_storage
+        switch address(loop: loop, host: host, port: port) {
+        case .success(let a): storage = a
+        case .failure(let error): return .failure(error)
         }
+        let family = Int32(storage.ss_family)
+        let length = socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
         let fd = socket(family, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(UVError(-errno)) }
         var one: Int32 = 1
@@ -75,6 +65,54 @@ struct Listener {
             return .failure(UVError(rc))
         }
         return .success(listener)
+    }
+
+    /// The socket address for `host:port`: an IPv6 literal (it has a colon), an IPv4 literal,
+    /// or else a host name.
+    private static func address(loop: UnsafeMutablePointer<uv_loop_t>, host: String, port: Int) -> Result<sockaddr_storage, UVError> {
+        // uv_ip*_addr would silently truncate an out-of-range port.
+        guard (0...65535).contains(port) else { return .failure(UVError(UV_EINVAL.rawValue)) }
+        var storage = sockaddr_storage()
+        if host.contains(":") {
+            var a = sockaddr_in6()
+            let rc = uv_ip6_addr(host, Int32(port), &a)
+            guard rc == 0 else { return .failure(UVError(rc)) }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in6.self) }
+            return .success(storage)
+        }
+        var a = sockaddr_in()
+        guard uv_ip4_addr(host, Int32(port), &a) == 0 else { return resolve(loop: loop, host: host, port: port) }
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: a, as: sockaddr_in.self) }
+        return .success(storage)
+    }
+
+    /// Resolves a host name (`localhost`, a name in /etc/hosts or DNS) to its first address,
+    /// an IPv4 one when the name has one (the default host 0.0.0.0 is IPv4, and clients try
+    /// every address of a name anyway). `uv_getaddrinfo` without a callback resolves
+    /// synchronously: this runs once, before the loop serves anyone, so blocking here stalls no
+    /// client. Fails with a `UV_EAI_*` code when the name does not resolve.
+    private static func resolve(loop: UnsafeMutablePointer<uv_loop_t>, host: String, port: Int) -> Result<sockaddr_storage, UVError> {
+        var rc: Int32 = UV_EAI_NONAME.rawValue
+        for family in [AF_INET, AF_UNSPEC] {
+            var hints = addrinfo()
+            hints.ai_family = family
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var req = uv_getaddrinfo_t()
+            rc = uv_getaddrinfo(loop, &req, nil, host, String(port), &hints)
+            // A resolver that is down fails both ways: do not wait for it twice.
+            if rc == UV_EAI_AGAIN.rawValue || rc == UV_EAI_FAIL.rawValue { return .failure(UVError(rc)) }
+            guard rc == 0 else { continue }
+            defer { uv_freeaddrinfo(req.addrinfo) }
+            guard let first = req.addrinfo, let address = first.pointee.ai_addr,
+                first.pointee.ai_family == AF_INET || first.pointee.ai_family == AF_INET6
+            else { continue }
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { dst in
+                dst.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(first.pointee.ai_addrlen)))
+            }
+            return .success(storage)
+        }
+        return .failure(UVError(rc))
     }
 
     /// The bound port (the real one when 0 was asked for); 0 if the socket cannot tell.

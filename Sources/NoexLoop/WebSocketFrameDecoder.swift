@@ -209,7 +209,7 @@ public struct WebSocketFrameDecoder {
         }
         if !opcode.isControl {
             // Checked now, before any payload is buffered.
-            guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig) }
+            guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig(limit: config.maxMessageBytes)) }
         }
         return .frame(FrameInfo(opcode: opcode, fin: fin, remaining: Int(length), maskKey: maskKey, maskOffset: 0))
     }

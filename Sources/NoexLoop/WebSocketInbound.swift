@@ -33,8 +33,13 @@ public struct WebSocketFailure: Equatable, Sendable, Error {
         .init(code: WebSocketCloseCode.protocolError, reason: reason)
     }
     static let invalidUTF8 = WebSocketFailure(code: WebSocketCloseCode.invalidPayload, reason: "invalid UTF-8")
-    /// The original (via the `ws` library) sends 1009 with an empty reason.
-    static let messageTooBig = WebSocketFailure(code: WebSocketCloseCode.messageTooBig, reason: "")
+    /// The original (via the `ws` library) sends 1009 with an empty reason; ours names the limit
+    /// and the setting that raises it, so a client's author knows what to change (a documented
+    /// deviation; at most ~70 bytes, well under the 123 a close reason may hold).
+    static func messageTooBig(limit: Int) -> WebSocketFailure {
+        WebSocketFailure(code: WebSocketCloseCode.messageTooBig,
+                         reason: "message larger than the \(limit)-byte limit (server setting maxPayloadBytes)")
+    }
     static let binaryNotSupported = WebSocketFailure(
         code: WebSocketCloseCode.unsupportedData, reason: "binary_not_supported")
 }

@@ -30,6 +30,13 @@ public final class WebSocketServer {
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// The bound port (the real one when `config.port` was 0); 0 before `start`.
     public private(set) var port = 0
+    /// Bytes in/out, accepted sockets and loop lag, for monitoring.
+    public internal(set) var counters: TransportCounters
+    /// Keep accepting during a stop's grace period (closed when the grace ends), so that plain
+    /// requests such as a health probe are still answered while connections drain. WebSocket
+    /// handshakes in that time still complete; the delegate decides what to do with them (the
+    /// noex protocol closes them with 1001).
+    public var listensDuringGrace = false
 
     /// Shutdown progress.
     private enum StopPhase: Equatable {
@@ -60,6 +67,7 @@ public final class WebSocketServer {
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
         self.config = config
+        counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
     }
 
@@ -120,6 +128,7 @@ public final class WebSocketServer {
             abandonStart()
             throw UVError(rc)
         }
+        counters.loopLag.armed(nowMs: nowMs)
     }
 
     /// A failed `start` after the listener was bound: close every handle it opened (their close
@@ -185,9 +194,10 @@ public final class WebSocketServer {
     public func stop(_ options: StopOptions? = nil) {
         guard stopPhase == .running else { return }
         stopOptions = options ?? config.stop
-        closeListener()
+        let grace = stopOptions.gracePeriodMs > 0 && connections.count > 0
+        if !(grace && listensDuringGrace) { closeListener() }
         let now = nowMs
-        if stopOptions.gracePeriodMs > 0 && connections.count > 0 {
+        if grace {
             stopPhase = .grace(deadlineMs: now &+ stopOptions.gracePeriodMs)
             delegate?.onStopping(self, gracePeriodMs: stopOptions.gracePeriodMs)
         } else {
@@ -200,9 +210,10 @@ public final class WebSocketServer {
     public var isStopping: Bool { stopPhase != .running }
 
     /// Whether the stop finished (internal handles closed): nothing new may keep the loop alive.
-    var isStopped: Bool { stopPhase == .stopped }
+    public var isStopped: Bool { stopPhase == .stopped }
 
     private func beginClosingAll(nowMs now: UInt64) {
+        closeListener()
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
         let reason = Array(stopOptions.closeReason.utf8)
         for id in connections.ids {
@@ -389,6 +400,7 @@ public final class WebSocketServer {
             writes: WriteQueue(limits: config.writeLimits))
         connection.info = peerInfo(tcp)
         let id = connections.insert(connection)
+        counters.socketsAccepted &+= 1
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
         if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
@@ -433,6 +445,7 @@ public final class WebSocketServer {
             if let action { execute(action, for: id) }
             return
         }
+        counters.bytesReceived &+= UInt64(nread)
         consume(id, UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread]))
     }
 
@@ -459,6 +472,7 @@ public final class WebSocketServer {
                     return
                 case .complete(let head, let consumed):
                     offset += consumed
+                    if answerPlainRequest(id, head) { return }
                     let validated = HTTPUpgradeValidator.validate(head, config: config.upgrade)
                     let now = nowMs
                     let action = connections.withValue(id) {
@@ -592,7 +606,7 @@ public final class WebSocketServer {
 
     /// Adds bytes to a connection's queue and puts it on the dirty list.
     @discardableResult
-    private func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
+    func enqueue(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) -> SendResult {
         enqueue(id, count: bytes.count, kind: kind) { $0.append(contentsOf: bytes) }
     }
 
@@ -646,6 +660,7 @@ public final class WebSocketServer {
             if case .closed = c.machine.state { return (nil, c.tcp) }
             return (c.writes.takeBatch(), c.tcp)
         }), let batch else { return }
+        counters.bytesSent &+= UInt64(batch.count)
         let stream = asStream(tcp)
         let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
             var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
@@ -708,6 +723,7 @@ public final class WebSocketServer {
     /// The one periodic timer: connection deadlines, heartbeats, slow clients, stop progress.
     func sweepTick() {
         let now = nowMs
+        counters.loopLag.fired(nowMs: now)
         for id in connections.ids {
             let slowLimit = config.slowClientTimeoutMs
             guard let (action, tooSlow) = connections.withValue(id, { c -> (ConnectionStateMachine.Action, Bool) in

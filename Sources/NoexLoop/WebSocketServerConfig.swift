@@ -107,6 +107,10 @@ public protocol WebSocketServerDelegate: AnyObject {
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64)
     /// The stop finished: every handle is closed and `run()` is about to return.
     func onStopped(_ server: WebSocketServer)
+    /// A plain `GET`/`HEAD` (no upgrade asked, not on the WebSocket path) arrived: return the
+    /// answer, or nil to treat it as a failed upgrade as before (404). The connection closes
+    /// after the answer; a `HEAD` gets the headers only.
+    func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse?
 }
 
 extension WebSocketServerDelegate {
@@ -120,6 +124,7 @@ extension WebSocketServerDelegate {
     public func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int) {}
     public func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) {}
     public func onStopped(_ server: WebSocketServer) {}
+    public func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse? { nil }
 }
 
 /// Public facts about one connection.

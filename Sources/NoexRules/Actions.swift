@@ -2,7 +2,7 @@ import NoexJSON
 
 extension RuleEngine {
     /// Runs actions in order; a failing action is contained (counted, logged) and the next
-    /// one still runs (spec §2.6, §3.7).
+    /// one still runs (docs/protocol/rule-format.md#actions, docs/rules.md#semantics-in-brief).
     func execute(_ actions: [Action], _ ctx: inout EvalContext) {
         for action in actions {
             do {
@@ -16,7 +16,7 @@ extension RuleEngine {
     func perform(_ action: Action, _ ctx: inout EvalContext) throws(EvaluationError) {
         switch action {
         case .setFact(let key, let value):
-            // Does not trigger fact rules (spec §3.5, Q1).
+            // Does not trigger fact rules (docs/rules.md#semantics-in-brief).
             facts.set(try render(key, ctx), try resolve(value, ctx), source: "rule", now: clock.nowMs())
 
         case .deleteFact(let key):
@@ -43,7 +43,9 @@ extension RuleEngine {
             log(RulesLogLevel(rawValue: level) ?? .info, try render(message, ctx))
 
         case .conditional(let conditions, let thenActions, let elseActions):
-            if try conditionsHold(conditions, ctx) {
+            let hold = try conditionsHold(conditions, ctx)
+            overrunPattern = nil  // an overrun here takes the else branch; it is not the rule's trigger
+            if hold {
                 execute(thenActions, &ctx)
             } else {
                 execute(elseActions, &ctx)
@@ -85,7 +87,7 @@ extension RuleEngine {
         }
     }
 
-    /// Sets a timer from a template (spec §2.6 set_timer, §3.9): the name and topic are
+    /// Sets a timer from a template (docs/protocol/rule-format.md#actions set_timer, docs/rules.md#semantics-in-brief): the name and topic are
     /// interpolated and the data's top-level `{ref}`s resolved now; an existing timer of the
     /// same name is replaced without an event. Durations under 1 ms become 1 ms so a timer
     /// re-armed on its own expiry cannot spin inside one `fireDueTimers` call.

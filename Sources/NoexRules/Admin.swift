@@ -1,7 +1,7 @@
 import NoexJSON
 
 extension RuleEngine {
-    // MARK: - Rule administration (spec §4.5)
+    // MARK: - Rule administration (docs/protocol/rules-operations.md)
 
     /// Validates and registers a rule from the client's JSON object. An existing id is
     /// `ALREADY_EXISTS` (checked first, as the wire layer of the original does); an invalid
@@ -114,7 +114,7 @@ extension RuleEngine {
         case .event(let topic): eventIndex.add(topic, runtime)
         case .fact(let pattern): factIndex.add(pattern, runtime)
         case .timer(let name): timerIndex.add(name, runtime)
-        case .temporal: break  // stored and counted, never fired (spec §2.7)
+        case .temporal: break  // stored and counted, never fired (docs/protocol/rule-format.md#triggers)
         }
         return rule
     }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// One store mutation, as the store publishes it (spec store.md §9.1).
+/// One store mutation, as the store publishes it (docs/store.md#notifications-deterministic-synchronous).
 public enum StoreChange: Sendable {
     case inserted(key: JSON, record: JSON)
     case updated(key: JSON, oldRecord: JSON, newRecord: JSON)
@@ -17,7 +17,7 @@ public enum StoreChange: Sendable {
 }
 
 extension RuleEngine {
-    // MARK: - Store bridge (store.md §9.4)
+    // MARK: - Store bridge (docs/store.md#notifications-deterministic-synchronous)
 
     /// Forwards a store change as the event `bucket.<bucket>.<inserted|updated|deleted>` with
     /// the payload `{type, bucket, key, record}` (or `oldRecord`/`newRecord` for an update),

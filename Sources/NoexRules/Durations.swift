@@ -1,12 +1,12 @@
 import NoexJSON
 
-/// Duration strings of the original (`^\d+(ms|s|m|h|d|w|y)$`, spec §2.6).
+/// Duration strings of the original (`^\d+(ms|s|m|h|d|w|y)$`, docs/protocol/rule-format.md#actions).
 enum Durations {
     /// What the validator accepts: a unit duration, or a pure digit string.
     static func isValidFormat(_ s: String) -> Bool { parse(s) != nil }
 
     /// Milliseconds for a duration string. The original's runtime rejects a bare digit string
-    /// the validator accepted (`"100"`); here it means milliseconds (spec Q9, documented).
+    /// the validator accepted (`"100"`); here it means milliseconds (docs/rules.md divergence 5).
     static func parse(_ s: String) -> Int64? {
         let digits = s.prefix { $0.isASCII && $0.isNumber }
         guard !digits.isEmpty, let n = Int64(digits) else { return nil }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// What one rule execution can see (spec §3.4): the trigger data, variables (only
+/// What one rule execution can see (docs/rules.md#semantics-in-brief): the trigger data, variables (only
 /// `for_each`/`try_catch` fill them), the correlation id to inherit, the matched events and
 /// resolved lookups.
 struct EvalContext {
@@ -13,7 +13,7 @@ struct EvalContext {
 }
 
 extension RuleEngine {
-    // MARK: - References in actions and interpolation (spec §2.5)
+    // MARK: - References in actions and interpolation (docs/protocol/rule-format.md)
 
     /// `resolveRef(path)` of the action executor: `event`/`trigger`, `fact`, `var`, `matched`,
     /// `lookup`; any other head fails the action (or the condition that interpolates it).
@@ -94,7 +94,7 @@ extension RuleEngine {
         return try render(StringTemplate(template), ctx)
     }
 
-    // MARK: - Conditions (spec §2.4)
+    // MARK: - Conditions (docs/protocol/rule-format.md#conditions)
 
     /// All conditions ANDed in order with short-circuit; an empty list is true.
     func conditionsHold(_ conditions: [Condition], _ ctx: EvalContext) throws(EvaluationError) -> Bool {
@@ -158,7 +158,7 @@ extension RuleEngine {
         try compareValue(CompareValue(value), ctx)
     }
 
-    /// The operators with JavaScript semantics (spec §2.4); `nil` is `undefined`.
+    /// The operators with JavaScript semantics (docs/protocol/rule-format.md#conditions); `nil` is `undefined`.
     func evaluate(_ op: Operator, _ a: JSON?, _ b: JSON?) -> Bool {
         switch op {
         case .eq: return Operators.strictEquals(a, b)
@@ -197,25 +197,9 @@ extension RuleEngine {
             return a == nil || a == .null
         }
     }
-
-    /// A JavaScript regular expression test, unanchored unless the source anchors it. Compiled
-    /// once per source string; an invalid source never matches. Swift's regex dialect stands in
-    /// for JavaScript's (small differences accepted, spec §2.4).
-    func regexMatches(_ source: String, _ subject: String) -> Bool {
-        let regex: Regex<AnyRegexOutput>?
-        if let cached = regexCache[source] {
-            regex = cached
-        } else {
-            regex = try? Regex(source)
-            if regexCache.count > 1000 { regexCache.removeAll() }
-            regexCache[source] = .some(regex)
-        }
-        guard let regex else { return false }
-        return (try? regex.firstMatch(in: subject)) != nil
-    }
 }
 
-/// JavaScript equality flavours over JSON values (spec §2.4, Q8).
+/// JavaScript equality flavours over JSON values (docs/protocol/rule-format.md#conditions).
 enum Operators {
     /// `===`: primitives by value (`1 === 1.0`, `"1" !== 1`); objects and arrays are never
     /// equal — the original compares them by identity, and two values decoded from JSON are

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A fact in the engine's working memory (spec §1.2).
+/// A fact in the engine's working memory (docs/rules.md).
 public struct Fact: Sendable, Equatable {
     public let key: String
     /// `nil` is JavaScript's `undefined` (a `set_fact` whose `{ref}` resolved to nothing);

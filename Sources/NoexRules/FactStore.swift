@@ -1,7 +1,7 @@
 import NoexJSON
 
 /// The engine's working memory: facts by key, in key insertion order, with the first-segment
-/// index the original's `FactStore.query` uses (spec §1.2, §2.3d).
+/// index the original's `FactStore.query` uses (docs/rules.md, docs/protocol/rule-format.md#patterns).
 struct FactStore {
     private var facts: [String: Fact] = [:]
     private var order = InsertionOrder()
@@ -37,7 +37,7 @@ struct FactStore {
     /// Every fact, oldest key first.
     func all() -> [Fact] { order.keys.compactMap { facts[$0] } }
 
-    /// `FactStore.query` (spec §2.3d): exact lookup without `*`; a full scan when the first
+    /// `FactStore.query` (docs/protocol/rule-format.md#patterns): exact lookup without `*`; a full scan when the first
     /// segment is exactly `*`; otherwise only keys sharing the pattern's literal first segment
     /// are tested with the fact-key matcher (so `us*:1` finds nothing — the original's quirk).
     func query(_ pattern: String) -> [Fact] {

@@ -1,4 +1,4 @@
-/// The four wildcard matchers of the original (spec §2.3). They differ on purpose — each one is
+/// The four wildcard matchers of the original (docs/protocol/rule-format.md#patterns). They differ on purpose — each one is
 /// what a different piece of the original does — and the wire behaviour depends on the
 /// differences (`*` as a rule trigger matches one segment, as a subscription everything).
 /// Only `*` is special; there is no `**`.

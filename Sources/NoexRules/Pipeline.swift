@@ -1,7 +1,7 @@
 import NoexJSON
 
 extension RuleEngine {
-    /// The event pipeline (spec §3.2) shared by API events, rule-emitted events and timer
+    /// The event pipeline (docs/rules.md#semantics-in-brief) shared by API events, rule-emitted events and timer
     /// events: count, notify subscribers, then run the matching event rules — unless the
     /// depth guard says the chain is too deep, in which case the event is still counted and
     /// delivered but triggers nothing.
@@ -16,14 +16,14 @@ extension RuleEngine {
         runRules(matching, ctx)
     }
 
-    /// Fact rules for an API `setFact` (never for the set_fact action, spec §2.2).
+    /// Fact rules for an API `setFact` (never for the set_fact action, docs/protocol/rule-format.md#triggers).
     func runFactRules(_ fact: Fact) {
         let matching = activeRules(factIndex.candidates(fact.key, Patterns.matchesFactKey))
         guard !matching.isEmpty else { return }
         runRules(matching, EvalContext(triggerData: ["fact": fact.json]))
     }
 
-    /// A timer's expiry (spec §3.9): timer rules first, then the `onExpire` event.
+    /// A timer's expiry (docs/rules.md#semantics-in-brief): timer rules first, then the `onExpire` event.
     func expire(_ timer: RuleTimer) {
         let matching = activeRules(timerIndex.candidates(timer.name, Patterns.matchesTimerName))
         if !matching.isEmpty {
@@ -43,7 +43,7 @@ extension RuleEngine {
     func depthGuardTripped() -> Bool { depth > 0 && depth >= config.maxForwardDepth }
 
     /// The active rules among `candidates`, highest priority first; ties keep index order
-    /// (§3.3). Insertion sort: stable, and the lists are short.
+    /// (docs/rules.md#semantics-in-brief). Insertion sort: stable, and the lists are short.
     func activeRules(_ candidates: [RuleRuntime]) -> [RuleRuntime] {
         var out: [RuleRuntime] = []
         out.reserveCapacity(candidates.count)
@@ -60,7 +60,7 @@ extension RuleEngine {
         return out
     }
 
-    /// Runs the selected rules one after another (spec §3.4, §3.6). The list is a snapshot
+    /// Runs the selected rules one after another (docs/rules.md#semantics-in-brief). The list is a snapshot
     /// taken when the trigger arrived.
     func runRules(_ selected: [RuleRuntime], _ base: EvalContext) {
         for rule in selected {
@@ -73,7 +73,8 @@ extension RuleEngine {
                 if !rule.lookups.isEmpty {
                     guard try resolveLookups(rule, &ctx) else { continue }
                 }
-                guard try conditionsHold(rule.conditions, ctx) else { continue }
+                let hold = try conditionsHold(rule.conditions, ctx)
+                if noteRegexOverrun(rule) || !hold { continue }
             } catch {
                 contained("Error executing rule \"\(rule.name)\" (\(rule.id)): \(error.message)")
                 continue

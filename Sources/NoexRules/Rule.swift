@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// What makes a rule run (spec §2.2).
+/// What makes a rule run (docs/protocol/rule-format.md#triggers).
 public enum RuleTrigger: Sendable, Equatable {
     /// Every event whose topic matches (matcher a).
     case event(topic: String)
@@ -8,12 +8,12 @@ public enum RuleTrigger: Sendable, Equatable {
     case fact(pattern: String)
     /// Expiry of a timer whose name matches (matcher c).
     case timer(name: String)
-    /// A CEP pattern: validated and stored, never fired — as in the original (spec §2.7).
+    /// A CEP pattern: validated and stored, never fired — as in the original (docs/protocol/rule-format.md#triggers).
     case temporal(pattern: JSON)
 }
 
 /// A registered rule: the client's JSON object as stored (extra fields kept), its parsed form,
-/// and the engine-assigned version and timestamps (spec §1.3).
+/// and the engine-assigned version and timestamps (docs/rules.md).
 public struct Rule: Sendable {
     public let id: String
     public let name: String
@@ -34,7 +34,7 @@ public struct Rule: Sendable {
     var stored: JSONObject
 
     /// Parses an input the validator accepted. Absent optional fields get the defaults this
-    /// port chose over the original's crash paths (spec §2.1, Q3): `priority` 0, `enabled`
+    /// port chose over the original's crash paths (docs/protocol/rule-format.md): `priority` 0, `enabled`
     /// true, `tags`/`conditions`/`actions` empty — and the stored rule shows them.
     init(validated input: JSONObject, version: Int, now: Int64) {
         var stored = input
@@ -107,12 +107,12 @@ public struct Rule: Sendable {
 
 // MARK: - Conditions
 
-/// Comparison operators (spec §2.4).
+/// Comparison operators (docs/protocol/rule-format.md#conditions).
 enum Operator: String, Sendable {
     case eq, neq, gt, gte, lt, lte, `in`, not_in, contains, not_contains, matches, exists, not_exists
 }
 
-/// Where a condition reads its actual value (spec §2.4).
+/// Where a condition reads its actual value (docs/protocol/rule-format.md#conditions).
 enum ConditionSource: Sendable {
     /// `segments` is `field` split on "." once, at registration.
     case event(field: String, segments: [String])
@@ -149,7 +149,7 @@ struct Condition: Sendable {
 
 // MARK: - Actions
 
-/// A parsed action (spec §2.6). Parsing never fails: whatever the validator let through but
+/// A parsed action (docs/protocol/rule-format.md#actions). Parsing never fails: whatever the validator let through but
 /// cannot run (a `for_each` it does not inspect) becomes `.invalid` and fails when executed,
 /// like the original's runtime error, contained to that action.
 indirect enum Action: Sendable {

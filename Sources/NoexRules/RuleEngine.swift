@@ -1,11 +1,12 @@
 import NoexJSON
+import NoexRegex
 
 /// The rule engine: facts, events, rules, timers and event subscribers, on one thread.
 ///
 /// Every call is synchronous and returns after all of its consequences ran: subscribers are
 /// notified before any rule reacts to an event, matching rules run one after another in
 /// priority order, and an `emit_event` action runs its whole chain depth-first before the
-/// rule's next action (spec §3, with the sequential model §3.6 recommends). A call made while
+/// rule's next action (docs/rules.md#semantics-in-brief, sequential model). A call made while
 /// the engine is already processing (from inside a subscriber handler) is queued and runs
 /// after the current trigger, in FIFO order.
 ///
@@ -33,9 +34,13 @@ public final class RuleEngine {
     var eventIndex = TriggerIndex()
     var factIndex = TriggerIndex()
     var timerIndex = TriggerIndex()
-    /// Groups by id → enabled. No wire operation creates one (spec §1.5).
+    /// Groups by id → enabled. No wire operation creates one (docs/rules.md).
     var groups: [String: Bool] = [:]
-    var regexCache: [String: Regex<AnyRegexOutput>?] = [:]
+    var regexCache: [String: BoundedRegex?] = [:]
+    /// A `matches` pattern that overran while the current condition list ran (RegexConditions).
+    var overrunPattern: String?
+    /// The first rule skipped by an overrun since the current API call began.
+    var regexOverrun: RegexOverrun?
     var ids = IdGenerator()
 
     var nextRuleVersion = 1
@@ -45,7 +50,7 @@ public final class RuleEngine {
     /// Actions and rules that failed and were contained (not part of the wire stats).
     public private(set) var containedErrorCount = 0
 
-    /// Rule executions on the current call stack (the depth guard's measure, spec §3.8).
+    /// Rule executions on the current call stack (the depth guard's measure, docs/rules.md#semantics-in-brief).
     var depth = 0
     /// Rule executions left for the current top-level trigger.
     var budget = 0
@@ -86,7 +91,9 @@ public final class RuleEngine {
     ) throws(RulesError) -> RuleEvent {
         try ensureRunning()
         let event = makeEvent(topic, data, correlationId: correlationId, causationId: causationId, source: .api)
+        _ = takeRegexOverrun()
         topLevel { self.runEventPipeline(event) }
+        if let overrun = takeRegexOverrun() { throw overrun.error }
         return event
     }
 
@@ -98,7 +105,9 @@ public final class RuleEngine {
     public func setFact(key: String, value: JSON?) throws(RulesError) -> Fact {
         try ensureRunning()
         let fact = facts.set(key, value, source: "api", now: clock.nowMs())
+        _ = takeRegexOverrun()
         topLevel { self.runFactRules(fact) }
+        if let overrun = takeRegexOverrun() { throw overrun.error }
         return fact
     }
 
@@ -115,7 +124,7 @@ public final class RuleEngine {
         return facts.delete(key)
     }
 
-    /// `rules.queryFacts` (matcher §2.3d).
+    /// `rules.queryFacts` (matcher docs/protocol/rule-format.md#patterns).
     public func queryFacts(_ pattern: String) -> [Fact] { facts.query(pattern) }
 
     /// Every fact in key insertion order.
@@ -174,7 +183,7 @@ public final class RuleEngine {
     // MARK: - Subscriptions
 
     /// Calls `handler` synchronously for every event whose topic matches `pattern`
-    /// (matcher §2.3b), before rules react to it. Works while stopped too. Returns an id for
+    /// (matcher docs/protocol/rule-format.md#patterns), before rules react to it. Works while stopped too. Returns an id for
     /// `unsubscribe`.
     public func subscribe(pattern: String, _ handler: @escaping (RuleEvent) -> Void) -> Int {
         subscribers.add(pattern, handler)

@@ -9,12 +9,12 @@ public enum RulesLogLevel: String, Sendable {
 /// error fails only that action (or skips the rule, for a lookup).
 public typealias RulesServiceMethod = ([JSON]) throws -> JSON
 
-/// Engine settings (spec §1.6). The stock server uses the defaults and no services.
+/// Engine settings (docs/rules.md). The stock server uses the defaults and no services.
 public struct RuleEngineConfig {
     /// Appears in `RuleEngine "<name>" is not running`.
     public var name: String
     /// Rule executions nested deeper than this on the call stack no longer trigger rules
-    /// (spec §3.8; the original's default 10).
+    /// (docs/rules.md#semantics-in-brief; the original's default 10).
     public var maxForwardDepth: Int
     /// Upper bound of rule executions caused by one top-level trigger (emit, setFact, timer
     /// expiry). Not in the original: it bounds fan-out cycles (two rules on `ping` each
@@ -40,7 +40,7 @@ public struct RuleEngineConfig {
     }
 }
 
-/// `getStats()` (spec §3.10). Counters are cumulative for the engine's lifetime.
+/// `getStats()` (docs/rules.md#semantics-in-brief). Counters are cumulative for the engine's lifetime.
 public struct RuleEngineStats: Sendable, Equatable {
     public let rulesCount: Int
     public let factsCount: Int

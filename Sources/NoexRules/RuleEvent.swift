@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// An event flowing through the engine (spec §1.1): emitted by a client, by a rule's
+/// An event flowing through the engine (docs/rules.md): emitted by a client, by a rule's
 /// `emit_event` action, by a timer's expiry, or bridged from the store.
 public struct RuleEvent: Sendable, Equatable {
     /// Who made the event; written as `source` on the wire.

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The wire error codes the rules layer can produce (spec rules.md §4.4). The raw value is the
+/// The wire error codes the rules layer can produce (docs/protocol/rules-operations.md). The raw value is the
 /// `code` written into the error frame.
 public enum RulesErrorCode: String, Sendable, Equatable {
     case validation = "VALIDATION_ERROR"
@@ -33,7 +33,7 @@ public struct RulesError: Error, Equatable, Sendable {
 
 /// A failure inside rule evaluation (a bad reference, an invalid duration, a missing service).
 /// It never leaves the engine: it is contained to the action or rule that raised it, counted,
-/// and logged (spec §3.7).
+/// and logged (docs/rules.md#semantics-in-brief).
 struct EvaluationError: Error {
     let message: String
     init(_ message: String) { self.message = message }

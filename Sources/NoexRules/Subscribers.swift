@@ -1,4 +1,4 @@
-/// Event subscribers of `rules.subscribe`, in the original's delivery order (spec §3.2):
+/// Event subscribers of `rules.subscribe`, in the original's delivery order (docs/rules.md#semantics-in-brief):
 /// first the exact-topic subscribers in subscription order, then the wildcard patterns in the
 /// order each pattern string was first subscribed (a pattern whose last subscriber left loses
 /// its place), and within a pattern in subscription order. Matching is matcher (b).
@@ -72,7 +72,7 @@ struct Subscribers {
 }
 
 /// The rules indexed under one kind of trigger (event topic, fact pattern or timer name), in
-/// the tie order of spec §3.3: rules whose trigger has no `*` (looked up by the exact string,
+/// the tie order of docs/rules.md#semantics-in-brief: rules whose trigger has no `*` (looked up by the exact string,
 /// in registration order), then wildcard patterns in the order each pattern was first
 /// registered, by registration within a pattern.
 struct TriggerIndex {

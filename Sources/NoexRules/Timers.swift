@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A pending timer (spec §1.4). `name` is its unique handle.
+/// A pending timer (docs/rules.md). `name` is its unique handle.
 public struct RuleTimer: Sendable, Equatable {
     public let id: String
     public let name: String
@@ -11,7 +11,7 @@ public struct RuleTimer: Sendable, Equatable {
     /// Present for a repeating timer.
     public let repeatIntervalMs: Int64?
     /// Stops a repeating timer after this many expiries (the original ignores it in
-    /// non-durable mode; honoured here, spec Q6a).
+    /// non-durable mode; honoured here, docs/rules.md divergence 4).
     public let repeatMaxCount: Int?
     public let correlationId: String?
     public internal(set) var firedCount = 0
@@ -80,7 +80,7 @@ struct TimerTable {
     }
 
     /// Takes the earliest timer due at `now` out of the schedule *before* it fires (so a rule
-    /// reacting to the expiry may re-arm the same name — the original loses that, spec Q6b).
+    /// reacting to the expiry may re-arm the same name — the original loses that, docs/rules.md divergence 4).
     /// A repeating timer is rescheduled `interval` after `now` unless its count is used up.
     /// Returns the timer as it was when it expired.
     mutating func popDue(now: Int64) -> RuleTimer? {

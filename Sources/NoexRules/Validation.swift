@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexRegex
 
 /// One finding of the rule validator; `path` is dotted and indexed (`actions[0].timer.name`),
 /// `"(root)"` for the rule itself.
@@ -14,7 +15,7 @@ public struct ValidationIssue: Sendable, Equatable {
     }
 }
 
-/// What `validateRule` returns and what a failed register carries as `details` (spec §2.1).
+/// What `validateRule` returns and what a failed register carries as `details` (docs/protocol/rule-format.md).
 public struct ValidationResult: Sendable, Equatable {
     public let errors: [ValidationIssue]
     public let warnings: [ValidationIssue]
@@ -30,7 +31,7 @@ public struct ValidationResult: Sendable, Equatable {
 }
 
 /// The original's `RuleInputValidator`: collects every issue with the same paths and messages
-/// (spec §2.1, §2.2, §2.4, §2.6, §2.7), rather than stopping at the first.
+/// (docs/protocol/rule-format.md#triggers, docs/protocol/rule-format.md#conditions, docs/protocol/rule-format.md#actions, docs/protocol/rule-format.md#triggers), rather than stopping at the first.
 struct RuleValidator {
     static let triggerTypes = ["event", "fact", "timer", "temporal"]
     static let temporalTypes = ["sequence", "absence", "count", "aggregate"]
@@ -293,6 +294,14 @@ struct RuleValidator {
         if let op = c["operator"]?.stringValue, op != "exists", op != "not_exists", c["value"] == nil {
             error("\(path).value", "Condition must have a \"value\" field")
         }
+        // A literal pattern is compiled now, so a typo is refused at registration, not ignored later.
+        if c["operator"]?.stringValue == "matches", case .literal(.string(let p)?) = CompareValue(c["value"]) {
+            do throws(RegexSyntaxError) {
+                _ = try BoundedRegex(p)
+            } catch {
+                self.error("\(path).value", "Invalid regular expression: /\(p)/: \(error.message) at offset \(error.offset)")
+            }
+        }
     }
 
     private mutating func source(_ value: JSON, _ path: String) {
@@ -408,7 +417,7 @@ struct RuleValidator {
         case "try_catch":
             tryCatch(a, path)
         default:
-            break  // for_each: the original's validator does not inspect it (spec §2.6)
+            break  // for_each: the original's validator does not inspect it (docs/protocol/rule-format.md#actions)
         }
     }
 

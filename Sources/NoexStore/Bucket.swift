@@ -25,7 +25,7 @@ final class Bucket {
 
     // MARK: preparation (no mutation)
 
-    /// Insert preparation (store.md §4.1 steps 2–6): generated values, defaults, metadata,
+    /// Insert preparation (docs/protocol/queries.md#bucket-definitions): generated values, defaults, metadata,
     /// validation. `counter` is the autoincrement value to hand out.
     func prepareInsert(_ data: JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
         -> JSONObject
@@ -56,7 +56,7 @@ final class Bucket {
         return record
     }
 
-    /// Update preparation (store.md §4.2 steps 2–5): sanitize, shallow-merge, bump, validate.
+    /// Update preparation (docs/protocol/queries.md#bucket-definitions): sanitize, shallow-merge, bump, validate.
     func prepareUpdate(existing: JSONObject, changes: JSONObject, now: Int64) throws(StoreError) -> JSONObject {
         var merged = existing
         for (field, value) in changes {
@@ -174,7 +174,7 @@ final class Bucket {
         return n
     }
 
-    /// Keys in the bucket's order for first/last/paginate (store.md §6.1).
+    /// Keys in the bucket's order for first/last/paginate (docs/store.md).
     func orderedKeys() -> [JSON] {
         let keys = table.keys
         guard definition.kind == .orderedSet else { return keys }

@@ -1,11 +1,12 @@
 import NoexJSON
+import NoexRegex
 
 /// How a field gets a value on insert when none was supplied.
 public enum GeneratedKind: String, Sendable {
     case uuid, cuid, autoincrement, timestamp
 }
 
-/// One field of a bucket schema (store.md §2.1), parsed from its wire JSON.
+/// One field of a bucket schema (docs/protocol/queries.md#bucket-definitions), parsed from its wire JSON.
 ///
 /// Parsing is lenient like the original: unknown properties are ignored, a property of the
 /// wrong JSON type is treated as absent (booleans use JavaScript truthiness).
@@ -22,7 +23,7 @@ public struct FieldDefinition: Sendable, Equatable {
     public var maxLength: Double?
     public var pattern: String?
     public var unique: Bool
-    /// Target bucket of a foreign key (store.md §16.2), enforced outside transactions.
+    /// Target bucket of a foreign key (docs/store.md), enforced outside transactions.
     public var ref: String?
     /// `restrict` (default), `cascade` or `set_null`.
     public var onDelete: String
@@ -51,7 +52,7 @@ public enum BucketKind: String, Sendable {
     case set, orderedSet = "ordered_set", bag, duplicateBag = "duplicate_bag"
 }
 
-/// A bucket definition (store.md §2, server.md §15.2), parsed and checked.
+/// A bucket definition (docs/protocol/queries.md#bucket-definitions), parsed and checked.
 public struct BucketDefinition: Sendable {
     /// The primary-key field.
     public var key: String
@@ -67,7 +68,7 @@ public struct BucketDefinition: Sendable {
     /// The definition object as the client sent it (what `getBucketSchema` returns).
     public var config: JSONObject
 
-    /// Parses and checks `config` for bucket `bucket` (definition-time rules of store.md §2.2).
+    /// Parses and checks `config` for bucket `bucket` (definition-time rules of docs/protocol/queries.md#bucket-definitions).
     public init(bucket: String, config: JSONObject) throws(StoreError) {
         self.config = config
         key = config["key"]?.stringValue ?? JSValue.string(config["key"])
@@ -100,8 +101,13 @@ public struct BucketDefinition: Sendable {
             if def.ref != nil, def.onDelete == "set_null", def.required {
                 throw .invalidDefinition("Field \"\(name)\" in bucket \"\(bucket)\" cannot use onDelete \"set_null\" because it is required")
             }
-            if let p = def.pattern, (try? Regex(p)) == nil {
-                throw .invalidDefinition("Invalid regular expression: /\(p)/ for field \"\(name)\" in bucket \"\(bucket)\"")
+            if let p = def.pattern {
+                do throws(RegexSyntaxError) {
+                    _ = try BoundedRegex(p)
+                } catch {
+                    throw .invalidDefinition(
+                        "Invalid regular expression: /\(p)/ for field \"\(name)\" in bucket \"\(bucket)\": \(error.message) at offset \(error.offset)")
+                }
             }
         }
     }
@@ -120,7 +126,7 @@ public struct BucketDefinition: Sendable {
     }
 }
 
-/// Parses a TTL (store.md §13.1): a positive finite number of ms, or `"<n>s|m|h|d"`.
+/// Parses a TTL (docs/protocol/queries.md#bucket-definitions): a positive finite number of ms, or `"<n>s|m|h|d"`.
 public func parseTTL(_ value: JSON) throws(StoreError) -> Double {
     switch value {
     case .int, .double:

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The upstream bulk operations (store.md §6, [upstream] rows): all-or-nothing, one event per
+/// The upstream bulk operations (docs/store.md, [upstream] rows): all-or-nothing, one event per
 /// record, dispatched as one batch (so a subscriber re-evaluates once per call).
 extension Store {
     /// Inserts every item or none. Existing keys, keys repeated in the batch and unique clashes
@@ -52,7 +52,7 @@ extension Store {
         let b = try bucket(name)
         let now = nowMs()
         var planned: [(JSON, JSONObject, JSONObject)] = []
-        for old in b.select(Filter(filter)) {
+        for old in b.select(try Filter.checked(filter)) {
             let key = old[b.keyField]!
             let new = try b.prepareUpdate(existing: old, changes: changes, now: now)
             try checkReferences(b, new, old: old)
@@ -77,7 +77,7 @@ extension Store {
     @discardableResult
     public func deleteMany(bucket name: String, filter: JSONObject) throws(StoreError) -> Int {
         let b = try bucket(name)
-        let keys = b.select(Filter(filter)).map { $0[b.keyField]! }
+        let keys = b.select(try Filter.checked(filter)).map { $0[b.keyField]! }
         if referrers(of: name).isEmpty {
             var events: [StoreEvent] = []
             for key in keys {

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A declarative JSON query (store.md §11, plus the cheap parts of the §19 proposal):
+/// A declarative JSON query (docs/protocol/queries.md#declarative-queries, including the cheap parts of the DQL proposal):
 ///
 /// `{bucket, filter?, get? | getMany? | one? | first? | last? | page?, sort?, offset?, limit?,
 ///   fields? | pluck?, aggregate?, groupBy?, groupFormat?}`
@@ -60,6 +60,7 @@ struct DeclarativeQuery {
         bucket = b
         if let f = c["filter"], !f.isNull {
             guard let o = f.objectValue else { throw .invalidQuery("Query \"filter\" must be an object") }
+            try Filter.validate(o, allowReferences: true)
             // Template strings become {"$param": name} once, so evaluation does no string work.
             var usesParams = false
             filter = Self.normalizeTemplates(.object(o), &usesParams).objectValue!
@@ -448,7 +449,7 @@ struct DeclarativeQuery {
     }
 }
 
-/// A DQL shape (store.md §19.2): named parts evaluated in order, each a query or an expression,
+/// A DQL shape (docs/protocol/queries.md#declarative-queries): named parts evaluated in order, each a query or an expression,
 /// optionally guarded by `when` (a skipped part reads nothing, so adds no dependency) and
 /// `required` (a null result makes the whole result null); then `compute`, `omit`, `format`.
 struct ShapeQuery {

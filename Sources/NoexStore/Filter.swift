@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A compiled `where` filter (store.md §7): plain strict-equality entries, operator objects
+/// A compiled `where` filter (docs/protocol/queries.md#filters): plain strict-equality entries, operator objects
 /// (`$eq`, `$gt`, `$in`, `$contains`, ...) and nested `$or` / `$and`, all AND-ed.
 ///
 /// Compiling once per call keeps matching a tight loop. `nil` operands stand for JavaScript

@@ -1,4 +1,4 @@
-/// The `format` checks of store.md §4.4, written out by hand so they match the original's
+/// The `format` checks of docs/protocol/queries.md#bucket-definitions, written out by hand so they match the original's
 /// JavaScript regular expressions and WHATWG URL parsing without a regex engine.
 enum FormatValidators {
     static func isValid(_ value: String, format: String) -> Bool {
@@ -68,7 +68,7 @@ enum FormatValidators {
         return !host.contains(where: { forbidden.contains($0) })
     }
 
-    /// The original's iso-date regex, plus calendar validity of the date part (store.md §4.4,
+    /// The original's iso-date regex, plus calendar validity of the date part (docs/protocol/queries.md#bucket-definitions,
     /// recommended rule: no time-zone dependence).
     static func isISODate(_ s: String) -> Bool {
         let c = Array(s.utf8)

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Where bucket snapshots are kept (store.md §14). The store calls it synchronously and does no
+/// Where bucket snapshots are kept (docs/store.md). The store calls it synchronously and does no
 /// I/O itself: the owner supplies an adapter (in memory, a file per key, ...).
 ///
 /// Values are `{state: {records: [[key, record], ...], autoincrementCounter}, metadata:

@@ -43,7 +43,7 @@ struct QueryEnv {
     }
 }
 
-/// The expression language of the DQL proposal (store.md §19.2 `Expr`), evaluated on JSON.
+/// The expression language of the DQL proposal (docs/protocol/queries.md#declarative-queries `Expr`), evaluated on JSON.
 /// Absent values evaluate to `null`; arithmetic on `null` or non-numbers gives `null`;
 /// `$div` by zero gives `null`; `$round` rounds half away from zero.
 enum QueryExpression {
@@ -124,7 +124,7 @@ extension JSONObject {
     }
 }
 
-/// Declared query parameters (store.md §19.2 `params`): `{name: {type?, required?, default?}}`,
+/// Declared query parameters (docs/protocol/queries.md#declarative-queries `params`): `{name: {type?, required?, default?}}`,
 /// checked and defaulted before every evaluation (`VALIDATION_ERROR` on a violation).
 struct ParamDeclarations {
     var entries: [(name: String, type: String?, required: Bool, defaultValue: JSON?)] = []

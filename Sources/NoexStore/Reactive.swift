@@ -87,7 +87,7 @@ final class SharedEvaluation {
 }
 
 /// The read-only view a query evaluates against. Every read records a dependency:
-/// `get` on the record's key, everything else on the whole bucket (store.md §10.3).
+/// `get` on the record's key, everything else on the whole bucket (docs/store.md#notifications-deterministic-synchronous).
 public final class QueryContext {
     unowned let store: Store
     var deps = Dependencies()
@@ -109,7 +109,7 @@ public final class QueryContext {
     public func all(bucket: String) throws(StoreError) -> [JSONObject] { try touch(bucket).table.records }
 
     public func `where`(bucket: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
-        try touch(bucket).select(Filter(filter))
+        try touch(bucket).select(try Filter.checked(filter))
     }
 
     func select(bucket: String, filter: Filter, limit: Int = .max) throws(StoreError) -> [JSONObject] {
@@ -121,12 +121,13 @@ public final class QueryContext {
     }
 
     public func findOne(bucket: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
-        try touch(bucket).select(Filter(filter), limit: 1).first
+        try touch(bucket).select(try Filter.checked(filter), limit: 1).first
     }
 
     public func count(bucket: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
         let b = try touch(bucket)
-        return filter.map { b.countMatching(Filter($0)) } ?? b.count
+        guard let filter else { return b.count }
+        return b.countMatching(try Filter.checked(filter))
     }
 
     public func first(bucket: String, n: Int) throws(StoreError) -> [JSONObject] {
@@ -168,7 +169,7 @@ public final class QueryContext {
 extension Store {
     // MARK: - Query definitions
 
-    /// Defines a declarative query (wire `store.defineQuery`, store.md §11 and parts of §19).
+    /// Defines a declarative query (wire `store.defineQuery`, docs/protocol/queries.md#declarative-queries).
     public func defineQuery(_ name: String, config: JSONObject) throws(StoreError) {
         if queries[name] != nil { throw .queryAlreadyDefined(name) }
         let body: QueryBody
@@ -399,5 +400,18 @@ extension Store {
         }
         guard let (result, deps) = try? evaluate(sub.query, params: sub.params) else { return nil }
         return (result, deps, lastEvaluationID)
+    }
+}
+
+extension Store {
+    /// The buckets a declarative query reads (its own and its lookups'), so that access to the
+    /// query can be checked against the data behind it; nil for an unknown or programmatic
+    /// query, whose reads only its host code knows.
+    public func bucketsRead(byQuery name: String) -> [String]? {
+        switch queries[name]?.body {
+        case .declarative(let d)?: return d.buckets
+        case .shape(let s)?: return s.buckets
+        default: return nil
+        }
     }
 }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Foreign keys (`ref`, `onDelete`; store.md §16.2). Enforced by insert, update, upsert, the bulk
+/// Foreign keys (`ref`, `onDelete`; docs/store.md). Enforced by insert, update, upsert, the bulk
 /// operations and delete; not by transactions, TTL purges, maxSize eviction or `clear` (as upstream).
 /// A `ref` to a bucket that is not defined is not checked.
 extension Store {

@@ -1,20 +1,18 @@
 import NoexJSON
+import NoexRegex
 
-/// Checks records against a bucket schema (store.md §4.3) and holds the compiled patterns.
+/// Checks records against a bucket schema (docs/protocol/queries.md#bucket-definitions) and holds the compiled patterns.
 ///
-/// Patterns use Swift `Regex` with JavaScript-like options: unicode-scalar matching (not
-/// grapheme clusters), ASCII-only `\d` and `\w`, simple word boundaries, unanchored search.
+/// Patterns run on `BoundedRegex` (PCRE2 with JavaScript-like options and a step limit), so
+/// a pathological pattern fails the one record with a clear issue instead of stalling the loop.
 final class SchemaValidator {
     let definition: BucketDefinition
-    private var patterns: [String: Regex<AnyRegexOutput>] = [:]
+    private var patterns: [String: BoundedRegex] = [:]
 
     init(definition: BucketDefinition) {
         self.definition = definition
         for (name, def) in definition.fields {
-            if let p = def.pattern, let r = try? Regex(p) {
-                patterns[name] = r.matchingSemantics(.unicodeScalar).asciiOnlyDigits().asciiOnlyWordCharacters()
-                    .wordBoundaryKind(.simple)
-            }
+            if let p = def.pattern, let r = try? BoundedRegex(p) { patterns[name] = r }
         }
     }
 
@@ -44,8 +42,14 @@ final class SchemaValidator {
                 if let m = def.maxLength, len > m {
                     issues.append(.init(field: field, message: "Maximum length is \(JSValue.number(m))", code: "maxLength"))
                 }
-                if let p = def.pattern, let r = patterns[field], (try? r.firstMatch(in: s)) == nil {
-                    issues.append(.init(field: field, message: "Value must match pattern \"\(p)\"", code: "pattern"))
+                if let p = def.pattern, let r = patterns[field] {
+                    switch r.test(s) {
+                    case .match: break
+                    case .noMatch:
+                        issues.append(.init(field: field, message: "Value must match pattern \"\(p)\"", code: "pattern"))
+                    case .tooComplex:
+                        issues.append(.init(field: field, message: Self.tooComplex(p), code: "pattern"))
+                    }
                 }
                 if let f = def.format, !FormatValidators.isValid(s, format: f) {
                     issues.append(.init(field: field, message: "Invalid \(f) format", code: "format"))
@@ -61,6 +65,11 @@ final class SchemaValidator {
             }
         }
         return issues
+    }
+
+    static func tooComplex(_ pattern: String) -> String {
+        "Pattern \"\(pattern)\" needs too much backtracking to check this value (regex step limit reached); "
+            + "rewrite the pattern without nested or overlapping repetition"
     }
 
     static func typeMatches(_ v: JSON, _ type: String) -> Bool {

@@ -6,7 +6,7 @@ public typealias SubscriptionID = Int
 public typealias ListenerID = Int
 
 /// The in-process reactive document store: buckets of JSON records with schemas, indexes,
-/// filters, aggregates, transactions, TTL and reactive queries (store.md).
+/// filters, aggregates, transactions, TTL and reactive queries (docs/store.md).
 ///
 /// Single-threaded and I/O-free: one instance belongs to one event loop. Time comes from
 /// `nowMs`, random ids from `random`; nothing here reads the system clock.
@@ -70,7 +70,7 @@ public final class Store {
 
     // MARK: - Bucket admin
 
-    /// Defines a bucket from its wire definition (server.md §15.2).
+    /// Defines a bucket from its wire definition (docs/protocol/queries.md).
     public func defineBucket(_ name: String, config: JSONObject) throws(StoreError) {
         if buckets[name] != nil { throw .bucketAlreadyExists(name) }
         try Self.checkBucketName(name)
@@ -82,7 +82,7 @@ public final class Store {
         referrerCache = [:]
     }
 
-    /// Bucket names are limited to `[A-Za-z0-9_-]+` (store.md §21.14) so topics stay parseable.
+    /// Bucket names are limited to `[A-Za-z0-9_-]+` (docs/store.md#decisions-where-the-original-is-quirky) so topics stay parseable.
     static func checkBucketName(_ name: String) throws(StoreError) {
         let ok = !name.isEmpty && name.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
@@ -110,7 +110,7 @@ public final class Store {
     /// The definition object as stored (with `updateBucket` changes merged in), or nil.
     public func getBucketSchema(_ name: String) -> JSONObject? { buckets[name]?.definition.config }
 
-    /// `updateBucket(name, {addFields?, addIndexes?, ttl?})` (store.md §16.1). Records and the
+    /// `updateBucket(name, {addFields?, addIndexes?, ttl?})` (docs/store.md). Records and the
     /// autoincrement counter are kept; records are not re-validated.
     public func updateBucket(_ name: String, updates: JSONObject) throws(StoreError) {
         let b = try bucket(name)
@@ -146,7 +146,7 @@ public final class Store {
 
     // MARK: - Writes
 
-    /// Inserts a record (store.md §4.1); returns the stored record with its metadata.
+    /// Inserts a record (docs/protocol/queries.md#bucket-definitions); returns the stored record with its metadata.
     /// An existing key is rejected (`recordAlreadyExists`); a failed insert changes nothing.
     @discardableResult
     public func insert(bucket name: String, record data: JSONObject) throws(StoreError) -> JSONObject {
@@ -177,12 +177,13 @@ public final class Store {
         return record
     }
 
-    /// Shallow-merges `changes` into the record under `key` (store.md §4.2); returns the new
+    /// Shallow-merges `changes` into the record under `key` (docs/protocol/queries.md#bucket-definitions); returns the new
     /// record. A missing record is `recordNotFound`.
     @discardableResult
-    public func update(bucket name: String, key: JSON, changes: JSONObject) throws(StoreError) -> JSONObject {
+    public func update(bucket name: String, key: JSON, changes: JSONObject, expectedVersion: Int64? = nil) throws(StoreError) -> JSONObject {
         let b = try bucket(name)
         guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
+        try ExpectedVersion.check(expectedVersion, existing, bucket: name, key: key)
         let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
         try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
         try checkReferences(b, merged, old: existing)
@@ -191,10 +192,16 @@ public final class Store {
         return merged
     }
 
-    /// Deletes a record; a missing key is a silent no-op (returns false, no event).
+    /// Deletes a record; a missing key is a silent no-op (returns false, no event) — unless
+    /// `expectedVersion` is given: then a missing record is `recordNotFound` (the caller believed
+    /// it existed at that version) and a different `_version` is `versionConflict`.
     @discardableResult
-    public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
+    public func delete(bucket name: String, key: JSON, expectedVersion: Int64? = nil) throws(StoreError) -> Bool {
         let b = try bucket(name)
+        if let expectedVersion {
+            guard let existing = b.get(key) else { throw .recordNotFound(bucket: name, key: key) }
+            try ExpectedVersion.check(expectedVersion, existing, bucket: name, key: key)
+        }
         guard b.table.contains(key) else { return false }
         if referrers(of: name).isEmpty {
             let removed = b.rawRemove(key)!
@@ -226,19 +233,19 @@ public final class Store {
         try bucket(name).table.records
     }
 
-    /// Records matching `filter` (store.md §7) in insertion order. `{}` returns all records.
+    /// Records matching `filter` (docs/protocol/queries.md#filters) in insertion order. `{}` returns all records.
     public func `where`(bucket name: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
-        try bucket(name).select(Filter(filter))
+        try bucket(name).select(try Filter.checked(filter))
     }
 
     public func findOne(bucket name: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
-        try bucket(name).select(Filter(filter), limit: 1).first
+        try bucket(name).select(try Filter.checked(filter), limit: 1).first
     }
 
     public func count(bucket name: String, filter: JSONObject? = nil) throws(StoreError) -> Int {
         let b = try bucket(name)
         guard let filter else { return b.count }
-        return b.countMatching(Filter(filter))
+        return b.countMatching(try Filter.checked(filter))
     }
 
     /// The first `n` records in bucket order (insertion order, or key order for `ordered_set`).
@@ -272,7 +279,7 @@ public final class Store {
         return b.orderedKeys().suffix(n).compactMap { b.get($0) }
     }
 
-    /// Cursor pagination (store.md §6.2). `after == nil` starts at the beginning; any other value
+    /// Cursor pagination (docs/store.md). `after == nil` starts at the beginning; any other value
     /// (including `.null`) is a key, and an unknown key gives an empty page.
     public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
         let b = try bucket(name)
@@ -334,7 +341,7 @@ public final class Store {
     func matching(_ name: String, _ filter: JSONObject?) throws(StoreError) -> [JSONObject] {
         let b = try bucket(name)
         guard let filter else { return b.table.records }
-        return b.select(Filter(filter))
+        return b.select(try Filter.checked(filter))
     }
 
     // MARK: - TTL
@@ -366,7 +373,7 @@ public final class Store {
         ["count": .int(Int64(bucketNames.count)), "names": .array(bucketNames.map(JSON.string))]
     }
 
-    /// The statistics object of store.md §15 (wire `store.stats`).
+    /// The statistics object of docs/store.md (wire `store.stats`).
     public func stats() -> JSONObject {
         var recordsPer = JSONObject(), indexesPer = JSONObject()
         var records = 0, indexes = 0
@@ -404,7 +411,7 @@ public struct Page: Equatable, Sendable {
     }
 }
 
-/// Aggregations over numeric field values (store.md §6): non-numbers are skipped.
+/// Aggregations over numeric field values (docs/store.md): non-numbers are skipped.
 enum Aggregate {
     static func numbers(_ records: [JSONObject], _ field: String) -> [Double] {
         records.compactMap { $0[field]?.numberValue }

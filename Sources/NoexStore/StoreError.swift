@@ -30,6 +30,8 @@ public enum StoreError: Error, Equatable, Sendable {
     case bucketAlreadyExists(String)
     case bucketNotDefined(String)
     case transactionConflict(bucket: String, key: JSON, detail: String)
+    /// `expectedVersion` was given and the record's `_version` is different (our extension).
+    case versionConflict(bucket: String, key: JSON, expected: Int64, actual: JSON)
     case queryAlreadyDefined(String)
     case queryNotDefined(String)
     /// A foreign key (`ref`) points to a missing record, or a delete is restricted by referrers.
@@ -49,6 +51,7 @@ public enum StoreError: Error, Equatable, Sendable {
         case .bucketAlreadyExists: return "BucketAlreadyExistsError"
         case .bucketNotDefined: return "BucketNotDefinedError"
         case .transactionConflict: return "TransactionConflictError"
+        case .versionConflict: return "VersionConflictError"
         case .queryAlreadyDefined: return "QueryAlreadyDefinedError"
         case .queryNotDefined: return "QueryNotDefinedError"
         case .referentialIntegrity: return "ReferentialIntegrityError"
@@ -74,6 +77,9 @@ public enum StoreError: Error, Equatable, Sendable {
         case .bucketNotDefined(let b): return "Bucket \"\(b)\" is not defined"
         case .transactionConflict(let bucket, let key, let detail):
             return "Transaction conflict in bucket \"\(bucket)\" for key \"\(JSValue.string(key))\": \(detail)"
+        case .versionConflict(let bucket, let key, let expected, let actual):
+            return "Version conflict in bucket \"\(bucket)\" for key \"\(JSValue.string(key))\": expected version \(expected), "
+                + "actual version \(JSValue.string(actual)); read the record again and retry"
         case .queryAlreadyDefined(let q): return "Query \"\(q)\" is already defined"
         case .queryNotDefined(let q): return "Query \"\(q)\" is not defined"
         case .referentialIntegrity(let sb, let sf, let tb, let tk, let restricted):
@@ -86,7 +92,7 @@ public enum StoreError: Error, Equatable, Sendable {
         }
     }
 
-    /// The wire error code (server.md §10.2, with DESIGN.md's decisions).
+    /// The wire error code (docs/protocol/envelope.md#error-codes; decisions in docs/protocol/deviations.md).
     public var code: String {
         switch self {
         case .validation, .invalidQuery: return "VALIDATION_ERROR"
@@ -94,7 +100,7 @@ public enum StoreError: Error, Equatable, Sendable {
             return "ALREADY_EXISTS"
         case .recordNotFound: return "NOT_FOUND"
         case .bucketNotDefined: return "BUCKET_NOT_DEFINED"
-        case .transactionConflict: return "CONFLICT"
+        case .transactionConflict, .versionConflict: return "CONFLICT"
         case .queryNotDefined: return "QUERY_NOT_DEFINED"
         case .invalidDefinition, .referentialIntegrity: return "INTERNAL_ERROR"
         }
@@ -110,6 +116,8 @@ public enum StoreError: Error, Equatable, Sendable {
             .duplicateKeyInBatch(let bucket, let key),
             .transactionConflict(let bucket, let key, _):
             return ["bucket": .string(bucket), "key": key]
+        case .versionConflict(let bucket, let key, let expected, let actual):
+            return ["bucket": .string(bucket), "key": key, "expectedVersion": .int(expected), "actualVersion": actual]
         default: return nil
         }
     }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A change to one record, published after the mutation that caused it (store.md §9).
+/// A change to one record, published after the mutation that caused it (docs/store.md#notifications-deterministic-synchronous).
 public enum StoreEvent: Sendable, Equatable {
     case inserted(bucket: String, key: JSON, record: JSONObject)
     case updated(bucket: String, key: JSON, oldRecord: JSONObject, newRecord: JSONObject)
@@ -42,7 +42,7 @@ public enum StoreEvent: Sendable, Equatable {
     }
 }
 
-/// The noex EventBus topic matcher (store.md §9.2): `*` matches everything; otherwise segments
+/// The noex EventBus topic matcher (docs/store.md#notifications-deterministic-synchronous): `*` matches everything; otherwise segments
 /// compare one by one with `*` matching one segment; a shorter pattern ending in `*` matches
 /// any longer topic whose leading segments equal the pattern's literally.
 public func topicMatches(pattern: String, topic: String) -> Bool {

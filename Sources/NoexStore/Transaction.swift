@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// A buffered multi-bucket transaction (store.md §12): writes are kept aside, reads see the
+/// A buffered multi-bucket transaction (docs/store.md#transactions): writes are kept aside, reads see the
 /// committed state plus the transaction's own writes, and everything is applied at commit only
 /// if every check passes (key existence, `_version` of each updated/deleted record, unique
 /// constraints). On any failure nothing is changed and no event is published.
@@ -61,12 +61,12 @@ public final class Transaction {
     }
 
     public func `where`(bucket name: String, filter: JSONObject) throws(StoreError) -> [JSONObject] {
-        let f = Filter(filter)
+        let f = try Filter.checked(filter)
         return try all(bucket: name).filter(f.matches)
     }
 
     public func findOne(bucket name: String, filter: JSONObject) throws(StoreError) -> JSONObject? {
-        let f = Filter(filter)
+        let f = try Filter.checked(filter)
         return try all(bucket: name).first(where: f.matches)
     }
 
@@ -97,9 +97,10 @@ public final class Transaction {
     /// Buffers an update of the record as this transaction sees it; a missing record is
     /// `recordNotFound`, validation errors are thrown now.
     @discardableResult
-    public func update(bucket name: String, key: JSON, changes: JSONObject) throws(StoreError) -> JSONObject {
+    public func update(bucket name: String, key: JSON, changes: JSONObject, expectedVersion: Int64? = nil) throws(StoreError) -> JSONObject {
         let b = try touch(name)
         guard let current = try get(bucket: name, key: key) else { throw .recordNotFound(bucket: name, key: key) }
+        try ExpectedVersion.check(expectedVersion, current, bucket: name, key: key)
         let merged = try b.prepareUpdate(existing: current, changes: changes, now: store.nowMs())
         if let i = pending[name]!.insertIndex(key) {
             pending[name]!.inserts[i].record = merged
@@ -115,9 +116,13 @@ public final class Transaction {
     /// transaction cancels the insert. After an update, the version checked at commit is the
     /// one originally read (the original compared against the updated version and always failed).
     @discardableResult
-    public func delete(bucket name: String, key: JSON) throws(StoreError) -> Bool {
+    public func delete(bucket name: String, key: JSON, expectedVersion: Int64? = nil) throws(StoreError) -> Bool {
         _ = try touch(name)
-        guard let current = try get(bucket: name, key: key) else { return false }
+        guard let current = try get(bucket: name, key: key) else {
+            if expectedVersion != nil { throw .recordNotFound(bucket: name, key: key) }
+            return false
+        }
+        try ExpectedVersion.check(expectedVersion, current, bucket: name, key: key)
         if let i = pending[name]!.insertIndex(key) {
             pending[name]!.inserts.remove(at: i)
             return true
@@ -207,12 +212,12 @@ public final class Transaction {
     }
 }
 
-/// One operation of a wire transaction (store.md §12.4, server.md §6.3).
+/// One operation of a wire transaction (docs/store.md#transactions, docs/protocol/store-operations.md).
 public enum TransactionOperation: Equatable, Sendable {
     case get(bucket: String, key: JSON)
     case insert(bucket: String, data: JSONObject)
-    case update(bucket: String, key: JSON, data: JSONObject)
-    case delete(bucket: String, key: JSON)
+    case update(bucket: String, key: JSON, data: JSONObject, expectedVersion: Int64? = nil)
+    case delete(bucket: String, key: JSON, expectedVersion: Int64? = nil)
     case `where`(bucket: String, filter: JSONObject)
     case findOne(bucket: String, filter: JSONObject)
     case count(bucket: String, filter: JSONObject?)
@@ -228,8 +233,10 @@ public enum TransactionOperation: Equatable, Sendable {
         case "insert": guard let d = o["data"]?.objectValue else { return nil }; self = .insert(bucket: bucket, data: d)
         case "update":
             guard let key, let d = o["data"]?.objectValue else { return nil }
-            self = .update(bucket: bucket, key: key, data: d)
-        case "delete": guard let key else { return nil }; self = .delete(bucket: bucket, key: key)
+            self = .update(bucket: bucket, key: key, data: d, expectedVersion: o["expectedVersion"]?.intValue)
+        case "delete":
+            guard let key else { return nil }
+            self = .delete(bucket: bucket, key: key, expectedVersion: o["expectedVersion"]?.intValue)
         case "where": guard let f = o["filter"]?.objectValue else { return nil }; self = .where(bucket: bucket, filter: f)
         case "findOne": guard let f = o["filter"]?.objectValue else { return nil }; self = .findOne(bucket: bucket, filter: f)
         case "count": self = .count(bucket: bucket, filter: o["filter"]?.objectValue)
@@ -260,9 +267,10 @@ extension Store {
                 switch op {
                 case .get(let b, let k): results.append(try tx.get(bucket: b, key: k).map(JSON.object) ?? .null)
                 case .insert(let b, let d): results.append(.object(try tx.insert(bucket: b, record: d)))
-                case .update(let b, let k, let d): results.append(.object(try tx.update(bucket: b, key: k, changes: d)))
-                case .delete(let b, let k):
-                    try tx.delete(bucket: b, key: k)
+                case .update(let b, let k, let d, let v):
+                    results.append(.object(try tx.update(bucket: b, key: k, changes: d, expectedVersion: v)))
+                case .delete(let b, let k, let v):
+                    try tx.delete(bucket: b, key: k, expectedVersion: v)
                     results.append(["deleted": true])
                 case .where(let b, let f): results.append(.array(try tx.where(bucket: b, filter: f).map(JSON.object)))
                 case .findOne(let b, let f): results.append(try tx.findOne(bucket: b, filter: f).map(JSON.object) ?? .null)

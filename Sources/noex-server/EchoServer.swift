@@ -23,14 +23,18 @@ final class EchoDelegate: WebSocketServerDelegate {
 func runEchoServer(config: WebSocketServerConfig) -> Int32 {
     let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
     defer { loop.deallocate() }
-    guard uv_loop_init(loop) == 0 else { return 1 }
+    let initialized = uv_loop_init(loop)
+    guard initialized == 0 else {
+        printErr("Error: cannot create the event loop: \(UVError(initialized)); the process may be out of file descriptors (ulimit -n)")
+        return 1
+    }
     let server = WebSocketServer(loop: loop, config: config)
     let delegate = EchoDelegate()
     server.delegate = delegate
     do {
         try server.start()
     } catch {
-        printErr("noex-server: cannot listen on \(config.host):\(config.port): \(error)")
+        printErr("Error: \(listenFailureMessage(host: config.host, port: config.port, error: error))")
         uv_run(loop, UV_RUN_DEFAULT)
         _ = uv_loop_close(loop)
         return 1
@@ -44,7 +48,7 @@ func runEchoServer(config: WebSocketServerConfig) -> Int32 {
         _ = uv_loop_close(loop)
         return 1
     }
-    print("listening on \(config.host):\(server.port)")
+    print("listening on \(urlHost(config.host)):\(server.port)")
     fflush(nil)  // flush stdout so a script reading the port sees the line now
     server.run()
     let rc = uv_loop_close(loop)

@@ -18,22 +18,15 @@ func fail(_ message: String, hint: Bool = false) -> Never {
     exit(1)
 }
 
-/// Reads a whole file; errno's text on failure.
-func readFile(_ path: String) -> Result<[UInt8], CommandLineError> {
-    guard let f = fopen(path, "rb") else { return .failure(CommandLineError(String(cString: strerror(errno)))) }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, 65536, f) }
-        if n > 0 { out.append(contentsOf: chunk[0..<n]) }
-        if n < 65536 { break }
-    }
-    return .success(out)
-}
-
 /// Runs what the flags ask for until stopped; returns the exit status (errors exit 1 directly).
 func launch(_ options: CommandLineOptions) -> Int32 {
+    // A parent may have spawned us with these blocked (e.g. from a worker thread): unblock them
+    // so the loop's signal watchers see them, in both modes.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
     if options.echo {
         var config = WebSocketServerConfig(
             host: options.host ?? "127.0.0.1", port: options.port ?? 8080,
@@ -48,20 +41,10 @@ func launch(_ options: CommandLineOptions) -> Int32 {
 
     var file: FileConfig?
     if let path = options.configPath {
-        switch readFile(path) {
-        case .failure(let e):
-            printErr("Error loading config file: \(e.message)")
-            return 1
-        case .success(let bytes):
-            do {
-                file = try FileConfig.decode(try JSON.parse(bytes))
-            } catch let e as JSONParseError {
-                printErr("Error loading config file: \(e.message)")
-                return 1
-            } catch {
-                printErr("Error loading config file: \(error)")
-                return 1
-            }
+        do {
+            file = try ConfigFile.load(path: path)
+        } catch {
+            fail(error.message)
         }
     }
 
@@ -84,13 +67,6 @@ func launch(_ options: CommandLineOptions) -> Int32 {
     } catch {
         fail(error.message)
     }
-    // A parent may have spawned us with these blocked (e.g. from a worker thread): unblock them
-    // so the loop's signal watchers see them.
-    var stopSignals = sigset_t()
-    sigemptyset(&stopSignals)
-    sigaddset(&stopSignals, SIGINT)
-    sigaddset(&stopSignals, SIGTERM)
-    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
     do {
         try server.stopOnSignals([SIGINT, SIGTERM])
     } catch {

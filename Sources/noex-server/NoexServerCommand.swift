@@ -1,5 +1,5 @@
 // The `noex-server` executable's command line, on swift-argument-parser: every flag of the
-// original (server.md §11.2) plus our extensions, each with its help text. Parsing and value
+// original (docs/config.md) plus our extensions, each with its help text. Parsing and value
 // checks end here; the result is a plain `CommandLineOptions` that `LaunchPlan` combines with the
 // config file (see Launch.swift).
 import ArgumentParser
@@ -29,7 +29,8 @@ struct NoexServerCommand: ParsableCommand {
             user-count). SIGINT/SIGTERM stop the server. Config file keys: docs/config.md.
             """)
 
-    @Option(name: [.short, .long],
+    // `.unconditional`: `-p -1` is a (bad) port, not a missing value followed by a flag `-1`.
+    @Option(name: [.short, .long], parsing: .unconditional,
             help: "Port to listen on, 0-65535; 0 picks a free port, shown in the banner. (default: 8080)")
     var port: Int?
 
@@ -77,11 +78,11 @@ struct NoexServerCommand: ParsableCommand {
         valueName: "list"))
     var allowedOrigins: String?
 
-    @Option(help: ArgumentHelp("Connections allowed per client address; more are closed with 4003. (default: unlimited)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Connections allowed per client address; more are closed with 4003. (default: unlimited)",
                                valueName: "n"))
     var maxConnectionsPerIp: Int?
 
-    @Option(help: ArgumentHelp("Largest accepted message in bytes; larger ones close the connection with 1009. (default: 1048576; with --echo 64 MiB)",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Largest accepted message in bytes; larger ones close the connection with 1009. (default: 1048576; with --echo 64 MiB)",
                                valueName: "n"))
     var maxPayloadBytes: Int?
 
@@ -97,6 +98,20 @@ struct NoexServerCommand: ParsableCommand {
           help: "Benchmarking knob of --echo: always queue uv_write instead of trying uv_try_write first.")
     var noTryWrite = false
 
+    @Option(help: ArgumentHelp("Path of the Prometheus metrics endpoint on the listening port (docs/metrics.md). (default: /metrics)",
+                               valueName: "path"))
+    var metricsPath: String?
+
+    @Flag(name: .customLong("no-metrics"), help: "Turn the GET /metrics endpoint off.")
+    var noMetrics = false
+
+    @Option(help: ArgumentHelp("Path of the health endpoint on the listening port (docs/metrics.md). (default: /health)",
+                               valueName: "path"))
+    var healthPath: String?
+
+    @Flag(name: .customLong("no-health"), help: "Turn the GET /health endpoint off.")
+    var noHealth = false
+
     @Flag(name: [.customShort("v"), .long], help: "Print the version (\(CommandLineOptions.version)) and exit.")
     var version = false
 
@@ -109,11 +124,13 @@ struct NoexServerCommand: ParsableCommand {
         if let port, !(0...65535).contains(port) {
             throw ValidationError("Invalid port: \(port) (must be integer 0-65535)")
         }
-        if let maxPayloadBytes, maxPayloadBytes < 1 {
-            throw ValidationError("Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer)")
+        if let maxPayloadBytes, !(1...Int(ConfigBounds.bytes)).contains(maxPayloadBytes) {
+            throw ValidationError(
+                "Invalid --max-payload-bytes: \(maxPayloadBytes) (must be a positive integer no larger than \(ConfigBounds.bytes))")
         }
-        if let maxConnectionsPerIp, maxConnectionsPerIp < 1 {
-            throw ValidationError("Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer)")
+        if let maxConnectionsPerIp, !(1...Int(ConfigBounds.count)).contains(maxConnectionsPerIp) {
+            throw ValidationError(
+                "Invalid --max-connections-per-ip: \(maxConnectionsPerIp) (must be a positive integer no larger than \(ConfigBounds.count))")
         }
     }
 
@@ -138,6 +155,10 @@ struct NoexServerCommand: ParsableCommand {
         o.maxPayloadBytes = maxPayloadBytes
         o.noTryWrite = noTryWrite
         o.shutdownGracePeriodMs = shutdownGracePeriodMs
+        o.metricsPath = metricsPath
+        o.noMetrics = noMetrics
+        o.healthPath = healthPath
+        o.noHealth = noHealth
         return o
     }
 

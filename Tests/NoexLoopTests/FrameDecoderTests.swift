@@ -105,11 +105,12 @@ private func failure(_ code: UInt16) -> (WebSocketInbound) -> Bool {
         expectDecodes(clientFrame(opcode: 1, payload: exact), [.text(exact)], config: config)
         // 11 bytes: only the header is needed to fail.
         let header = Array(clientFrame(opcode: 1, payload: exact + [0x61])[0..<6])
-        #expect(decodeAll([header], config: config) == [.failure(.messageTooBig)])
+        #expect(decodeAll([header], config: config) == [.failure(.messageTooBig(limit: 10))])
+        #expect(WebSocketFailure.messageTooBig(limit: 10).reason == "message larger than the 10-byte limit (server setting maxPayloadBytes)")
         // The limit counts the whole fragmented message.
         let fragmented = clientFrame(opcode: 2, payload: [UInt8](repeating: 1, count: 6), fin: false)
             + clientFrame(opcode: 0, payload: [UInt8](repeating: 1, count: 5))
-        #expect(decodeAll([fragmented], config: config) == [.failure(.messageTooBig)])
+        #expect(decodeAll([fragmented], config: config) == [.failure(.messageTooBig(limit: 10))])
     }
 
     @Test func rejectsBinaryWhenConfigured() {

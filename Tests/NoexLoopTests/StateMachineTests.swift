@@ -72,7 +72,8 @@ private func openMachine(heartbeat: HeartbeatConfig? = nil) -> ConnectionStateMa
 
     @Test func protocolFailureSendsCodeAndStopsReading() {
         var m = openMachine()
-        #expect(m.received(.failure(.messageTooBig), nowMs: 20) == .sendClose(code: 1009, reason: []))
+        #expect(m.received(.failure(.messageTooBig(limit: 10)), nowMs: 20)
+                == .sendClose(code: 1009, reason: Array("message larger than the 10-byte limit (server setting maxPayloadBytes)".utf8)))
         #expect(!m.readsFrames)
         #expect(m.closeCode == 1009)
         #expect(m.writesDrained(nowMs: 21) == .shutdownWrite)

@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexRules
 
-/// Each action of spec §2.6 through a real rule.
+/// Each action of docs/protocol/rule-format.md#actions through a real rule.
 struct ActionTests {
     @Test func setFactInterpolatesKeyAndResolvesValue() throws {
         let h = Harness()

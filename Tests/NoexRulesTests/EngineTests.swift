@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexRules
 
-/// Engine semantics of spec §3: ordering, chaining, the depth guard, error containment,
+/// Engine semantics of docs/rules.md#semantics-in-brief: ordering, chaining, the depth guard, error containment,
 /// timers, subscriptions, administration, config and the store bridge.
 struct EngineTests {
     // MARK: Ordering and chaining

@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexRules
 
-/// Every operator of spec §2.4 with JavaScript semantics; `nil` is `undefined`.
+/// Every operator of docs/protocol/rule-format.md#conditions with JavaScript semantics; `nil` is `undefined`.
 struct OperatorTests {
     let engine = RuleEngine(clock: ManualRulesClock())
 
@@ -86,7 +86,7 @@ struct OperatorTests {
     }
 }
 
-/// `{ref}` resolution, interpolation and condition sources (spec §2.4, §2.5).
+/// `{ref}` resolution, interpolation and condition sources (docs/protocol/rule-format.md).
 struct ReferenceTests {
     let engine: RuleEngine = {
         let e = RuleEngine(clock: ManualRulesClock())

@@ -2,7 +2,7 @@ import Testing
 
 @testable import NoexRules
 
-/// The four matchers of spec §2.3, each against its own table.
+/// The four matchers of docs/protocol/rule-format.md#patterns, each against its own table.
 struct PatternTests {
     // (a) rule trigger topic
     @Test(arguments: [

@@ -40,7 +40,7 @@ final class Wire {
     }
 }
 
-/// The 25 rules scenarios of spec §8, minus the wire frames themselves. Parts that only the
+/// The original's 25 rules scenarios, minus the wire frames themselves. Parts that only the
 /// wire layer can show (request-field validation, tiers, subscription limits, "not configured")
 /// are noted where they occur; the engine-side half is asserted here.
 struct ScenarioTests {

@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexRules
 
-/// The validator's paths and messages (spec §2.1, §2.2, §2.4, §2.6, §2.7).
+/// The validator's paths and messages (docs/protocol/rule-format.md).
 struct ValidationTests {
     func errors(_ rule: JSON) -> [String] {
         RuleValidator.validate(rule).errors.map { "\($0.path): \($0.message)" }

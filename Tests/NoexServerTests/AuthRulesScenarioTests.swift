@@ -26,7 +26,7 @@ let transcriptAuthConfig = """
     }
     """
 
-/// server.md §16 T26–T31, T33 (revocation), T23–T24, T37 and the transcript's auth scenario.
+/// The original's scenarios T26–T31, T33 (revocation), T23–T24, T37 and the transcript's auth scenario.
 @Suite struct AuthRulesScenarioTests {
     @Test func transcriptAuthScenarioFromAConfigFile() throws {
         let file = try FileConfig.decode(try JSON.parse(transcriptAuthConfig))

@@ -2,7 +2,7 @@ import NoexJSON
 import Testing
 @testable import NoexServer
 
-/// Fixture A of server.md §16.0.
+/// Fixture A of the original's scenario list (docs/protocol/auth.md).
 func fixtureAuth(required: Bool = true, permissions: PermissionConfig? = nil,
                  expiresAt: Int64? = nil) -> AuthConfig {
     AuthConfig(required: required, permissions: permissions) { token in

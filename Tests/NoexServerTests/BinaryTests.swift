@@ -4,7 +4,7 @@ import Testing
 /// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
 @Suite(.serialized) struct BinaryTests {
     /// The debug binary next to the test bundle (built by `swift build --build-tests`).
-    private func locateBinary() -> URL? {
+    func locateBinary() -> URL? {
         var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
         for _ in 0..<4 {
             candidate.deleteLastPathComponent()
@@ -15,7 +15,8 @@ import Testing
         return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
     }
 
-    private func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    /// Starts the binary with `args`, its stdout and stderr on pipes.
+    func spawn(_ args: [String]) throws -> (process: Process, out: Pipe, err: Pipe) {
         let exe = try #require(locateBinary(), "noex-server binary not found; run swift build --build-tests")
         let p = Process()
         p.executableURL = exe
@@ -24,6 +25,11 @@ import Testing
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        return (p, out, err)
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let (p, out, err) = try spawn(args)
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
                 String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
@@ -43,8 +49,6 @@ import Testing
         #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
         let notNumber = try run(["--max-payload-bytes=lots"])
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
-        let missing = try run(["-c", "/nonexistent/noex.json"])
-        #expect(missing.status == 1 && missing.err.hasPrefix("Error loading config file: "))
         let refused = try run(["--persistence", "sqlite"])
         #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
     }
@@ -198,5 +202,33 @@ import Testing
         // Rate-limited: the retries of the first second (5 ms, 10 ms, ... apart) share one line.
         let counts = lines.compactMap { line in line.split(separator: "(").last?.split(separator: " ").first.flatMap { Int($0) } }
         #expect(counts.count == lines.count && counts.reduce(0, +) > lines.count, "not rate-limited: \(log)")
+    }
+
+    /// The monitoring flags reach the running binary: the README's curl example, on a moved path.
+    @Test func servesMetricsAndHealthAsFlagged() throws {
+        let exe = try #require(locateBinary())
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["-p", "0", "-H", "127.0.0.1", "--metrics-path", "/ops/metrics", "--no-health"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        defer { if p.isRunning { p.terminate() } }
+        var banner = ""
+        while !banner.contains("Schema:") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            banner += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(banner.contains("\n  Monitoring:   /ops/metrics\n"))
+        let urlLine = try #require(banner.split(separator: "\n").first { $0.contains("URL:") })
+        let port = try #require(Int(urlLine.split(separator: ":").last ?? ""))
+        let metrics = try #require(curl(port: port, "/ops/metrics"))
+        #expect(metrics.status == 200)
+        #expect(try Exposition(parsing: metrics.body)["noex_store_records{bucket=\"users\"}"] == 0)
+        #expect(curl(port: port, "/health")?.status == 404)
+        p.terminate()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
     }
 }

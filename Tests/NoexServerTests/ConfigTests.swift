@@ -132,7 +132,7 @@ import Testing
     @Test func payloadAndConnectionLimits() throws {
         let plan = try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 2048; $0.maxConnectionsPerIp = 3 }, file: nil)
         #expect(plan.server.maxPayloadBytes == 2048 && plan.server.maxConnectionsPerIp == 3)
-        #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer)")) {
+        #expect(throws: CommandLineError("Invalid --max-payload-bytes: 0 (must be a positive integer no larger than 1073741824)")) {
             try LaunchPlan.resolve(cli { $0.maxPayloadBytes = 0 }, file: nil)
         }
         #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.maxConnectionsPerIp = -2 }, file: nil) }
@@ -142,7 +142,7 @@ import Testing
         #expect(throws: CommandLineError("Invalid port: 99999 (must be integer 0-65535)")) {
             try LaunchPlan.resolve(cli { $0.port = 99999 }, file: nil)
         }
-        #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled")) {
+        #expect(throws: CommandLineError("--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth")) {
             try LaunchPlan.resolve(cli { $0.auth = true }, file: nil)
         }
         #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {

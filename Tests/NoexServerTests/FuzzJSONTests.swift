@@ -4,7 +4,7 @@ import NoexStore
 import Testing
 @testable import NoexServer
 
-/// What one message sent over a valid connection must produce (server.md §3.2 order).
+/// What one message sent over a valid connection must produce (docs/protocol/envelope.md order).
 enum EnvelopeExpectation {
     /// An envelope error: exactly `{"id":0,"type":"error","code":…,"message":…}`.
     case envelopeError(code: String, message: String)
@@ -13,7 +13,7 @@ enum EnvelopeExpectation {
     /// A request: one answer echoing `id`.
     case request(id: JSON, fields: JSONObject)
 
-    /// The server.md §3.2 checks, applied with the server's own JSON limits.
+    /// The docs/protocol/envelope.md checks, applied with the server's own JSON limits.
     static func of(_ text: String) -> EnvelopeExpectation {
         guard let parsed = try? JSON.parse(text) else { return .envelopeError(code: "PARSE_ERROR", message: "Invalid JSON") }
         guard let o = parsed.objectValue else { return .envelopeError(code: "PARSE_ERROR", message: "Message must be a JSON object") }

@@ -240,7 +240,7 @@ enum FuzzJSON {
 
     static func parse(_ s: String) -> JSON? { try? JSON.parse(s, limits: clientLimits) }
 
-    /// The error codes of server.md §10.1.
+    /// The error codes of docs/protocol/envelope.md.
     static let knownCodes: Set<String> = [
         "PARSE_ERROR", "INVALID_REQUEST", "UNKNOWN_OPERATION", "VALIDATION_ERROR", "NOT_FOUND", "ALREADY_EXISTS",
         "CONFLICT", "UNAUTHORIZED", "FORBIDDEN", "RATE_LIMITED", "BACKPRESSURE", "INTERNAL_ERROR",
@@ -250,7 +250,7 @@ enum FuzzJSON {
     /// A canonical text for a record key (JS-style number formatting makes 1 and 1.0 agree).
     static func canon(_ key: JSON) -> String { key.jsonString }
 
-    /// Checks one answer's shape (server.md §3.3); returns a problem description or nil.
+    /// Checks one answer's shape (docs/protocol/envelope.md); returns a problem description or nil.
     static func shapeProblem(_ answer: JSON) -> String? {
         guard let o = answer.objectValue else { return "answer is not an object" }
         guard o["id"]?.isNumber == true else { return "answer has no numeric id" }

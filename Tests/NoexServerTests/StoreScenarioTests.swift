@@ -3,7 +3,7 @@ import NoexLoop
 import Testing
 @testable import NoexServer
 
-/// server.md §16 T06–T22, T34c, T35, T36 over the fake transport.
+/// The original's scenarios T06–T22, T34c, T35, T36 over the fake transport.
 @Suite struct StoreScenarioTests {
     @Test func insertAndErrorsT06T07() {
         let c = Harness().connect()
@@ -31,7 +31,7 @@ import Testing
         #expect(c.call(["id": 5, "type": "store.get", "bucket": "users", "key": key]) == #"{"id":5,"type":"result","data":null}"#)
         #expect(message(c.ask(["id": 6, "type": "store.get", "bucket": "users"])) == "Missing \"key\": expected non-null value")
         #expect(c.data(["id": 7, "type": "store.delete", "bucket": "users", "key": "nope"]) == ["deleted": true])
-        // DESIGN.md: update of a missing record is NOT_FOUND (the original says INTERNAL_ERROR).
+        // docs/protocol/deviations.md item 3: update of a missing record is NOT_FOUND (the original says INTERNAL_ERROR).
         let missing = c.ask(["id": 8, "type": "store.update", "bucket": "users", "key": "nope", "data": ["name": "x"]])
         #expect(code(missing) == "NOT_FOUND")
         #expect(message(missing) == "Record with key \"nope\" not found in bucket \"users\"")
@@ -193,7 +193,7 @@ import Testing
         #expect(msg([["op": "insert", "bucket": "users"]]) == "operations[0]: \"insert\" requires \"data\" object")
         #expect(msg([["op": "where", "bucket": "users"]]) == "operations[0]: \"where\" requires \"filter\" object")
         #expect(msg(["x"]) == "operations[0]: expected object")
-        // DESIGN.md: an unknown bucket in a transaction is BUCKET_NOT_DEFINED (the original: INTERNAL_ERROR).
+        // docs/protocol/deviations.md item 3: an unknown bucket in a transaction is BUCKET_NOT_DEFINED (the original: INTERNAL_ERROR).
         #expect(code(c.ask(["id": 41, "type": "store.transaction", "operations": [["op": "insert", "bucket": "nonexistent", "data": [:]]]])) == "BUCKET_NOT_DEFINED")
     }
 

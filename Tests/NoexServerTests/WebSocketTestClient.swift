@@ -33,7 +33,7 @@ final class WebSocketTestClient {
         while true {
             if let end = headerEnd() {
                 let head = String(decoding: buffer[0..<end], as: UTF8.self)
-                statusLine = String(head.prefix { $0 != "\r" })
+                statusLine = String(head.prefix { $0 != "\r\n" })  // "\r\n" is one Character
                 buffer.removeFirst(end + 4)
                 break
             }
@@ -74,6 +74,11 @@ final class WebSocketTestClient {
             if n <= 0 { return }
             off += n
         }
+    }
+
+    /// Several text messages in one socket write, so the server reads them together.
+    func sendTextsTogether(_ texts: [String]) {
+        writeAll(texts.flatMap { Self.maskedFrame(opcode: 0x1, Array($0.utf8)) })
     }
 
     /// One complete masked client frame (FIN set).

@@ -3,9 +3,9 @@ import NoexJSON
 import Testing
 @testable import NoexServer
 
-/// The 25 rules scenarios of rules.md §8, replayed over real sockets against a real NoexServer
+/// The original's 25 rules scenarios, replayed over real sockets against a real NoexServer
 /// (127.0.0.1, port 0): exact answer frames, push envelopes, and the order of pushes and
-/// answers (§4.3: an emit's pushes are written before its result).
+/// answers (docs/protocol/envelope.md: an emit's pushes are written before its result).
 @Suite(.serialized) struct WireRulesScenarioTests {
     typealias W = WireRules
 
@@ -567,7 +567,7 @@ import Testing
         w.call("rules.emit", ["topic": "x.y"])
         #expect(r.sync().map { $0["data"]?["topic"] } == ["x.y"])
     }
-    /// Wire details of server.md §6.5/§7.2 next to the scenarios: store ids are not rules ids,
+    /// Wire details (docs/protocol/rules-operations.md, docs/protocol/store-operations.md#subscriptions) next to the scenarios: store ids are not rules ids,
     /// `ord*` is literal, `updates` must be an object, validation issues carry path/message/severity.
     @Test func extra_wireEdgeChecks() throws {
         let server = W.server()

@@ -4,7 +4,7 @@ import NoexRules
 import Testing
 @testable import NoexServer
 
-/// Helpers for the rules scenarios over real sockets (rules.md §8): a NoexServer on its own loop
+/// Helpers for the rules scenarios over real sockets (docs/rules.md): a NoexServer on its own loop
 /// thread with a wall-clock rule engine, and a blocking WebSocket client that keeps the order in
 /// which pushes and answers arrive.
 enum WireRules {
@@ -22,7 +22,7 @@ enum WireRules {
 
     static func parse(_ s: String?) -> JSON { s.flatMap { try? JSON.parse($0) } ?? .null }
 
-    // MARK: Rule builders (rules.md §2)
+    // MARK: Rule builders (docs/protocol/rule-format.md)
 
     static func ref(_ path: String) -> JSON { ["ref": .string(path)] }
 

@@ -68,7 +68,7 @@ import Testing
         #expect(d.ask(["type": "store.all", "bucket": "items"])["code"] == "RATE_LIMITED")
     }
 
-    /// `exposeErrorDetails: false` removes `details` from every error answer, messages kept (§9.4).
+    /// `exposeErrorDetails: false` removes `details` from every error answer, messages kept (docs/protocol/envelope.md#the-pipeline).
     @Test func hiddenErrorDetails() throws {
         let server = ServerThread {
             var config = ServerConfig(store: wireStoreFixture())

@@ -4,7 +4,7 @@ import NoexStore
 import Testing
 @testable import NoexServer
 
-/// `store.*` admin operations (server.md §6.4) over real sockets.
+/// `store.*` admin operations (docs/protocol/store-operations.md) over real sockets.
 @Suite struct WireStoreAdminTests {
     private func start() -> ServerThread { ServerThread { ServerConfig(store: wireStoreFixture()) } }
 

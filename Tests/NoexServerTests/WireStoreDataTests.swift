@@ -4,7 +4,7 @@ import NoexStore
 import Testing
 @testable import NoexServer
 
-/// `store.*` data operations (server.md §6.1) over a real socket, each with its exact answer and
+/// `store.*` data operations (docs/protocol/store-operations.md) over a real socket, each with its exact answer and
 /// every error it can produce. Each test runs its own server on 127.0.0.1 port 0.
 @Suite struct WireStoreDataTests {
     private func start() -> ServerThread { ServerThread { ServerConfig(store: wireStoreFixture()) } }
@@ -86,7 +86,7 @@ import Testing
         #expect(wireStable(updated["data"]) == wireItem("a1", "Apple", qty: 5, version: 2))
         #expect(c.data(["type": "store.get", "bucket": "items", "key": "a1"]) == updated["data"])
 
-        // DESIGN.md / docs/protocol.md deviation 3: a missing record is NOT_FOUND with {bucket,key}
+        // docs/protocol/deviations.md item 3: a missing record is NOT_FOUND with {bucket,key}
         #expect(c.ask(["id": 2, "type": "store.update", "bucket": "items", "key": "nope", "data": ["qty": 1]]) == [
             "id": 2, "type": "error", "code": "NOT_FOUND",
             "message": "Record with key \"nope\" not found in bucket \"items\"", "details": ["bucket": "items", "key": "nope"],

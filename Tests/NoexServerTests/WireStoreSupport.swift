@@ -98,7 +98,7 @@ final class WireStoreClient {
     func noPush(withinMs ms: Int = 250) -> Bool { nextPush(timeoutMs: ms) == nil }
 }
 
-/// The exact text of an error answer, in the server's key order (server.md §3.3).
+/// The exact text of an error answer, in the server's key order (docs/protocol/envelope.md).
 func wireError(_ id: Int64, _ code: String, _ message: String) -> String {
     JSON.object(["id": .int(id), "type": "error", "code": .string(code), "message": .string(message)]).jsonString
 }

@@ -4,7 +4,7 @@ import NoexStore
 import Testing
 @testable import NoexServer
 
-/// `store.transaction` (§6.3) and `store.subscribe`/`store.unsubscribe` (§6.2, §7) over real sockets.
+/// `store.transaction` (docs/protocol/store-operations.md) and `store.subscribe`/`store.unsubscribe` (docs/protocol/store-operations.md#subscriptions) over real sockets.
 @Suite struct WireStoreTransactionSubscriptionTests {
     private func start(_ tweak: @escaping @Sendable (inout ServerConfig) -> Void = { _ in }) -> ServerThread {
         ServerThread {
@@ -129,7 +129,7 @@ import Testing
         #expect(c.data(["type": "store.count", "bucket": "items"]) == 0)
     }
 
-    /// §6.3: `get`/`update`/`delete` with `"key": null` must fail validation like a missing key.
+    /// docs/protocol/store-operations.md: `get`/`update`/`delete` with `"key": null` must fail validation like a missing key.
     @Test func transactionNullKeyIsAValidationError() throws {
         let server = start()
         defer { server.stop() }

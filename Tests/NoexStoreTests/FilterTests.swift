@@ -65,7 +65,10 @@ import Testing
         #expect(try ids(s, ["note": ["$exists": false]]) == [1, 2, 3, 4, 5])
         #expect(try ids(s, ["ghost": ["$exists": false]]).count == 5)
         #expect(try ids(s, ["ghost": ["$exists": true]]) == [])
-        #expect(try ids(s, ["amount": ["$weird": 1]]).count == 5)  // unknown operators are ignored
+        // Unknown operators are refused (the original ignored them, so a typo matched everything).
+        #expect(throws: StoreError.invalidQuery(
+            "Unknown filter operator \"$weird\" on field \"amount\"; valid operators: $eq, $neq, $ne, $gt, $gte, $lt, $lte, $in, $nin, $contains, $startsWith, $endsWith, $exists, $between"
+        )) { try ids(s, ["amount": ["$weird": 1]]) }
     }
 
     @Test func logicalOperators() throws {

@@ -59,7 +59,7 @@ enum Fixture {
         "etsType": "ordered_set",
     ]
 
-    /// server.md fixture S.
+    /// The users/products fixture of the original's scenario list.
     static let serverUsers: JSONObject = [
         "key": "id",
         "schema": [

@@ -14,7 +14,7 @@ final class FailingAdapter: StorageAdapter {
     }
 }
 
-/// store.md §20 scenario 29 with the I/O-free storage hooks.
+/// The original store scenario 29 (persistence) with the I/O-free storage hooks.
 @Suite struct PersistenceTests {
     @Test func s29_roundTrip() throws {
         let adapter = MemoryStorageAdapter()

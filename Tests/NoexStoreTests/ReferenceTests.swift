@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexStore
 
-/// Foreign keys (store.md §16.2).
+/// Foreign keys (docs/store.md).
 @Suite struct ReferenceTests {
     func store(onDelete: String) throws -> Store {
         let s = makeStore()

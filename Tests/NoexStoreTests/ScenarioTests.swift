@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexStore
 
-/// The language-neutral scenarios of store.md §20 (1–28 and 30; 29 is persistence, not built).
+/// The original store's language-neutral scenarios (1–28 and 30; 29 is persistence, not built).
 @Suite struct ScenarioTests {
     func isUUIDv4(_ s: String) -> Bool {
         let u = Array(s.utf8)

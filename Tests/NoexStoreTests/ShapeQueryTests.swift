@@ -3,7 +3,7 @@ import Testing
 
 @testable import NoexStore
 
-/// The DQL additions of store.md §19: compute/omit, expressions, shapes.
+/// The DQL additions of docs/protocol/queries.md#declarative-queries: compute/omit, expressions, shapes.
 @Suite struct ShapeQueryTests {
     func store() throws -> Store {
         let s = makeStore()

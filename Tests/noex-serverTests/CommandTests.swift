@@ -68,10 +68,15 @@ import Testing
 
     @Test func badValuesAreClearErrors() {
         #expect(error(["-p", "70000"]) == "Invalid port: 70000 (must be integer 0-65535)")
+        // A negative number is the option's value (a bad port), not a flag after a missing value.
+        #expect(error(["-p", "-1"]) == "Invalid port: -1 (must be integer 0-65535)")
+        #expect(error(["--max-connections-per-ip", "-2"]) == "Invalid --max-connections-per-ip: -2 (must be a positive integer)")
         #expect(error(["--port=-1"]) != nil)
         #expect(error(["-p", "eighty"])?.contains("eighty") == true)
-        #expect(error(["--max-payload-bytes", "0"]) == "Invalid --max-payload-bytes: 0 (must be a positive integer)")
-        #expect(error(["--max-connections-per-ip", "0"]) == "Invalid --max-connections-per-ip: 0 (must be a positive integer)")
+        #expect(error(["--max-payload-bytes", "0"]) == "Invalid --max-payload-bytes: 0 (must be a positive integer no larger than 1073741824)")
+        #expect(error(["--max-payload-bytes", "1073741825"]) == "Invalid --max-payload-bytes: 1073741825 (must be a positive integer no larger than 1073741824)")
+        #expect(error(["--max-connections-per-ip", "0"]) == "Invalid --max-connections-per-ip: 0 (must be a positive integer no larger than 1000000000)")
+        #expect(error(["--max-connections-per-ip", "1000000001"]) == "Invalid --max-connections-per-ip: 1000000001 (must be a positive integer no larger than 1000000000)")
         #expect(error(["--max-connections-per-ip", "x"])?.contains("'x'") == true)
         #expect(error(["--persistence", "disk"])?.contains("'memory', 'file'") == true)
         #expect(error(["--frob"])?.hasPrefix("Unknown option '--frob'") == true)
@@ -85,6 +90,19 @@ import Testing
         #expect(error(["--shutdown-grace-period-ms", "0"]) == nil && error(["--shutdown-grace-period-ms", "300000"]) == nil)
     }
 
+    @Test func monitoringFlags() throws {
+        for args in [["--metrics-path", "/m", "--health-path", "/h", "--no-metrics", "--no-health"],
+                     ["--metrics-path=/m", "--health-path=/h", "--no-metrics", "--no-health"]] {
+            let o = try options(args)
+            #expect(o.metricsPath == "/m" && o.healthPath == "/h" && o.noMetrics && o.noHealth)
+        }
+        let plan = try LaunchPlan.resolve(try options(["--metrics-path", "/ops/metrics", "--no-health"]), file: nil)
+        #expect(plan.server.monitoring == MonitoringConfig(metricsPath: "/ops/metrics", healthPath: nil))
+        #expect(throws: CommandLineError("invalid metrics path \"m\": it must start with \"/\"")) {
+            try LaunchPlan.resolve(try options(["--metrics-path", "m"]), file: nil)
+        }
+    }
+
     @Test func helpAndVersion() throws {
         let help = NoexServerCommand.helpMessage(includeHidden: false, columns: 200)
         for flag in ["-p, --port <port>", "-H, --host <host>", "-c, --config <path>", "--name <name>",
@@ -92,6 +110,7 @@ import Testing
                      "--no-rules", "--audit", "--no-error-details", "--allowed-origins <list>",
                      "--max-connections-per-ip <n>", "--max-payload-bytes <n>", "--echo", "--no-try-write",
                      "--shutdown-grace-period-ms <ms>",
+                     "--metrics-path <path>", "--no-metrics", "--health-path <path>", "--no-health",
                      "-v, --version", "-h, --help"] {
             #expect(help.contains(flag), "help lacks \(flag)")
         }
@@ -99,7 +118,7 @@ import Testing
         let info = try JSON.parse(Array(NoexServerCommand._dumpHelp().utf8))
         let arguments = try #require(info["command"]?["arguments"]?.arrayValue)
         let shown = arguments.filter { $0["shouldDisplay"] != false }
-        #expect(shown.count == 20)  // 18 flags + version + help
+        #expect(shown.count == 24)  // 22 flags + version + help
         for argument in shown {
             let abstract = argument["abstract"]?.stringValue ?? ""
             #expect(abstract.split(separator: " ").count >= 3, "no help text: \(argument)")

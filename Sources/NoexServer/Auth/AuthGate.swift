@@ -1,4 +1,4 @@
-/// The per-request auth check of server.md §5.2 for the "no auth" and external-auth modes.
+/// The per-request auth check of docs/protocol/auth.md for the "no auth" and external-auth modes.
 ///
 /// Pure: the connection's session and the clock come in, a verdict goes out. An expired session
 /// is cleared from `session` as a side effect, as the original does.
@@ -10,7 +10,10 @@ public struct AuthGate {
     /// Whether the welcome announces `requiresAuth: true`.
     public var requiresAuth: Bool { auth?.required ?? false }
 
-    public func check(_ request: Request, session: inout AuthSession?, nowMs: Int64) -> ServerError? {
+    /// `queryBuckets` names the buckets a store query reads (nil when unknown), so that
+    /// `store.subscribe` is also checked against the data behind the query.
+    public func check(_ request: Request, session: inout AuthSession?, nowMs: Int64,
+                      queryBuckets: (String) -> [String]? = { _ in nil }) -> ServerError? {
         // Without auth every request passes: answer before comparing the type (hot path).
         guard let auth else { return nil }
         let type = request.type
@@ -22,14 +25,30 @@ public struct AuthGate {
             session = nil
             return .sessionExpired
         }
-        if let tier = OperationTier.of(type), !OperationTier.hasAccess(roles: current.roles, to: tier) {
+        if let denied = authorize(type, AccessResource.of(request), current, auth) { return denied }
+        switch type {
+        case "store.transaction":
+            // Each operation as if it were sent alone: `get` needs read on its bucket, `update` write.
+            for (op, bucket) in TransactionAccess.operations(of: request) {
+                if let denied = authorize(op, .name(bucket), current, auth) { return denied }
+            }
+        case "store.subscribe":
+            guard let query = request["query"]?.stringValue, let buckets = queryBuckets(query) else { break }
+            for bucket in buckets {
+                if let denied = authorize(type, .name(bucket), current, auth) { return denied }
+            }
+        default: break
+        }
+        return nil
+    }
+
+    /// The tier check, then the permission rules, for one operation on one resource.
+    func authorize(_ type: String, _ resource: AccessResource, _ session: AuthSession, _ auth: AuthConfig) -> ServerError? {
+        if let tier = OperationTier.of(type), !OperationTier.hasAccess(roles: session.roles, to: tier) {
             return .roleLevelInsufficient(type, tier)
         }
-        if let permissions = auth.permissions {
-            let resource = ResourceExtractor.resource(of: request)
-            if !permissions.allows(current, operation: type, resource: resource) {
-                return .noPermission(type, resource)
-            }
+        if let permissions = auth.permissions, !permissions.allows(session, operation: type, resource: resource) {
+            return .noPermission(type, resource.text)
         }
         return nil
     }

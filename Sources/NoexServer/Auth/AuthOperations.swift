@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// `auth.login`, `auth.logout`, `auth.whoami` (server.md §6.6) over one connection's session.
+/// `auth.login`, `auth.logout`, `auth.whoami` (docs/protocol/auth.md) over one connection's session.
 public struct AuthOperations {
     public let auth: AuthConfig?
 

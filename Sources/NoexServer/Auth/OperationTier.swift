@@ -1,4 +1,4 @@
-/// The operation tiers of server.md §8.3 and the built-in role hierarchy reader < writer < admin.
+/// The operation tiers of docs/protocol/auth.md and the built-in role hierarchy reader < writer < admin.
 public enum OperationTier: String, Sendable, Comparable {
     case read, write, admin
 

@@ -1,4 +1,4 @@
-/// Per-operation permissions for external auth (server.md §8.4), evaluated after the tier check
+/// Per-operation permissions for external auth (docs/protocol/auth.md), evaluated after the tier check
 /// and only for logged-in sessions.
 public struct PermissionConfig {
     public enum Default: String, Sendable { case allow, deny }
@@ -17,7 +17,11 @@ public struct PermissionConfig {
 
     /// The decision for one request.
     public func allows(_ session: AuthSession, operation: String, resource: String) -> Bool {
-        if let check, let verdict = check(session, operation, resource) { return verdict }
+        allows(session, operation: operation, resource: .name(resource))
+    }
+
+    public func allows(_ session: AuthSession, operation: String, resource: AccessResource) -> Bool {
+        if let check, let verdict = check(session, operation, resource.text) { return verdict }
         for rule in rules where rule.matches(session, operation: operation, resource: resource) {
             return true
         }
@@ -41,10 +45,26 @@ public struct PermissionRule: Sendable, Equatable {
     }
 
     func matches(_ session: AuthSession, operation: String, resource: String) -> Bool {
+        matches(session, operation: operation, resource: .name(resource))
+    }
+
+    func matches(_ session: AuthSession, operation: String, resource: AccessResource) -> Bool {
         guard session.roles.contains(role),
               allow.contains(where: { Self.patternMatches($0, operation) }) else { return false }
-        if operation.hasPrefix("store."), let buckets { return buckets.contains(resource) }
-        if operation.hasPrefix("rules."), let topics { return topics.contains { Self.patternMatches($0, resource) } }
+        if operation.hasPrefix("store."), let buckets {
+            switch resource {
+            case .unconstrained: return true
+            default: return buckets.contains(resource.text)
+            }
+        }
+        if operation.hasPrefix("rules."), let topics {
+            switch resource {
+            case .unconstrained: return true
+            case .name(let r): return topics.contains { Self.patternMatches($0, r) }
+            case .subscriptionPattern(let p): return topics.contains { TopicScope.subscription(p, within: $0) }
+            case .factPattern(let p): return topics.contains { TopicScope.factPattern(p, within: $0) }
+            }
+        }
         return true
     }
 

@@ -3,7 +3,8 @@ public struct SessionBlacklist: Sendable {
     public let ttlMs: Int64
     private var expiries: [String: Int64] = [:]
 
-    public init(ttlMs: Int64) { self.ttlMs = ttlMs }
+    /// `ttlMs` is capped at the config file's ceiling, so `now + ttl` cannot overflow.
+    public init(ttlMs: Int64) { self.ttlMs = min(ttlMs, ConfigBounds.durationMs) }
 
     public mutating func revoke(_ userId: String, nowMs: Int64) { expiries[userId] = nowMs + ttlMs }
 

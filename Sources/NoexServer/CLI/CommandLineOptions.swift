@@ -1,4 +1,4 @@
-/// What the `noex-server` command line asked for (server.md §11.2), as plain values: `nil` / `false`
+/// What the `noex-server` command line asked for (docs/config.md), as plain values: `nil` / `false`
 /// means "not given", so `LaunchPlan` can fall back to the config file and then the defaults.
 ///
 /// The executable's `ParsableCommand` (swift-argument-parser) is the one parser that fills it; the
@@ -26,6 +26,14 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var noTryWrite = false
     /// Grace period of a stop by SIGINT/SIGTERM (the config file's `shutdownGracePeriodMs` otherwise).
     public var shutdownGracePeriodMs: Int64?
+    /// `--metrics-path`: where `GET /metrics` is served.
+    public var metricsPath: String?
+    /// `--no-metrics`: turn `/metrics` off (wins over the path).
+    public var noMetrics = false
+    /// `--health-path`: where `GET /health` is served.
+    public var healthPath: String?
+    /// `--no-health`: turn `/health` off (wins over the path).
+    public var noHealth = false
 
     public init() {}
 

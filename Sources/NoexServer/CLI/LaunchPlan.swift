@@ -1,9 +1,10 @@
 import NoexJSON
+import NoexLoop
 import NoexRules
 import NoexStore
 
 /// What the binary will run: the server config plus the schema the store starts with, resolved
-/// from flags (highest precedence), the config file, and the defaults (server.md §11.2).
+/// from flags (highest precedence), the config file, and the defaults (docs/config.md).
 public struct LaunchPlan {
     public var server: ServerConfig
     public var buckets: [(name: String, definition: JSONObject)]
@@ -29,7 +30,9 @@ public struct LaunchPlan {
         s.host = cli.host ?? f.host ?? s.host
         s.path = f.path ?? s.path
         if let m = cli.maxPayloadBytes {
-            guard m >= 1 else { throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer)") }
+            guard m >= 1, m <= Int(ConfigBounds.bytes) else {
+                throw CommandLineError("Invalid --max-payload-bytes: \(m) (must be a positive integer no larger than \(ConfigBounds.bytes))")
+            }
             s.maxPayloadBytes = m
         } else {
             s.maxPayloadBytes = f.maxPayloadBytes ?? s.maxPayloadBytes
@@ -44,11 +47,11 @@ public struct LaunchPlan {
         }
         if cli.auth {
             guard cli.adminSecret ?? f.adminSecret != nil else {
-                throw CommandLineError("--admin-secret is required when --auth is enabled")
+                throw CommandLineError("--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth")
             }
-            throw CommandLineError("--auth (built-in identity) is not yet supported; declare \"auth\": {\"tokens\": …} in a config file")
+            throw CommandLineError("--auth (built-in identity) is not yet supported; drop --auth and declare \"auth\": {\"tokens\": …} in a config file (docs/config.md)")
         }
-        if cli.audit { throw CommandLineError("--audit is not yet supported") }
+        if cli.audit { throw CommandLineError("--audit is not yet supported; drop the flag") }
         s.auth = f.auth?.authConfig
         s.rateLimit = f.rateLimit
         s.heartbeat = f.heartbeat ?? s.heartbeat
@@ -58,7 +61,9 @@ public struct LaunchPlan {
         s.exposeErrorDetails = cli.noErrorDetails ? false : (f.exposeErrorDetails ?? true)
         s.allowedOrigins = cli.allowedOrigins ?? f.allowedOrigins
         if let m = cli.maxConnectionsPerIp {
-            guard m >= 1 else { throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer)") }
+            guard m >= 1, m <= Int(ConfigBounds.count) else {
+                throw CommandLineError("Invalid --max-connections-per-ip: \(m) (must be a positive integer no larger than \(ConfigBounds.count))")
+            }
             s.maxConnectionsPerIp = m
         } else {
             s.maxConnectionsPerIp = f.maxConnectionsPerIp
@@ -71,6 +76,7 @@ public struct LaunchPlan {
         } else {
             s.shutdownGracePeriodMs = f.shutdownGracePeriodMs ?? s.shutdownGracePeriodMs
         }
+        s.monitoring = try monitoring(cli, f, webSocketPath: s.path)
         let demo = file == nil
         return LaunchPlan(
             server: s,
@@ -79,6 +85,19 @@ public struct LaunchPlan {
             rulesEnabled: cli.noRules ? false : (f.rules ?? true),
             ruleDefinitions: f.ruleDefinitions, bridgeStoreToRules: f.bridgeStoreToRules ?? false,
             usesDemoSchema: demo, echo: cli.echo)
+    }
+
+    /// `/metrics` and `/health`: flags over the file over the defaults; `--no-…` wins.
+    static func monitoring(_ cli: CommandLineOptions, _ f: FileConfig, webSocketPath: String) throws(CommandLineError) -> MonitoringConfig {
+        var m = MonitoringConfig()
+        if let set = f.metrics { m.metricsPath = set.applied(to: m.metricsPath, defaultPath: "/metrics") }
+        if let set = f.health { m.healthPath = set.applied(to: m.healthPath, defaultPath: "/health") }
+        if let p = cli.metricsPath { m.metricsPath = p }
+        if let p = cli.healthPath { m.healthPath = p }
+        if cli.noMetrics { m.metricsPath = nil }
+        if cli.noHealth { m.healthPath = nil }
+        if let problem = m.problem(webSocketPath: webSocketPath) { throw CommandLineError(problem) }
+        return m
     }
 
     /// Defines the plan's buckets and queries on its store, creates and loads the rule engine,
@@ -98,7 +117,7 @@ public struct LaunchPlan {
         }
         guard rulesEnabled else {
             if ruleDefinitions != nil || bridgeStoreToRules {
-                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine (rules are disabled)")
+                throw CommandLineError("config keys \"ruleDefinitions\"/\"bridgeStoreToRules\" need the rule engine, which is disabled (--no-rules or \"rules\": false); enable it or remove those keys")
             }
             return config
         }
@@ -113,12 +132,13 @@ public struct LaunchPlan {
         return config
     }
 
-    /// The start-up banner (server.md §11.2), one line per setting.
+    /// The start-up banner (docs/config.md), one line per setting.
     public func banner(boundPort: Int) -> String {
         let s = server
+        let monitoring = [s.monitoring.metricsPath, s.monitoring.healthPath].compactMap { $0 }
         return """
             \(CommandLineOptions.version)
-              URL:          ws://\(s.host):\(boundPort)\(s.path == "/" ? "" : s.path)
+              URL:          ws://\(urlHost(s.host)):\(boundPort)\(s.path == "/" ? "" : s.path)
               Persistence:  memory
               Auth:         \(s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")
@@ -126,6 +146,7 @@ public struct LaunchPlan {
               Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")
               Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
               Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")
+              Monitoring:   \(monitoring.isEmpty ? "off" : monitoring.joined(separator: ", "))
               Schema:       \(usesDemoSchema ? "demo (" : "")\(buckets.count) bucket(s), \(queries.count) query(ies)\(usesDemoSchema ? ")" : "")
             """
     }

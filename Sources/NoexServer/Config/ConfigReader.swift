@@ -55,6 +55,16 @@ struct ConfigReader {
         return i
     }
 
+    /// A positive integer no larger than `max` (every count, size and duration has a ceiling,
+    /// so no value can overflow the arithmetic that uses it).
+    func positiveInteger(_ key: String, max: Int64) throws(ConfigError) -> Int64? {
+        guard let v = value(key) else { return nil }
+        guard let i = v.intValue, i >= 1, i <= max else {
+            throw ConfigError(key: keyPath(key), "expected a positive integer no larger than \(max), got \(Self.show(v))")
+        }
+        return i
+    }
+
     func number(_ key: String) throws(ConfigError) -> Double? {
         guard let v = value(key) else { return nil }
         guard let d = v.numberValue, d.isFinite else { throw ConfigError(key: keyPath(key), "expected a number, got \(v.typeName)") }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The binary's JSON config file (server.md §11.2) plus our extensions: `path`,
+/// The binary's JSON config file (docs/config.md) plus our extensions: `path`,
 /// `maxPayloadBytes`, `revocation`, `auth` as a static token table with permission rules, and
 /// `buckets` / `queries` declaring the schema the store starts with. See docs/config.md.
 ///
@@ -32,9 +32,13 @@ public struct FileConfig {
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
-    /// Bucket name → BucketDefinition (store.md), in file order.
+    /// `metrics: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
+    public var metrics: EndpointSetting?
+    /// `health: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
+    public var health: EndpointSetting?
+    /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
-    /// Query name → DeclarativeQueryConfig (server.md §15.3), in file order.
+    /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
     public var queries: [(name: String, definition: JSONObject)] = []
 
     public init() {}
@@ -45,6 +49,7 @@ public struct FileConfig {
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
         "shutdownGracePeriodMs",
+        "metrics", "health",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -62,7 +67,7 @@ public struct FileConfig {
             guard p.hasPrefix("/") else { throw ConfigError(key: "path", "must start with \"/\"") }
             c.path = p
         }
-        c.maxPayloadBytes = try r.positiveInteger("maxPayloadBytes").map(Int.init)
+        c.maxPayloadBytes = try r.positiveInteger("maxPayloadBytes", max: ConfigBounds.bytes).map(Int.init)
         c.persistence = try r.string("persistence")
         if let p = c.persistence, p != "memory" {
             guard p == "file" || p == "sqlite" else {
@@ -89,47 +94,51 @@ public struct FileConfig {
         }
         if let o = try r.object("rateLimit") {
             try o.rejectUnknownKeys(["maxRequests", "windowMs"])
-            guard let max = try o.positiveInteger("maxRequests") else { throw ConfigError(key: "rateLimit.maxRequests", "required") }
-            guard let window = try o.positiveInteger("windowMs") else { throw ConfigError(key: "rateLimit.windowMs", "required") }
+            guard let max = try o.positiveInteger("maxRequests", max: ConfigBounds.count) else { throw ConfigError(key: "rateLimit.maxRequests", "required") }
+            guard let window = try o.positiveInteger("windowMs", max: ConfigBounds.durationMs) else { throw ConfigError(key: "rateLimit.windowMs", "required") }
             c.rateLimit = RateLimitConfig(maxRequests: Int(max), windowMs: window)
         }
         if let o = try r.object("heartbeat") {
             try o.rejectUnknownKeys(["intervalMs", "timeoutMs"])
             var h = HeartbeatConfig()  // replaced as a whole: missing fields take the defaults
-            if let v = try o.positiveInteger("intervalMs") { h.intervalMs = v }
-            if let v = try o.positiveInteger("timeoutMs") { h.timeoutMs = v }
+            if let v = try o.positiveInteger("intervalMs", max: ConfigBounds.durationMs) { h.intervalMs = v }
+            if let v = try o.positiveInteger("timeoutMs", max: ConfigBounds.durationMs) { h.timeoutMs = v }
             c.heartbeat = h
         }
         if let o = try r.object("backpressure") {
             try o.rejectUnknownKeys(["maxBufferedBytes", "highWaterMark", "slowClientTimeoutMs"])
             var b = BackpressureConfig()
-            if let v = try o.positiveInteger("maxBufferedBytes") { b.maxBufferedBytes = Int(v) }
+            if let v = try o.positiveInteger("maxBufferedBytes", max: ConfigBounds.bytes) { b.maxBufferedBytes = Int(v) }
             if let v = try o.number("highWaterMark") {
                 guard v > 0 && v <= 1 else { throw ConfigError(key: "backpressure.highWaterMark", "expected a number in (0, 1], got \(v)") }
                 b.highWaterMark = v
             }
-            if let v = try o.positiveInteger("slowClientTimeoutMs") { b.slowClientTimeoutMs = v }
+            if let v = try o.positiveInteger("slowClientTimeoutMs", max: ConfigBounds.durationMs) { b.slowClientTimeoutMs = v }
             c.backpressure = b
         }
         if let o = try r.object("connectionLimits") {
             try o.rejectUnknownKeys(["maxSubscriptionsPerConnection", "maxTotalSubscriptions"])
             var l = ConnectionLimits()  // merged per field
-            if let v = try o.positiveInteger("maxSubscriptionsPerConnection") { l.maxSubscriptionsPerConnection = Int(v) }
-            if let v = try o.positiveInteger("maxTotalSubscriptions") { l.maxTotalSubscriptions = Int(v) }
+            if let v = try o.positiveInteger("maxSubscriptionsPerConnection", max: ConfigBounds.count) { l.maxSubscriptionsPerConnection = Int(v) }
+            if let v = try o.positiveInteger("maxTotalSubscriptions", max: ConfigBounds.count) { l.maxTotalSubscriptions = Int(v) }
             c.connectionLimits = l
         }
         if let o = try r.object("revocation") {
             try o.rejectUnknownKeys(["blacklistTtlMs"])
             var rv = RevocationConfig()
-            if let v = try o.positiveInteger("blacklistTtlMs") { rv.blacklistTtlMs = v }
+            if let v = try o.positiveInteger("blacklistTtlMs", max: ConfigBounds.durationMs) { rv.blacklistTtlMs = v }
             c.revocation = rv
         }
         c.exposeErrorDetails = try r.bool("exposeErrorDetails")
         c.allowedOrigins = try r.stringArray("allowedOrigins")
-        c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp").map(Int.init)
+        c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp", max: ConfigBounds.count).map(Int.init)
+        c.metrics = try EndpointSetting.decode(r, "metrics")
+        c.health = try EndpointSetting.decode(r, "health")
         c.buckets = try namedObjects(r, "buckets")
+        for (name, def) in c.buckets { try SchemaConfigKeys.checkBucket(name, def) }
         c.queries = try namedObjects(r, "queries")
         for (name, def) in c.queries {
+            try SchemaConfigKeys.checkQuery(name, def)
             guard case .string(let b)? = def["bucket"], !b.isEmpty else {
                 throw ConfigError(key: "queries.\(name).bucket", "expected a non-empty string (the bucket the query reads)")
             }
@@ -167,13 +176,7 @@ public struct FileConfig {
         var table: [String: AuthSession] = [:]
         for (token, _) in tokens.object {
             guard let t = try tokens.object(token) else { throw ConfigError(key: "auth.tokens.\(token)", "expected an object") }
-            try t.rejectUnknownKeys(["userId", "roles", "expiresAt", "metadata"])
-            guard let userId = try t.string("userId"), !userId.isEmpty else {
-                throw ConfigError(key: t.keyPath("userId"), "required: a non-empty string")
-            }
-            let roles = try t.stringArray("roles") ?? []
-            let expiresAt = try t.integer("expiresAt", in: 0...Int64.max)
-            table[token] = AuthSession(userId: userId, roles: roles, metadata: t.value("metadata"), expiresAt: expiresAt)
+            table[token] = try t.authSession()
         }
         var out = StaticAuthConfig(tokens: table)
         out.required = try a.bool("required") ?? true

@@ -1,7 +1,7 @@
 import NoexRules
 import NoexStore
 
-/// Everything that shapes one server (server.md §11.1), with the original's defaults.
+/// Everything that shapes one server (docs/config.md), with the original's defaults.
 ///
 /// Nested option groups are replaced as a whole (`heartbeat`, `backpressure`) or merged per
 /// field by the config-file reader (`connectionLimits`), as in the original.
@@ -38,6 +38,8 @@ public struct ServerConfig {
     public var shutdownGracePeriodMs: Int64 = 5_000
     /// Upper bound of `shutdownGracePeriodMs` (config key and flag): 5 minutes.
     public static let maxShutdownGracePeriodMs: Int64 = 300_000
+    /// `GET /metrics` and `GET /health` on the listening port (docs/metrics.md).
+    public var monitoring = MonitoringConfig()
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store
@@ -45,7 +47,7 @@ public struct ServerConfig {
     }
 }
 
-/// `rateLimit: {maxRequests, windowMs}` (server.md §9.1).
+/// `rateLimit: {maxRequests, windowMs}` (docs/protocol/envelope.md#the-pipeline).
 public struct RateLimitConfig: Sendable, Equatable {
     public var maxRequests: Int
     public var windowMs: Int64
@@ -55,7 +57,7 @@ public struct RateLimitConfig: Sendable, Equatable {
     }
 }
 
-/// Application-level ping/pong (server.md §2.4).
+/// Application-level ping/pong (docs/protocol/connecting.md).
 public struct HeartbeatConfig: Sendable, Equatable {
     public var intervalMs: Int64 = 30_000
     /// How long after a ping the pong may arrive before the socket is closed with 4001 (the
@@ -67,7 +69,7 @@ public struct HeartbeatConfig: Sendable, Equatable {
     }
 }
 
-/// Write-buffer backpressure (server.md §9.2 and DESIGN.md's compatibility policy).
+/// Write-buffer backpressure (docs/protocol/deviations.md, item 1).
 ///
 /// Above `maxBufferedBytes × highWaterMark` query-subscription pushes coalesce (newest result per
 /// subscription kept); above `maxBufferedBytes` event pushes are dropped and answers replaced by
@@ -86,7 +88,7 @@ public struct BackpressureConfig: Sendable, Equatable {
     public var highWaterBytes: Int { Int(Double(maxBufferedBytes) * highWaterMark) }
 }
 
-/// Subscription limits (server.md §7.3).
+/// Subscription limits (docs/protocol/store-operations.md#subscriptions).
 public struct ConnectionLimits: Sendable, Equatable {
     public var maxSubscriptionsPerConnection: Int = 100
     public var maxTotalSubscriptions: Int = 10_000
@@ -96,7 +98,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     }
 }
 
-/// How long a revoked user id stays blacklisted for `auth.login` (server.md §8.7).
+/// How long a revoked user id stays blacklisted for `auth.login` (docs/protocol/auth.md).
 public struct RevocationConfig: Sendable, Equatable {
     public var blacklistTtlMs: Int64 = 3_600_000
     public init(blacklistTtlMs: Int64 = 3_600_000) { self.blacklistTtlMs = blacklistTtlMs }

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The envelope checks of server.md §3.2, in their exact order.
+/// The envelope checks of docs/protocol/envelope.md, in their exact order.
 public enum Envelope {
     /// Classifies one text frame. `parsed` is `nil` when the text was not valid JSON.
     public static func classify(_ parsed: JSON?) -> InboundMessage {

@@ -1,4 +1,4 @@
-/// The error codes of the wire protocol (server.md §10.1), spelled as they travel.
+/// The error codes of the wire protocol (docs/protocol/envelope.md), spelled as they travel.
 public enum ErrorCode: String, Sendable, CaseIterable {
     case parseError = "PARSE_ERROR"
     case invalidRequest = "INVALID_REQUEST"

@@ -18,7 +18,7 @@ public struct Request: Sendable {
     public subscript(field: String) -> JSON? { fields[field] }
 }
 
-/// What one inbound text frame turned out to be, after the checks of server.md §3.2.
+/// What one inbound text frame turned out to be, after the checks of docs/protocol/envelope.md.
 public enum InboundMessage: Sendable {
     /// A request to authorise, rate-limit, route and answer.
     case request(Request)

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Field validation with the original's exact messages (server.md §10.3 "Field validation").
+/// Field validation with the original's exact messages (docs/protocol/envelope.md "Field validation").
 /// Each accessor throws the `VALIDATION_ERROR` the original sends for that field.
 extension Request {
     public func nonEmptyString(_ field: String) throws(ServerError) -> String {
@@ -40,6 +40,22 @@ extension Request {
             throw ServerError(.validationError, "Missing \"key\": expected non-null value")
         }
         return k
+    }
+
+    /// `expectedVersion` (our extension): absent or `null` mean "no check"; otherwise an integer.
+    public func expectedVersion() throws(ServerError) -> Int64? {
+        try Self.expectedVersion(fields["expectedVersion"], context: "")
+    }
+
+    static func expectedVersion(_ value: JSON?, context: String) throws(ServerError) -> Int64? {
+        switch value {
+        case nil, .null?: return nil
+        case let v?:
+            guard let n = v.intValue else {
+                throw ServerError(.validationError, "\(context)Invalid \"expectedVersion\": expected integer (the record's _version)")
+            }
+            return n
+        }
     }
 
     /// An optional member where `null` counts as absent.

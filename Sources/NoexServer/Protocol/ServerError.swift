@@ -16,7 +16,7 @@ public struct ServerError: Error, Equatable, Sendable {
     }
 }
 
-// MARK: - The server's own messages (server.md §10.3), in one place
+// MARK: - The server's own messages (docs/protocol/envelope.md), in one place
 
 extension ServerError {
     static let invalidJSON = ServerError(.parseError, "Invalid JSON")
@@ -83,7 +83,7 @@ extension ServerError {
 
 extension ServerError {
     /// Runs an operation backed by a library (store, rules) and maps what it throws: a
-    /// `ServerError` passes through, the library's own error type goes through `map` (§10.2),
+    /// `ServerError` passes through, the library's own error type goes through `map` (docs/protocol/envelope.md),
     /// anything else becomes `INTERNAL_ERROR`.
     static func mapping<LibraryError: Error>(
         _ map: (LibraryError) -> ServerError, _ body: () throws -> JSON

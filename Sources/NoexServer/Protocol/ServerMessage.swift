@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// Builders for every frame the server sends, with the original's key order (server.md §3.3).
+/// Builders for every frame the server sends, with the original's key order (docs/protocol/envelope.md).
 public enum ServerMessage {
     /// The protocol version announced in the welcome; unrelated to the package version.
     public static let protocolVersion = "1.0.0"
@@ -58,6 +58,11 @@ public enum ServerMessage {
 
     public static func shutdown(gracePeriodMs: Int64) -> JSON {
         ["type": "system", "event": "shutdown", "gracePeriodMs": .int(gracePeriodMs)]
+    }
+
+    /// A subscription removed because the connection's session ended or changed (our extension).
+    public static func subscriptionEnded(subscriptionId: String, reason: String) -> JSON {
+        ["type": "system", "event": "subscription_ended", "subscriptionId": .string(subscriptionId), "reason": .string(reason)]
     }
 
     public static let sessionRevoked: JSON =

@@ -1,4 +1,4 @@
-/// The request rate limiter of server.md §9.1: a sliding-window log per key.
+/// The request rate limiter of docs/protocol/envelope.md#the-pipeline: a sliding-window log per key.
 ///
 /// Pure and clock-free: the caller passes `nowMs` (the loop's clock). Only accepted requests are
 /// recorded. `prune` is run by the loop's sweep timer so idle keys do not accumulate.
@@ -14,7 +14,7 @@ public struct RateLimiter: Sendable {
 
     public init(maxRequests: Int, windowMs: Int64) {
         self.maxRequests = maxRequests
-        self.windowMs = windowMs
+        self.windowMs = min(windowMs, ConfigBounds.durationMs)  // the config file's ceiling: no overflow
     }
 
     /// Number of keys currently holding timestamps (for tests and stats).

@@ -8,7 +8,7 @@ extension ServerError {
     }
 }
 
-/// The `rules.*` operations that need no connection state (server.md §6.5); subscriptions live
+/// The `rules.*` operations that need no connection state (docs/protocol/rules-operations.md); subscriptions live
 /// in the connection layer.
 struct RulesOperations {
     let engine: RuleEngine

@@ -18,6 +18,8 @@ final class ConnectionState {
     var storeSubscriptions: [String: SubscriptionID] = [:]
     /// Wire id (`sub-N`) → rule-engine subscription.
     var rulesSubscriptions: [String: Int] = [:]
+    /// Wire id → the request that made the subscription, re-checked when the session changes.
+    var subscriptionRequests: [String: Request] = [:]
     /// Wall time of the last ping sent; a pong must carry a timestamp at least this large.
     var lastPingAt: Int64 = 0
     /// Event pushes the transport dropped on this connection (over the hard write limit).
@@ -33,7 +35,7 @@ final class ConnectionState {
 
     var subscriptionCount: Int { storeSubscriptions.count + rulesSubscriptions.count }
 
-    /// The registry entry (server.md §12.2), in the original's key order.
+    /// The registry entry (docs/protocol/auth.md#server-operations), in the original's key order.
     var info: JSON {
         [
             "connectionId": .string(connectionId),

@@ -8,7 +8,7 @@ import NoexJSON
 import NoexLoop
 import NoexStore
 
-/// The server users run (server.md §12): a WebSocket transport on one libuv loop feeding the
+/// The server users run (docs/protocol/auth.md#server-operations): a WebSocket transport on one libuv loop feeding the
 /// protocol core.
 ///
 /// Loop-confined: create it, call `run()` (or run the loop you passed in) on one thread, and
@@ -21,19 +21,24 @@ public final class NoexServer {
     let transport: WebSocketServer
     let core: ProtocolCore
     private let delegate: ProtocolDelegate
-    private let startedAtMs: Int64
+    let startedAtMs: Int64
+    /// The families `GET /metrics` serves; components register theirs here (docs/metrics.md).
+    public let metrics = MetricsRegistry()
     private var housekeepingTimer: LoopTimerID?
 
     /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
     /// that `run()` drives. Throws `StartError` when the address cannot be bound.
     public static func start(_ config: ServerConfig, loop: UnsafeMutablePointer<uv_loop_t>? = nil,
                              clock: ServerClock? = nil) throws(StartError) -> NoexServer {
+        if let problem = config.monitoring.problem(webSocketPath: config.path) {
+            throw StartError(message: problem, code: UV_EINVAL.rawValue)
+        }
         let server = try NoexServer(config: config, loop: loop, clock: clock)
         do {
             try server.transport.start()
         } catch {
             server.abandon()
-            throw StartError(message: "cannot listen on \(config.host):\(config.port): \(error)", code: error.code)
+            throw StartError(message: listenFailureMessage(host: config.host, port: config.port, error: error), code: error.code)
         }
         server.startHousekeeping()
         server.startTTLPurge()
@@ -78,6 +83,11 @@ public final class NoexServer {
         transport.delegate = delegate
         core.transportRef = transport
         startedAtMs = clock.wallMs()
+        transport.listensDuringGrace = config.monitoring.healthPath != nil
+        registerBuiltinMetrics()
+        delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
+            self.healthAnswer()
+        }
     }
 
     deinit {
@@ -100,7 +110,7 @@ public final class NoexServer {
 
     private var ttlTimer: LoopTimerID?
 
-    /// Drives the store's TTL expiry (store.md §13.2): `purgeExpired` every
+    /// Drives the store's TTL expiry (docs/protocol/queries.md#bucket-definitions): `purgeExpired` every
     /// `store.ttlCheckIntervalMs` (0 = off), the first one interval after start. Subscribers of
     /// affected queries get their pushes from the purge's `deleted` events.
     private func startTTLPurge() {
@@ -117,7 +127,9 @@ public final class NoexServer {
     /// timer is re-armed to that deadline and fires the due timers.
     private func driveRuleTimers() {
         guard let engine = config.rules else { return }
-        engine.onTimerDeadlineChanged = { [unowned self] deadline in self.armRuleTimer(deadline) }
+        // Weak: an embedder may keep the engine after freeing the server; the engine then
+        // reports deadlines to nobody instead of calling into a freed object.
+        engine.onTimerDeadlineChanged = { [weak self] deadline in self?.armRuleTimer(deadline) }
         armRuleTimer(engine.nextTimerDeadlineMs)
     }
 
@@ -140,7 +152,7 @@ public final class NoexServer {
     @discardableResult
     public func run() -> Int32 { transport.run() }
 
-    /// Graceful stop (server.md §2.6): idempotent; with a grace period and connected clients,
+    /// Graceful stop (docs/protocol/connecting.md): idempotent; with a grace period and connected clients,
     /// each gets `{"type":"system","event":"shutdown","gracePeriodMs":…}` and connections keep
     /// working until they leave or the period ends; the rest are closed with 1000 `server_shutdown`.
     public func stop(gracePeriodMs: Int64 = 0) {
@@ -176,11 +188,11 @@ public final class NoexServer {
     /// True from start until `stop` is called.
     public var isRunning: Bool { core.isRunning && !transport.isStopping }
 
-    /// One ConnectionInfo (server.md §12.2) per live connection, plus our `droppedPushes` (event
+    /// One ConnectionInfo (docs/protocol/auth.md#server-operations) per live connection, plus our `droppedPushes` (event
     /// pushes dropped on it by backpressure).
     public func getConnections() -> [JSON] { core.connectionInfos(withCounters: true) }
 
-    /// ServerStats (server.md §12.3), plus our `pushes: {sent, dropped}` (dropped = event pushes
+    /// ServerStats (docs/protocol/auth.md#server-operations), plus our `pushes: {sent, dropped}` (dropped = event pushes
     /// lost to backpressure since start, closed connections included).
     /// Also our `acceptErrors`: connections the listener failed to accept (EMFILE, ENFILE, ...)
     /// since start.
@@ -193,7 +205,7 @@ public final class NoexServer {
         return stats
     }
 
-    /// Revokes every session of `userId` (server.md §8.7); returns the number of connections closed.
+    /// Revokes every session of `userId` (docs/protocol/auth.md); returns the number of connections closed.
     @discardableResult
     public func revokeSession(_ userId: String) -> Int { core.revokeSessions(userId: userId) }
 
@@ -218,6 +230,8 @@ extension NoexServer: Sendable {}
 /// Forwards transport events to the protocol core.
 private final class ProtocolDelegate: WebSocketServerDelegate {
     unowned let core: ProtocolCore
+    /// `/metrics` and `/health`; set once at init.
+    var monitoring: MonitoringEndpoints?
     init(core: ProtocolCore) { self.core = core }
 
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
@@ -232,6 +246,9 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) { core.resendStalePushes(id, keys: keys) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
     func onStopped(_ server: WebSocketServer) { core.isRunning = false }
+    func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse? {
+        monitoring?.respond(request)
+    }
 }
 
 /// Writes one line to standard error without Foundation.

@@ -4,21 +4,21 @@ import NoexRules
 import NoexStore
 
 /// The protocol server proper, driven by transport events on the loop thread: welcome,
-/// envelope, auth → rate limit → route → respond (server.md §4), subscriptions and pushes,
+/// envelope, auth → rate limit → route → respond (docs/protocol/envelope.md), subscriptions and pushes,
 /// heartbeat pings, shutdown notices, the connection registry and stats.
 ///
 /// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
 /// to completion before the next, so answers come back in request order.
 public final class ProtocolCore {
-    public let config: ServerConfig
+    public internal(set) var config: ServerConfig
     let store: Store
     let clock: ServerClock
     /// Set once by the owner before any event arrives.
     weak var transportRef: (any ProtocolTransport)?
     var transport: any ProtocolTransport { transportRef! }
 
-    let gate: AuthGate
-    let authOps: AuthOperations
+    var gate: AuthGate
+    var authOps: AuthOperations
     let storeOps: StoreOperations
     let rules: RuleEngine?
     let rulesOps: RulesOperations?
@@ -38,8 +38,10 @@ public final class ProtocolCore {
     /// Pushes handed to the transport so far (counters for stats and tests).
     public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
-    /// (DESIGN.md backpressure), over the server's lifetime, closed connections included.
+    /// (docs/protocol/deviations.md, item 1), over the server's lifetime, closed connections included.
     public private(set) var pushesDropped = 0
+    /// Per-operation request/error counters and push outcomes for `/metrics`.
+    let metrics = ProtocolMetrics()
 
     public init(config: ServerConfig, clock: ServerClock) {
         self.config = config
@@ -79,9 +81,7 @@ public final class ProtocolCore {
     /// The socket is gone: remove every subscription and the registry entry.
     public func connectionClosed(_ id: ConnectionID) {
         guard let state = connections.removeValue(forKey: id) else { return }
-        for sub in state.storeSubscriptions.values { store.unsubscribe(sub) }
-        for sub in state.rulesSubscriptions.values { _ = rules?.unsubscribe(sub) }
-        totalSubscriptions -= state.subscriptionCount
+        removeAllSubscriptions(state)
         let left = perAddressCount[state.remoteAddress, default: 1] - 1
         perAddressCount[state.remoteAddress] = left > 0 ? left : nil
     }
@@ -92,6 +92,7 @@ public final class ProtocolCore {
         let parsed = try? JSON.parse(bytes)
         switch Envelope.classify(parsed) {
         case .invalid(let error):
+            metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
             if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
@@ -121,26 +122,32 @@ public final class ProtocolCore {
     public func sweep() {
         rateLimiter?.prune(nowMs: clock.monotonicMs())
         blacklist.prune(nowMs: clock.wallMs())
+        if gate.auth != nil { expireSessions() }
     }
 
     // MARK: - Request pipeline
 
     private func handle(_ request: Request, _ state: ConnectionState) {
         let id = state.id
+        let sessionBefore = state.session
+        let op = metrics.countRequest(request.type)
         let answer: [UInt8]
         do throws(ServerError) {
             let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
+            metrics.countError(op, error.code)
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
-        respond(id, answer, requestID: request.id)
+        if !respond(id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
+        sessionMayHaveChanged(state, from: sessionBefore)
     }
 
-    /// Auth check → rate limit → route (server.md §4).
+    /// Auth check → rate limit → route (docs/protocol/envelope.md).
     private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
-        if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs()) { throw denied }
+        if let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs(),
+                                   queryBuckets: store.bucketsRead(byQuery:)) { throw denied }
         if rateLimiter != nil {
             let key = state.session?.userId ?? state.remoteAddress
             if case .limited(let retry) = rateLimiter!.consume(key: key, nowMs: clock.monotonicMs()) {
@@ -185,7 +192,7 @@ public final class ProtocolCore {
         throw .unknownOperation(type)
     }
 
-    // MARK: - Subscriptions (server.md §7)
+    // MARK: - Subscriptions (docs/protocol/store-operations.md#subscriptions)
 
     private func checkSubscriptionLimits(_ state: ConnectionState) throws(ServerError) {
         let limits = config.connectionLimits
@@ -213,15 +220,15 @@ public final class ProtocolCore {
         }
         nextSubscriptionNumber += 1
         state.storeSubscriptions[wireID] = subscription.id
+        state.subscriptionRequests[wireID] = r
         totalSubscriptions += 1
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
 
     private func unsubscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
-        guard let sub = state.storeSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
-        store.unsubscribe(sub)
-        totalSubscriptions -= 1
+        guard state.storeSubscriptions[wireID] != nil else { throw .subscriptionNotFound(wireID) }
+        removeSubscription(state, wireID)
         return ["unsubscribed": true]
     }
 
@@ -235,29 +242,33 @@ public final class ProtocolCore {
             self?.push(conn, ServerMessage.eventPush(subscriptionId: wireID, topic: event.topic, event: event.json), kind: .push)
         }
         state.rulesSubscriptions[wireID] = sub
+        state.subscriptionRequests[wireID] = r
         totalSubscriptions += 1
         return ["subscriptionId": .string(wireID)]
     }
 
     private func unsubscribeRules(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let wireID = try r.nonEmptyString("subscriptionId")
-        guard let sub = state.rulesSubscriptions.removeValue(forKey: wireID) else { throw .subscriptionNotFound(wireID) }
-        _ = rules?.unsubscribe(sub)
-        totalSubscriptions -= 1
+        guard state.rulesSubscriptions[wireID] != nil else { throw .subscriptionNotFound(wireID) }
+        removeSubscription(state, wireID)
         return ["unsubscribed": true]
     }
 
     // MARK: - Output
 
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
-    /// by a small `BACKPRESSURE` error (DESIGN.md compatibility policy).
-    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) {
+    /// by a small `BACKPRESSURE` error (docs/protocol/deviations.md, item 1).
+    /// Returns false when the answer was replaced.
+    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) -> Bool {
         var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
+        var replaced = false
         if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
             bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
+            replaced = true
         }
         transport.send(id, text: bytes, kind: .response)
+        return !replaced
     }
 
     private func send(_ id: ConnectionID, _ message: JSON) {
@@ -294,7 +305,9 @@ public final class ProtocolCore {
     }
 
     private func sendPush(_ id: ConnectionID, _ bytes: [UInt8], _ kind: SendKind) {
-        if transport.send(id, text: bytes, kind: kind) == .dropped {
+        let result = transport.send(id, text: bytes, kind: kind)
+        metrics.countPush(result)
+        if result == .dropped {
             pushesDropped += 1
             connections[id]?.droppedPushes += 1
         }
@@ -307,7 +320,7 @@ public final class ProtocolCore {
         for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }
     }
 
-    // MARK: - Registry, stats, revocation (server.md §8.7, §12)
+    // MARK: - Registry, stats, revocation (docs/protocol/auth.md#server-operations)
 
     /// One ConnectionInfo per live connection, in connection order. `withCounters` (the Swift
     /// API's `getConnections()`, not the wire's `server.connections`) adds `droppedPushes`.
@@ -363,6 +376,7 @@ public final class ProtocolCore {
             if let userId, s.userId != userId { continue }
             if let role, !s.roles.contains(role) { continue }
             blacklist.revoke(s.userId, nowMs: now)
+            removeAllSubscriptions(state)  // nothing may be pushed after the notice
             transport.send(state.id, text: notice, kind: .response)
             transport.close(state.id, code: 4002, reason: "session_revoked")
             matched += 1

@@ -1,7 +1,7 @@
 import NoexStore
 
 extension ServerError {
-    /// The library error mapping of server.md §10.2: the store already knows its wire code,
+    /// The library error mapping of docs/protocol/envelope.md: the store already knows its wire code,
     /// message and details; an unknown code (never expected) becomes `INTERNAL_ERROR`.
     init(_ error: StoreError) {
         self.init(ErrorCode(rawValue: error.code) ?? .internalError, error.message, details: error.details)

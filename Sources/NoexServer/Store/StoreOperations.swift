@@ -1,9 +1,9 @@
 import NoexJSON
 import NoexStore
 
-/// The `store.*` operations that need no connection state (server.md §6.1, §6.3, §6.4):
+/// The `store.*` operations that need no connection state (docs/protocol/store-operations.md):
 /// validation in the original's order (`bucket` first, then the fields as listed), then the
-/// store call, with store errors mapped per §10.2. Subscriptions live in the connection layer.
+/// store call, with store errors mapped per docs/protocol/envelope.md. Subscriptions live in the connection layer.
 struct StoreOperations {
     let store: Store
 
@@ -22,10 +22,12 @@ struct StoreOperations {
         case "store.update":
             let b = try r.nonEmptyString("bucket")
             let k = try r.key()
-            return .object(try store.update(bucket: b, key: k, changes: try r.object("data")))
+            let changes = try r.object("data")
+            return .object(try store.update(bucket: b, key: k, changes: changes, expectedVersion: try r.expectedVersion()))
         case "store.delete":
             let b = try r.nonEmptyString("bucket")
-            _ = try store.delete(bucket: b, key: try r.key())
+            let k = try r.key()
+            _ = try store.delete(bucket: b, key: k, expectedVersion: try r.expectedVersion())
             return ["deleted": true]
         case "store.all":
             return records(try store.all(bucket: try r.nonEmptyString("bucket")))

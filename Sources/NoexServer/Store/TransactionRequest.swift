@@ -1,7 +1,7 @@
 import NoexJSON
 import NoexStore
 
-/// The validation of a `store.transaction` request (server.md §6.3): every operation is checked,
+/// The validation of a `store.transaction` request (docs/protocol/store-operations.md): every operation is checked,
 /// with the original's exact messages, before any of them runs.
 enum TransactionRequest {
     static func operations(of request: Request) throws(ServerError) -> [TransactionOperation] {
@@ -40,13 +40,19 @@ enum TransactionRequest {
             guard case .object(let f)? = o["filter"] else { throw fail("\"\(op)\" requires \"filter\" object") }
             return f
         }
+        func version() throws(ServerError) -> Int64? {
+            try Request.expectedVersion(o["expectedVersion"], context: "operations[\(i)]: ")
+        }
         switch op {
         case "get": return .get(bucket: bucket, key: try requireKey())
         case "insert": return .insert(bucket: bucket, data: try requireData())
         case "update":
             let k = try requireKey()
-            return .update(bucket: bucket, key: k, data: try requireData())
-        case "delete": return .delete(bucket: bucket, key: try requireKey())
+            let data = try requireData()
+            return .update(bucket: bucket, key: k, data: data, expectedVersion: try version())
+        case "delete":
+            let k = try requireKey()
+            return .delete(bucket: bucket, key: k, expectedVersion: try version())
         case "where": return .where(bucket: bucket, filter: try requireFilter())
         case "findOne": return .findOne(bucket: bucket, filter: try requireFilter())
         default: return .count(bucket: bucket, filter: o["filter"]?.objectValue)

@@ -52,12 +52,12 @@ public struct LoadgenOptions: Equatable, Sendable {
             guard let value = iterator.next() else { throw .missingValue(flag) }
             switch flag {
             case "--mode":
-                guard let mode = Mode(rawValue: value) else { throw .invalidValue(flag, value) }
+                guard let mode = Mode(rawValue: value) else { throw .invalidValue(flag, value, expected: "echo, idle, proto or fanout") }
                 options.mode = mode
             case "--host": options.host = value
             case "--port": options.port = try int(flag, value, in: 1...65535)
             case "--path":
-                guard value.hasPrefix("/"), !value.contains(" ") else { throw .invalidValue(flag, value) }
+                guard value.hasPrefix("/"), !value.contains(" ") else { throw .invalidValue(flag, value, expected: "a path starting with / and without spaces") }
                 options.path = value
             case "--label": options.label = value
             case "--connections": options.connections = try int(flag, value, in: 1...1_000_000)
@@ -69,7 +69,7 @@ public struct LoadgenOptions: Equatable, Sendable {
             case "--connect-concurrency": options.connectConcurrency = try int(flag, value, in: 1...100_000)
             case "--server-pid": options.serverPID = try int(flag, value, in: 1...Int(Int32.max))
             case "--op":
-                guard let op = ProtocolRequestGenerator.Operation(rawValue: value) else { throw .invalidValue(flag, value) }
+                guard let op = ProtocolRequestGenerator.Operation(rawValue: value) else { throw .invalidValue(flag, value, expected: "get or insert") }
                 options.operation = op
             case "--bucket": options.bucket = try name(flag, value)
             case "--query": options.query = try name(flag, value)
@@ -90,7 +90,9 @@ public struct LoadgenOptions: Equatable, Sendable {
     public var prefix: String { label.isEmpty ? "" : label + "." }
 
     private static func int(_ flag: String, _ value: String, in range: ClosedRange<Int>) throws(OptionsError) -> Int {
-        guard let n = Int(value), range.contains(n) else { throw .invalidValue(flag, value) }
+        guard let n = Int(value), range.contains(n) else {
+            throw .invalidValue(flag, value, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
         return n
     }
 
@@ -99,12 +101,12 @@ public struct LoadgenOptions: Equatable, Sendable {
         let allowed = value.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
         }
-        guard !value.isEmpty, allowed else { throw .invalidValue(flag, value) }
+        guard !value.isEmpty, allowed else { throw .invalidValue(flag, value, expected: "a name of letters, digits, -, _ and .") }
         return value
     }
 
     private static func seconds(_ flag: String, _ value: String) throws(OptionsError) -> Double {
-        guard let s = Double(value), s >= 0, s <= 3600 else { throw .invalidValue(flag, value) }
+        guard let s = Double(value), s >= 0, s <= 3600 else { throw .invalidValue(flag, value, expected: "seconds from 0 to 3600") }
         return s
     }
 }
@@ -112,17 +114,18 @@ public struct LoadgenOptions: Equatable, Sendable {
 public enum OptionsError: Error, Equatable, CustomStringConvertible {
     case help
     case missingValue(String)
-    case invalidValue(String, String)
+    /// The flag, the value given, and what it must be instead.
+    case invalidValue(String, String, expected: String)
     case unknownFlag(String)
     case nonLoopbackHost(String)
 
     public var description: String {
         switch self {
         case .help: return LoadgenOptions.usage
-        case .missingValue(let flag): return "\(flag) needs a value"
-        case .invalidValue(let flag, let value): return "invalid value for \(flag): \(value)"
-        case .unknownFlag(let flag): return "unknown flag \(flag)"
-        case .nonLoopbackHost(let host): return "refusing non-loopback host \(host) (loadgen only measures local servers)"
+        case .missingValue(let flag): return "\(flag) needs a value (loadgen --help lists the flags)"
+        case .invalidValue(let flag, let value, let expected): return "invalid value for \(flag): \(value) (expected \(expected))"
+        case .unknownFlag(let flag): return "unknown flag \(flag) (loadgen --help lists the flags)"
+        case .nonLoopbackHost(let host): return "refusing non-loopback host \(host) (loadgen only measures local servers: use 127.0.0.1, ::1 or localhost)"
         }
     }
 }

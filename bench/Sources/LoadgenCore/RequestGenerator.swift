@@ -14,6 +14,18 @@ public protocol RequestGenerator {
     /// Classifies one complete message received from the server (mutating: a generator may
     /// track which answer it expects next).
     mutating func classify(opcode: Opcode, payload: UnsafeRawBufferPointer) -> Reply
+
+    /// Why this message (just classified as a wrong answer or a failed setup) was not what the
+    /// generator expected, naming the likely fix; reported once per run.
+    func explainUnexpected(opcode: Opcode, payload: UnsafeRawBufferPointer) -> String
+}
+
+extension RequestGenerator {
+    /// The protocol generators' explanation (an error answer, a non-protocol message, an id
+    /// out of order).
+    public func explainUnexpected(opcode: Opcode, payload: UnsafeRawBufferPointer) -> String {
+        UnexpectedAnswer.forProtocol(opcode: opcode, payload: payload, expectedID: nil)
+    }
 }
 
 public enum Reply: Equatable, Sendable {
@@ -51,6 +63,10 @@ public struct EchoGenerator: RequestGenerator {
             expected.count == 0 || memcmpEqual(expected, received)
         }
         return same ? .answer : .wrongAnswer
+    }
+
+    public func explainUnexpected(opcode: Opcode, payload received: UnsafeRawBufferPointer) -> String {
+        UnexpectedAnswer.forEcho(sentBytes: payload.count, opcode: opcode, payload: received)
     }
 }
 

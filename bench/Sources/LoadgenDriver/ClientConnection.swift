@@ -76,7 +76,12 @@ final class ClientConnection {
 
     fileprivate func connected(status: Int32) {
         guard state == .connecting else { return }
-        guard status == 0 else { return fail("connect: \(uvError(status))") }
+        guard status == 0 else {
+            let hint = status == UV_ECONNREFUSED.rawValue
+                ? "; nothing listens on \(driver.options.host) port \(driver.options.port): start the server first (bench/README.md shows how)"
+                : ""
+            return fail("connect: \(uvError(status))\(hint)")
+        }
         guard let tcp, let stream else { return }
         uv_tcp_nodelay(tcp, 1)
         state = .handshaking
@@ -142,7 +147,11 @@ final class ClientConnection {
             switch reply {
             case .unsolicited: return
             case .push: return driver.recordPush(receivedAt: now)
-            case .answer, .wrongAnswer, .setup: break
+            case .wrongAnswer, .setup(ok: false):
+                if driver.firstUnexpected == nil {
+                    driver.noteUnexpected(connection: index, generator.explainUnexpected(opcode: opcode, payload: payload))
+                }
+            case .answer, .setup: break
             }
             guard let sentAt = sendTimes.pop() else {
                 // An answer with nothing outstanding: the server sent more than it was asked.

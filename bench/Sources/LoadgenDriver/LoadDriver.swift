@@ -44,6 +44,8 @@ public final class LoadDriver {
     private var subscribers: Int { options.mode == .fanout ? options.subscribers : 0 }
     /// Set when the run cannot produce valid figures; printed instead of them.
     public private(set) var failure: String?
+    /// Why the first answer that was not the expected one was wrong (nil while all were right).
+    public private(set) var firstUnexpected: String?
 
     /// `loop`: run on this loop instead of a private one (the caller then runs it).
     public init(
@@ -137,10 +139,21 @@ public final class LoadDriver {
         }
     }
 
+    /// Keeps the first wrong answer's explanation and reports it at once (the run goes on, so
+    /// the count of wrong answers stays meaningful).
+    func noteUnexpected(connection: Int, _ why: String) {
+        guard firstUnexpected == nil else { return }
+        firstUnexpected = why
+        log("connection \(connection): \(why)")
+    }
+
     /// The answer to a setup request (pre-insert, subscribe): a failed one invalidates the run.
     func setupAnswered(_ connection: ClientConnection, ok: Bool) {
         guard phase != .finished else { return }
-        guard ok else { return abort("connection \(connection.index): a setup request (insert of a key to read, or subscribe) was answered with an error") }
+        guard ok else {
+            return abort("connection \(connection.index): a setup request (insert of a key to read, or subscribe) failed: "
+                + (firstUnexpected ?? "no reason given"))
+        }
         guard options.mode == .fanout, phase == .subscribing else { return }
         subscribed += 1
         if subscribed == subscribers { startLoad() }

@@ -74,6 +74,9 @@ case .echo, .proto, .fanout:
     default: lines = report.lines(prefix: prefix)
     }
     for line in lines { printLine(line) }
+    if driver.report.wrongAnswers > 0 {
+        printError("\(driver.report.wrongAnswers) answers were not the expected ones; the first: \(driver.firstUnexpected ?? "unknown")")
+    }
     exit(driver.report.wrongAnswers == 0 ? 0 : 1)
 case .idle:
     if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }

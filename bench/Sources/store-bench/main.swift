@@ -86,6 +86,21 @@ do {
     for _ in 0..<1000 { _ = try store.subscribe(query: "tickCount") { _ in pushes += 1 } }
     try measure("insert_with_1k_unfiltered_subs", 100) { _ in _ = try store.insert(bucket: "ticks", record: [:]) }
     print("unfiltered_subs_pushes: \(pushes) pushes")
+    // ---- schema patterns run on PCRE2 with a step limit: an ordinary pattern, and the cost of
+    //      refusing a value that would backtrack catastrophically (the worst a client can cause)
+    try store.defineBucket("patterned", config: [
+        "key": "id",
+        "schema": ["id": ["type": "number", "generated": "autoincrement"],
+                   "email": ["type": "string", "pattern": "^[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}$"],
+                   "evil": ["type": "string", "pattern": "^(a+)+$"]],
+    ])
+    try measure("insert_email_pattern", 10_000) { i in _ = try store.insert(bucket: "patterned", record: ["email": .string("user\(i)@example.com")]) }
+    let evil = JSON.string(String(repeating: "a", count: 30) + "!")
+    var refused = 0
+    measure("insert_pattern_over_step_limit", 200) { _ in
+        do { _ = try store.insert(bucket: "patterned", record: ["evil": evil]) } catch { refused += 1 }
+    }
+    if refused != 200 { print("sanity: over-limit pattern accepted") }
     if total == 0 || hits != 10_000 { print("sanity: failed") }
 } catch {
     print("store-bench failed: \(error)")

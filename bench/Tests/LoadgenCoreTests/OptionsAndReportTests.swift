@@ -28,12 +28,17 @@ import Testing
     }
 
     @Test func rejectsBadValuesAndUnknownFlags() {
-        #expect(throws: OptionsError.invalidValue("--port", "0")) { try LoadgenOptions.parse(["--port", "0"]) }
-        #expect(throws: OptionsError.invalidValue("--connections", "x")) { try LoadgenOptions.parse(["--connections", "x"]) }
-        #expect(throws: OptionsError.invalidValue("--mode", "flood")) { try LoadgenOptions.parse(["--mode", "flood"]) }
-        #expect(throws: OptionsError.invalidValue("--path", "ws")) { try LoadgenOptions.parse(["--path", "ws"]) }
+        #expect(throws: OptionsError.invalidValue("--port", "0", expected: "an integer from 1 to 65535")) { try LoadgenOptions.parse(["--port", "0"]) }
+        #expect(throws: OptionsError.invalidValue("--connections", "x", expected: "an integer from 1 to 1000000")) { try LoadgenOptions.parse(["--connections", "x"]) }
+        #expect(throws: OptionsError.invalidValue("--mode", "flood", expected: "echo, idle, proto or fanout")) { try LoadgenOptions.parse(["--mode", "flood"]) }
+        #expect(throws: OptionsError.invalidValue("--path", "ws", expected: "a path starting with / and without spaces")) { try LoadgenOptions.parse(["--path", "ws"]) }
         #expect(throws: OptionsError.missingValue("--port")) { try LoadgenOptions.parse(["--port"]) }
         #expect(throws: OptionsError.unknownFlag("--threads")) { try LoadgenOptions.parse(["--threads", "4"]) }
+        // Each message says what the value must be, or where to look.
+        #expect("\(OptionsError.invalidValue("--port", "0", expected: "an integer from 1 to 65535"))"
+                == "invalid value for --port: 0 (expected an integer from 1 to 65535)")
+        #expect("\(OptionsError.unknownFlag("--threads"))" == "unknown flag --threads (loadgen --help lists the flags)")
+        #expect("\(OptionsError.nonLoopbackHost("10.0.0.1"))".hasSuffix("use 127.0.0.1, ::1 or localhost)"))
         #expect(throws: OptionsError.help) { try LoadgenOptions.parse(["--help"]) }
     }
 }
@@ -110,6 +115,6 @@ import Testing
     @Test func serverPIDOption() throws {
         #expect(try LoadgenOptions.parse(["--server-pid", "123"]).serverPID == 123)
         #expect(try LoadgenOptions.parse([]).serverPID == nil)
-        #expect(throws: OptionsError.invalidValue("--server-pid", "-1")) { try LoadgenOptions.parse(["--server-pid", "-1"]) }
+        #expect(throws: OptionsError.invalidValue("--server-pid", "-1", expected: "an integer from 1 to 2147483647")) { try LoadgenOptions.parse(["--server-pid", "-1"]) }
     }
 }

@@ -146,9 +146,9 @@ private func request<G: RequestGenerator>(_ generator: inout G, _ sequence: UInt
         let f = try LoadgenOptions.parse(["--mode", "fanout", "--subscribers", "50", "--query", "q-1"])
         #expect(f.mode == .fanout && f.subscribers == 50 && f.query == "q-1")
         #expect(LoadgenOptions().subscribers == 1000 && LoadgenOptions().operation == .get)
-        #expect(throws: OptionsError.invalidValue("--op", "delete")) { try LoadgenOptions.parse(["--op", "delete"]) }
-        #expect(throws: OptionsError.invalidValue("--bucket", #"a"b"#)) { try LoadgenOptions.parse(["--bucket", #"a"b"#]) }
-        #expect(throws: OptionsError.invalidValue("--subscribers", "0")) { try LoadgenOptions.parse(["--subscribers", "0"]) }
+        #expect(throws: OptionsError.invalidValue("--op", "delete", expected: "get or insert")) { try LoadgenOptions.parse(["--op", "delete"]) }
+        #expect(throws: OptionsError.invalidValue("--bucket", #"a"b"#, expected: "a name of letters, digits, -, _ and .")) { try LoadgenOptions.parse(["--bucket", #"a"b"#]) }
+        #expect(throws: OptionsError.invalidValue("--subscribers", "0", expected: "an integer from 1 to 1000000")) { try LoadgenOptions.parse(["--subscribers", "0"]) }
     }
 
     @Test func protoAndFanoutFigureNames() {

@@ -26,7 +26,8 @@ private final class Closer: WebSocketServerDelegate {
 /// Runs a driver with `arguments` against a NoexLoop server (with `delegate`) on one loop,
 /// bounded by the options' durations; returns the finished driver.
 private func runAgainstServer(
-    _ delegate: some WebSocketServerDelegate, _ arguments: [String], logged: inout [String]
+    _ delegate: some WebSocketServerDelegate, _ arguments: [String], logged: inout [String],
+    generator: ((LoadgenOptions, Int) -> any RequestGenerator)? = nil
 ) throws -> (LoadDriver, allConnected: (Int, Int)?) {
     let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
     defer { loop.deallocate() }
@@ -36,8 +37,8 @@ private func runAgainstServer(
     try server.start()
     let options = try LoadgenOptions.parse(arguments + ["--port", String(server.port)])
     var messages: [String] = []
-    let driver = try LoadDriver(options: options, loop: loop, log: { messages.append($0) }) {
-        EchoGenerator(size: options.size)
+    let driver = try LoadDriver(options: options, loop: loop, log: { messages.append($0) }) { (connection: Int) in
+        generator?(options, connection) ?? EchoGenerator(size: options.size)
     }
     var allConnected: (Int, Int)?
     driver.onAllConnected = { allConnected = ($0, $1) }
@@ -84,6 +85,21 @@ private func runAgainstServer(
         #expect(driver.failure == nil)
         #expect(driver.report.wrongAnswers > 0)
         #expect(driver.report.answers == 0)
+        // The first wrong answer is explained once, on the log, and kept for the summary.
+        let why = "expected the 20-byte text message that was sent back, got a text message of 4 bytes: 'nope'"
+        #expect(driver.firstUnexpected == why)
+        #expect(logged.count == 1 && logged.first?.hasSuffix(why) == true, "\(logged)")
+    }
+
+    @Test func protocolLoadAgainstAnEchoServerSaysWhy() throws {
+        var logged: [String] = []
+        let (driver, _) = try runAgainstServer(
+            Echo(), ["--mode", "proto", "--op", "insert", "--connections", "1", "--inflight", "1", "--seconds", "0.2", "--warmup", "0"],
+            logged: &logged, generator: { options, connection in options.generator(run: 9, connection: connection) })
+        #expect(driver.report.wrongAnswers > 0)
+        let why = try #require(driver.firstUnexpected)
+        #expect(why.hasPrefix(#"the server sent back a message that is neither a result nor an error: '{"id":1,"type":"store.insert""#), "\(why)")
+        #expect(why.contains("the server is an echo server (--echo)") && why.contains("bench/proto-config.json"), "\(why)")
     }
 
     @Test func aServerCloseAbortsTheEchoRun() throws {
@@ -119,6 +135,7 @@ private func runAgainstServer(
         let driver = try LoadDriver(options: options, loop: loop, log: { _ in }) { EchoGenerator(size: 20) }
         driver.run()
         #expect(driver.failure?.contains("connection refused") == true, "\(driver.failure ?? "no failure")")
+        #expect(driver.failure?.contains("nothing listens on 127.0.0.1 port \(port): start the server first") == true)
         #expect(uv_loop_close(loop) == 0)
     }
 }

@@ -88,6 +88,22 @@ private func protoGenerator(run: UInt64) -> (LoadgenOptions, Int) -> any Request
             ["--mode", "proto", "--op", "get", "--bucket", "missing", "--connections", "2", "--seconds", "2",
              "--warmup", "0"], generator: protoGenerator(run: 4))
         #expect(driver.failure?.contains("setup request") == true, "\(driver.failure ?? "no failure")")
+        // The server's error is quoted, so the user sees what to fix (here: the bucket).
+        let failure = driver.failure ?? ""
+        #expect(failure.contains(#"failed: the server answered with an error: '{"id":1,"type":"error""#), "\(failure)")
+        #expect(failure.contains("missing"), "the error names the bucket: \(failure)")
+    }
+
+    @Test func echoLoadAgainstTheProtocolServerSaysWhy() throws {
+        // bench/README's echo example run against the protocol server: every answer is wrong,
+        // and the first one (the welcome) says which server to start instead.
+        let (driver, _) = try runAgainstNoexServer(
+            ["--connections", "1", "--inflight", "1", "--seconds", "0.2", "--warmup", "0"],
+            generator: { options, _ in EchoGenerator(size: options.size) })
+        #expect(driver.report.wrongAnswers > 0)
+        let why = try #require(driver.firstUnexpected)
+        #expect(why.hasPrefix(#"the server answered with a noex protocol message, not the echo of what was sent: '{"type":"welcome""#), "\(why)")
+        #expect(why.contains("echo load needs an echo server (noex-server --echo --port P)"), "\(why)")
     }
 
     @Test func fanoutWaitsForEveryPushOfEachInsert() throws {
