@@ -194,6 +194,8 @@ import Testing
             }
         }
         #expect(again != nil, "the server did not accept again")
+        let metrics = try Exposition(parsing: try #require(curl(port: port, "/metrics")).body)
+        #expect(metrics["noex_accept_errors_total"] >= 1)
         p.terminate()
         p.waitUntilExit()
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

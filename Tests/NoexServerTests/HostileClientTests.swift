@@ -104,6 +104,9 @@ struct ClientBox: @unchecked Sendable { let client: WebSocketTestClient }
         let answerBytes = ServerMessage.resultBytes(id: .int(Int64(count)), data: .null).count + 8_200
         #expect(paused.peakBufferedBytes > Self.hardLimit / 2, "the queue never reached its high-water mark")
         #expect(paused.peakBufferedBytes <= Self.hardLimit + answerBytes)
+        // /metrics shows the paused connection (the scrape's own connection is read as usual).
+        let whilePaused = try Exposition(parsing: try #require(curl(port: server.port, "/metrics")).body)
+        #expect(whilePaused["noex_connections_reading_paused"] == 1)
 
         // The client starts reading: every answer arrives, in order, none replaced by BACKPRESSURE.
         var ids: [Int64] = []
@@ -118,6 +121,8 @@ struct ClientBox: @unchecked Sendable { let client: WebSocketTestClient }
         #expect(ids == Array(1...Int64(count)))
         let end = probe.wait { $0.reading == 1 }
         #expect(end.reading == 1, "reading did not resume")
+        let resumed = try Exposition(parsing: try #require(curl(port: server.port, "/metrics")).body)
+        #expect(resumed["noex_connections_reading_paused"] == 0)
         #expect(end.peakBufferedBytes <= Self.hardLimit + answerBytes)
     }
 
@@ -161,6 +166,7 @@ struct ClientBox: @unchecked Sendable { let client: WebSocketTestClient }
         server.transport.acceptFailed(UV_EMFILE.rawValue)
         server.transport.acceptFailed(UV_ENFILE.rawValue)
         #expect(server.getStats()["acceptErrors"] == 2)
+        #expect(try Exposition(parsing: server.metrics.render())["noex_accept_errors_total"] == 2)
         server.stop()
         server.run()
     }
