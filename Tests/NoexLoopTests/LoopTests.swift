@@ -350,6 +350,11 @@ extension LoopTests {
         let outOfRange = WebSocketServer(loop: loop, config: config)
         #expect(throws: UVError(UV_EINVAL.rawValue)) { try outOfRange.start() }
         uv_run(loop, UV_RUN_DEFAULT)
+        config.port = 0
+        config.host = "192.0.2.1"  // TEST-NET-1: never an address of this machine
+        let foreign = WebSocketServer(loop: loop, config: config)
+        #expect(throws: UVError(UV_EADDRNOTAVAIL.rawValue)) { try foreign.start() }
+        uv_run(loop, UV_RUN_DEFAULT)
         #expect(uv_loop_close(loop) == 0)
         first.stop()
         #expect(first.join() == 0)
