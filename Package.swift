@@ -16,6 +16,7 @@ let package = Package(
         // header and pkg-config files as libnoexserver.{so,a}.
         .library(name: "noexserver", type: .dynamic, targets: ["NoexServer"]),
         .library(name: "noexserver-static", type: .static, targets: ["NoexServer"]),
+        .library(name: "NoexPersistence", targets: ["NoexPersistence"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,6 +32,11 @@ let package = Package(
         // Every regular expression (schema patterns, the rules `matches` operator) runs here, bounded.
         .target(name: "NoexRegex", dependencies: ["CPCRE2"]),
         .target(name: "NoexLoop", dependencies: ["CUV"]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
+        // Durable storage engines: the only module that does disk I/O for the store and rules.
+        .target(name: "NoexPersistence", dependencies: ["CSQLite", "CUV", "NoexJSON", "NoexStore", "NoexRules"]),
         .target(
             name: "NoexJSON",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
@@ -40,7 +46,7 @@ let package = Package(
         .target(name: "NoexRules", dependencies: ["NoexJSON", "NoexRegex"]),
         .target(
             name: "NoexServer",
-            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules"]),
+            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence"]),
         .executableTarget(
             name: "noex-server",
             dependencies: [
@@ -52,7 +58,7 @@ let package = Package(
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
         .testTarget(name: "NoexRegexTests", dependencies: ["NoexRegex"]),
-        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV"]),
+        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV", "NoexPersistence"]),
         // The executable's command line (@testable import noex_server).
         .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),
     ]

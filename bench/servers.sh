@@ -93,10 +93,12 @@ build_all() {
     fi
 }
 
-# start_server NAME PORT: starts the named echo server in the background and waits until it
-# accepts connections; sets SERVER_PID. Fails (returns 1) if the server is unavailable.
+# start_server NAME PORT [FLAGS...]: starts the named echo server in the background and waits
+# until it accepts connections; sets SERVER_PID. Fails (returns 1) if the server is unavailable.
+# FLAGS go to noex-proto (e.g. --persistence sqlite, persist.sh).
 start_server() {
     local name=$1 port=$2
+    local extra=("${@:3}")
     SERVER_PID=""
     case "$name" in
         noex)
@@ -107,7 +109,7 @@ start_server() {
             # The protocol server with the benchmark's buckets and query (proto.sh).
             [[ -x "$NOEX_BIN" ]] || { log "noex-proto: $NOEX_BIN missing"; return 1; }
             $(server_cpu) "$NOEX_BIN" -c "$BENCH_DIR/proto-config.json" --host 127.0.0.1 --port "$port" \
-                >/dev/null 2>"$BENCH_TMP/$name.err" &
+                "${extra[@]}" >/dev/null 2>"$BENCH_TMP/$name.err" &
             ;;
         hummingbird)
             [[ -x "$HUMMINGBIRD_BIN" ]] || { log "hummingbird: $HUMMINGBIRD_BIN missing"; return 1; }

@@ -2,14 +2,14 @@
 # Runs the whole test suite: the Swift tests (unit, codec, loop and wire tests over real
 # sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
 # conformance suite against echo mode.
-# Installs what it needs on a fresh Debian machine (libuv, PCRE2, curl for the /metrics tests, Python venv for Autobahn) first.
+# Installs what it needs on a fresh Debian machine (libuv, PCRE2, SQLite, curl for the /metrics tests, Python venv for Autobahn) first.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv libpcre2-8 2>/dev/null || ! command -v patch >/dev/null \
+if ! pkg-config --exists libuv libpcre2-8 sqlite3 2>/dev/null || ! command -v patch >/dev/null \
     || ! command -v curl >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev pkg-config patch curl python3 python3-venv >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev pkg-config patch curl python3 python3-venv >/dev/null
 fi
 
 swift build --build-tests

@@ -15,6 +15,8 @@ public final class WebSocketServer {
     /// Receives events. Held strongly: the delegate should not hold the server strongly
     /// (every callback passes the server in).
     public var delegate: (any WebSocketServerDelegate)?
+    /// Runs before each poll, ahead of the write flush (the owner's group commit).
+    public var beforeFlush: (() -> Void)?
 
     var connections = Slab<Connection>()
     var timers = Slab<LoopTimer>()
@@ -815,7 +817,9 @@ private func onConnectionClosedTrampoline(_ handle: UnsafeMutablePointer<uv_hand
 }
 
 private func onPrepareTrampoline(_ handle: UnsafeMutablePointer<uv_prepare_t>?) {
-    WebSocketServer.from(handle!.pointee.loop).flushDirty()
+    let server = WebSocketServer.from(handle!.pointee.loop)
+    server.beforeFlush?()
+    server.flushDirty()
 }
 
 private func onSweepTrampoline(_ handle: UnsafeMutablePointer<uv_timer_t>?) {

@@ -100,7 +100,7 @@ extension RuleEngine {
         throw RulesError(.validation, message, details: .array([issue.json]))
     }
 
-    private func insertValidated(_ input: JSON) throws(RulesError) -> Rule {
+    func insertValidated(_ input: JSON) throws(RulesError) -> Rule {
         let result = RuleValidator.validate(input)
         guard result.valid, let object = input.objectValue else { throw validationFailed(result) }
         try checkGroup(object)

@@ -9,6 +9,8 @@ struct FactStore {
     private var byPrefix: [String: InsertionOrder] = [:]
 
     var count: Int { facts.count }
+    /// Durable-log hook (DurableHooks.swift): (key, before, after) of every change.
+    var observer: ((String, Fact?, Fact?) -> Void)?
 
     func get(_ key: String) -> Fact? { facts[key] }
 
@@ -17,21 +19,38 @@ struct FactStore {
     mutating func set(_ key: String, _ value: JSON?, source: String, now: Int64) -> Fact {
         let version = (facts[key]?.version ?? 0) + 1
         let fact = Fact(key: key, value: value, timestamp: now, source: source, version: version)
-        if facts.updateValue(fact, forKey: key) == nil {
-            order.insert(key)
-            byPrefix[Self.firstSegment(key), default: InsertionOrder()].insert(key)
-        }
+        let old = put(fact)
+        observer?(key, old, fact)
         return fact
+    }
+
+    /// Stores a fact as it is (load, undo); returns the one it replaced. No observer call.
+    @discardableResult
+    mutating func put(_ fact: Fact) -> Fact? {
+        let old = facts.updateValue(fact, forKey: fact.key)
+        if old == nil {
+            order.insert(fact.key)
+            byPrefix[Self.firstSegment(fact.key), default: InsertionOrder()].insert(fact.key)
+        }
+        return old
     }
 
     @discardableResult
     mutating func delete(_ key: String) -> Bool {
-        guard facts.removeValue(forKey: key) != nil else { return false }
+        guard let old = remove(key) else { return false }
+        observer?(key, old, nil)
+        return true
+    }
+
+    /// Removes a fact without an observer call; returns it.
+    @discardableResult
+    mutating func remove(_ key: String) -> Fact? {
+        guard let old = facts.removeValue(forKey: key) else { return nil }
         order.remove(key)
         let prefix = Self.firstSegment(key)
         byPrefix[prefix]?.remove(key)
         if byPrefix[prefix]?.isEmpty == true { byPrefix[prefix] = nil }
-        return true
+        return old
     }
 
     /// Every fact, oldest key first.

@@ -320,6 +320,7 @@ extension Store {
     func publish(_ events: [StoreEvent]) {
         guard !events.isEmpty else { return }
         markDirty(events)
+        mutationObserver?(events)
         pendingBatches.append(events)
         // A mutation made by a listener: results shared so far in this dispatch are stale.
         sharedEvaluations.removeAll()

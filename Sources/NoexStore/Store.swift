@@ -52,6 +52,9 @@ public final class Store {
 
     /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
     var persistence: PersistenceState?
+    /// Durable-log hook (DurableHooks.swift).
+    var mutationObserver: (([StoreEvent]) -> Void)?
+    var durableStats: (() -> JSONObject)?
 
     public init(
         name: String = "store", ttlCheckIntervalMs: Int = 1000, nowMs: @escaping () -> Int64,
@@ -390,7 +393,7 @@ public final class Store {
             "records": ["total": .int(Int64(records)), "perBucket": .object(recordsPer)],
             "indexes": ["total": .int(Int64(indexes)), "perBucket": .object(indexesPer)],
             "queries": ["defined": .int(Int64(queries.count)), "activeSubscriptions": .int(Int64(subscriptions.count))],
-            "persistence": ["enabled": .bool(persistence != nil)],
+            "persistence": durableStats.map { .object($0()) } ?? ["enabled": .bool(persistence != nil)],
             "ttl": ["enabled": .bool(ttlCheckIntervalMs > 0), "checkIntervalMs": .int(Int64(ttlCheckIntervalMs))],
         ]
     }

@@ -11,10 +11,15 @@ import NoexServer
     import Darwin
 #endif
 
-/// The persistence types the original knows; only `memory` is supported yet (LaunchPlan refuses
-/// the others with a clear message).
+/// The persistence types the original knows; `file` is not supported yet (LaunchPlan refuses it
+/// with a clear message).
 enum PersistenceType: String, CaseIterable, ExpressibleByArgument {
     case memory, file, sqlite
+}
+
+/// `--fsync` values (docs/persistence.md).
+enum FsyncType: String, CaseIterable, ExpressibleByArgument {
+    case always, everysec, no
 }
 
 @main
@@ -46,16 +51,19 @@ struct NoexServerCommand: ParsableCommand {
     @Option(help: "Server and store name, reported by server.stats. (default: noex-server)")
     var name: String?
 
-    @Option(help: "Where records live. Only memory is supported yet. (default: memory)")
+    @Option(help: "Where records live: memory, or sqlite (durable, see docs/persistence.md); file is not supported yet. (default: memory)")
     var persistence: PersistenceType?
 
     @Option(help: ArgumentHelp("Data directory of file persistence (accepted; file persistence is not supported yet). (default: ./data)",
                                valueName: "path"))
     var dataDir: String?
 
-    @Option(help: ArgumentHelp("SQLite database file (accepted; sqlite persistence is not supported yet). (default: ./noex.db)",
+    @Option(help: ArgumentHelp("SQLite database file of --persistence sqlite, created when missing. (default: ./noex.db)",
                                valueName: "path"))
     var db: String?
+
+    @Option(help: "When commits reach the disk: always (before each reply), everysec (once a second; survives a crash of the process), no (the OS decides). (default: everysec)")
+    var fsync: FsyncType?
 
     @Flag(help: "Enable the built-in identity (not supported yet; use the config file's \"auth\": {\"tokens\": ...}).")
     var auth = false
@@ -144,6 +152,7 @@ struct NoexServerCommand: ParsableCommand {
         o.persistence = persistence?.rawValue
         o.dataDir = dataDir
         o.db = db
+        o.fsync = fsync?.rawValue
         o.auth = auth
         o.adminSecret = adminSecret
         o.noRules = noRules

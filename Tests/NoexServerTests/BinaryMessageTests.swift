@@ -39,7 +39,7 @@ extension BinaryTests {
         let r = try run(["-p", "-1"])
         #expect(r.status == 1 && r.err == "Error: Invalid port: -1 (must be integer 0-65535)\n" + Self.hint)
         let payload = try run(["--max-payload-bytes", "-5"])
-        #expect(payload.err == "Error: Invalid --max-payload-bytes: -5 (must be a positive integer)\n" + Self.hint)
+        #expect(payload.err == "Error: Invalid --max-payload-bytes: -5 (must be a positive integer no larger than 1073741824)\n" + Self.hint)
     }
 
     @Test func configFileProblemsNameThePathAndTheFix() throws {

@@ -3,17 +3,7 @@ import Testing
 
 /// The `noex-server` executable itself: flags, banner, demo schema, errors, SIGTERM.
 @Suite(.serialized) struct BinaryTests {
-    /// The debug binary next to the test bundle (built by `swift build --build-tests`).
-    func locateBinary() -> URL? {
-        var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
-        for _ in 0..<4 {
-            candidate.deleteLastPathComponent()
-            let b = candidate.appendingPathComponent("noex-server")
-            if FileManager.default.isExecutableFile(atPath: b.path) { return b }
-        }
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/noex-server")
-        return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
-    }
+    func locateBinary() -> URL? { locateServerBinary() }
 
     /// Starts the binary with `args`, its stdout and stderr on pipes.
     func spawn(_ args: [String]) throws -> (process: Process, out: Pipe, err: Pipe) {
@@ -49,8 +39,8 @@ import Testing
         #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
         let notNumber = try run(["--max-payload-bytes=lots"])
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
-        let refused = try run(["--persistence", "sqlite"])
-        #expect(refused.status == 1 && refused.err == "Error: sqlite persistence is not yet supported (only memory)\n")
+        let refused = try run(["--persistence", "file"])
+        #expect(refused.status == 1 && refused.err == "Error: file persistence is not yet supported (use --persistence sqlite)\n")
     }
 
     /// Starts the binary (through `sh -c` when `shell` is given, e.g. to lower a limit first)

@@ -55,6 +55,7 @@ import Testing
         bad(["procedures": [:]], "procedures"),
         bad(["persistence": "file"], "persistence"),
         bad(["persistence": "disk"], "persistence"),
+        bad(["persistence": "sqlite", "fsync": "sometimes"], "fsync"),
         bad(["buckets": ["users": 3]], "buckets.users"),
         bad(["queries": ["q": ["filter": [:]]]], "queries.q.bucket"),
         bad(["path": "ws"], "path"),
@@ -148,7 +149,17 @@ import Testing
         #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {
             try LaunchPlan.resolve(cli { $0.persistence = "disk" }, file: nil)
         }
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.persistence = "sqlite" }, file: nil) }
+        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.persistence = "file" }, file: nil) }
+        #expect(throws: CommandLineError("Unknown fsync policy: sometimes (must be always, everysec, or no)")) {
+            try LaunchPlan.resolve(cli { $0.persistence = "sqlite"; $0.fsync = "sometimes" }, file: nil)
+        }
+        let durable = try LaunchPlan.resolve(cli { $0.persistence = "sqlite"; $0.db = "x.db" }, file: nil)
+        #expect(durable.server.persistence == PersistenceOptions(path: "x.db", fsync: .everysec))
+        var f = FileConfig()
+        f.persistence = "sqlite"
+        f.fsync = "always"
+        #expect(try LaunchPlan.resolve(cli { _ in }, file: f).server.persistence == PersistenceOptions(path: "./noex.db", fsync: .always))
+        #expect(try LaunchPlan.resolve(cli { _ in }, file: nil).server.persistence == nil)
         #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.audit = true }, file: nil) }
     }
 }

@@ -30,8 +30,12 @@ final class WireStoreClient {
     /// The welcome message the server sent on connect.
     private(set) var welcome: JSON = .null
 
-    init(_ server: ServerThread, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        ws = try #require(WebSocketTestClient(port: server.port), sourceLocation: sourceLocation)
+    convenience init(_ server: ServerThread, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try self.init(port: server.port, sourceLocation: sourceLocation)
+    }
+
+    init(port: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        ws = try #require(WebSocketTestClient(port: port), sourceLocation: sourceLocation)
         #expect(ws.upgraded, sourceLocation: sourceLocation)
         welcome = Self.parse(ws.nextText())
         #expect(welcome["type"] == "welcome", sourceLocation: sourceLocation)

@@ -11,6 +11,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var persistence: String?
     public var dataDir: String?
     public var db: String?
+    /// `always`, `everysec` or `no` (sqlite persistence).
+    public var fsync: String?
     public var auth = false
     public var adminSecret: String?
     public var noRules = false

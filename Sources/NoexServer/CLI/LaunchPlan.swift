@@ -1,5 +1,6 @@
 import NoexJSON
 import NoexLoop
+import NoexPersistence
 import NoexRules
 import NoexStore
 
@@ -40,8 +41,14 @@ public struct LaunchPlan {
         let persistence = cli.persistence ?? f.persistence ?? "memory"
         switch persistence {
         case "memory": break
-        case "file", "sqlite":
-            throw CommandLineError("\(persistence) persistence is not yet supported (only memory)")
+        case "sqlite":
+            let name = cli.fsync ?? f.fsync ?? "everysec"
+            guard let policy = FsyncPolicy(rawValue: name) else {
+                throw CommandLineError("Unknown fsync policy: \(name) (must be always, everysec, or no)")
+            }
+            s.persistence = PersistenceOptions(path: cli.db ?? f.db ?? "./noex.db", fsync: policy)
+        case "file":
+            throw CommandLineError("file persistence is not yet supported (use --persistence sqlite)")
         default:
             throw CommandLineError("Unknown persistence type: \(persistence) (must be memory, file, or sqlite)")
         }
@@ -139,7 +146,7 @@ public struct LaunchPlan {
         return """
             \(CommandLineOptions.version)
               URL:          ws://\(urlHost(s.host)):\(boundPort)\(s.path == "/" ? "" : s.path)
-              Persistence:  memory
+              Persistence:  \(s.persistence.map { "sqlite (\($0.path), fsync \($0.fsync.rawValue))" } ?? "memory")
               Auth:         \(s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")
               Audit:        disabled

@@ -14,6 +14,8 @@ public struct FileConfig {
     public var persistence: String?
     public var dataDir: String?
     public var db: String?
+    /// `always`, `everysec` or `no` (our extension, sqlite persistence).
+    public var fsync: String?
     /// The static token table (`auth` as an object with `tokens`).
     public var auth: StaticAuthConfig?
     public var adminSecret: String?
@@ -44,7 +46,7 @@ public struct FileConfig {
     public init() {}
 
     static let knownKeys: Set<String> = [
-        "port", "host", "name", "path", "maxPayloadBytes", "persistence", "dataDir", "db", "auth",
+        "port", "host", "name", "path", "maxPayloadBytes", "persistence", "dataDir", "db", "fsync", "auth",
         "adminSecret", "rules", "audit", "rateLimit", "heartbeat", "backpressure", "connectionLimits",
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
@@ -73,10 +75,16 @@ public struct FileConfig {
             guard p == "file" || p == "sqlite" else {
                 throw ConfigError(key: "persistence", "Unknown persistence type: \(p) (must be memory, file, or sqlite)")
             }
-            throw ConfigError(key: "persistence", "\"\(p)\" persistence is not yet supported (only \"memory\")")
+            if p == "file" {
+                throw ConfigError(key: "persistence", "\"file\" persistence is not yet supported (use \"sqlite\")")
+            }
         }
         c.dataDir = try r.string("dataDir")
         c.db = try r.string("db")
+        c.fsync = try r.string("fsync")
+        if let v = c.fsync, !["always", "everysec", "no"].contains(v) {
+            throw ConfigError(key: "fsync", "Unknown fsync policy: \(v) (must be always, everysec, or no)")
+        }
         c.adminSecret = try r.string("adminSecret")
         c.auth = try decodeAuth(r)
         c.rules = try r.bool("rules")

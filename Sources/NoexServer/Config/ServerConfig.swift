@@ -1,3 +1,4 @@
+import NoexPersistence
 import NoexRules
 import NoexStore
 
@@ -40,6 +41,8 @@ public struct ServerConfig {
     public static let maxShutdownGracePeriodMs: Int64 = 300_000
     /// `GET /metrics` and `GET /health` on the listening port (docs/metrics.md).
     public var monitoring = MonitoringConfig()
+    /// Durable storage (docs/persistence.md); `nil` = memory only, as the original's default.
+    public var persistence: PersistenceOptions?
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store
@@ -102,4 +105,16 @@ public struct ConnectionLimits: Sendable, Equatable {
 public struct RevocationConfig: Sendable, Equatable {
     public var blacklistTtlMs: Int64 = 3_600_000
     public init(blacklistTtlMs: Int64 = 3_600_000) { self.blacklistTtlMs = blacklistTtlMs }
+}
+
+/// `--persistence sqlite --db PATH --fsync POLICY` (docs/persistence.md).
+public struct PersistenceOptions: Sendable, Equatable {
+    public typealias Policy = FsyncPolicy
+    /// The SQLite database file (created when missing).
+    public var path: String
+    public var fsync: FsyncPolicy
+    public init(path: String, fsync: FsyncPolicy = .everysec) {
+        self.path = path
+        self.fsync = fsync
+    }
 }

@@ -17,4 +17,6 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case queryNotDefined = "QUERY_NOT_DEFINED"
     case rulesNotAvailable = "RULES_NOT_AVAILABLE"
     case sessionRevoked = "SESSION_REVOKED"
+    /// Our extension: the commit of a write to durable storage failed; the write was undone.
+    case persistenceError = "PERSISTENCE_ERROR"
 }

@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexPersistence
 import NoexRules
 
 extension ServerError {
@@ -12,6 +13,10 @@ extension ServerError {
 /// in the connection layer.
 struct RulesOperations {
     let engine: RuleEngine
+    /// Durable storage: rule changes commit on their own before they are answered.
+    var durable: DurableStore?
+
+    init(engine: RuleEngine) { self.engine = engine }
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
         try ServerError.mapping({ (e: RulesError) in ServerError(e) }) { try dispatch(r) }
@@ -51,18 +56,25 @@ struct RulesOperations {
             return engine.stats().json
         case "rules.registerRule":
             guard case .object = r["rule"] else { throw ServerError(.validationError, "Missing or invalid \"rule\": expected object") }
-            return try engine.registerRule(r["rule"]!).registerResultJSON
+            let rule = try engine.registerRule(r["rule"]!)
+            try persist(rule.id, undo: { try? engine.unregisterRule(rule.id) })
+            return rule.registerResultJSON
         case "rules.unregisterRule":
             let id = try r.nonEmptyString("ruleId")
+            let saved = try engine.getRule(id).json
             try engine.unregisterRule(id)
+            try persist(id, undo: { try? engine.restoreRule(saved) })
             return ["ruleId": .string(id), "unregistered": true]
         case "rules.updateRule":
             let id = try r.nonEmptyString("ruleId")
-            return try engine.updateRule(id, updates: try r.object("updates")).updateResultJSON
+            let rule = try engine.updateRule(id, updates: try r.object("updates"))
+            try persist(id)
+            return rule.updateResultJSON
         case "rules.enableRule", "rules.disableRule":
             let id = try r.nonEmptyString("ruleId")
             let enable = r.type == "rules.enableRule"
             _ = enable ? try engine.enableRule(id) : try engine.disableRule(id)
+            try persist(id)
             return ["ruleId": .string(id), "enabled": .bool(enable)]
         case "rules.getRule":
             return try engine.getRule(try r.nonEmptyString("ruleId")).json
@@ -73,6 +85,18 @@ struct RulesOperations {
             return engine.validateRule(r["rule"]!).json
         default:
             throw ServerError.unknownOperation(r.type, in: "rules")
+        }
+    }
+
+    /// Saves the rule as it now is (or its removal); on failure undoes what `undo` can and
+    /// answers PERSISTENCE_ERROR.
+    private func persist(_ id: String, undo: () -> Void = {}) throws(ServerError) {
+        guard let durable else { return }
+        do throws(PersistenceError) {
+            try durable.ruleChanged(id, engine.hasRule(id) ? try? engine.getRule(id).json : nil)
+        } catch {
+            undo()
+            throw ServerError(.persistenceError, error.message)
         }
     }
 }

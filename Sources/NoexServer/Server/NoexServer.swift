@@ -6,6 +6,7 @@ import Darwin
 #endif
 import NoexJSON
 import NoexLoop
+import NoexPersistence
 import NoexStore
 
 /// The server users run (docs/protocol/auth.md#server-operations): a WebSocket transport on one libuv loop feeding the
@@ -25,6 +26,9 @@ public final class NoexServer {
     /// The families `GET /metrics` serves; components register theirs here (docs/metrics.md).
     public let metrics = MetricsRegistry()
     private var housekeepingTimer: LoopTimerID?
+    /// Durable storage and the gate that holds outputs until their writes are committed.
+    let durable: DurableStore?
+    private let gate: CommitGate?
 
     /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
     /// that `run()` drives. Throws `StartError` when the address cannot be bound.
@@ -81,12 +85,39 @@ public final class NoexServer {
         core = ProtocolCore(config: config, clock: clock)
         delegate = ProtocolDelegate(core: core)
         transport.delegate = delegate
-        core.transportRef = transport
         startedAtMs = clock.wallMs()
         transport.listensDuringGrace = config.monitoring.healthPath != nil
+        if let p = config.persistence {
+            do {
+                durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
+            } catch {
+                durable = nil
+                gate = nil
+                throw StartError(message: error.message, code: -1)
+            }
+            // Stored entries that could not be loaded (e.g. a record violating a unique index the
+            // config file added): the start goes on, but the operator is told.
+            for problem in durable!.loadProblems { printToStandardError("[noex-server] Warning: \(problem)") }
+            let g = CommitGate(transport: transport, durable: durable!, exposeDetails: config.exposeErrorDetails)
+            gate = g
+            core.transportRef = g
+            core.commitGate = g
+            core.storeOps.durable = durable
+            core.rulesOps?.durable = durable
+            transport.beforeFlush = { [unowned g] in g.beforeFlush() }
+        } else {
+            durable = nil
+            gate = nil
+            core.transportRef = transport
+        }
+        // Every stored property is set from here on (the metrics closures capture self).
         registerBuiltinMetrics()
         delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
             self.healthAnswer()
+        }
+        delegate.onStoppedHook = { [unowned self] in
+            self.gate?.beforeFlush()
+            self.durable?.close()
         }
     }
 
@@ -150,7 +181,18 @@ public final class NoexServer {
     /// Runs the loop until the server has stopped (only when the server owns its loop; with a
     /// caller's loop, run that loop instead). Returns libuv's `uv_run` result.
     @discardableResult
-    public func run() -> Int32 { transport.run() }
+    public func run() -> Int32 {
+        let rc = transport.run()
+        finishDurable()
+        return rc
+    }
+
+    /// After the loop stopped: commit what the last iteration wrote (synchronously) and stop
+    /// the periodic fsync. Safe to call more than once.
+    public func finishDurable() {
+        guard let durable else { return }
+        durable.finish()
+    }
 
     /// Graceful stop (docs/protocol/connecting.md): idempotent; with a grace period and connected clients,
     /// each gets `{"type":"system","event":"shutdown","gracePeriodMs":…}` and connections keep
@@ -245,10 +287,15 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     }
     func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) { core.resendStalePushes(id, keys: keys) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
-    func onStopped(_ server: WebSocketServer) { core.isRunning = false }
+    func onStopped(_ server: WebSocketServer) {
+        core.isRunning = false
+        onStoppedHook?()
+    }
     func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse? {
         monitoring?.respond(request)
     }
+    /// The last chance to commit while the loop still runs.
+    var onStoppedHook: (() -> Void)?
 }
 
 /// Writes one line to standard error without Foundation.

@@ -19,9 +19,11 @@ public final class ProtocolCore {
 
     var gate: AuthGate
     var authOps: AuthOperations
-    let storeOps: StoreOperations
+    var storeOps: StoreOperations
+    /// Durable storage and its output gate (CommitGate.swift); nil in memory mode.
+    var commitGate: CommitGate?
     let rules: RuleEngine?
-    let rulesOps: RulesOperations?
+    var rulesOps: RulesOperations?
     var connections: [ConnectionID: ConnectionState] = [:]
     var perAddressCount: [String: Int] = [:]
     var nextConnectionNumber = 1
@@ -132,6 +134,7 @@ public final class ProtocolCore {
         let sessionBefore = state.session
         let op = metrics.countRequest(request.type)
         let answer: [UInt8]
+        let writesBefore = commitGate?.durable.mutationCount
         do throws(ServerError) {
             let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
@@ -139,6 +142,8 @@ public final class ProtocolCore {
             metrics.countError(op, error.code)
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
+        // The answer of a write fails with the write if its commit fails.
+        if let g = commitGate, g.durable.mutationCount != writesBefore { g.writeReplyID = request.id }
         if !respond(id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
         sessionMayHaveChanged(state, from: sessionBefore)

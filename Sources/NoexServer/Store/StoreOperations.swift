@@ -1,4 +1,5 @@
 import NoexJSON
+import NoexPersistence
 import NoexStore
 
 /// The `store.*` operations that need no connection state (docs/protocol/store-operations.md):
@@ -6,6 +7,8 @@ import NoexStore
 /// store call, with store errors mapped per docs/protocol/envelope.md. Subscriptions live in the connection layer.
 struct StoreOperations {
     let store: Store
+    /// Durable storage: schema changes commit on their own before they are answered.
+    var durable: DurableStore?
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
         try ServerError.mapping({ (e: StoreError) in ServerError(e) }) { try dispatch(r) }
@@ -74,16 +77,23 @@ struct StoreOperations {
         case "store.defineBucket":
             let name = try r.nonEmptyString("name")
             try store.defineBucket(name, config: try r.object("config"))
+            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketDefined(name, config: store.getBucketSchema(name)!) }, undo: { store.dropBucket(name) })
             return ["name": .string(name), "created": true]
         case "store.dropBucket":
             let name = try r.nonEmptyString("name")
-            guard store.dropBucket(name) else { throw Self.bucketDoesNotExist(name) }
+            guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
+            // On disk first: if that fails, the bucket stays as it is.
+            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketDropped(name) })
+            store.dropBucket(name)
             return ["name": .string(name), "dropped": true]
         case "store.updateBucket":
             let name = try r.nonEmptyString("name")
             let updates = try r.object("updates")
             guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
+            let before = store.getBucketSchema(name)!
             try store.updateBucket(name, updates: updates)
+            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketUpdated(name, config: store.getBucketSchema(name)!) },
+                        undo: { try? store.restoreBucketDefinition(name, before) })
             return ["name": .string(name), "updated": true]
         case "store.getBucketSchema":
             let name = try r.nonEmptyString("name")
@@ -91,16 +101,29 @@ struct StoreOperations {
             return ["name": .string(name), "config": .object(config)]
         case "store.defineQuery":
             let name = try r.nonEmptyString("name")
-            try store.defineQuery(name, config: try r.object("config"))
+            let config = try r.object("config")
+            try store.defineQuery(name, config: config)
+            try persist({ (d: DurableStore) throws(PersistenceError) in try d.queryDefined(name, config: config) }, undo: { store.undefineQuery(name) })
             return ["name": .string(name), "defined": true]
         case "store.undefineQuery":
             let name = try r.nonEmptyString("name")
-            guard store.undefineQuery(name) else { throw ServerError(.queryNotDefined, "Query \"\(name)\" is not defined") }
+            guard store.hasQuery(name) else { throw ServerError(.queryNotDefined, "Query \"\(name)\" is not defined") }
+            try persist({ (d: DurableStore) throws(PersistenceError) in try d.queryDefined(name, config: nil) })
+            store.undefineQuery(name)
             return ["name": .string(name), "undefined": true]
         case "store.listQueries":
             return ["queries": .array(store.listQueries())]
         default:
             throw ServerError.unknownOperation(r.type, in: "store")
+        }
+    }
+
+    /// Commits a schema change; on failure undoes it in memory and answers PERSISTENCE_ERROR.
+    private func persist(_ change: (DurableStore) throws(PersistenceError) -> Void, undo: () -> Void = {}) throws(ServerError) {
+        guard let durable else { return }
+        do throws(PersistenceError) { try change(durable) } catch {
+            undo()
+            throw ServerError(.persistenceError, error.message)
         }
     }
 

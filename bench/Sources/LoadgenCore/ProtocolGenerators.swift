@@ -1,4 +1,5 @@
-/// JSON request mode (`--mode proto`): the noex protocol's `store.get` / `store.insert`, one
+/// JSON request mode (`--mode proto`): the noex protocol's `store.get` / `store.insert` /
+/// `store.transaction` (two inserts), one
 /// request per message with increasing ids, answers matched by id (`ResponseMatcher`).
 ///
 /// Keys are `<run>-<connection>-<n>`: `run` differs between runs, so repeating a run against the
@@ -10,6 +11,8 @@ public struct ProtocolRequestGenerator: RequestGenerator {
         case get
         /// Every request inserts a new record.
         case insert
+        /// Every request is a `store.transaction` inserting two new records.
+        case transaction
     }
 
     public let opcode: Opcode = .text
@@ -36,6 +39,9 @@ public struct ProtocolRequestGenerator: RequestGenerator {
             return #"{"id":\#(id),"type":"store.get","bucket":"\#(bucket)","key":"\#(key)"}"#
         }
         let key = keyPrefix + String(sequence)
+        if operation == .transaction {
+            return #"{"id":\#(id),"type":"store.transaction","operations":[{"op":"insert","bucket":"\#(bucket)","data":{"id":"\#(key)a","n":\#(sequence)}},{"op":"insert","bucket":"\#(bucket)","data":{"id":"\#(key)b","n":\#(sequence)}}]}"#
+        }
         return #"{"id":\#(id),"type":"store.insert","bucket":"\#(bucket)","data":{"id":"\#(key)","n":\#(sequence)}}"#
     }
 

@@ -78,6 +78,12 @@ private func request<G: RequestGenerator>(_ generator: inout G, _ sequence: UInt
 }
 
 @Suite struct ProtocolRequestGeneratorTests {
+    @Test func transactionModeInsertsTwoNewRecordsPerRequest() {
+        var g = ProtocolRequestGenerator(operation: .transaction, bucket: "bench", run: 7, connection: 1, keys: 2)
+        #expect(request(&g, 0) == #"{"id":1,"type":"store.transaction","operations":[{"op":"insert","bucket":"bench","data":{"id":"r7-1-0a","n":0}},{"op":"insert","bucket":"bench","data":{"id":"r7-1-0b","n":0}}]}"#)
+        #expect(withBytes(#"{"id":1,"type":"result","data":{}}"#) { g.classify(opcode: .text, payload: $0) } == .answer)
+    }
+
     @Test func getModeInsertsItsKeysFirstThenReadsThemRoundRobin() {
         var g = ProtocolRequestGenerator(operation: .get, bucket: "bench", run: 42, connection: 3, keys: 2)
         #expect(request(&g, 0) == #"{"id":1,"type":"store.insert","bucket":"bench","data":{"id":"r42-3-0","n":0}}"#)

@@ -1,0 +1,259 @@
+import CUV
+import NoexJSON
+import NoexRules
+import NoexStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Makes a store durable on the `sqlite` engine (docs/persistence.md): loads it at start,
+/// collects the mutations of each loop iteration, commits them as one SQLite transaction, and
+/// forces them to the disk according to the fsync policy, off the loop thread.
+///
+/// Loop-confined. The SQLite connection is only ever used on the loop thread; the threadpool
+/// job only calls `fsync` on descriptors, so no lock is needed anywhere.
+public final class DurableStore {
+    public let engineName = "sqlite"
+    public let path: String
+    public let policy: FsyncPolicy
+    let engine: SQLiteEngine
+    unowned let store: Store
+    let rules: RuleEngine?
+    let loop: UnsafeMutablePointer<uv_loop_t>
+
+    /// Mutations since the last commit, one entry per store mutation (a transaction is one).
+    private var pending: [[StoreEvent]] = []
+    /// Fact changes since the last commit, in order.
+    private var pendingFacts: [FactChange] = []
+    /// Counters as last committed, to put back when a commit fails.
+    private var committedCounters: [String: Int64] = [:]
+    /// Mutations recorded so far; the server compares it around a request to see if it wrote.
+    public private(set) var mutationCount = 0
+    public private(set) var commits = 0
+    public private(set) var commitFailures = 0
+    /// Wall time the last group commit took on the loop thread (ms).
+    public private(set) var lastCommitMs = 0.0
+    /// True while an fsync runs on the threadpool.
+    public private(set) var isSyncing = false
+    /// `everysec`: something was committed since the last fsync.
+    private var unsynced = false
+    private var syncTimer: UnsafeMutablePointer<uv_timer_t>?
+    /// Problems found while loading (skipped records or queries), for the startup log.
+    public private(set) var loadProblems: [String] = []
+
+    /// Opens (creating if needed) the database and loads it into `store`. Errors name the file:
+    /// cannot open, not a database, newer format, unreadable content.
+    public init(path: String, policy: FsyncPolicy, store: Store, rules: RuleEngine? = nil,
+                loop: UnsafeMutablePointer<uv_loop_t>) throws(PersistenceError)
+    {
+        self.path = path
+        self.policy = policy
+        self.store = store
+        self.rules = rules
+        self.loop = loop
+        engine = try SQLiteEngine(path: path)
+        loadProblems = try engine.load(into: store)
+        if let rules { loadProblems += try engine.load(into: rules) }
+        rules?.onFactChange = { [unowned self] key, before, after in
+            self.pendingFacts.append(FactChange(key: key, before: before, after: after))
+            self.mutationCount += 1
+        }
+        for name in store.bucketNames { committedCounters[name] = store.autoincrementCounter(bucket: name) }
+        store.onMutation = { [unowned self] events in
+            self.pending.append(events)
+            self.mutationCount += 1
+        }
+        store.persistenceStats = { [unowned self] in self.statsJSON }
+        if policy == .everysec { startSyncTimer() }
+    }
+
+    /// Stops recording and the once-a-second fsync (call on the loop thread while it runs; the
+    /// database stays open until deinit).
+    public func close() {
+        store.onMutation = nil
+        store.persistenceStats = nil
+        rules?.onFactChange = nil
+        if let t = syncTimer {
+            uv_timer_stop(t)
+            uv_close(UnsafeMutableRawPointer(t).assumingMemoryBound(to: uv_handle_t.self)) {
+                UnsafeMutableRawPointer($0!).deallocate()
+            }
+            syncTimer = nil
+        }
+    }
+
+    public var hasPending: Bool { !pending.isEmpty || !pendingFacts.isEmpty }
+
+    // MARK: - Group commit
+
+    /// Commits the pending mutations as one transaction. `done` gets nil when the batch is
+    /// durable per the policy — at once for `everysec`/`no`, after the threadpool fsync for
+    /// `always` — or the error, after the batch was undone in memory.
+    public func commitPending(_ done: @escaping (PersistenceError?) -> Void) {
+        if let error = commitBatch() {
+            done(error)
+            return
+        }
+        switch policy {
+        case .no:
+            done(nil)
+        case .everysec:
+            unsynced = true
+            done(nil)
+        case .always:
+            sync { error in done(error) }
+        }
+    }
+
+    /// The loop-thread part of a group commit: one SQLite transaction, no fsync.
+    private func commitBatch() -> PersistenceError? {
+        let batch = pending
+        let facts = pendingFacts
+        pending = []
+        pendingFacts = []
+        let start = uv_hrtime()
+        defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
+        do throws(PersistenceError) {
+            try engine.commit(batch, facts: facts, store: store)
+        } catch {
+            fail(batch, facts)
+            return error
+        }
+        commits += 1
+        for events in batch {
+            for e in events { committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket) }
+        }
+        engine.checkpointIfLarge()
+        return nil
+    }
+
+    /// Undoes a batch whose commit failed: facts, records, then counters.
+    private func fail(_ batch: [[StoreEvent]], _ facts: [FactChange]) {
+        commitFailures += 1
+        for change in facts.reversed() { rules?.restoreFact(key: change.key, change.before) }
+        store.revert(batch)
+        for events in batch {
+            for e in events where store.hasBucket(e.bucket) {
+                store.setAutoincrementCounter(bucket: e.bucket, committedCounters[e.bucket] ?? 0)
+            }
+        }
+    }
+
+    /// Commits a schema change (bucket, query) on its own, before its answer. Pending record
+    /// mutations stay pending; a failure changes nothing on disk. Under `always` the fsync runs
+    /// here, on the loop (schema changes are rare).
+    func commitSchema(_ change: @escaping (SQLiteDatabase) throws(PersistenceError) -> Void) throws(PersistenceError) {
+        do throws(PersistenceError) {
+            try engine.commit([], store: store, schema: change)
+        } catch {
+            commitFailures += 1
+            throw error
+        }
+        if policy == .always { for fd in engine.syncTargets() { _ = fsync(fd) } }
+    }
+
+    public func bucketDefined(_ name: String, config: JSONObject) throws(PersistenceError) {
+        try commitSchema(SQLiteEngine.saveBucket(name, config))
+    }
+
+    public func bucketUpdated(_ name: String, config: JSONObject) throws(PersistenceError) {
+        try commitSchema(SQLiteEngine.updateBucket(name, config))
+    }
+
+    /// Deletes the bucket's definition and data; its pending mutations are forgotten.
+    public func bucketDropped(_ name: String) throws(PersistenceError) {
+        pending = pending.map { $0.filter { $0.bucket != name } }.filter { !$0.isEmpty }
+        committedCounters[name] = nil
+        try commitSchema(SQLiteEngine.dropBucket(name))
+    }
+
+    /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it.
+    public func ruleChanged(_ id: String, _ rule: JSON?) throws(PersistenceError) {
+        try commitSchema(SQLiteEngine.saveRule(id, rule))
+    }
+
+    public func queryDefined(_ name: String, config: JSONObject?) throws(PersistenceError) {
+        try commitSchema(SQLiteEngine.saveQuery(name, config))
+    }
+
+    // MARK: - fsync off the loop
+
+    private func sync(_ done: @escaping (PersistenceError?) -> Void) {
+        isSyncing = true
+        let job = FsyncJob(fds: engine.syncTargets())
+        job.done = { [unowned self] in
+            self.isSyncing = false
+            done(job.failed.map { PersistenceError("fsync failed on \"\(self.path)\": \(String(cString: strerror($0)))") })
+        }
+        job.start(loop)
+    }
+
+    private func startSyncTimer() {
+        let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+        uv_timer_init(loop, t)
+        t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        uv_unref(UnsafeMutableRawPointer(t).assumingMemoryBound(to: uv_handle_t.self))
+        uv_timer_start(t, { t in
+            let me = Unmanaged<DurableStore>.fromOpaque(t!.pointee.data).takeUnretainedValue()
+            me.everySecond()
+        }, 1000, 1000)
+        syncTimer = t
+    }
+
+    private func everySecond() {
+        guard unsynced, !isSyncing else { return }
+        unsynced = false
+        let job = FsyncJob(fds: engine.syncTargets())
+        isSyncing = true
+        job.done = { [unowned self] in
+            self.isSyncing = false
+            if job.failed != nil { self.commitFailures += 1 }
+        }
+        job.start(loop)
+    }
+
+    // MARK: - Stats
+
+    /// `{enabled, engine, path, fsync, lastCommitMs, pendingWrites, commits, commitFailures}`.
+    var statsJSON: JSONObject {
+        [
+            "enabled": true, "engine": .string(engineName), "path": .string(path), "fsync": .string(policy.rawValue),
+            "lastCommitMs": .double((lastCommitMs * 1000).rounded() / 1000), "pendingWrites": .int(Int64(pending.count + pendingFacts.count)),
+            "commits": .int(Int64(commits)), "commitFailures": .int(Int64(commitFailures)),
+        ]
+    }
+}
+
+/// One fsync of a few descriptors on libuv's threadpool. The worker touches only `fds` and
+/// `failed`; libuv's queue orders those accesses against the loop thread's.
+final class FsyncJob {
+    let fds: [Int32]
+    var failed: Int32?
+    var done: (() -> Void)?
+    private var req = UnsafeMutablePointer<uv_work_t>.allocate(capacity: 1)
+
+    init(fds: [Int32]) { self.fds = fds }
+
+    func start(_ loop: UnsafeMutablePointer<uv_loop_t>) {
+        req.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        uv_queue_work(loop, req, { r in
+            let job = Unmanaged<FsyncJob>.fromOpaque(r!.pointee.data).takeUnretainedValue()
+            for fd in job.fds where fsync(fd) != 0 { job.failed = errno }
+        }, { r, _ in
+            let job = Unmanaged<FsyncJob>.fromOpaque(r!.pointee.data).takeRetainedValue()
+            job.req.deallocate()
+            job.done?()
+            job.done = nil
+        })
+    }
+}
+
+extension DurableStore {
+    /// At shutdown, after the loop stopped: commits what is still pending and fsyncs, on this
+    /// thread, then stops the periodic fsync.
+    public func finish() {
+        if hasPending { _ = commitBatch() }
+        for fd in engine.syncTargets() { _ = fsync(fd) }
+        close()
+    }
+}

@@ -1,0 +1,291 @@
+import CSQLite
+import NoexJSON
+import NoexRules
+import NoexStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `sqlite` engine: a per-record mutation log in one SQLite database (WAL mode).
+///
+/// Commits run on the loop thread with `synchronous=OFF`: a committed batch is in the OS's
+/// page cache, so it survives a crash of the process. Forcing it to the disk is a separate
+/// step (`syncTargets`), which `DurableStore` runs on libuv's threadpool according to the
+/// fsync policy. Checkpoints are ours too (automatic ones are off): a checkpoint copies the
+/// WAL into the main file, which must be fsynced before the WAL is reused.
+final class SQLiteEngine {
+    let db: SQLiteDatabase
+    /// WAL pages after which a commit is followed by a checkpoint.
+    var checkpointPages: Int32 = 2000
+    /// Descriptors of the database and its WAL, for fsync off the loop (opened lazily).
+    private var walFD: Int32 = -1
+    private var dbFD: Int32 = -1
+    /// Set by a checkpoint: the main file must be fsynced before the next commit.
+    private(set) var mainFileDirty = false
+
+    init(path: String) throws(PersistenceError) {
+        db = try SQLiteDatabase(path: path)
+        do throws(PersistenceError) {
+            // One server per database: the lock is held from the first access until close, so
+            // a second server fails at start instead of interleaving its writes. A server that
+            // is still shutting down gets a few seconds to let go.
+            db.busyTimeout(ms: 3000)
+            try db.exec("PRAGMA locking_mode=EXCLUSIVE")
+            // The first statement that reads the file: a corrupt file fails here, by name.
+            try db.exec("PRAGMA journal_mode=WAL")
+            try db.exec("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")
+            try db.exec("BEGIN IMMEDIATE; \(SQLiteSchema.create) COMMIT")
+            let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
+            if let version, version > SQLiteSchema.formatVersion {
+                throw PersistenceError(
+                    "database \"\(path)\" has format version \(version), newer than this server's \(SQLiteSchema.formatVersion): use a newer noex-server")
+            }
+            if version == nil {
+                try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
+            }
+        } catch {
+            db.close()
+            throw error
+        }
+        dbFD = open(path, O_RDONLY | O_CLOEXEC)
+        walFD = open(path + "-wal", O_RDONLY | O_CLOEXEC)
+    }
+
+    deinit {
+        if walFD >= 0 { Glibc.close(walFD) }
+        if dbFD >= 0 { Glibc.close(dbFD) }
+    }
+
+    // MARK: - Load
+
+    /// Defines the stored buckets and queries the store does not have yet (the config file
+    /// stays the source of its own), then loads every durable bucket's records and counter.
+    func load(into store: Store) throws(PersistenceError) -> [String] {
+        var problems: [String] = []
+        let buckets = try db.statement("SELECT name, config FROM buckets ORDER BY rowid")
+        var stored: [(String, String)] = []
+        while try buckets.step() { stored.append((buckets.text(0), buckets.text(1))) }
+        for (name, text) in stored where !store.hasBucket(name) {
+            let config = try Self.object(text, "bucket \(name)")
+            do throws(StoreError) {
+                try store.defineBucket(name, config: config)
+            } catch {
+                throw PersistenceError("database \"\(db.path)\": stored bucket \"\(name)\" cannot be defined: \(error.message)")
+            }
+        }
+        let counters = try db.statement("SELECT bucket, value FROM counters")
+        while try counters.step() {
+            let name = counters.text(0)
+            if store.isDurable(bucket: name) { store.setAutoincrementCounter(bucket: name, counters.int(1)) }
+        }
+        var grouped: [String: [(key: JSON, record: JSONObject)]] = [:]
+        let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
+            store.keyField(bucket: n).map { (n, $0) }
+        })
+        let rows = try db.statement("SELECT bucket, record FROM records ORDER BY rowid")
+        while try rows.step() {
+            let name = rows.text(0)
+            guard store.isDurable(bucket: name), let keyField = keyFields[name] else { continue }
+            let record: JSON
+            do { record = try JSON.parse(rows.bytes(1)) } catch {
+                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
+            }
+            guard case .object(let o) = record, let key = o[keyField] else {
+                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
+            }
+            grouped[name, default: []].append((key, o))
+        }
+        for (name, records) in grouped { problems += store.loadRecords(bucket: name, records) }
+        let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
+        var storedQueries: [(String, String)] = []
+        while try queries.step() { storedQueries.append((queries.text(0), queries.text(1))) }
+        for (name, text) in storedQueries where !store.hasQuery(name) {
+            let config = try Self.object(text, "query \(name)")
+            do throws(StoreError) {
+                try store.defineQuery(name, config: config)
+            } catch {
+                problems.append("stored query \"\(name)\" skipped: \(error.message)")
+            }
+        }
+        return problems
+    }
+
+    /// Registers the stored rules the engine does not have (the config file's win) and puts
+    /// back every stored fact (the stored value wins: it is newer than the file's).
+    func load(into engine: RuleEngine) throws(PersistenceError) -> [String] {
+        var problems: [String] = []
+        let rules = try db.statement("SELECT id, rule FROM rules ORDER BY rowid")
+        var stored: [(String, String)] = []
+        while try rules.step() { stored.append((rules.text(0), rules.text(1))) }
+        for (id, text) in stored {
+            let saved = try Self.object(text, "rule \(id)")
+            do throws(RulesError) {
+                try engine.restoreRule(.object(saved))
+            } catch {
+                problems.append("stored rule \"\(id)\" skipped: \(error.message)")
+            }
+        }
+        let facts = try db.statement("SELECT key, fact FROM facts ORDER BY rowid")
+        while try facts.step() {
+            let key = facts.text(0)
+            guard let fact = Fact(saved: .object(try Self.object(facts.text(1), "fact \(key)"))) else {
+                problems.append("stored fact \"\(key)\" skipped: not a fact")
+                continue
+            }
+            engine.restoreFact(key: key, fact)
+        }
+        return problems
+    }
+
+    private static func object(_ text: String, _ what: String) throws(PersistenceError) -> JSONObject {
+        guard let j = try? JSON.parse(text), case .object(let o) = j else {
+            throw PersistenceError("stored \(what) is not a JSON object")
+        }
+        return o
+    }
+
+    // MARK: - Commit
+
+    /// Writes a batch of mutations (and an optional schema change) as one SQLite transaction;
+    /// on failure nothing of it is in the database.
+    func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
+                schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil) throws(PersistenceError)
+    {
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(PersistenceError) {
+            var counters: Set<String> = []
+            for events in batch {
+                for e in events where store.isDurable(bucket: e.bucket) {
+                    counters.insert(e.bucket)
+                    let key = e.key.serializedBytes
+                    switch e {
+                    case .inserted(let b, _, let r):
+                        let s = try db.statement(SQLiteSchema.insertRecord)
+                        s.bind(1, b); s.bind(2, bytes: key); s.bind(3, bytes: JSON.object(r).serializedBytes)
+                        try s.run()
+                    case .updated(let b, _, _, let r):
+                        let s = try db.statement(SQLiteSchema.updateRecord)
+                        s.bind(1, b); s.bind(2, bytes: key); s.bind(3, bytes: JSON.object(r).serializedBytes)
+                        try s.run()
+                    case .deleted(let b, _, _):
+                        let s = try db.statement(SQLiteSchema.deleteRecord)
+                        s.bind(1, b); s.bind(2, bytes: key)
+                        try s.run()
+                    }
+                }
+            }
+            for name in counters {
+                guard let c = store.autoincrementCounter(bucket: name) else { continue }
+                let s = try db.statement(SQLiteSchema.upsertCounter)
+                s.bind(1, name); s.bind(2, c)
+                try s.run()
+            }
+            for change in facts {
+                if let fact = change.after {
+                    let st = try db.statement(
+                        "INSERT INTO facts (key, fact) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET fact = excluded.fact")
+                    st.bind(1, change.key); st.bind(2, bytes: fact.json.serializedBytes)
+                    try st.run()
+                } else {
+                    let st = try db.statement("DELETE FROM facts WHERE key = ?1")
+                    st.bind(1, change.key)
+                    try st.run()
+                }
+            }
+            try schema?(db)
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+        if walFD < 0 { walFD = open(db.path + "-wal", O_RDONLY | O_CLOEXEC) }
+    }
+
+    /// Copies the WAL into the main file once it is large (never while a sync is pending, so
+    /// the WAL is only reused after the main file reached the disk).
+    func checkpointIfLarge() {
+        var logPages: Int32 = 0, done: Int32 = 0
+        var st = stat()
+        guard walFD >= 0, fstat(walFD, &st) == 0, st.st_size > Int(checkpointPages) * 4096 else { return }
+        if sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &done) == SQLITE_OK {
+            mainFileDirty = true
+        }
+    }
+
+    /// The descriptors an fsync must cover now: the WAL, plus the main file after a checkpoint.
+    func syncTargets() -> [Int32] {
+        var fds: [Int32] = []
+        if walFD >= 0 { fds.append(walFD) }
+        if mainFileDirty && dbFD >= 0 { fds.append(dbFD) }
+        mainFileDirty = false
+        return fds
+    }
+
+    // MARK: - Schema changes (committed on their own, before their answer)
+
+    static func saveBucket(_ name: String, _ config: JSONObject) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            let s = try db.statement(
+                "INSERT INTO buckets (name, config) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET config = excluded.config")
+            s.bind(1, name); s.bind(2, bytes: JSON.object(config).serializedBytes)
+            try s.run()
+        }
+    }
+
+    static func updateBucket(_ name: String, _ config: JSONObject) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            let s = try db.statement("UPDATE buckets SET config = ?2 WHERE name = ?1")
+            s.bind(1, name); s.bind(2, bytes: JSON.object(config).serializedBytes)
+            try s.run()
+        }
+    }
+
+    static func dropBucket(_ name: String) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            for sql in ["DELETE FROM buckets WHERE name = ?1", "DELETE FROM records WHERE bucket = ?1",
+                        "DELETE FROM counters WHERE bucket = ?1"] {
+                let s = try db.statement(sql)
+                s.bind(1, name)
+                try s.run()
+            }
+        }
+    }
+
+    static func saveRule(_ id: String, _ rule: JSON?) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            if let rule {
+                let s = try db.statement(
+                    "INSERT INTO rules (id, rule) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET rule = excluded.rule")
+                s.bind(1, id); s.bind(2, bytes: rule.serializedBytes)
+                try s.run()
+            } else {
+                let s = try db.statement("DELETE FROM rules WHERE id = ?1")
+                s.bind(1, id)
+                try s.run()
+            }
+        }
+    }
+
+    static func saveQuery(_ name: String, _ config: JSONObject?) -> (SQLiteDatabase) throws(PersistenceError) -> Void {
+        { (db: SQLiteDatabase) throws(PersistenceError) in
+            if let config {
+                let s = try db.statement(
+                    "INSERT INTO queries (name, config) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET config = excluded.config")
+                s.bind(1, name); s.bind(2, bytes: JSON.object(config).serializedBytes)
+                try s.run()
+            } else {
+                let s = try db.statement("DELETE FROM queries WHERE name = ?1")
+                s.bind(1, name)
+                try s.run()
+            }
+        }
+    }
+}
+
+/// One fact change waiting for the group commit: the fact before (for an undo) and after
+/// (`nil` = deleted).
+struct FactChange {
+    let key: String
+    let before: Fact?
+    let after: Fact?
+}

@@ -1,0 +1,102 @@
+import NoexJSON
+
+/// What a durable log (NoexPersistence) needs from the store, beyond the snapshot adapter of
+/// Persistence.swift: every mutation's events at the moment it happens, the autoincrement
+/// counters, a raw load path for records read at start, and an exact undo of a batch whose
+/// commit failed. The store itself still does no I/O.
+extension Store {
+    /// Called synchronously with the events of each mutation (a transaction's events arrive in
+    /// one call), before listeners and subscriptions see them; nil when nobody records.
+    public var onMutation: (([StoreEvent]) -> Void)? {
+        get { mutationObserver }
+        set { mutationObserver = newValue }
+    }
+
+    /// Whether the bucket's records are to be stored (`persistent` is not `false`).
+    public func isDurable(bucket name: String) -> Bool {
+        guard let b = buckets[name] else { return false }
+        return b.definition.persistent != false
+    }
+
+    /// The bucket's autoincrement counter (nil for an unknown bucket).
+    public func autoincrementCounter(bucket name: String) -> Int64? { buckets[name]?.counter }
+
+    /// Sets the counter back (undo of a failed commit) or forward (load at start).
+    public func setAutoincrementCounter(bucket name: String, _ value: Int64) {
+        buckets[name]?.counter = value
+    }
+
+    /// Loads stored records into a bucket at start: no validation, no events (indexes are
+    /// rebuilt as each record goes in). A key already present or a unique conflict is skipped
+    /// and reported through the returned messages.
+    public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)]) -> [String] {
+        guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
+        var problems: [String] = []
+        for (key, record) in records {
+            if b.table.contains(key) {
+                problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
+                continue
+            }
+            do throws(StoreError) {
+                try b.checkUnique(record, excluding: { _ in false })
+            } catch {
+                problems.append("bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
+                continue
+            }
+            b.rawInsert(key, record)
+        }
+        return problems
+    }
+
+    /// Undoes mutations (newest first) whose commit failed and publishes the inverse events, so
+    /// subscribers and listeners see the restored state. `onMutation` is not called for them.
+    /// A record deleted by the batch comes back at the end of its bucket's insertion order.
+    public func revert(_ mutations: [[StoreEvent]]) {
+        let observer = mutationObserver
+        mutationObserver = nil
+        defer { mutationObserver = observer }
+        for events in mutations.reversed() {
+            var inverse: [StoreEvent] = []
+            for e in events.reversed() {
+                guard let b = buckets[e.bucket] else { continue }  // dropped since
+                switch e {
+                case .inserted(let n, let k, let r):
+                    if b.rawRemove(k) != nil { inverse.append(.deleted(bucket: n, key: k, record: r)) }
+                case .updated(let n, let k, let old, let new):
+                    if b.table.contains(k) {
+                        b.rawReplace(k, old: new, new: old)
+                        inverse.append(.updated(bucket: n, key: k, oldRecord: new, newRecord: old))
+                    }
+                case .deleted(let n, let k, let r):
+                    if !b.table.contains(k) {
+                        b.rawInsert(k, r)
+                        inverse.append(.inserted(bucket: n, key: k, record: r))
+                    }
+                }
+            }
+            publish(inverse)
+        }
+    }
+}
+
+extension Store {
+    /// The bucket's key field (nil for an unknown bucket).
+    public func keyField(bucket name: String) -> String? { buckets[name]?.keyField }
+}
+
+extension Store {
+    /// Supplies `stats().persistence` when a durable engine is attached (`enabled` first).
+    public var persistenceStats: (() -> JSONObject)? {
+        get { durableStats }
+        set { durableStats = newValue }
+    }
+}
+
+extension Store {
+    /// Puts back a bucket's previous definition (undo of an `updateBucket` whose commit failed).
+    public func restoreBucketDefinition(_ name: String, _ config: JSONObject) throws(StoreError) {
+        let b = try bucket(name)
+        try b.redefine(try BucketDefinition(bucket: name, config: config))
+        referrerCache = [:]
+    }
+}

@@ -1,0 +1,131 @@
+import Dispatch
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+/// The built `noex-server` binary under continuous writes (inserts and transactions), killed
+/// with SIGKILL at a random moment, several rounds on one database: every write whose answer
+/// arrived is there after the restart, and no transaction is half-applied.
+@Suite(.serialized) struct DurableCrashTests {
+    /// A running binary and the port it printed in its banner.
+    private final class Child {
+        let process = Process()
+        let port: Int
+
+        init(db: String, fsync: String, config: String) throws {
+            process.executableURL = try #require(locateServerBinary(), "noex-server binary not found; run swift build --build-tests")
+            process.arguments = ["-p", "0", "-H", "127.0.0.1", "-c", config, "--persistence", "sqlite", "--db", db, "--fsync", fsync]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            var text = ""
+            var port: Int?
+            while port == nil {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                text += String(decoding: chunk, as: UTF8.self)
+                if let r = text.range(of: "ws://127.0.0.1:") {
+                    let digits = text[r.upperBound...].prefix { $0.isNumber }
+                    if text[r.upperBound...].count > digits.count { port = Int(digits) }
+                }
+            }
+            self.port = try #require(port, "no banner: \(text)")
+        }
+
+        func kill() {
+            _ = Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// What one writer learned: answered writes, and transactions sent without an answer.
+    private final class WriterLog: @unchecked Sendable {
+        var acknowledged: [String] = []
+        var unanswered: [[String]] = []
+        /// Signalled once, at the first acknowledged write (the kill waits for it).
+        let firstAck = DispatchSemaphore(value: 0)
+        func ack(_ keys: [String]) {
+            if acknowledged.isEmpty { firstAck.signal() }
+            acknowledged += keys
+        }
+    }
+
+    /// A connected client handed to one writer thread (used by that thread only).
+    private struct Handoff: @unchecked Sendable { let client: WireStoreClient }
+
+    private func write(_ c: WireStoreClient, prefix: String, log: WriterLog) {
+        for n in 0..<20_000 {
+            if n % 3 == 2 {
+                let keys = (0..<3).map { "\(prefix)-t\(n)-\($0)" }
+                let ops: [JSON] = keys.map { ["op": "insert", "bucket": "items", "data": ["sku": .string($0), "name": "tx"]] }
+                guard let answer = c.askRaw(["type": "store.transaction", "operations": .array(ops)]) else {
+                    log.unanswered.append(keys)
+                    return
+                }
+                if answer.contains(#""type":"result""#) { log.ack(keys) }
+            } else {
+                let key = "\(prefix)-i\(n)"
+                guard let answer = c.askRaw(["type": "store.insert", "bucket": "items", "data": ["sku": .string(key), "name": "one"]]) else {
+                    log.unanswered.append([key])
+                    return
+                }
+                if answer.contains(#""type":"result""#) { log.ack([key]) }
+            }
+        }
+    }
+
+    @Test(arguments: ["everysec", "always"])
+    func acknowledgedWritesSurviveSIGKILL(_ fsync: String) throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        let config = dir.file("config.json")
+        try #"{"buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}}}}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        var acknowledged: Set<String> = []
+        var unanswered: [[String]] = []
+        for round in 0..<4 {
+            let child = try Child(db: db, fsync: fsync, config: config)
+            defer { if child.process.isRunning { child.kill() } }
+            // what the previous rounds were told is there, and no transaction is half-applied
+            let reader = try WireStoreClient(port: child.port)
+            let present = Set(reader.data(["type": "store.all", "bucket": "items"]).arrayValue?.compactMap { $0["sku"]?.stringValue } ?? [])
+            let missing = acknowledged.subtracting(present)
+            #expect(missing.isEmpty, "round \(round): \(missing.count) acknowledged writes lost, e.g. \(missing.first ?? "")")
+            for keys in unanswered {
+                let found = keys.filter(present.contains)
+                #expect(found.isEmpty || found.count == keys.count, "round \(round): half-applied \(keys) → \(found)")
+            }
+            unanswered = []
+            // writers until the kill
+            let logs = (0..<3).map { _ in WriterLog() }
+            let group = DispatchGroup()
+            let clients = try logs.map { _ in Handoff(client: try WireStoreClient(port: child.port)) }
+            for (w, (log, handoff)) in zip(logs, clients).enumerated() {
+                DispatchQueue.global().async(group: group) {
+                    self.write(handoff.client, prefix: "r\(round)w\(w)", log: log)
+                }
+            }
+            // a random moment once writes flow (a loaded machine may take a while to get there)
+            #expect(logs[0].firstAck.wait(timeout: .now() + 20) == .success, "round \(round): no write acknowledged")
+            usleep(UInt32.random(in: 50_000...400_000))
+            child.kill()
+            #expect(group.wait(timeout: .now() + 20) == .success, "writers did not stop after the kill")
+            for log in logs {
+                acknowledged.formUnion(log.acknowledged)
+                unanswered += log.unanswered
+            }
+        }
+        let child = try Child(db: db, fsync: fsync, config: config)
+        defer { child.kill() }
+        let reader = try WireStoreClient(port: child.port)
+        let present = Set(reader.data(["type": "store.all", "bucket": "items"]).arrayValue?.compactMap { $0["sku"]?.stringValue } ?? [])
+        #expect(acknowledged.subtracting(present).isEmpty)
+        for keys in unanswered {
+            let found = keys.filter(present.contains)
+            #expect(found.isEmpty || found.count == keys.count, "half-applied \(keys) → \(found)")
+        }
+        #expect(acknowledged.count > 100)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+/// A commit that fails at run time (here: the disk is full) fails the writes of its batch with
+/// PERSISTENCE_ERROR, undoes them in memory, keeps serving reads, and loses nothing that was
+/// acknowledged before.
+@Suite(.serialized) struct DurableFaultTests {
+    @Test func diskFull() throws {
+        try #require(getuid() == 0, "needs root to mount a small tmpfs")
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let disk = dir.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        try #require(mountTmpfs(at: disk, options: "size=256k"), "mount -t tmpfs is not possible here")
+        defer { unmount(disk) }
+        let db = disk + "/noex.db"
+        var acknowledged: [String] = []
+        let filler = String(repeating: "x", count: 2000)
+        do {
+            let server = durableServer(db, fsync: .always)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            let watcher = try WireStoreClient(server)
+            #expect(watcher.data(["type": "store.subscribe", "query": "all-items"])["data"] == [])
+            var failure: JSON?
+            for i in 0..<400 {
+                let sku = "k\(i)"
+                let answer = c.ask(["type": "store.insert", "bucket": "items", "data": ["sku": .string(sku), "name": .string(filler)]])
+                if answer["type"] == "result" {
+                    acknowledged.append(sku)
+                    continue
+                }
+                failure = answer
+                // the failed insert is undone: not readable, not counted
+                #expect(c.data(["type": "store.get", "bucket": "items", "key": .string(sku)]) == .null)
+                break
+            }
+            let f = try #require(failure, "the disk never filled up")
+            #expect(f["code"] == "PERSISTENCE_ERROR")
+            #expect(f["message"]?.stringValue?.contains("\"\(db)\"") == true && f["message"]?.stringValue?.contains("full") == true,
+                    "\(f.jsonString)")
+            // reads keep working and show exactly the acknowledged records
+            #expect(c.data(["type": "store.count", "bucket": "items"]) == .int(Int64(acknowledged.count)))
+            // a transaction fails as a whole
+            let tx = c.ask(["type": "store.transaction", "operations": [
+                ["op": "insert", "bucket": "items", "data": ["sku": "tx1", "name": .string(filler)]],
+                ["op": "insert", "bucket": "items", "data": ["sku": "tx2", "name": .string(filler)]],
+            ]])
+            #expect(tx["code"] == "PERSISTENCE_ERROR")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "tx1"]) == .null)
+            let p = c.data(["type": "store.stats"])["persistence"]
+            #expect((p?["commitFailures"]?.intValue ?? 0) >= 2)
+            // the subscriber's latest result is the acknowledged state
+            var last: JSON?
+            while let push = watcher.nextPush(timeoutMs: 300) { last = push }
+            #expect(last?["data"]?.arrayValue?.count == acknowledged.count)
+            server.stop()
+        }
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil, "\(server.startError ?? "")")
+        let c = try WireStoreClient(server)
+        let skus = c.data(["type": "store.all", "bucket": "items"]).arrayValue?.compactMap { $0["sku"]?.stringValue }
+        #expect(skus == acknowledged)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexPersistence
+@testable import NoexServer
+
+/// A database that cannot be used stops the start with an error naming the file; nothing
+/// starts empty by accident.
+@Suite struct DurableStartErrorTests {
+    @Test func unwritableDirectory() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let locked = dir.file("locked")
+        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false)
+        // Permission bits do not stop root: a read-only mount does.
+        let mounted = getuid() == 0 && mountTmpfs(at: locked, options: "ro,size=64k")
+        defer { if mounted { unmount(locked) } }
+        if !mounted { chmod(locked, 0o500) }
+        defer { chmod(locked, 0o700) }
+        try #require(mounted || getuid() != 0, "as root this test needs mount -t tmpfs")
+        let db = locked + "/noex.db"
+        let server = durableServer(db)
+        defer { server.stop() }
+        #expect(server.startError == "cannot open database \"\(db)\": unable to open database file")
+    }
+
+    @Test func missingDirectory() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("no/such/dir/noex.db")
+        let server = durableServer(db)
+        defer { server.stop() }
+        let error = try #require(server.startError)
+        #expect(error == "cannot open database \"\(db)\": unable to open database file")
+    }
+
+    @Test func secondServerOnTheSameDatabase() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        let first = durableServer(db)
+        defer { first.stop() }
+        try #require(first.startError == nil)
+        let second = durableServer(db)
+        defer { second.stop() }
+        #expect(second.startError == "PRAGMA journal_mode=WAL failed on \"\(db)\": database is locked (is another noex-server using it?)")
+    }
+
+    @Test func corruptFile() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: db))
+        let server = durableServer(db)
+        defer { server.stop() }
+        let error = try #require(server.startError)
+        #expect(error.contains("\"\(db)\"") && error.contains("file is not a database"), "\(error)")
+    }
+
+    @Test func newerFormatVersion() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        do {
+            let server = durableServer(db)
+            #expect(server.startError == nil)
+            server.stop()
+        }
+        // what a future version would write: the format row says 2
+        try SQLiteDatabase(path: db).exec("UPDATE meta SET value = 2 WHERE key = 'format_version'")
+        let server = durableServer(db)
+        defer { server.stop() }
+        #expect(server.startError == "database \"\(db)\" has format version 2, newer than this server's 1: use a newer noex-server")
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import NoexJSON
+import NoexStore
+@testable import NoexServer
+
+/// A fresh directory for one test's database files, removed by `remove()`.
+struct ScratchDirectory {
+    let path: String
+
+    init() {
+        var template = Array((NSTemporaryDirectory() + "noex-durable-XXXXXX").utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A server thread on the wire-test fixture, durable in `db` with `fsync`.
+func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec) -> ServerThread {
+    ServerThread {
+        var c = ServerConfig(store: wireStoreFixture())
+        c.persistence = PersistenceOptions(path: db, fsync: fsync.policy)
+        return c
+    }
+}
+
+/// The fsync policies by name, so tests need not import NoexPersistence.
+enum FsyncPolicyName: String, CaseIterable {
+    case always, everysec, no
+    var policy: PersistenceOptions.Policy { PersistenceOptions.Policy(rawValue: rawValue)! }
+}
+
+/// The debug `noex-server` binary next to the test bundle (built by `swift build --build-tests`).
+func locateServerBinary() -> URL? {
+    var candidate = URL(fileURLWithPath: CommandLine.arguments[0])
+    for _ in 0..<4 {
+        candidate.deleteLastPathComponent()
+        let b = candidate.appendingPathComponent("noex-server")
+        if FileManager.default.isExecutableFile(atPath: b.path) { return b }
+    }
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug/noex-server")
+    return FileManager.default.isExecutableFile(atPath: cwd.path) ? cwd : nil
+}
+
+/// Mounts a tmpfs (root only; false when mounting is not possible here). `ro` in `options`
+/// becomes the read-only flag; the rest (e.g. `size=256k`) goes to tmpfs.
+func mountTmpfs(at path: String, options: String) -> Bool {
+    let parts = options.split(separator: ",")
+    let flags: UInt = parts.contains("ro") ? UInt(MS_RDONLY) : 0
+    let data = parts.filter { $0 != "ro" }.joined(separator: ",")
+    return mount("tmpfs", path, "tmpfs", flags, data) == 0
+}
+
+func unmount(_ path: String) { _ = umount2(path, Int32(MNT_DETACH)) }

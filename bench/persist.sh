@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Durable storage benchmarks: insert and transaction load against noex-server in memory and
+# with --persistence sqlite under each fsync policy, in one run; then startup (load) time for
+# databases of 100k and 1M records.
+#
+#   bench/persist.sh [--seconds S] [--warmup S] [--connections N] [--inflight K]
+#                    [--startup "100000 1000000"] [--no-build]
+#
+# Prints loadgen's lines, labelled by configuration (`memory.proto.insert.req_per_s: ...`,
+# `sqlite-everysec.proto.transaction.server_cpu_us_per_req: ...`), then
+# `<config>.insert_cpu_ratio_vs_memory: X` and `startup.<n>_records_s: T`. See bench/README.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+
+seconds=5 warmup=1 connections=50 inflight=10 build=1 startup="100000 1000000"
+while (( $# )); do
+    case "$1" in
+        --seconds) seconds=$2; shift 2 ;;
+        --warmup) warmup=$2; shift 2 ;;
+        --connections) connections=$2; shift 2 ;;
+        --inflight) inflight=$2; shift 2 ;;
+        --startup) startup=$2; shift 2 ;;
+        --no-build) build=0; shift ;;
+        *) echo "usage: $0 [--seconds S] [--warmup S] [--connections N] [--inflight K] [--startup LIST] [--no-build]" >&2; exit 2 ;;
+    esac
+done
+
+bench_setup
+if (( build )); then
+    log "building loadgen (release)"
+    swift build -c release --package-path "$BENCH_DIR" --product loadgen >&2
+    log "building noex-server (release)"
+    swift build -c release --package-path "$ROOT_DIR" --product noex-server >&2
+fi
+[[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
+[[ -x "$NOEX_BIN" ]] || { echo "noex-server is not built" >&2; exit 1; }
+log "pinning: server '$(server_cpu)', loadgen '$(client_cpu)' (PIN=0 to disable); $(nproc) cores"
+
+limit=$((60 + ${warmup%.*} + ${seconds%.*} + 30))
+declare -A cpu
+status=0
+
+# measure LABEL OP ARGS...: one loadgen run of OP against a fresh server started with ARGS.
+measure() {
+    local label=$1 op=$2 port out; shift 2
+    port=$(free_port)
+    start_server noex-proto "$port" "$@" || { log "$label: server did not start"; status=1; return; }
+    if out=$(timeout "$limit" $(client_cpu) "$LOADGEN" --port "$port" --seconds "$seconds" --warmup "$warmup" \
+            --server-pid "$SERVER_PID" --mode proto --op "$op" --bucket bench \
+            --connections "$connections" --inflight "$inflight" --label "$label"); then
+        echo "$out"
+    else
+        echo "$out"
+        log "$label $op: loadgen failed"
+        status=1
+    fi
+    cpu[$label.$op]=$(sed -n -E "s/^.*\.server_cpu_us_per_req: //p" <<<"$out" | head -n 1)
+    stop_server
+}
+
+for op in insert transaction; do
+    measure memory "$op"
+    for policy in no everysec always; do
+        rm -f "$BENCH_TMP"/p.db*
+        measure "sqlite-$policy" "$op" --persistence sqlite --db "$BENCH_TMP/p.db" --fsync "$policy"
+    done
+done
+for policy in no everysec always; do
+    r=$(ratio "${cpu[sqlite-$policy.insert]:-}" "${cpu[memory.insert]:-}")
+    [[ -n "$r" ]] && echo "sqlite-$policy.insert_cpu_ratio_vs_memory: $r"
+done
+
+# Startup: a database of N records written by sqlite3's own bulk insert (same rows the server
+# writes), then the time from exec to the port answering.
+for n in $startup; do
+    db="$BENCH_TMP/startup-$n.db"
+    rm -f "$db"*
+    port=$(free_port)
+    start_server noex-proto "$port" --persistence sqlite --db "$db" || { log "startup: server did not start"; status=1; continue; }
+    stop_server
+    python3 - "$db" "$n" <<'PY'
+import sqlite3, sys
+db, n = sys.argv[1], int(sys.argv[2])
+c = sqlite3.connect(db)
+c.executemany("INSERT INTO records (bucket, key, record) VALUES ('bench', ?, ?)",
+    (('"k%d"' % i, '{"id":"k%d","n":%d,"_version":1,"_createdAt":1700000000000,"_updatedAt":1700000000000}' % (i, i))
+     for i in range(n)))
+c.commit()
+PY
+    port=$(free_port)
+    t0=$(date +%s.%N)
+    start_server noex-proto "$port" --persistence sqlite --db "$db" || { log "startup $n: server did not start"; status=1; continue; }
+    t1=$(date +%s.%N)
+    stop_server
+    echo "startup.${n}_records_s: $(python3 -c "print(round($t1 - $t0, 2))")"
+done
+echo "persist.connections: $connections"
+echo "persist.inflight: $inflight"
+exit "$status"
