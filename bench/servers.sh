@@ -59,6 +59,20 @@ wait_port() {
     return 1
 }
 
+# build_noex: release builds of loadgen and noex-server only (the protocol benchmarks).
+build_noex() {
+    log "building loadgen (release)"
+    swift build -c release --package-path "$BENCH_DIR" --product loadgen >&2
+    log "building noex-server (release)"
+    swift build -c release --package-path "$ROOT_DIR" --product noex-server >&2
+}
+
+# require_noex: exits unless both loadgen and noex-server are built.
+require_noex() {
+    [[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
+    [[ -x "$NOEX_BIN" ]] || { echo "noex-server is not built" >&2; exit 1; }
+}
+
 # build_all: release builds of loadgen, noex-server and the Hummingbird peer, and the picows
 # venv. A peer that cannot be built is reported and left out (its binary stays missing).
 build_all() {

@@ -14,4 +14,10 @@ struct Connection {
     var info = ConnectionInfo(remoteAddress: "", remotePort: 0, connectedAtMs: 0)
     /// Loop time at which the buffered bytes went over the hard limit (slow-client check).
     var overHardLimitSinceMs: UInt64?
+    /// False while reading is paused because the write queue is above its high-water mark:
+    /// the socket is not read (`uv_read_stop`) and no further frames are decoded.
+    var isReading = true
+    /// Bytes of the last read left undecoded when reading paused (at most one read buffer);
+    /// decoded first when reading resumes.
+    var unconsumed: [UInt8] = []
 }

@@ -25,7 +25,9 @@ extension WebSocketServer {
     @discardableResult
     public func addTimer(delayMs: UInt64, repeatMs: UInt64? = nil, _ body: @escaping () -> Void) -> LoopTimerID {
         let handle = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        uv_timer_init(loop, handle)
+        // uv_timer_init only initialises memory on a valid loop: a failure is a broken invariant.
+        let rc = uv_timer_init(loop, handle)
+        precondition(rc == 0, "uv_timer_init: \(UVError(rc))")
         let id = timers.insert(LoopTimer(handle: handle, body: body, repeats: repeatMs != nil))
         setID(handle, id)
         let timerID = LoopTimerID(id)

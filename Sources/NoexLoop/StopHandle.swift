@@ -13,9 +13,14 @@ public final class StopHandle: @unchecked Sendable {
     /// Bit 0: closed. Bits 1...: senders currently inside `stop()`.
     private let state = Atomic<Int>(0)
 
-    init(loop: UnsafeMutablePointer<uv_loop_t>) {
+    /// Throws when libuv cannot create the wake-up descriptor (e.g. EMFILE).
+    init(loop: UnsafeMutablePointer<uv_loop_t>) throws(UVError) {
         async = .allocate(capacity: 1)
-        uv_async_init(loop, async, onStopAsyncTrampoline)
+        let rc = uv_async_init(loop, async, onStopAsyncTrampoline)
+        guard rc == 0 else {
+            async.deallocate()
+            throw UVError(rc)
+        }
     }
 
     /// Asks the loop to run `stop()` with the server's configured options.

@@ -22,4 +22,11 @@ extension WebSocketServer {
         return sum
     }
 
+    /// Connections whose reading is paused because their write queue is above its high-water
+    /// mark (see `isReading`).
+    public var readingPausedCount: Int {
+        var n = 0
+        for id in connections.ids where connections.withValue(id, { $0.isReading }) == false { n += 1 }
+        return n
+    }
 }

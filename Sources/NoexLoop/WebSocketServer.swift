@@ -20,7 +20,7 @@ public final class WebSocketServer {
 
     var connections = Slab<Connection>()
     var timers = Slab<LoopTimer>()
-    private var listener: UnsafeMutablePointer<uv_tcp_t>?
+    private var listener: Listener?
     private var prepare: UnsafeMutablePointer<uv_prepare_t>?
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
@@ -52,6 +52,19 @@ public final class WebSocketServer {
     }
     private var stopPhase = StopPhase.running
     private var stopOptions = StopOptions()
+    /// How a watched signal stops the server (nil: `config.stop`).
+    private var signalStopOptions: StopOptions?
+    /// Accept failures since start (EMFILE, ENFILE, ENOMEM, ...).
+    public private(set) var acceptErrors = 0
+    /// Accept failures not yet reported to the delegate (reports are at most one per second).
+    private var unreportedAcceptErrors = 0
+    /// Loop time of the last accept-error report.
+    private var lastAcceptErrorReportMs: UInt64?
+    /// The newest accept failure's code (what a report names).
+    private var lastAcceptError: Int32 = 0
+    /// Current pause after accept failures (0 after a success) and when it ends.
+    private var acceptBackoffMs: UInt64 = 0
+    private var acceptPausedUntilMs: UInt64?
 
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
@@ -73,36 +86,69 @@ public final class WebSocketServer {
     /// Binds, listens and starts the prepare (flush) and sweep handles. On error nothing stays
     /// open except handles already being closed; run the loop once to finish them.
     public func start() throws(UVError) {
-        precondition(listener == nil, "start() called twice")
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        var rc = uv_tcp_init(loop, tcp)
-        guard rc == 0 else {
-            tcp.deallocate()
-            throw UVError(rc)
+        precondition(listener == nil && stopPhase == .running, "start() called twice")
+        // A client that resets its connection while answers are queued must not kill the server.
+        ignoreBrokenPipes()
+        switch Listener.open(loop: loop, host: config.host, port: config.port, backlog: config.backlog,
+                             onReadable: onAcceptReadyTrampoline) {
+        case .success(let l):
+            listener = l
+            port = l.port
+        case .failure(let error):
+            throw error
         }
-        setID(tcp, nil)
-        listener = tcp
-        rc = bind(tcp)
-        if rc == 0 { rc = uv_listen(asStream(tcp), config.backlog, onConnectionTrampoline) }
-        if rc == 0 { port = boundPort(tcp) }
-        guard rc == 0 else {
-            listener = nil
-            uv_close(asHandle(tcp), onHandleClosedFree)
-            throw UVError(rc)
-        }
+        var rc: Int32 = 0
 
+        // uv_prepare_init and uv_timer_init cannot fail on a valid loop; the async handle needs
+        // an eventfd and can (EMFILE). Whatever fails, what was opened is closed again.
         let p = UnsafeMutablePointer<uv_prepare_t>.allocate(capacity: 1)
-        uv_prepare_init(loop, p)
-        uv_prepare_start(p, onPrepareTrampoline)
+        rc = uv_prepare_init(loop, p)
+        guard rc == 0 else {
+            p.deallocate()
+            abandonStart()
+            throw UVError(rc)
+        }
         prepare = p
+        rc = uv_prepare_start(p, onPrepareTrampoline)
 
         let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        uv_timer_init(loop, t)
-        uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
-        sweep = t
+        if rc == 0 {
+            rc = uv_timer_init(loop, t)
+            if rc == 0 {
+                sweep = t
+                rc = uv_timer_start(t, onSweepTrampoline, config.sweepIntervalMs, config.sweepIntervalMs)
+            } else {
+                t.deallocate()
+            }
+        } else {
+            t.deallocate()
+        }
+        if rc == 0 {
+            do { stopper = try StopHandle(loop: loop) } catch { rc = error.code }
+        }
+        guard rc == 0 else {
+            abandonStart()
+            throw UVError(rc)
+        }
         counters.loopLag.armed(nowMs: nowMs)
+    }
 
-        stopper = StopHandle(loop: loop)
+    /// A failed `start` after the listener was bound: close every handle it opened (their close
+    /// callbacks free them when the loop runs once more) and leave the server unstarted.
+    private func abandonStart() {
+        closeListener()
+        for h in [prepare.map { asHandle($0) }, sweep.map { asHandle($0) }] {
+            if let h { uv_close(h, onHandleClosedFree) }
+        }
+        prepare = nil
+        sweep = nil
+        stopPhase = .stopped
+    }
+
+    /// Stops accepting: closes the listening socket and its poll handle.
+    private func closeListener() {
+        listener?.close()
+        listener = nil
     }
 
     /// Runs the loop until the server has stopped and every handle is closed. Returns
@@ -115,14 +161,32 @@ public final class WebSocketServer {
     /// A thread-safe handle that stops this server from any thread (nil before `start`).
     public var stopHandle: StopHandle? { stopper }
 
-    /// Stops on these signals (e.g. SIGINT, SIGTERM) with `config.stop`.
-    public func stopOnSignals(_ signums: [Int32]) {
+    /// Stops on these signals (e.g. SIGINT, SIGTERM) with `options` (`config.stop` when nil).
+    /// A second signal during the grace period ends it: connections are closed at once. Throws
+    /// when libuv cannot watch a signal (the watchers set up so far stay).
+    public func stopOnSignals(_ signums: [Int32], options: StopOptions? = nil) throws(UVError) {
+        signalStopOptions = options
         for signum in signums {
             let s = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
-            uv_signal_init(loop, s)
-            uv_signal_start(s, onSignalTrampoline, signum)
+            var rc = uv_signal_init(loop, s)
+            guard rc == 0 else {
+                s.deallocate()
+                throw UVError(rc)
+            }
             signals.append(s)
+            rc = uv_signal_start(s, onSignalTrampoline, signum)
+            guard rc == 0 else { throw UVError(rc) }
         }
+    }
+
+    /// A watched signal arrived: the first one stops, one during the grace period cuts it short.
+    func signalReceived() {
+        if case .grace = stopPhase {
+            beginClosingAll(nowMs: nowMs)
+            advanceStop()
+            return
+        }
+        stop(signalStopOptions)
     }
 
     /// Begins a graceful stop (idempotent): stop accepting; with a grace period, tell the
@@ -149,12 +213,6 @@ public final class WebSocketServer {
 
     /// Whether the stop finished (internal handles closed): nothing new may keep the loop alive.
     public var isStopped: Bool { stopPhase == .stopped }
-
-    private func closeListener() {
-        guard let listener else { return }
-        uv_close(asHandle(listener), onHandleClosedFree)
-        self.listener = nil
-    }
 
     private func beginClosingAll(nowMs now: UInt64) {
         closeListener()
@@ -251,9 +309,20 @@ public final class WebSocketServer {
         connections.withValue(id) { $0.writes.isWritable }
     }
 
-    /// Event pushes dropped so far on a connection.
+    /// Pushes dropped so far on a connection (see `SendKind`).
     public func droppedPushes(_ id: ConnectionID) -> Int? {
         connections.withValue(id) { $0.writes.droppedPushes }
+    }
+
+    /// The most bytes the connection's write queue has held (nil for an unknown id).
+    public func peakBufferedBytes(_ id: ConnectionID) -> Int? {
+        connections.withValue(id) { $0.writes.peakBufferedBytes }
+    }
+
+    /// Whether the socket is being read: false while the write queue is above its high-water
+    /// mark (nil for an unknown id).
+    public func isReading(_ id: ConnectionID) -> Bool? {
+        connections.withValue(id) { $0.isReading }
     }
 
     /// Ids of all open connections.
@@ -266,16 +335,61 @@ public final class WebSocketServer {
 
     // MARK: - Accept
 
-    /// A new TCP connection: allocate its handle, put it in the slab, start reading. The
-    /// handshake deadline starts now.
-    func acceptConnection(status: Int32) {
-        // The listener is open while running, and during a grace period with `listensDuringGrace`.
-        guard status == 0, let listener else { return }
+    /// Connections wait on the listener: accept them, each into a handle in the slab that is
+    /// read from now on. The handshake deadline starts at accept.
+    func acceptReady() {
+        // A bounded burst per wake-up keeps reads and writes of existing connections flowing;
+        // the level-triggered poll wakes us again for the rest.
+        for _ in 0..<64 {
+            // The listener exists exactly while connections may be accepted.
+            guard let listener, acceptPausedUntilMs == nil else { return }
+            switch listener.accept() {
+            case .connection(let fd):
+                acceptBackoffMs = 0
+                adopt(fd)
+            case .none:
+                return
+            case .retry:
+                continue
+            case .failed(let code):
+                acceptFailed(code)
+                pauseAccepting()
+                return
+            }
+        }
+    }
+
+    /// After an accept failure: stop watching the listener for a moment (5 ms, doubling up to
+    /// 1 s while failures continue), so the loop does not spin on a socket it cannot accept
+    /// from; the waiting clients stay in the kernel's backlog.
+    private func pauseAccepting() {
+        guard let listener else { return }
+        acceptBackoffMs = min(1_000, max(5, acceptBackoffMs * 2))
+        acceptPausedUntilMs = nowMs &+ acceptBackoffMs
+        listener.watch(false, onReadable: onAcceptReadyTrampoline)
+        addTimer(delayMs: acceptBackoffMs) { [unowned self] in
+            self.acceptPausedUntilMs = nil
+            guard let listener = self.listener else { return }
+            listener.watch(true, onReadable: onAcceptReadyTrampoline)
+        }
+    }
+
+    /// Takes an accepted descriptor into a libuv handle and the slab, and starts reading.
+    private func adopt(_ fd: Int32) {
         let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        uv_tcp_init(loop, tcp)
+        var rc = uv_tcp_init(loop, tcp)
+        guard rc == 0 else {
+            tcp.deallocate()
+            closeDescriptor(fd)
+            acceptFailed(rc)
+            return
+        }
         setID(tcp, nil)
-        guard uv_accept(asStream(listener), asStream(tcp)) == 0 else {
+        rc = uv_tcp_open(tcp, uv_os_sock_t(fd))
+        guard rc == 0 else {
+            closeDescriptor(fd)
             uv_close(asHandle(tcp), onHandleClosedFree)
+            acceptFailed(rc)
             return
         }
         let now = nowMs
@@ -292,6 +406,27 @@ public final class WebSocketServer {
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
         if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
+    }
+
+    /// Counts an accept failure and reports it to the delegate at most once per second, with
+    /// the number of failures since the last report (a flood of EMFILE must not flood the log).
+    func acceptFailed(_ code: Int32) {
+        acceptErrors += 1
+        unreportedAcceptErrors += 1
+        lastAcceptError = code
+        reportAcceptErrors()
+    }
+
+    /// Reports the failures not reported yet, unless the last report is less than a second
+    /// old (the sweep timer calls it too, so the last burst is reported as well).
+    private func reportAcceptErrors() {
+        guard unreportedAcceptErrors > 0 else { return }
+        let now = nowMs
+        if let last = lastAcceptErrorReportMs, now &- last < 1_000 { return }
+        lastAcceptErrorReportMs = now
+        let count = unreportedAcceptErrors
+        unreportedAcceptErrors = 0
+        delegate?.onAcceptError(self, UVError(lastAcceptError), count: count)
     }
 
     // MARK: - Read
@@ -313,11 +448,20 @@ public final class WebSocketServer {
             return
         }
         counters.bytesReceived &+= UInt64(nread)
-        let input = UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread])
+        consume(id, UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread]))
+    }
+
+    /// Feeds inbound bytes to the connection until they are used up or reading pauses; on a
+    /// pause the rest is kept in `unconsumed` (the next read must not overtake it).
+    private func consume(_ id: ConnectionID, _ input: UnsafeRawBufferPointer) {
         var offset = 0
         while offset < input.count {
             // Read the state in place: copying the Connection out would retain its buffers.
             guard let phase = connections.withValue(id, { c -> ReadPhase in
+                if !c.isReading {
+                    c.unconsumed = Array(UnsafeRawBufferPointer(rebasing: input[offset...]))
+                    return .discard
+                }
                 if case .handshake = c.machine.state { return .handshake }
                 return c.machine.readsFrames ? .frames : .discard
             }) else { return }
@@ -359,6 +503,34 @@ public final class WebSocketServer {
                 return
             }
         }
+    }
+
+    /// The write queue went above its high-water mark: stop reading the socket, so a client
+    /// that does not read its answers is held back by its own TCP window (and stop decoding
+    /// what was already read: `consume` checks `isReading` before each frame).
+    private func pauseReading(_ id: ConnectionID) {
+        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
+            guard c.isReading else { return nil }
+            c.isReading = false
+            return c.tcp
+        }) ?? nil else { return }
+        uv_read_stop(asStream(tcp))
+    }
+
+    /// The write queue fell to its low-water mark: decode what was left over, then read again
+    /// (unless that pauses reading once more or ends the connection).
+    private func resumeReading(_ id: ConnectionID) {
+        guard let left = connections.withValue(id, { c -> [UInt8] in
+            c.isReading = true
+            defer { c.unconsumed = [] }
+            return c.unconsumed
+        }) else { return }
+        if !left.isEmpty { left.withUnsafeBytes { consume(id, $0) } }
+        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
+            if case .closed = c.machine.state { return nil }
+            return c.isReading ? c.tcp : nil
+        }) ?? nil else { return }
+        if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
     }
 
     /// What to do with inbound bytes, by connection state.
@@ -449,7 +621,10 @@ public final class WebSocketServer {
             return (result, edge, mark)
         }) else { return .notOpen }
         if mark { dirty.append(id) }
-        if edge { delegate?.onWritabilityChanged(self, id, writable: false) }
+        if edge {
+            pauseReading(id)
+            delegate?.onWritabilityChanged(self, id, writable: false)
+        }
         switch result {
         case .queued: return .queued
         case .coalesced: return .coalesced
@@ -468,10 +643,14 @@ public final class WebSocketServer {
 
     /// Before each poll: one coalesced write per dirty connection.
     func flushDirty() {
-        guard !dirty.isEmpty else { return }
-        let list = dirty
-        dirty.removeAll(keepingCapacity: true)
-        for id in list { flush(id) }
+        // A flush can queue more (a drained queue resumes reading and answers what was left
+        // over): repeat, since the poll that follows may sleep. Each round consumes leftover
+        // input, so this ends.
+        while !dirty.isEmpty {
+            let list = dirty
+            dirty.removeAll(keepingCapacity: true)
+            for id in list { flush(id) }
+        }
     }
 
     /// Takes the pending batch (if no write is in flight) and writes it: first with
@@ -514,15 +693,25 @@ public final class WebSocketServer {
 
     /// The in-flight batch finished (status < 0: failed or cancelled by uv_close).
     func writeCompleted(_ id: ConnectionID, status: Int32) {
-        guard let (writable, hasPending, drained) = connections.withValue(id, { c -> (Bool, Bool, Bool) in
-            let writable = c.writes.batchWritten()
-            return (writable, c.writes.hasPending, c.writes.isDrained)
+        guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
+            (c.writes.batchWritten(), c.writes.isDrained)
         }) else { return }
         if status < 0 {
             forceClose(id)
             return
         }
-        if writable { delegate?.onWritabilityChanged(self, id, writable: true) }
+        if writable {
+            delegate?.onWritabilityChanged(self, id, writable: true)
+            resumeReading(id)
+        }
+        if drained, let stale = connections.withValue(id, { c -> [UInt64]? in
+            c.machine.isOpen && !c.writes.staleKeys.isEmpty ? c.writes.takeStaleKeys() : nil
+        }) ?? nil {
+            delegate?.onStalePushes(self, id, keys: stale)
+        }
+        // Read again: resuming and the delegate may have queued more (or closed the connection).
+        guard let (hasPending, drained) = connections.withValue(id, { c in (c.writes.hasPending, c.writes.isDrained) })
+        else { return }
         if hasPending {
             flush(id)
         } else if drained {
@@ -553,59 +742,11 @@ public final class WebSocketServer {
             execute(action, for: id)
             if tooSlow { forceClose(id) }
         }
+        reportAcceptErrors()
         advanceStop()
     }
 
     // MARK: - Helpers
-
-    private func bind(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
-        // uv_ip*_addr would silently truncate an out-of-range port.
-        guard (0...65535).contains(config.port) else { return UV_EINVAL.rawValue }
-        if config.host.contains(":") {
-            var addr = sockaddr_in6()
-            let rc = uv_ip6_addr(config.host, Int32(config.port), &addr)
-            guard rc == 0 else { return rc }
-            return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
-        }
-        var addr = sockaddr_in()
-        if uv_ip4_addr(config.host, Int32(config.port), &addr) != 0 {
-            return bindResolved(tcp)
-        }
-        return withUnsafePointer(to: &addr) { uv_tcp_bind(tcp, UnsafeRawPointer($0).assumingMemoryBound(to: sockaddr.self), 0) }
-    }
-
-    /// Binds a host name (`localhost`, a name in /etc/hosts or DNS) to its first address,
-    /// an IPv4 one when the name has one (the default host 0.0.0.0 is IPv4, and clients try
-    /// every address of a name anyway). `uv_getaddrinfo` without a callback resolves
-    /// synchronously: this runs once, before the loop serves anyone, so blocking here stalls no
-    /// client. Returns a `UV_EAI_*` code when the name does not resolve.
-    private func bindResolved(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int32 {
-        var rc: Int32 = UV_EAI_NONAME.rawValue
-        for family in [AF_INET, AF_UNSPEC] {
-            var hints = addrinfo()
-            hints.ai_family = family
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var req = uv_getaddrinfo_t()
-            rc = uv_getaddrinfo(loop, &req, nil, config.host, String(config.port), &hints)
-            // A resolver that is down fails both ways: do not wait for it twice.
-            if rc == UV_EAI_AGAIN.rawValue || rc == UV_EAI_FAIL.rawValue { return rc }
-            guard rc == 0 else { continue }
-            defer { uv_freeaddrinfo(req.addrinfo) }
-            guard let first = req.addrinfo, let address = first.pointee.ai_addr else { continue }
-            return uv_tcp_bind(tcp, address, 0)
-        }
-        return rc
-    }
-
-    private func boundPort(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> Int {
-        var storage = sockaddr_storage()
-        var len = Int32(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            uv_tcp_getsockname(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
-        }
-        guard rc == 0 else { return 0 }
-        return Self.describe(&storage).port
-    }
 
     private func peerInfo(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> ConnectionInfo {
         var storage = sockaddr_storage()
@@ -641,8 +782,8 @@ public final class WebSocketServer {
 
 // MARK: - C trampolines (file scope, non-capturing: resolve context, call one method)
 
-private func onConnectionTrampoline(_ server: UnsafeMutablePointer<uv_stream_t>?, _ status: Int32) {
-    WebSocketServer.from(server!.pointee.loop).acceptConnection(status: status)
+private func onAcceptReadyTrampoline(_ poll: UnsafeMutablePointer<uv_poll_t>?, _ status: Int32, _ events: Int32) {
+    WebSocketServer.from(poll!.pointee.loop).acceptReady()
 }
 
 private func onAllocTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?) {
@@ -686,7 +827,7 @@ private func onSweepTrampoline(_ handle: UnsafeMutablePointer<uv_timer_t>?) {
 }
 
 private func onSignalTrampoline(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ signum: Int32) {
-    WebSocketServer.from(handle!.pointee.loop).stop()
+    WebSocketServer.from(handle!.pointee.loop).signalReceived()
 }
 
 /// Frees a handle allocated with `UnsafeMutablePointer<T>.allocate(capacity: 1)` (the

@@ -96,6 +96,13 @@ public protocol WebSocketServerDelegate: AnyObject {
     /// The outbound buffer crossed the high-water mark (false) or fell back to the low-water
     /// mark (true).
     func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool)
+    /// Coalescing pushes with these keys were dropped because the connection was over its
+    /// hard limit; its queue has now drained: send their current state again.
+    func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64])
+    /// Accepting connections failed (EMFILE, ENFILE, ...): at most one report per second, naming
+    /// the newest failure, with `count` failures since the previous report. The server keeps
+    /// listening (the total is `WebSocketServer.acceptErrors`).
+    func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int)
     /// `stop` began with a grace period: connections work normally until it ends.
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64)
     /// The stop finished: every handle is closed and `run()` is about to return.
@@ -113,6 +120,8 @@ extension WebSocketServerDelegate {
     public func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) {}
     public func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) {}
     public func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool) {}
+    public func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) {}
+    public func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int) {}
     public func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) {}
     public func onStopped(_ server: WebSocketServer) {}
     public func onPlainRequest(_ server: WebSocketServer, _ request: HTTPRequestHead) -> HTTPPlainResponse? { nil }

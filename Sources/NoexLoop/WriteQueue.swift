@@ -10,8 +10,10 @@ public enum SendKind: Equatable, Sendable {
     /// buffered bytes past the hard limit.
     case push
     /// A push that carries a complete state (e.g. a query-subscription result): while it is
-    /// still pending, a newer push with the same key replaces it, so a slow client gets only the
-    /// newest result per key.
+    /// still pending, a newer push with the same key replaces it in place, so a slow client gets
+    /// only the newest result per key. One that would take the buffered bytes past the hard
+    /// limit is dropped and its key listed in `staleKeys`, so the application can send the
+    /// current state again once the queue has drained: nothing but intermediate states is lost.
     case coalescingPush(key: UInt64)
 }
 
@@ -44,7 +46,7 @@ public struct WriteQueue {
         case queued
         /// Replaced an older pending push with the same coalescing key.
         case coalesced
-        /// Not queued: an event push past the hard limit.
+        /// Not queued: a push past the hard limit (see `SendKind`).
         case dropped
     }
 
@@ -63,8 +65,14 @@ public struct WriteQueue {
     private(set) public var inFlightBytes = 0
     /// False between a `becameUnwritable` edge and the matching `becameWritable` edge.
     private(set) public var isWritable = true
-    /// Event pushes dropped so far on this connection.
+    /// Pushes dropped so far on this connection: event pushes past the hard limit, and
+    /// coalescing pushes that did not fit (their keys go to `staleKeys`).
     private(set) public var droppedPushes = 0
+    /// Keys of coalescing pushes dropped since the last `takeStaleKeys`, oldest first.
+    private(set) public var staleKeys: [UInt64] = []
+    /// The largest `bufferedBytes` this queue has held: the figure the hard limit bounds
+    /// (at most `hardLimitBytes` plus one message).
+    private(set) public var peakBufferedBytes = 0
 
     public init(limits: WriteQueueLimits = .init()) {
         self.limits = limits
@@ -100,7 +108,7 @@ public struct WriteQueue {
             append(count, write)
             return (.queued, checkUnwritable())
         case .push:
-            if bufferedBytes + count > limits.hardLimitBytes {
+            guard fitsUnderHardLimit(count, besides: 0) else {
                 droppedPushes += 1
                 return (.dropped, false)
             }
@@ -108,23 +116,66 @@ public struct WriteQueue {
             return (.queued, checkUnwritable())
         case .coalescingPush(let key):
             if let i = coalescing.lastIndex(where: { $0.key == key }) {
+                let old = coalescing[i]
+                guard fitsUnderHardLimit(count, besides: old.count) else {
+                    // The newer state does not fit either: drop both, and let the application
+                    // send the state again once the queue has drained.
+                    replaceSpan(i, with: [])
+                    coalescing.remove(at: i)
+                    markStale(key)
+                    return (.dropped, false)
+                }
                 var bytes: [UInt8] = []
                 bytes.reserveCapacity(count)
                 write(&bytes)
-                let old = coalescing[i]
-                pending.replaceSubrange(old.offset..<(old.offset + old.count), with: bytes)
-                coalescing[i].count = bytes.count
-                let delta = bytes.count - old.count
-                if delta != 0 {
-                    for j in (i + 1)..<coalescing.count { coalescing[j].offset += delta }
-                }
+                replaceSpan(i, with: bytes)
                 return (.coalesced, checkUnwritable())
+            }
+            guard fitsUnderHardLimit(count, besides: 0) else {
+                markStale(key)
+                return (.dropped, false)
             }
             let offset = pending.count
             append(count, write)
             coalescing.append(CoalescingSpan(key: key, offset: offset, count: pending.count - offset))
+            staleKeys.removeAll { $0 == key }
             return (.queued, checkUnwritable())
         }
+    }
+
+    /// Whether a push of `count` bytes may be queued in place of `replaced` pending bytes: it
+    /// must stay within the hard limit, unless nothing else would remain buffered (a push
+    /// larger than the limit on its own still goes out alone: the one-message overshoot).
+    private func fitsUnderHardLimit(_ count: Int, besides replaced: Int) -> Bool {
+        let others = bufferedBytes - replaced
+        return others == 0 || others + count <= limits.hardLimitBytes
+    }
+
+    /// Puts `bytes` in place of coalescing span `i` and shifts the spans after it.
+    private mutating func replaceSpan(_ i: Int, with bytes: [UInt8]) {
+        let old = coalescing[i]
+        pending.replaceSubrange(old.offset..<(old.offset + old.count), with: bytes)
+        coalescing[i].count = bytes.count
+        let delta = bytes.count - old.count
+        if delta != 0 {
+            for j in (i + 1)..<coalescing.count { coalescing[j].offset += delta }
+        }
+        peakBufferedBytes = Swift.max(peakBufferedBytes, bufferedBytes)
+    }
+
+    /// A coalescing push for `key` was dropped: counted, and remembered until
+    /// `takeStaleKeys` (a key is listed once however often its pushes were dropped).
+    private mutating func markStale(_ key: UInt64) {
+        droppedPushes += 1
+        if !staleKeys.contains(key) { staleKeys.append(key) }
+    }
+
+    /// The keys whose newest coalescing push was dropped since the last call, oldest first;
+    /// the application re-sends their current state (best when `isDrained`, when a push
+    /// always fits).
+    public mutating func takeStaleKeys() -> [UInt64] {
+        defer { staleKeys = [] }
+        return staleKeys
     }
 
     /// Hands all pending bytes over as one contiguous batch that becomes the in-flight write.
@@ -154,6 +205,7 @@ public struct WriteQueue {
     public mutating func discardPending() {
         pending = []
         coalescing.removeAll()
+        staleKeys = []
     }
 
     @inline(__always)
@@ -161,6 +213,7 @@ public struct WriteQueue {
         // A fresh batch starts with room for a few typical frames, so appends rarely regrow it.
         if pending.capacity == 0 { pending.reserveCapacity(Swift.max(count, 1024)) }
         write(&pending)
+        peakBufferedBytes = Swift.max(peakBufferedBytes, bufferedBytes)
     }
 
     private mutating func checkUnwritable() -> Bool {

@@ -275,6 +275,11 @@ extension Store {
 
     public var subscriptionCount: Int { subscriptions.count }
 
+    /// The result a subscription's listener was last given (the initial result before the
+    /// first change); nil for an ended subscription. A server re-sends it when the push that
+    /// carried it could not be delivered.
+    public func lastResult(of id: SubscriptionID) -> JSON? { subscriptions[id]?.lastResult }
+
     private func index(_ id: SubscriptionID, _ deps: Dependencies) {
         for b in deps.buckets { bucketDependents[b, default: []].insert(id) }
         for r in deps.records { recordDependents[r, default: []].insert(id) }

@@ -39,7 +39,15 @@ func runEchoServer(config: WebSocketServerConfig) -> Int32 {
         _ = uv_loop_close(loop)
         return 1
     }
-    server.stopOnSignals([SIGINT, SIGTERM])
+    do {
+        try server.stopOnSignals([SIGINT, SIGTERM])
+    } catch {
+        printErr("noex-server: cannot watch signals: \(error)")
+        server.stop()
+        server.run()
+        _ = uv_loop_close(loop)
+        return 1
+    }
     print("listening on \(urlHost(config.host)):\(server.port)")
     fflush(nil)  // flush stdout so a script reading the port sees the line now
     server.run()

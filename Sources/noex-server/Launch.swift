@@ -67,7 +67,11 @@ func launch(_ options: CommandLineOptions) -> Int32 {
     } catch {
         fail(error.message)
     }
-    server.stopOnSignals([SIGINT, SIGTERM])
+    do {
+        try server.stopOnSignals([SIGINT, SIGTERM])
+    } catch {
+        fail(error.message)
+    }
     print(plan.banner(boundPort: server.port))
     fflush(nil)  // a script reading the port sees the banner now
     server.run()

@@ -94,6 +94,11 @@ struct NoexServerCommand: ParsableCommand {
                                valueName: "n"))
     var maxPayloadBytes: Int?
 
+    @Option(help: ArgumentHelp(
+        "On SIGINT/SIGTERM clients get a shutdown message and keep working this long, then are closed with 1001; 0 closes at once. At most 300000. (default: 5000)",
+        valueName: "ms"))
+    var shutdownGracePeriodMs: Int64?
+
     @Flag(help: "Transport check: run a plain WebSocket echo server (no protocol) and print 'listening on HOST:PORT'.")
     var echo = false
 
@@ -121,6 +126,9 @@ struct NoexServerCommand: ParsableCommand {
     /// Range checks ArgumentParser's types cannot express; messages as the original's.
     func validate() throws {
         if version { return }
+        if let g = shutdownGracePeriodMs, !(0...ServerConfig.maxShutdownGracePeriodMs).contains(g) {
+            throw ValidationError("Invalid --shutdown-grace-period-ms: \(g) (must be an integer 0-\(ServerConfig.maxShutdownGracePeriodMs))")
+        }
         if let port, !(0...65535).contains(port) {
             throw ValidationError("Invalid port: \(port) (must be integer 0-65535)")
         }
@@ -155,6 +163,7 @@ struct NoexServerCommand: ParsableCommand {
         o.echo = echo
         o.maxPayloadBytes = maxPayloadBytes
         o.noTryWrite = noTryWrite
+        o.shutdownGracePeriodMs = shutdownGracePeriodMs
         o.metricsPath = metricsPath
         o.noMetrics = noMetrics
         o.healthPath = healthPath

@@ -18,6 +18,7 @@ final class Recorder: WebSocketServerDelegate {
     /// Text messages starting with "flood" make the server push this many 64 KiB event pushes.
     var floodCount = 0
     var floodResults: [SendResult] = []
+    var acceptErrorReports: [(name: String, count: Int)] = []
 
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
         opened.append(id)
@@ -58,6 +59,10 @@ final class Recorder: WebSocketServerDelegate {
     }
 
     func onStopped(_ server: WebSocketServer) { stopped = true }
+
+    func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int) {
+        acceptErrorReports.append((error.name, count))
+    }
 }
 
 /// A server on its own loop and thread. Only `port`, `stop()` and `join()` are used while the

@@ -350,8 +350,39 @@ extension LoopTests {
         let outOfRange = WebSocketServer(loop: loop, config: config)
         #expect(throws: UVError(UV_EINVAL.rawValue)) { try outOfRange.start() }
         uv_run(loop, UV_RUN_DEFAULT)
+        config.port = 0
+        config.host = "192.0.2.1"  // TEST-NET-1: never an address of this machine
+        let foreign = WebSocketServer(loop: loop, config: config)
+        #expect(throws: UVError(UV_EADDRNOTAVAIL.rawValue)) { try foreign.start() }
+        uv_run(loop, UV_RUN_DEFAULT)
         #expect(uv_loop_close(loop) == 0)
         first.stop()
         #expect(first.join() == 0)
+    }
+}
+
+extension LoopTests {
+    /// Accept failures are all counted but reported at most once per loop-clock second, with
+    /// the number since the previous report (the server is driven directly, on this thread).
+    @Test func acceptFailuresAreCountedAndReportedAtMostOncePerSecond() throws {
+        let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
+        defer { loop.deallocate() }
+        #expect(uv_loop_init(loop) == 0)
+        let server = WebSocketServer(loop: loop, config: testConfig())
+        let recorder = Recorder()
+        server.delegate = recorder
+        try server.start()
+        for _ in 0..<100 { server.acceptFailed(UV_EMFILE.rawValue) }
+        #expect(server.acceptErrors == 100)
+        #expect(recorder.acceptErrorReports.map(\.count) == [1])
+        #expect(recorder.acceptErrorReports.first?.name == "EMFILE")
+        usleep(1_050_000)  // let the loop clock pass one second
+        uv_update_time(loop)
+        server.acceptFailed(UV_ENFILE.rawValue)
+        #expect(recorder.acceptErrorReports.map(\.count) == [1, 100])
+        #expect(recorder.acceptErrorReports.last?.name == "ENFILE")
+        server.stop()
+        uv_run(loop, UV_RUN_DEFAULT)
+        #expect(uv_loop_close(loop) == 0)
     }
 }

@@ -23,6 +23,19 @@ import Testing
         #expect(c.auth == nil)
     }
 
+    @Test func shutdownGracePeriodFromTheFileAndTheFlag() throws {
+        #expect(try LaunchPlan.resolve(CommandLineOptions(), file: nil).server.shutdownGracePeriodMs == 5_000)
+        let file = try FileConfig.decode(["shutdownGracePeriodMs": 0])
+        #expect(try LaunchPlan.resolve(CommandLineOptions(), file: file).server.shutdownGracePeriodMs == 0)
+        var cli = CommandLineOptions()
+        cli.shutdownGracePeriodMs = 300_000
+        #expect(try LaunchPlan.resolve(cli, file: file).server.shutdownGracePeriodMs == 300_000)  // the flag wins
+        cli.shutdownGracePeriodMs = 300_001
+        #expect(throws: CommandLineError("Invalid --shutdown-grace-period-ms: 300001 (must be an integer 0-300000)")) {
+            try LaunchPlan.resolve(cli, file: nil)
+        }
+    }
+
     static func bad(_ json: JSON, _ key: String) -> (JSON, String) { (json, key) }
     static let badCases: [(JSON, String)] = [
         bad(["port": 70000], "port"),
@@ -46,6 +59,9 @@ import Testing
         bad(["buckets": ["users": 3]], "buckets.users"),
         bad(["queries": ["q": ["filter": [:]]]], "queries.q.bucket"),
         bad(["path": "ws"], "path"),
+        bad(["shutdownGracePeriodMs": 300_001], "shutdownGracePeriodMs"),
+        bad(["shutdownGracePeriodMs": -1], "shutdownGracePeriodMs"),
+        bad(["shutdownGracePeriodMs": "5s"], "shutdownGracePeriodMs"),
     ]
 
     @Test(arguments: badCases)

@@ -41,7 +41,8 @@ import Testing
             "noex_pushes_dropped_total": "counter", "noex_received_bytes_total": "counter",
             "noex_sent_bytes_total": "counter", "noex_queued_bytes": "gauge", "noex_loop_lag_seconds": "gauge",
             "noex_loop_lag_max_seconds": "gauge", "noex_store_records": "gauge",
-            "noex_rules_events_processed_total": "counter",
+            "noex_rules_events_processed_total": "counter", "noex_accept_errors_total": "counter",
+            "noex_connections_reading_paused": "gauge",
         ]
         #expect(before.families.mapValues(\.type) == expectedTypes)
         #expect(before["noex_connections"] == 0)
@@ -89,6 +90,8 @@ import Testing
         #expect(after["noex_connections"] == 1)
         #expect(after["noex_store_records{bucket=\"items\"}"] == 2)
         #expect(after["noex_queued_bytes"] == 0)
+        #expect(delta("noex_accept_errors_total") == 0)
+        #expect(after["noex_connections_reading_paused"] == 0)
         #expect(after["noex_loop_lag_max_seconds"] >= after["noex_loop_lag_seconds"])
         #expect(after["noex_uptime_seconds"] >= before["noex_uptime_seconds"])
     }

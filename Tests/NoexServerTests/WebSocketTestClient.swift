@@ -76,14 +76,13 @@ final class WebSocketTestClient {
         }
     }
 
-    func sendFrame(opcode: UInt8, _ payload: [UInt8]) { writeAll(Self.maskedFrame(opcode: opcode, payload)) }
-
     /// Several text messages in one socket write, so the server reads them together.
     func sendTextsTogether(_ texts: [String]) {
         writeAll(texts.flatMap { Self.maskedFrame(opcode: 0x1, Array($0.utf8)) })
     }
 
-    private static func maskedFrame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
+    /// One complete masked client frame (FIN set).
+    static func maskedFrame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         var f: [UInt8] = [0x80 | opcode]
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         if payload.count < 126 {
@@ -99,6 +98,12 @@ final class WebSocketTestClient {
         for (i, b) in payload.enumerated() { f.append(b ^ mask[i & 3]) }
         return f
     }
+
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) { writeAll(Self.maskedFrame(opcode: opcode, payload)) }
+
+    /// Writes ready-made frames (blocks while the peer's TCP window is full). Only touches the
+    /// socket, never the read buffer, so one other thread may call it while frames are read.
+    func sendRaw(_ bytes: [UInt8]) { writeAll(bytes) }
 
     func sendText(_ text: String) { sendFrame(opcode: 0x1, Array(text.utf8)) }
 

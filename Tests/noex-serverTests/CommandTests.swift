@@ -33,7 +33,7 @@ import Testing
             "-p", "9001", "-H", "127.0.0.1", "-c", "conf.json", "--name", "n", "--persistence", "memory",
             "--data-dir", "d", "--db", "x.db", "--fsync", "always", "--auth", "--admin-secret", "s", "--no-rules", "--audit",
             "--no-error-details", "--allowed-origins", "a, b ,c", "--max-connections-per-ip", "3", "--echo",
-            "--max-payload-bytes", "2048", "--no-try-write",
+            "--max-payload-bytes", "2048", "--no-try-write", "--shutdown-grace-period-ms", "1500",
         ]
         var expected = CommandLineOptions()
         expected.port = 9001
@@ -54,11 +54,13 @@ import Testing
         expected.echo = true
         expected.maxPayloadBytes = 2048
         expected.noTryWrite = true
+        expected.shutdownGracePeriodMs = 1500
         #expect(try options(all) == expected)
         let inline = [
             "--port=9001", "--host=127.0.0.1", "--config=conf.json", "--name=n", "--persistence=memory",
             "--data-dir=d", "--db=x.db", "--fsync=always", "--auth", "--admin-secret=s", "--no-rules", "--audit", "--no-error-details",
             "--allowed-origins=a, b ,c", "--max-connections-per-ip=3", "--echo", "--max-payload-bytes=2048", "--no-try-write",
+            "--shutdown-grace-period-ms=1500",
         ]
         #expect(try options(inline) == expected)
         #expect(try options(["--port", "1", "--port=2"]).port == 2)  // the last one wins
@@ -83,6 +85,10 @@ import Testing
         #expect(error(["extra"])?.contains("extra") == true)
         #expect(error(["--no-rules=yes"]) != nil)
         #expect(error(["-p", "0"]) == nil && error(["-p", "65535"]) == nil)
+        #expect(error(["--shutdown-grace-period-ms", "300001"])
+            == "Invalid --shutdown-grace-period-ms: 300001 (must be an integer 0-300000)")
+        #expect(error(["--shutdown-grace-period-ms=-1"]) != nil)
+        #expect(error(["--shutdown-grace-period-ms", "0"]) == nil && error(["--shutdown-grace-period-ms", "300000"]) == nil)
     }
 
     @Test func monitoringFlags() throws {
@@ -104,6 +110,7 @@ import Testing
                      "--persistence <persistence>", "--data-dir <path>", "--db <path>", "--fsync <fsync>", "--auth", "--admin-secret <secret>",
                      "--no-rules", "--audit", "--no-error-details", "--allowed-origins <list>",
                      "--max-connections-per-ip <n>", "--max-payload-bytes <n>", "--echo", "--no-try-write",
+                     "--shutdown-grace-period-ms <ms>",
                      "--metrics-path <path>", "--no-metrics", "--health-path <path>", "--no-health",
                      "-v, --version", "-h, --help"] {
             #expect(help.contains(flag), "help lacks \(flag)")
@@ -112,7 +119,7 @@ import Testing
         let info = try JSON.parse(Array(NoexServerCommand._dumpHelp().utf8))
         let arguments = try #require(info["command"]?["arguments"]?.arrayValue)
         let shown = arguments.filter { $0["shouldDisplay"] != false }
-        #expect(shown.count == 24)  // 22 flags + version + help
+        #expect(shown.count == 25)  // 23 flags + version + help
         for argument in shown {
             let abstract = argument["abstract"]?.stringValue ?? ""
             #expect(abstract.split(separator: " ").count >= 3, "no help text: \(argument)")

@@ -26,6 +26,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var maxPayloadBytes: Int?
     /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
     public var noTryWrite = false
+    /// Grace period of a stop by SIGINT/SIGTERM (the config file's `shutdownGracePeriodMs` otherwise).
+    public var shutdownGracePeriodMs: Int64?
     /// `--metrics-path`: where `GET /metrics` is served.
     public var metricsPath: String?
     /// `--no-metrics`: turn `/metrics` off (wins over the path).

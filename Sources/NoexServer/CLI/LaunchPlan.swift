@@ -75,6 +75,14 @@ public struct LaunchPlan {
         } else {
             s.maxConnectionsPerIp = f.maxConnectionsPerIp
         }
+        if let g = cli.shutdownGracePeriodMs {
+            guard (0...ServerConfig.maxShutdownGracePeriodMs).contains(g) else {
+                throw CommandLineError("Invalid --shutdown-grace-period-ms: \(g) (must be an integer 0-\(ServerConfig.maxShutdownGracePeriodMs))")
+            }
+            s.shutdownGracePeriodMs = g
+        } else {
+            s.shutdownGracePeriodMs = f.shutdownGracePeriodMs ?? s.shutdownGracePeriodMs
+        }
         s.monitoring = try monitoring(cli, f, webSocketPath: s.path)
         let demo = file == nil
         return LaunchPlan(

@@ -24,6 +24,8 @@ public struct FileConfig {
     public var ruleDefinitions: JSON?
     /// Forward store mutations to the rule engine as `bucket.<name>.<event>` events.
     public var bridgeStoreToRules: Bool?
+    /// Grace period of a stop by SIGINT/SIGTERM (`ServerConfig.shutdownGracePeriodMs`).
+    public var shutdownGracePeriodMs: Int64?
     public var rateLimit: RateLimitConfig?
     public var heartbeat: HeartbeatConfig?
     public var backpressure: BackpressureConfig?
@@ -48,6 +50,7 @@ public struct FileConfig {
         "adminSecret", "rules", "audit", "rateLimit", "heartbeat", "backpressure", "connectionLimits",
         "revocation", "procedures", "exposeErrorDetails", "allowedOrigins", "maxConnectionsPerIp",
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
+        "shutdownGracePeriodMs",
         "metrics", "health",
     ]
 
@@ -90,6 +93,7 @@ public struct FileConfig {
             c.ruleDefinitions = .object(defs.object)
         }
         c.bridgeStoreToRules = try r.bool("bridgeStoreToRules")
+        c.shutdownGracePeriodMs = try r.integer("shutdownGracePeriodMs", in: 0...ServerConfig.maxShutdownGracePeriodMs)
         if let audit = r.value("audit") {
             if audit != .bool(false) { throw ConfigError(key: "audit", "the audit log is not yet supported") }
         }

@@ -33,6 +33,12 @@ public struct ServerConfig {
     public var allowedOrigins: [String]?
     /// `nil` = unlimited; otherwise extra connections from one address are closed with 4003.
     public var maxConnectionsPerIp: Int?
+    /// Grace period of a stop by signal (`NoexServer.stopOnSignals`): every client gets the
+    /// shutdown system message and keeps working this long (or until it leaves), then is closed
+    /// with 1001. 0 closes at once, without the message. At most `maxShutdownGracePeriodMs`.
+    public var shutdownGracePeriodMs: Int64 = 5_000
+    /// Upper bound of `shutdownGracePeriodMs` (config key and flag): 5 minutes.
+    public static let maxShutdownGracePeriodMs: Int64 = 300_000
     /// `GET /metrics` and `GET /health` on the listening port (docs/metrics.md).
     public var monitoring = MonitoringConfig()
     /// Durable storage (docs/persistence.md); `nil` = memory only, as the original's default.

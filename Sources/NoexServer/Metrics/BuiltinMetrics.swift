@@ -25,6 +25,10 @@ extension NoexServer {
                   help: "TCP connections accepted since start (WebSocket and plain HTTP).") { [unowned transport] in
             Double(transport.counters.socketsAccepted)
         }
+        m.counter("noex_accept_errors_total",
+                  help: "Failed accepts of TCP connections (EMFILE, ENFILE, ...) since start.") { [unowned transport] in
+            Double(transport.acceptErrors)
+        }
         m.family("noex_requests_total", type: .counter,
                  help: "Requests by operation (op=\"other\": unknown types; op=\"invalid\": failed envelope checks).") {
             [unowned core] out in
@@ -47,7 +51,7 @@ extension NoexServer {
             [unowned core] in Double(core.metrics.pushesCoalesced)
         }
         m.counter("noex_pushes_dropped_total",
-                  help: "Event pushes dropped because the client was over its hard write limit.") { [unowned core] in
+                  help: "Pushes dropped because the client was over its hard write limit (subscriptions get their current result once it drains).") { [unowned core] in
             Double(core.metrics.pushesDropped)
         }
         m.counter("noex_received_bytes_total", help: "Bytes read from client sockets.") { [unowned transport] in
@@ -58,6 +62,10 @@ extension NoexServer {
         }
         m.gauge("noex_queued_bytes", help: "Outbound bytes queued or in flight, summed over all connections.") {
             [unowned transport] in Double(transport.totalBufferedBytes)
+        }
+        m.gauge("noex_connections_reading_paused",
+                help: "Connections not being read because their write queue is above its high-water mark.") {
+            [unowned transport] in Double(transport.readingPausedCount)
         }
         m.gauge("noex_loop_lag_seconds", help: "How late the loop ran its last sweep timer tick (1 ms resolution).") {
             [unowned transport] in Double(transport.counters.loopLag.lastMs) / 1000

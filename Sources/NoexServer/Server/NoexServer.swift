@@ -109,14 +109,15 @@ public final class NoexServer {
             gate = nil
             core.transportRef = transport
         }
-        delegate.onStoppedHook = { [unowned self] in
-            self.gate?.beforeFlush()
-            self.durable?.close()
-        }
+        // Every stored property is set from here on (the metrics closures capture self).
         transport.listensDuringGrace = config.monitoring.healthPath != nil
         registerBuiltinMetrics()
         delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
             self.healthAnswer()
+        }
+        delegate.onStoppedHook = { [unowned self] in
+            self.gate?.beforeFlush()
+            self.durable?.close()
         }
     }
 
@@ -202,8 +203,20 @@ public final class NoexServer {
         transport.stop(StopOptions(gracePeriodMs: UInt64(max(0, gracePeriodMs)), closeCode: 1000, closeReason: "server_shutdown"))
     }
 
-    /// Stops (without grace period) on these signals, e.g. `[SIGINT, SIGTERM]`.
-    public func stopOnSignals(_ signals: [Int32]) { transport.stopOnSignals(signals) }
+    /// Stops on these signals, e.g. `[SIGINT, SIGTERM]`, with `config.shutdownGracePeriodMs`:
+    /// every client gets `{"type":"system","event":"shutdown","gracePeriodMs":…}` and keeps
+    /// working until it leaves or the period ends; the rest are closed with 1001
+    /// `server_shutting_down` (a client is going away because the server is). A second signal
+    /// during the grace period closes them at once. Throws when a signal cannot be watched.
+    public func stopOnSignals(_ signals: [Int32]) throws(StartError) {
+        let grace = UInt64(max(0, min(config.shutdownGracePeriodMs, ServerConfig.maxShutdownGracePeriodMs)))
+        let options = StopOptions(gracePeriodMs: grace, closeCode: 1001, closeReason: "server_shutting_down")
+        do {
+            try transport.stopOnSignals(signals, options: options)
+        } catch {
+            throw StartError(message: "cannot watch signals: \(error)", code: error.code)
+        }
+    }
 
     /// A thread-safe handle that stops the server from any thread.
     public var stopHandle: StopHandle? { transport.stopHandle }
@@ -223,8 +236,15 @@ public final class NoexServer {
 
     /// ServerStats (docs/protocol/auth.md#server-operations), plus our `pushes: {sent, dropped}` (dropped = event pushes
     /// lost to backpressure since start, closed connections included).
+    /// Also our `acceptErrors`: connections the listener failed to accept (EMFILE, ENFILE, ...)
+    /// since start.
     public func getStats() -> JSON {
-        core.statsJSON(includeListener: true, port: port, uptimeMs: core.clock.wallMs() - startedAtMs)
+        var stats = core.statsJSON(includeListener: true, port: port, uptimeMs: core.clock.wallMs() - startedAtMs)
+        if case .object(var o) = stats {
+            o["acceptErrors"] = .int(Int64(transport.acceptErrors))
+            stats = .object(o)
+        }
+        return stats
     }
 
     /// Revokes every session of `userId` (docs/protocol/auth.md); returns the number of connections closed.
@@ -262,6 +282,10 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { core.textReceived(id, bytes) }
     func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) { core.connectionClosed(id) }
     func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
+    func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int) {
+        printToStandardError("[noex-server] accept failed: \(error) (\(count) failures since the last report; still listening)")
+    }
+    func onStalePushes(_ server: WebSocketServer, _ id: ConnectionID, keys: [UInt64]) { core.resendStalePushes(id, keys: keys) }
     func onStopping(_ server: WebSocketServer, gracePeriodMs: UInt64) { core.stopping(gracePeriodMs: Int64(gracePeriodMs)) }
     func onStopped(_ server: WebSocketServer) {
         core.isRunning = false

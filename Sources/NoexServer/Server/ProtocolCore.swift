@@ -301,7 +301,7 @@ public final class ProtocolCore {
         push(id, message.serializedBytes, kind: kind)
     }
 
-    private func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
+    func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
         if deferredPushes != nil {
             deferredPushes!.append((id, bytes, kind))
             return

@@ -7,6 +7,8 @@ extension LoadgenOptions {
             return EchoGenerator(size: size)
         case .proto:
             return ProtocolRequestGenerator(operation: operation, bucket: bucket, run: run, connection: connection, keys: keys)
+        case .hostile:
+            return HostileGenerator()
         case .fanout:
             // Connection 0 is the writer (see LoadDriver).
             if connection == 0 { return FeedWriterGenerator(bucket: bucket) }

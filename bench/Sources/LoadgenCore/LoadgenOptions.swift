@@ -1,6 +1,6 @@
 /// Command-line options of `loadgen`; see bench/README.md for what each one means.
 public struct LoadgenOptions: Equatable, Sendable {
-    public enum Mode: String, Sendable { case echo, idle, proto, fanout }
+    public enum Mode: String, Sendable { case echo, idle, proto, fanout, hostile }
 
     public var mode: Mode = .echo
     public var host = "127.0.0.1"
@@ -10,7 +10,7 @@ public struct LoadgenOptions: Equatable, Sendable {
     public var connections = 100
     public var inflight = 10
     public var size = 20
-    /// Echo: the measured duration. Idle: how long the connections are held.
+    /// Echo: the measured duration. Idle, hostile: how long the connections are held.
     public var seconds = 10.0
     public var warmup = 2.0
     /// How long connecting (TCP + handshake) all connections may take before giving up.
@@ -34,7 +34,7 @@ public struct LoadgenOptions: Equatable, Sendable {
     public init() {}
 
     public static let usage = """
-        usage: loadgen [--mode echo|idle|proto|fanout] [--host 127.0.0.1] --port P [--path /] [--label NAME]
+        usage: loadgen [--mode echo|idle|proto|fanout|hostile] [--host 127.0.0.1] --port P [--path /] [--label NAME]
                        [--connections N] [--inflight K] [--size B] [--seconds S] [--warmup S]
                        [--connect-timeout S] [--connect-concurrency N] [--server-pid PID]
                        [--op get|insert] [--bucket NAME] [--keys N] [--subscribers M] [--query NAME]
@@ -79,7 +79,7 @@ public struct LoadgenOptions: Equatable, Sendable {
             }
         }
         guard loopbackHosts.contains(options.host) else { throw .nonLoopbackHost(options.host) }
-        if options.mode == .idle && !explicitSeconds { options.seconds = 5 }
+        if (options.mode == .idle || options.mode == .hostile) && !explicitSeconds { options.seconds = 5 }
         return options
     }
 

@@ -110,3 +110,20 @@ public struct FeedWriterGenerator: RequestGenerator {
         }
     }
 }
+
+/// Hostile mode: `server.connections` requests (each answer lists every connection, so the
+/// answers are large and cost the server no store memory), sent in one burst by a client that
+/// never reads them.
+public struct HostileGenerator: RequestGenerator {
+    public let opcode: Opcode = .text
+
+    public init() {}
+
+    public mutating func withRequest(sequence: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) {
+        let text = #"{"id":\#(ResponseMatcher.id(ofSequence: sequence)),"type":"server.connections"}"#
+        Array(text.utf8).withUnsafeBytes(body)
+    }
+
+    /// Never called in practice: the connection stops reading once its burst is sent.
+    public mutating func classify(opcode: Opcode, payload: UnsafeRawBufferPointer) -> Reply { .unsolicited }
+}

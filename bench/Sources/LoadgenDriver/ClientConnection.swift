@@ -98,6 +98,12 @@ final class ClientConnection {
         flush()
     }
 
+    /// Stops reading the socket for good (hostile mode): answers pile up at the server.
+    func stopReading() {
+        guard state == .open, let stream else { return }
+        uv_read_stop(stream)
+    }
+
     /// Sends one more request now (the fan-out writer's next insert).
     func sendOne() {
         guard state == .open else { return }

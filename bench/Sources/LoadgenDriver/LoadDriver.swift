@@ -81,11 +81,12 @@ public final class LoadDriver {
         guard rc == 0 else { throw .setup("bad address \(options.address): \(uvError(rc))") }
         let seed = uv_hrtime()
         switch options.mode {
-        case .echo, .proto, .idle:
+        case .echo, .proto, .idle, .hostile:
             let inflight = options.mode == .idle ? 1 : options.inflight
             connections = (0..<options.connections).map { index in
                 ClientConnection(
                     driver: self, index: index, generator: makeGenerator(index), inflight: inflight,
+                    continuous: options.mode != .hostile,
                     seed: seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
             }
         case .fanout:
@@ -223,6 +224,14 @@ public final class LoadDriver {
             for connection in connections { connection.primeRequests() }
         case .idle:
             phase = .holding
+            arm(seconds: options.seconds)
+        case .hostile:
+            // Each connection sends its whole burst and never reads an answer.
+            phase = .holding
+            for connection in connections {
+                connection.primeRequests()
+                connection.stopReading()
+            }
             arm(seconds: options.seconds)
         }
         onAllConnected?(opened, failedToOpen)

@@ -35,11 +35,12 @@ do {
     printError("\(error)")
     exit(1)
 }
-if options.mode == .idle {
+if options.mode == .idle || options.mode == .hostile {
     // The caller's cue to measure the server while the connections are held.
+    let mode = options.mode.rawValue
     driver.onAllConnected = { opened, failed in
-        printLine("\(prefix)idle.connected: \(opened)")
-        if failed > 0 { printLine("\(prefix)idle.failed: \(failed)") }
+        printLine("\(prefix)\(mode).connected: \(opened)")
+        if failed > 0 { printLine("\(prefix)\(mode).failed: \(failed)") }
     }
 }
 // CPU time spent in the measured window, by this process and (if given) the server.
@@ -80,4 +81,8 @@ case .echo, .proto, .fanout:
 case .idle:
     if driver.dropped > 0 { printLine("\(prefix)idle.dropped: \(driver.dropped)") }
     exit(driver.allOpened ? 0 : 1)
+case .hostile:
+    // Connections the server closed while they were held (a slow-client disconnect).
+    printLine("\(prefix)hostile.dropped: \(driver.dropped)")
+    exit(driver.opened == options.connections ? 0 : 1)
 }

@@ -135,6 +135,14 @@ private func request<G: RequestGenerator>(_ generator: inout G, _ sequence: UInt
         #expect(write(#"{"id":1,"type":"result","data":{"n":0}}"#) == .answer)
         #expect(write(#"{"id":2,"type":"error","code":"VALIDATION_ERROR","message":"m"}"#) == .wrongAnswer)
     }
+
+    @Test func hostileModeSendsServerConnectionsAndHoldsFiveSecondsByDefault() throws {
+        let o = try LoadgenOptions.parse(["--mode", "hostile", "--connections", "100", "--inflight", "2000"])
+        #expect(o.mode == .hostile && o.seconds == 5 && o.inflight == 2000)
+        #expect(o.generator(run: 1, connection: 3) is HostileGenerator)
+        var h = HostileGenerator()
+        #expect(request(&h, 0) == #"{"id":1,"type":"server.connections"}"#)
+    }
 }
 
 @Suite struct ProtocolOptionsAndReportTests {
