@@ -22,3 +22,8 @@ Tests/CAPI/run.sh
 if [ -x scripts/autobahn.sh ]; then
     scripts/autobahn.sh
 fi
+
+# A short libFuzzer run of every target, then the Swift suite once under AddressSanitizer
+# (docs/fuzzing.md).
+scripts/fuzz.sh
+scripts/asan.sh
