@@ -23,7 +23,7 @@ status=0
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
 for t in $TARGETS; do
     mkdir -p "$WORK/$t"
-    if "$BIN/fuzz-$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=4096 -detect_leaks=0 \
+    if "$BIN/fuzz-$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -max_len=4096 -detect_leaks=0 -dict="dict/$t.dict" \
         -print_final_stats=1 -artifact_prefix="artifacts/$t-" "$WORK/$t" "corpus/$t" >"$WORK/$t.log" 2>&1; then
         runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$WORK/$t.log")"
         rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$WORK/$t.log")"
