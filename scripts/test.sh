@@ -29,3 +29,8 @@ fi
 # (see "Conventions for examples" in README.md; the first one builds the release binary).
 scripts/check-examples-test.sh
 scripts/check-examples.sh
+
+# A short libFuzzer run of every target, then the Swift suite once under AddressSanitizer
+# (docs/fuzzing.md).
+scripts/fuzz.sh
+scripts/asan.sh

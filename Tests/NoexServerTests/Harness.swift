@@ -75,7 +75,7 @@ final class Harness {
         config.host = "127.0.0.1"
         configure(&config)
         core = ProtocolCore(config: config, clock: ServerClock(wallMs: { clock.wallMs }, monotonicMs: { clock.monotonicMs }))
-        core.transportRef = transport
+        core.attach(transport)
     }
 
     /// A core over a ready-made config (its own store and clock are then the config's).
@@ -83,7 +83,7 @@ final class Harness {
         store = config.store
         let clock = clock
         core = ProtocolCore(config: config, clock: ServerClock(wallMs: { clock.wallMs }, monotonicMs: { clock.monotonicMs }))
-        core.transportRef = transport
+        core.attach(transport)
     }
 
     func connect(_ address: String = "127.0.0.1") -> Client {

@@ -13,3 +13,12 @@ public protocol ProtocolTransport: AnyObject {
 }
 
 extension WebSocketServer: ProtocolTransport {}
+
+extension ProtocolCore {
+    /// Connects the core to a transport of the embedder's own (`NoexServer` attaches its
+    /// WebSocket server itself). The fuzz targets drive the core through this with an in-memory
+    /// transport. Held weakly: the caller keeps the transport alive while events arrive.
+    public func attach(_ transport: any ProtocolTransport) {
+        transportRef = transport
+    }
+}
