@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 
 # The example in docs/embedding.md is the file compiled here: the ```c block after the marker
 # line must equal docs/embedding-example.c.
-awk '/^<!-- example: docs\/embedding-example.c -->$/ {found = 1; next}
+awk '/^<!-- source: docs\/embedding-example.c -->$/ {found = 1; next}
      found == 1 && /^```c$/ {found = 2; next}
      found == 2 && /^```$/ {exit}
      found == 2 {print}' docs/embedding.md > "$work/example-in-doc.c"
