@@ -26,14 +26,8 @@ while (( $# )); do
 done
 
 bench_setup
-if (( build )); then
-    log "building loadgen (release)"
-    swift build -c release --package-path "$BENCH_DIR" --product loadgen >&2
-    log "building noex-server (release)"
-    swift build -c release --package-path "$ROOT_DIR" --product noex-server >&2
-fi
-[[ -x "$LOADGEN" ]] || { echo "loadgen is not built" >&2; exit 1; }
-[[ -x "$NOEX_BIN" ]] || { echo "noex-server is not built" >&2; exit 1; }
+(( build )) && build_noex
+require_noex
 log "pinning: server '$(server_cpu)', loadgen '$(client_cpu)' (PIN=0 to disable); $(nproc) cores"
 
 limit=$((60 + ${warmup%.*} + ${seconds%.*} + 30))
