@@ -27,8 +27,10 @@ public final class NoexServer {
     public let metrics = MetricsRegistry()
     private var housekeepingTimer: LoopTimerID?
     /// Durable storage and the gate that holds outputs until their writes are committed.
-    let durable: DurableStore?
-    private let gate: CommitGate?
+    private(set) var durable: DurableStore?
+    private var gate: CommitGate?
+    /// The `file` engine instead (replies are not held).
+    private(set) var snapshots: FileSnapshotStore?
 
     /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
     /// that `run()` drives. Throws `StartError` when the address cannot be bound.
@@ -91,7 +93,19 @@ public final class NoexServer {
         delegate.monitoring = MonitoringEndpoints(config: config.monitoring, registry: metrics) { [unowned self] in
             self.healthAnswer()
         }
-        if let p = config.persistence {
+        if let p = config.persistence, p.engine == .file {
+            durable = nil
+            gate = nil
+            do {
+                snapshots = try FileSnapshotStore(directory: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
+            } catch {
+                throw StartError(message: error.message, code: -1)
+            }
+            for problem in snapshots!.loadProblems { printToStandardError("[noex-server] Warning: \(problem)") }
+            core.transportRef = transport
+            core.storeOps.durable = snapshots
+            core.rulesOps?.durable = snapshots
+        } else if let p = config.persistence {
             do {
                 durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
             } catch {
@@ -117,6 +131,7 @@ public final class NoexServer {
         delegate.onStoppedHook = { [unowned self] in
             self.gate?.beforeFlush()
             self.durable?.close()
+            self.snapshots?.close()
         }
     }
 
@@ -189,6 +204,7 @@ public final class NoexServer {
     /// After the loop stopped: commit what the last iteration wrote (synchronously) and stop
     /// the periodic fsync. Safe to call more than once.
     public func finishDurable() {
+        snapshots?.finish()
         guard let durable else { return }
         durable.finish()
     }
