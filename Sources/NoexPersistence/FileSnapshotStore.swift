@@ -41,7 +41,10 @@ public final class FileSnapshotStore: SchemaJournal {
     private var buckets: [(name: String, config: JSONObject)] = []
     private var queries: [(name: String, config: JSONObject)] = []
     private var savedRules: [(id: String, rule: JSON)] = []
+    /// Facts in the order they were first set (a deleted and set again fact goes to the end,
+    /// as in the sqlite engine), so `rules.getAllFacts` answers the same after a restart.
     private var facts: [String: JSON] = [:]
+    private var factOrder: [String] = []
     private var factsDirty = false
     /// Bucket name -> its current file, as `schema.json` names it.
     private var files: [String: String] = [:]
@@ -78,7 +81,7 @@ public final class FileSnapshotStore: SchemaJournal {
         removeLeftovers()
         store.attachStorage(SnapshotAdapter(self), onError: { _ in }, onDirty: { [unowned self] in self.arm(Self.debounceMs) })
         rules?.onFactChange = { [unowned self] key, _, after in
-            self.facts[key] = after?.json
+            self.setFact(key, after?.json)
             self.arm(Self.debounceMs)
             self.factsDirty = true
         }
@@ -135,7 +138,7 @@ public final class FileSnapshotStore: SchemaJournal {
         for f in o["facts"]?.arrayValue ?? [] {
             guard let fo = f.objectValue, let key = fo["key"]?.stringValue else { throw bad("an entry of \"facts\"") }
             storedFacts.append((key, fo))
-            facts[key] = f
+            setFact(key, f)
         }
         if let rules {
             loadProblems += StoredSchema.restoreRules(storedRules, into: rules)
@@ -244,9 +247,17 @@ public final class FileSnapshotStore: SchemaJournal {
             "files": .object(fileMap),
             "queries": .array(queries.map { ["name": .string($0.name), "config": .object($0.config)] }),
             "rules": .array(savedRules.map(\.rule)),
-            "facts": .array(facts.keys.sorted().map { facts[$0]! }),
+            "facts": .array(factOrder.map { facts[$0]! }),
         ]
         return o.serializedBytes
+    }
+
+    private func setFact(_ key: String, _ fact: JSON?) {
+        if let fact {
+            if facts.updateValue(fact, forKey: key) == nil { factOrder.append(key) }
+        } else if facts.removeValue(forKey: key) != nil {
+            factOrder.removeAll { $0 == key }
+        }
     }
 
     private var hasPending: Bool { store.hasUnsavedChanges || factsDirty }
