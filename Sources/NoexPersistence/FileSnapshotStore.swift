@@ -216,17 +216,21 @@ public final class FileSnapshotStore: SchemaJournal {
         for (name, f) in written { next[name] = f }
         if let excluding { next[excluding] = nil }
         var error = saveError
+        var renamed = false
         if error == nil {
             do throws(PersistenceError) {
                 if policy != .no && !written.isEmpty { try SnapshotFile.syncDirectory(path) }
                 try SnapshotFile.write(schemaBytes(next), dir: path, name: Self.schemaFile, fsync: policy != .no)
+                renamed = true
                 if policy != .no { try SnapshotFile.syncDirectory(path) }
             } catch let e {
                 error = e
             }
         }
         if let error {
-            for f in written.values { unlink(file(f)) }
+            // Once the new schema.json is in place, both it and the old one may be what a
+            // restart finds: keep every file either names (the next flush or start tidies up).
+            if renamed { files = next } else { for f in written.values { unlink(file(f)) } }
             store.keepUnsaved(attempted)
             commitFailures += 1
             report(error)

@@ -21,6 +21,8 @@ enum SnapshotFile {
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
+        var st = stat()
+        if fstat(fd, &st) == 0 { bytes.reserveCapacity(Int(st.st_size)) }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
