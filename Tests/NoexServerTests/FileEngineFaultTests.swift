@@ -125,4 +125,34 @@ import Testing
         let saved = skus.count - 1
         #expect(saved >= 0 && saved < 300 && skus == ["a"] + (0..<saved).map { "k\($0)" }, "\(skus)")
     }
+
+    /// What an interrupted flush leaves (a temp file, a bucket file schema.json does not name)
+    /// is removed at start, and the committed snapshot loads.
+    @Test func leftoversOfAnInterruptedFlushAreIgnoredAndRemoved() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let data = dir.file("data")
+        try seed(data)
+        try Data("{\"state\":".utf8).write(to: URL(fileURLWithPath: data + "/.schema.json.tmp"))
+        try Data("{\"state\":{\"records\":[]}}".utf8).write(to: URL(fileURLWithPath: data + "/bucket-items.99.json"))
+        let server = fileServer(data)
+        defer { server.stop() }
+        try #require(server.startError == nil, "\(server.startError ?? "")")
+        let c = try WireStoreClient(server)
+        #expect(c.data(["type": "store.all", "bucket": "items"]).arrayValue?.compactMap { $0["sku"]?.stringValue } == ["a"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: data)
+        #expect(!left.contains(".schema.json.tmp") && !left.contains("bucket-items.99.json"), "\(left)")
+    }
+
+    @Test func missingBucketFile() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let data = dir.file("data")
+        try seed(data)
+        let items = try bucketFile(data, "items")
+        try FileManager.default.removeItem(atPath: items)
+        let server = fileServer(data)
+        defer { server.stop() }
+        #expect(server.startError == "\"\(items)\" is missing (named by \"\(data)/schema.json\"): restore the data directory from a backup")
+    }
 }
