@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Durable storage benchmarks: insert and transaction load against noex-server in memory and
-# with --persistence sqlite under each fsync policy, in one run; then startup (load) time for
+# with --persistence sqlite under each fsync policy and with --persistence file, in one run; then startup (load) time for
 # databases of 100k and 1M records.
 #
 #   bench/persist.sh [--seconds S] [--warmup S] [--connections N] [--inflight K]
@@ -58,11 +58,15 @@ for op in insert transaction; do
         rm -f "$BENCH_TMP"/p.db*
         measure "sqlite-$policy" "$op" --persistence sqlite --db "$BENCH_TMP/p.db" --fsync "$policy"
     done
+    rm -rf "$BENCH_TMP/data"
+    measure file "$op" --persistence file --data-dir "$BENCH_TMP/data"
 done
 for policy in no everysec always; do
     r=$(ratio "${cpu[sqlite-$policy.insert]:-}" "${cpu[memory.insert]:-}")
     [[ -n "$r" ]] && echo "sqlite-$policy.insert_cpu_ratio_vs_memory: $r"
 done
+r=$(ratio "${cpu[file.insert]:-}" "${cpu[memory.insert]:-}")
+[[ -n "$r" ]] && echo "file.insert_cpu_ratio_vs_memory: $r"
 
 # Startup: a database of N records written by sqlite3's own bulk insert (same rows the server
 # writes), then the time from exec to the port answering.

@@ -65,14 +65,9 @@ final class SQLiteEngine {
         let buckets = try db.statement("SELECT name, config FROM buckets ORDER BY rowid")
         var stored: [(String, String)] = []
         while try buckets.step() { stored.append((buckets.text(0), buckets.text(1))) }
-        for (name, text) in stored where !store.hasBucket(name) {
-            let config = try Self.object(text, "bucket \(name)")
-            do throws(StoreError) {
-                try store.defineBucket(name, config: config)
-            } catch {
-                throw PersistenceError("database \"\(db.path)\": stored bucket \"\(name)\" cannot be defined: \(error.message)")
-            }
-        }
+        var definitions: [(name: String, config: JSONObject)] = []
+        for (name, text) in stored where !store.hasBucket(name) { definitions.append((name, try Self.object(text, "bucket \(name)"))) }
+        try StoredSchema.defineBuckets(definitions, in: store, source: "database \"\(db.path)\"")
         let counters = try db.statement("SELECT bucket, value FROM counters")
         while try counters.step() {
             let name = counters.text(0)
@@ -99,14 +94,11 @@ final class SQLiteEngine {
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
         var storedQueries: [(String, String)] = []
         while try queries.step() { storedQueries.append((queries.text(0), queries.text(1))) }
+        var queryDefinitions: [(name: String, config: JSONObject)] = []
         for (name, text) in storedQueries where !store.hasQuery(name) {
-            let config = try Self.object(text, "query \(name)")
-            do throws(StoreError) {
-                try store.defineQuery(name, config: config)
-            } catch {
-                problems.append("stored query \"\(name)\" skipped: \(error.message)")
-            }
+            queryDefinitions.append((name, try Self.object(text, "query \(name)")))
         }
+        problems += StoredSchema.defineQueries(queryDefinitions, in: store)
         return problems
     }
 
@@ -117,23 +109,13 @@ final class SQLiteEngine {
         let rules = try db.statement("SELECT id, rule FROM rules ORDER BY rowid")
         var stored: [(String, String)] = []
         while try rules.step() { stored.append((rules.text(0), rules.text(1))) }
-        for (id, text) in stored {
-            let saved = try Self.object(text, "rule \(id)")
-            do throws(RulesError) {
-                try engine.restoreRule(.object(saved))
-            } catch {
-                problems.append("stored rule \"\(id)\" skipped: \(error.message)")
-            }
-        }
+        var savedRules: [(id: String, rule: JSONObject)] = []
+        for (id, text) in stored { savedRules.append((id, try Self.object(text, "rule \(id)"))) }
+        problems += StoredSchema.restoreRules(savedRules, into: engine)
         let facts = try db.statement("SELECT key, fact FROM facts ORDER BY rowid")
-        while try facts.step() {
-            let key = facts.text(0)
-            guard let fact = Fact(saved: .object(try Self.object(facts.text(1), "fact \(key)"))) else {
-                problems.append("stored fact \"\(key)\" skipped: not a fact")
-                continue
-            }
-            engine.restoreFact(key: key, fact)
-        }
+        var savedFacts: [(key: String, fact: JSONObject)] = []
+        while try facts.step() { savedFacts.append((facts.text(0), try Self.object(facts.text(1), "fact \(facts.text(0))"))) }
+        problems += StoredSchema.restoreFacts(savedFacts, into: engine)
         return problems
     }
 

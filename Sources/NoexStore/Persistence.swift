@@ -115,3 +115,16 @@ extension Store {
         return saved
     }
 }
+
+extension Store {
+    /// The persistent buckets changed since the last flush.
+    public var unsavedBuckets: [String] { persistence?.dirty ?? [] }
+
+    /// Marks buckets changed again after their snapshot could not be kept (e.g. the disk was
+    /// full), so the next flush saves them again. `onDirty` is not called: the owner that saw
+    /// the failure schedules the retry.
+    public func keepUnsaved(_ names: [String]) {
+        guard persistence != nil else { return }
+        for name in names where !persistence!.dirty.contains(name) && buckets[name] != nil { persistence!.dirty.append(name) }
+    }
+}

@@ -51,10 +51,10 @@ struct NoexServerCommand: ParsableCommand {
     @Option(help: "Server and store name, reported by server.stats. (default: noex-server)")
     var name: String?
 
-    @Option(help: "Where records live: memory, or sqlite (durable, see docs/persistence.md); file is not supported yet. (default: memory)")
+    @Option(help: "Where records live: memory, sqlite (durable: a reply leaves after its write is committed), or file (snapshots of each changed bucket every 100 ms; a crash can lose the last ~100 ms), see docs/persistence.md. (default: memory)")
     var persistence: PersistenceType?
 
-    @Option(help: ArgumentHelp("Data directory of file persistence (accepted; file persistence is not supported yet). (default: ./data)",
+    @Option(help: ArgumentHelp("Data directory of --persistence file, created when missing. (default: ./data)",
                                valueName: "path"))
     var dataDir: String?
 
@@ -62,7 +62,7 @@ struct NoexServerCommand: ParsableCommand {
                                valueName: "path"))
     var db: String?
 
-    @Option(help: "When commits reach the disk: always (before each reply), everysec (once a second; survives a crash of the process), no (the OS decides). (default: everysec)")
+    @Option(help: "When commits reach the disk: always (before each reply), everysec (once a second; survives a crash of the process), no (the OS decides); file persistence fsyncs every snapshot unless no. (default: everysec)")
     var fsync: FsyncType?
 
     @Flag(help: "Enable the built-in identity (not supported yet; use the config file's \"auth\": {\"tokens\": ...}).")

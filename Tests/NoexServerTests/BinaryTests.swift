@@ -39,8 +39,8 @@ import Testing
         #expect(port.status == 1 && port.err == "Error: Invalid port: 70000 (must be integer 0-65535)\n" + hint)
         let notNumber = try run(["--max-payload-bytes=lots"])
         #expect(notNumber.status == 1 && notNumber.err.hasPrefix("Error: ") && notNumber.err.contains("lots"))
-        let refused = try run(["--persistence", "file"])
-        #expect(refused.status == 1 && refused.err == "Error: file persistence is not yet supported (use --persistence sqlite)\n")
+        let refused = try run(["--persistence", "file", "--data-dir", "/proc/no-such-dir/data"])
+        #expect(refused.status == 1 && refused.err == "Error: cannot create data directory \"/proc/no-such-dir/data\": No such file or directory\n")
     }
 
     /// Starts the binary (through `sh -c` when `shell` is given, e.g. to lower a limit first)

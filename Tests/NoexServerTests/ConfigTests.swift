@@ -53,7 +53,6 @@ import Testing
         bad(["auth": ["tokens": [:], "permissions": ["rules": [["role": "a"]]]]], "auth.permissions.rules[0].allow"),
         bad(["audit": true], "audit"),
         bad(["procedures": [:]], "procedures"),
-        bad(["persistence": "file"], "persistence"),
         bad(["persistence": "disk"], "persistence"),
         bad(["persistence": "sqlite", "fsync": "sometimes"], "fsync"),
         bad(["buckets": ["users": 3]], "buckets.users"),
@@ -149,7 +148,15 @@ import Testing
         #expect(throws: CommandLineError("Unknown persistence type: disk (must be memory, file, or sqlite)")) {
             try LaunchPlan.resolve(cli { $0.persistence = "disk" }, file: nil)
         }
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.persistence = "file" }, file: nil) }
+        #expect(try LaunchPlan.resolve(cli { $0.persistence = "file" }, file: nil).server.persistence
+                == PersistenceOptions(path: "./data", fsync: .everysec, engine: .file))
+        #expect(try LaunchPlan.resolve(cli { $0.persistence = "file"; $0.dataDir = "d"; $0.fsync = "no" }, file: nil).server.persistence
+                == PersistenceOptions(path: "d", fsync: .no, engine: .file))
+        var fileEngine = FileConfig()
+        fileEngine.persistence = "file"
+        fileEngine.dataDir = "snapshots"
+        #expect(try LaunchPlan.resolve(cli { _ in }, file: fileEngine).server.persistence
+                == PersistenceOptions(path: "snapshots", fsync: .everysec, engine: .file))
         #expect(throws: CommandLineError("Unknown fsync policy: sometimes (must be always, everysec, or no)")) {
             try LaunchPlan.resolve(cli { $0.persistence = "sqlite"; $0.fsync = "sometimes" }, file: nil)
         }

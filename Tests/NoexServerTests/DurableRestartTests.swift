@@ -27,12 +27,22 @@ import Testing
 
     @Test(arguments: FsyncPolicyName.allCases)
     func everyWriteSurvivesARestart(_ fsync: FsyncPolicyName) throws {
+        try writeStopStartCompare(fsync, engine: .sqlite)
+    }
+
+    /// The same with `--persistence file`: the graceful stop writes the last snapshot.
+    @Test(arguments: FsyncPolicyName.allCases)
+    func everyWriteSurvivesARestartOnTheFileEngine(_ fsync: FsyncPolicyName) throws {
+        try writeStopStartCompare(fsync, engine: .file)
+    }
+
+    private func writeStopStartCompare(_ fsync: FsyncPolicyName, engine: PersistenceOptions.Engine) throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let db = dir.file("noex.db")
+        let db = dir.file(engine == .sqlite ? "noex.db" : "data")
         var before: [String] = []
         do {
-            let server = durableServer(db, fsync: fsync)
+            let server = durableServer(db, fsync: fsync, engine: engine)
             #expect(server.startError == nil)
             let c = try WireStoreClient(server)
             // records of a config-file bucket: insert, update, delete, clear of another bucket
@@ -84,7 +94,7 @@ import Testing
             before = snapshot(c)
             server.stop()
         }
-        let server = durableServer(db, fsync: fsync)
+        let server = durableServer(db, fsync: fsync, engine: engine)
         defer { server.stop() }
         #expect(server.startError == nil)
         let c = try WireStoreClient(server)
@@ -102,7 +112,7 @@ import Testing
         // the stats say where the data lives
         let p = c.data(["type": "store.stats"])["persistence"]
         #expect(p?.objectValue?.keys.first == "enabled")
-        #expect(p?["enabled"] == true && p?["engine"] == "sqlite" && p?["path"] == .string(db) && p?["fsync"] == .string(fsync.rawValue))
+        #expect(p?["enabled"] == true && p?["engine"] == .string(engine.rawValue) && p?["path"] == .string(db) && p?["fsync"] == .string(fsync.rawValue))
         #expect(p?["pendingWrites"] == 0 && p?["commitFailures"] == 0)
     }
 

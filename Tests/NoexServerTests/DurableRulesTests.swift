@@ -7,8 +7,8 @@ import Testing
 /// wire, facts set by the API and by rule actions — stop, start, and every read answers the
 /// same bytes.
 @Suite struct DurableRulesTests {
-    private func server(_ db: String) -> ServerThread {
-        WireRules.server { $0.persistence = PersistenceOptions(path: db, fsync: .everysec) }
+    private func server(_ db: String, _ engine: PersistenceOptions.Engine) -> ServerThread {
+        WireRules.server { $0.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: engine) }
     }
 
     private let reads: [JSONObject] = [
@@ -20,13 +20,14 @@ import Testing
         ["id": 906, "type": "rules.getFact", "key": "deleted"],
     ]
 
-    @Test func rulesAndFactsSurviveARestart() throws {
+    @Test(arguments: [PersistenceOptions.Engine.sqlite, .file])
+    func rulesAndFactsSurviveARestart(_ engine: PersistenceOptions.Engine) throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let db = dir.file("noex.db")
+        let db = dir.file(engine == .sqlite ? "noex.db" : "data")
         var before: [String] = []
         do {
-            let server = server(db)
+            let server = server(db, engine)
             try #require(server.startError == nil)
             let c = try WireStoreClient(server)
             let rule: (String) -> JSON = { id in
@@ -49,7 +50,7 @@ import Testing
             before = reads.map { c.askRaw($0) ?? "" }
             server.stop()
         }
-        let server = server(db)
+        let server = server(db, engine)
         defer { server.stop() }
         try #require(server.startError == nil)
         let c = try WireStoreClient(server)

@@ -17,11 +17,12 @@ struct ScratchDirectory {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// A server thread on the wire-test fixture, durable in `db` with `fsync`.
-func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec) -> ServerThread {
+/// A server thread on the wire-test fixture, durable in `db` (the data directory for the
+/// `file` engine) with `fsync`.
+func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec, engine: PersistenceOptions.Engine = .sqlite) -> ServerThread {
     ServerThread {
         var c = ServerConfig(store: wireStoreFixture())
-        c.persistence = PersistenceOptions(path: db, fsync: fsync.policy)
+        c.persistence = PersistenceOptions(path: db, fsync: fsync.policy, engine: engine)
         return c
     }
 }

@@ -41,14 +41,14 @@ public struct LaunchPlan {
         let persistence = cli.persistence ?? f.persistence ?? "memory"
         switch persistence {
         case "memory": break
-        case "sqlite":
+        case "sqlite", "file":
             let name = cli.fsync ?? f.fsync ?? "everysec"
             guard let policy = FsyncPolicy(rawValue: name) else {
                 throw CommandLineError("Unknown fsync policy: \(name) (must be always, everysec, or no)")
             }
-            s.persistence = PersistenceOptions(path: cli.db ?? f.db ?? "./noex.db", fsync: policy)
-        case "file":
-            throw CommandLineError("file persistence is not yet supported (use --persistence sqlite)")
+            s.persistence = persistence == "sqlite"
+                ? PersistenceOptions(path: cli.db ?? f.db ?? "./noex.db", fsync: policy)
+                : PersistenceOptions(path: cli.dataDir ?? f.dataDir ?? "./data", fsync: policy, engine: .file)
         default:
             throw CommandLineError("Unknown persistence type: \(persistence) (must be memory, file, or sqlite)")
         }
@@ -146,7 +146,7 @@ public struct LaunchPlan {
         return """
             \(CommandLineOptions.version)
               URL:          ws://\(urlHost(s.host)):\(boundPort)\(s.path == "/" ? "" : s.path)
-              Persistence:  \(s.persistence.map { "sqlite (\($0.path), fsync \($0.fsync.rawValue))" } ?? "memory")
+              Persistence:  \(s.persistence.map { "\($0.engine.rawValue) (\($0.path), fsync \($0.fsync.rawValue))" } ?? "memory")
               Auth:         \(s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")
               Audit:        disabled

@@ -75,9 +75,6 @@ public struct FileConfig {
             guard p == "file" || p == "sqlite" else {
                 throw ConfigError(key: "persistence", "Unknown persistence type: \(p) (must be memory, file, or sqlite)")
             }
-            if p == "file" {
-                throw ConfigError(key: "persistence", "\"file\" persistence is not yet supported (use \"sqlite\")")
-            }
         }
         c.dataDir = try r.string("dataDir")
         c.db = try r.string("db")

@@ -107,14 +107,19 @@ public struct RevocationConfig: Sendable, Equatable {
     public init(blacklistTtlMs: Int64 = 3_600_000) { self.blacklistTtlMs = blacklistTtlMs }
 }
 
-/// `--persistence sqlite --db PATH --fsync POLICY` (docs/persistence.md).
+/// `--persistence sqlite --db PATH --fsync POLICY` or `--persistence file --data-dir DIR`
+/// (docs/persistence.md).
 public struct PersistenceOptions: Sendable, Equatable {
     public typealias Policy = FsyncPolicy
-    /// The SQLite database file (created when missing).
+    /// `sqlite`: a per-write log with replies held until committed; `file`: debounced snapshots.
+    public enum Engine: String, Sendable { case sqlite, file }
+    /// The SQLite database file, or the `file` engine's data directory (created when missing).
     public var path: String
     public var fsync: FsyncPolicy
-    public init(path: String, fsync: FsyncPolicy = .everysec) {
+    public var engine: Engine
+    public init(path: String, fsync: FsyncPolicy = .everysec, engine: Engine = .sqlite) {
         self.path = path
         self.fsync = fsync
+        self.engine = engine
     }
 }

@@ -14,7 +14,7 @@ extension ServerError {
 struct RulesOperations {
     let engine: RuleEngine
     /// Durable storage: rule changes commit on their own before they are answered.
-    var durable: DurableStore?
+    var durable: (any SchemaJournal)?
 
     init(engine: RuleEngine) { self.engine = engine }
 

@@ -27,8 +27,10 @@ public final class NoexServer {
     public let metrics = MetricsRegistry()
     private var housekeepingTimer: LoopTimerID?
     /// Durable storage and the gate that holds outputs until their writes are committed.
-    let durable: DurableStore?
-    private let gate: CommitGate?
+    private(set) var durable: DurableStore?
+    private var gate: CommitGate?
+    /// The `file` engine instead (replies are not held).
+    private(set) var snapshots: FileSnapshotStore?
 
     /// Builds the server and starts listening. With `loop == nil` the server owns a private loop
     /// that `run()` drives. Throws `StartError` when the address cannot be bound.
@@ -86,7 +88,19 @@ public final class NoexServer {
         delegate = ProtocolDelegate(core: core)
         transport.delegate = delegate
         startedAtMs = clock.wallMs()
-        if let p = config.persistence {
+        if let p = config.persistence, p.engine == .file {
+            durable = nil
+            gate = nil
+            do {
+                snapshots = try FileSnapshotStore(directory: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
+            } catch {
+                throw StartError(message: error.message, code: -1)
+            }
+            for problem in snapshots!.loadProblems { printToStandardError("[noex-server] Warning: \(problem)") }
+            core.transportRef = transport
+            core.storeOps.durable = snapshots
+            core.rulesOps?.durable = snapshots
+        } else if let p = config.persistence {
             do {
                 durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
             } catch {
@@ -118,6 +132,7 @@ public final class NoexServer {
         delegate.onStoppedHook = { [unowned self] in
             self.gate?.beforeFlush()
             self.durable?.close()
+            self.snapshots?.close()
         }
     }
 
@@ -190,6 +205,7 @@ public final class NoexServer {
     /// After the loop stopped: commit what the last iteration wrote (synchronously) and stop
     /// the periodic fsync. Safe to call more than once.
     public func finishDurable() {
+        snapshots?.finish()
         guard let durable else { return }
         durable.finish()
     }

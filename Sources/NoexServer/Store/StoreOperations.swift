@@ -8,7 +8,7 @@ import NoexStore
 struct StoreOperations {
     let store: Store
     /// Durable storage: schema changes commit on their own before they are answered.
-    var durable: DurableStore?
+    var durable: (any SchemaJournal)?
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
         try ServerError.mapping({ (e: StoreError) in ServerError(e) }) { try dispatch(r) }
@@ -77,13 +77,13 @@ struct StoreOperations {
         case "store.defineBucket":
             let name = try r.nonEmptyString("name")
             try store.defineBucket(name, config: try r.object("config"))
-            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketDefined(name, config: store.getBucketSchema(name)!) }, undo: { store.dropBucket(name) })
+            try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketDefined(name, config: store.getBucketSchema(name)!) }, undo: { store.dropBucket(name) })
             return ["name": .string(name), "created": true]
         case "store.dropBucket":
             let name = try r.nonEmptyString("name")
             guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
             // On disk first: if that fails, the bucket stays as it is.
-            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketDropped(name) })
+            try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketDropped(name) })
             store.dropBucket(name)
             return ["name": .string(name), "dropped": true]
         case "store.updateBucket":
@@ -92,7 +92,7 @@ struct StoreOperations {
             guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
             let before = store.getBucketSchema(name)!
             try store.updateBucket(name, updates: updates)
-            try persist({ (d: DurableStore) throws(PersistenceError) in try d.bucketUpdated(name, config: store.getBucketSchema(name)!) },
+            try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketUpdated(name, config: store.getBucketSchema(name)!) },
                         undo: { try? store.restoreBucketDefinition(name, before) })
             return ["name": .string(name), "updated": true]
         case "store.getBucketSchema":
@@ -103,12 +103,12 @@ struct StoreOperations {
             let name = try r.nonEmptyString("name")
             let config = try r.object("config")
             try store.defineQuery(name, config: config)
-            try persist({ (d: DurableStore) throws(PersistenceError) in try d.queryDefined(name, config: config) }, undo: { store.undefineQuery(name) })
+            try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.queryDefined(name, config: config) }, undo: { store.undefineQuery(name) })
             return ["name": .string(name), "defined": true]
         case "store.undefineQuery":
             let name = try r.nonEmptyString("name")
             guard store.hasQuery(name) else { throw ServerError(.queryNotDefined, "Query \"\(name)\" is not defined") }
-            try persist({ (d: DurableStore) throws(PersistenceError) in try d.queryDefined(name, config: nil) })
+            try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.queryDefined(name, config: nil) })
             store.undefineQuery(name)
             return ["name": .string(name), "undefined": true]
         case "store.listQueries":
@@ -119,7 +119,7 @@ struct StoreOperations {
     }
 
     /// Commits a schema change; on failure undoes it in memory and answers PERSISTENCE_ERROR.
-    private func persist(_ change: (DurableStore) throws(PersistenceError) -> Void, undo: () -> Void = {}) throws(ServerError) {
+    private func persist(_ change: (any SchemaJournal) throws(PersistenceError) -> Void, undo: () -> Void = {}) throws(ServerError) {
         guard let durable else { return }
         do throws(PersistenceError) { try change(durable) } catch {
             undo()
