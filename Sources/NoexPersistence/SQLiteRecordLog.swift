@@ -9,7 +9,7 @@ import NoexStore
 /// change is not written again.
 ///
 /// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index. The
-/// Swift dictionary of JSON keys cost more CPU per insert than the B-tree work it saved
+/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved
 /// (bench/README.md, "persist.sh").
 final class SQLiteRecordLog {
     private let insertRow: Statement
