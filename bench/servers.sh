@@ -9,7 +9,8 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 VENV="${BENCH_VENV:-$BENCH_DIR/.venv}"
 LOADGEN="$BENCH_DIR/.build/release/loadgen"
-NOEX_BIN="$ROOT_DIR/.build/release/noex-server"
+# NOEX_BIN may name another build, e.g. a copy of the binary before a change, for before/after runs.
+NOEX_BIN="${NOEX_BIN:-$ROOT_DIR/.build/release/noex-server}"
 HUMMINGBIRD_BIN="$BENCH_DIR/peers/hummingbird-echo/.build/release/hummingbird-echo"
 STARTED_PIDS=()
 SERVER_PID=""

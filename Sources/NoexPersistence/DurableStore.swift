@@ -165,6 +165,7 @@ public final class DurableStore {
         pending = pending.map { $0.filter { $0.bucket != name } }.filter { !$0.isEmpty }
         committedCounters[name] = nil
         try commitSchema(SQLiteEngine.dropBucket(name))
+        engine.recordLog.forget(bucket: name)
     }
 
     /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it.

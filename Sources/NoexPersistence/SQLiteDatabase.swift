@@ -94,6 +94,9 @@ struct Statement {
 
     func bind(_ i: Int32, _ value: Int64) { sqlite3_bind_int64(raw, i, value) }
 
+    /// Readies a held statement for its next run; every parameter is bound again by the caller.
+    func reset() { sqlite3_reset(raw) }
+
     /// True when a row is available, false when done.
     func step() throws(PersistenceError) -> Bool {
         switch sqlite3_step(raw) {

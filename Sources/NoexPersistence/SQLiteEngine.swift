@@ -15,6 +15,8 @@ import Glibc
 /// WAL into the main file, which must be fsynced before the WAL is reused.
 final class SQLiteEngine {
     let db: SQLiteDatabase
+    /// The records table's writer (set up once the schema exists).
+    private(set) var recordLog: SQLiteRecordLog!
     /// WAL pages after which a commit is followed by a checkpoint.
     var checkpointPages: Int32 = 2000
     /// Descriptors of the database and its WAL, for fsync off the loop (opened lazily).
@@ -43,6 +45,7 @@ final class SQLiteEngine {
             if version == nil {
                 try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
             }
+            recordLog = try SQLiteRecordLog(db)
         } catch {
             db.close()
             throw error
@@ -139,28 +142,12 @@ final class SQLiteEngine {
             for events in batch {
                 for e in events where store.isDurable(bucket: e.bucket) {
                     counters.insert(e.bucket)
-                    let key = e.key.serializedBytes
-                    switch e {
-                    case .inserted(let b, _, let r):
-                        let s = try db.statement(SQLiteSchema.insertRecord)
-                        s.bind(1, b); s.bind(2, bytes: key); s.bind(3, bytes: JSON.object(r).serializedBytes)
-                        try s.run()
-                    case .updated(let b, _, _, let r):
-                        let s = try db.statement(SQLiteSchema.updateRecord)
-                        s.bind(1, b); s.bind(2, bytes: key); s.bind(3, bytes: JSON.object(r).serializedBytes)
-                        try s.run()
-                    case .deleted(let b, _, _):
-                        let s = try db.statement(SQLiteSchema.deleteRecord)
-                        s.bind(1, b); s.bind(2, bytes: key)
-                        try s.run()
-                    }
+                    try recordLog.write(e)
                 }
             }
             for name in counters {
                 guard let c = store.autoincrementCounter(bucket: name) else { continue }
-                let s = try db.statement(SQLiteSchema.upsertCounter)
-                s.bind(1, name); s.bind(2, c)
-                try s.run()
+                try recordLog.saveCounter(name, c)
             }
             for change in facts {
                 if let fact = change.after {
@@ -178,6 +165,7 @@ final class SQLiteEngine {
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")
+            recordLog.rolledBack()
             throw error
         }
         if walFD < 0 { walFD = open(db.path + "-wal", O_RDONLY | O_CLOEXEC) }

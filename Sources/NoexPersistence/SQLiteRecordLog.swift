@@ -1,0 +1,72 @@
+import CSQLite
+import NoexJSON
+import NoexStore
+
+/// Writes the store's record mutations into the `records` table on the group-commit path.
+///
+/// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
+/// the serialised key and record go through one reused buffer, and a counter that did not
+/// change is not written again.
+///
+/// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index. The
+/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved
+/// (bench/README.md, "persist.sh").
+final class SQLiteRecordLog {
+    private let insertRow: Statement
+    private let updateRow: Statement
+    private let deleteRow: Statement
+    private let upsertCounter: Statement
+    private var buffer: [UInt8] = []
+    /// Counter values as last written: an unchanged counter is not written again, which spares
+    /// most commits a page of WAL (only autoincrement buckets move their counter).
+    private var savedCounters: [String: Int64] = [:]
+
+    init(_ db: SQLiteDatabase) throws(PersistenceError) {
+        insertRow = try db.statement(SQLiteSchema.insertRecord)
+        updateRow = try db.statement(SQLiteSchema.updateRecord)
+        deleteRow = try db.statement(SQLiteSchema.deleteRecord)
+        upsertCounter = try db.statement(SQLiteSchema.upsertCounter)
+    }
+
+    func write(_ e: StoreEvent) throws(PersistenceError) {
+        switch e {
+        case .inserted(let b, let key, let r):
+            try run(insertRow, b, key, r)
+        case .updated(let b, let key, _, let r):
+            try run(updateRow, b, key, r)
+        case .deleted(let b, let key, _):
+            try run(deleteRow, b, key, nil)
+        }
+    }
+
+    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record, then runs.
+    private func run(_ s: Statement, _ bucket: String, _ key: JSON, _ record: JSONObject?) throws(PersistenceError) {
+        s.reset()
+        s.bind(1, bucket)
+        buffer.removeAll(keepingCapacity: true)
+        key.serialize(into: &buffer)
+        s.bind(2, bytes: buffer)
+        if let record {
+            buffer.removeAll(keepingCapacity: true)
+            record.serialize(into: &buffer)
+            s.bind(3, bytes: buffer)
+        }
+        try s.run()
+    }
+
+    func saveCounter(_ bucket: String, _ value: Int64) throws(PersistenceError) {
+        guard savedCounters[bucket] != value else { return }
+        savedCounters[bucket] = value
+        upsertCounter.reset()
+        upsertCounter.bind(1, bucket)
+        upsertCounter.bind(2, value)
+        try upsertCounter.run()
+    }
+
+    /// A dropped bucket's counter row is gone: write it again if the bucket comes back.
+    func forget(bucket: String) { savedCounters[bucket] = nil }
+
+    /// The transaction rolled back: what was written is unknown, so every counter is written
+    /// again by the next commit.
+    func rolledBack() { savedCounters = [:] }
+}
