@@ -4,7 +4,7 @@ import NoexRules
 import Testing
 @testable import NoexServer
 
-/// The config file that reproduces the reference transcript's auth scenario (also in docs/config.md).
+/// The config file that reproduces the original server's recorded auth scenario (also in docs/config.md).
 let transcriptAuthConfig = """
     {
       "rateLimit": {"maxRequests": 20, "windowMs": 60000},

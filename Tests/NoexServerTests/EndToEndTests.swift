@@ -27,7 +27,7 @@ import Testing
         })
     }
 
-    /// The "basic" scenario of the reference transcript: CRUD, a cross-connection subscription
+    /// The "basic" scenario of exchanges recorded from the original server: CRUD, a cross-connection subscription
     /// push, a transaction, a rollback and the error cases.
     @Test func referenceTranscriptBasic() throws {
         let server = ServerThread { ServerConfig(store: demoStore()) }

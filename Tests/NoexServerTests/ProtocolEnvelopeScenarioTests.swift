@@ -6,7 +6,7 @@ import Testing
 func code(_ answer: JSON) -> String? { answer["code"]?.stringValue }
 func message(_ answer: JSON) -> String? { answer["message"]?.stringValue }
 
-/// The original's scenarios T01–T05 and the envelope part of the reference transcript, byte for byte.
+/// The original's scenarios T01–T05 and the envelope part of exchanges recorded from the original server, byte for byte.
 @Suite struct ProtocolEnvelopeScenarioTests {
     @Test func welcomeIsExact() {
         let h = Harness()

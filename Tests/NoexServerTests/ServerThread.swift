@@ -54,7 +54,7 @@ struct StopHandleBox: @unchecked Sendable { let handle: StopHandle? }
 
 import NoexLoop
 
-/// The demo schema store, as the binary starts it (the reference transcript's buckets and queries).
+/// The demo schema store, as the binary starts it (the original server's recorded buckets and queries).
 func demoStore() -> Store {
     let store = Store(name: "reference-store", nowMs: ServerClock.systemWallMs)
     for (name, def) in DemoSchema.buckets { try! store.defineBucket(name, config: def) }

@@ -1,7 +1,7 @@
 import NoexJSON
 
 /// The schema `noex-server` starts with when no config file is given: the buckets and queries
-/// of the reference transcript, so its exchanges can be replayed against a bare binary.
+/// of exchanges recorded from the original server, so its exchanges can be replayed against a bare binary.
 public enum DemoSchema {
     public static let buckets: [(name: String, definition: JSONObject)] = [
         ("users", [
