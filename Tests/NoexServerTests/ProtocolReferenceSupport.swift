@@ -21,8 +21,6 @@ struct ProtocolReference {
         let steps: [Step]
         /// Text of the ```json config=NAME block it names, nil = the binary's defaults (demo schema).
         let config: String?
-        /// Why it is not replayed yet (`pending-merge` in the fence info), nil = replayed.
-        let pending: String?
         var testDescription: String { "\(file):\(line)" }
     }
 
@@ -122,10 +120,8 @@ struct ProtocolReference {
         return blocks.filter { $0.info.first == "jsonc" && $0.info.contains("replay") }.map { b in
             let steps = b.lines.compactMap { Self.step($0.number, $0.text) }
             let configName = b.info.first { $0.hasPrefix("config=") }.map { String($0.dropFirst(7)) }
-            let pending = b.info.contains("pending-merge")
-                ? "tagged pending-merge: documents an extension that lands with the lead's merge" : nil
             return Example(file: b.file, line: b.line, steps: steps,
-                           config: configName.map { configs[$0] ?? "missing config block \($0)" }, pending: pending)
+                           config: configName.map { configs[$0] ?? "missing config block \($0)" })
         }
     }
 

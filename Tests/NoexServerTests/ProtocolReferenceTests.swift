@@ -69,10 +69,6 @@ import Testing
 
     @Test(arguments: ProtocolReference.load().examples)
     func exampleReplays(_ example: ProtocolReference.Example) throws {
-        if let reason = example.pending {
-            print("◇ \(example.file):\(example.line) not replayed: \(reason)")
-            return
-        }
         #expect(!example.steps.isEmpty, "an example without frames")
         var path = "/"
         if let text = example.config {
