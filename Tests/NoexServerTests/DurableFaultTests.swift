@@ -8,12 +8,9 @@ import Testing
 /// acknowledged before.
 @Suite(.serialized) struct DurableFaultTests {
     @Test func diskFull() throws {
-        try #require(getuid() == 0, "needs root to mount a small tmpfs")
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let disk = dir.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
-        try #require(mountTmpfs(at: disk, options: "size=256k"), "mount -t tmpfs is not possible here")
+        let disk = try mountedTmpfs(in: dir, "disk", options: "size=256k")
         defer { unmount(disk) }
         let db = disk + "/noex.db"
         var acknowledged: [String] = []

@@ -1,6 +1,7 @@
 import Foundation
 import NoexJSON
 import NoexStore
+import Testing
 @testable import NoexServer
 
 /// A fresh directory for one test's database files, removed by `remove()`.
@@ -55,3 +56,13 @@ func mountTmpfs(at path: String, options: String) -> Bool {
 }
 
 func unmount(_ path: String) { _ = umount2(path, Int32(MNT_DETACH)) }
+
+/// A fresh directory `name` in `dir` with a tmpfs mounted on it (a test that calls this fails,
+/// not skips, where it cannot mount); the caller unmounts it with `unmount`.
+func mountedTmpfs(in dir: ScratchDirectory, _ name: String, options: String) throws -> String {
+    try #require(getuid() == 0, "needs root to mount a tmpfs")
+    let path = dir.file(name)
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+    try #require(mountTmpfs(at: path, options: options), "mount -t tmpfs is not possible here")
+    return path
+}

@@ -71,12 +71,9 @@ import Testing
     }
 
     @Test func unwritableDirectory() throws {
-        try #require(getuid() == 0, "needs root to mount a read-only tmpfs")
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let locked = dir.file("locked")
-        try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: false)
-        try #require(mountTmpfs(at: locked, options: "ro,size=64k"), "mount -t tmpfs is not possible here")
+        let locked = try mountedTmpfs(in: dir, "locked", options: "ro,size=64k")
         defer { unmount(locked) }
         let server = fileServer(locked)
         defer { server.stop() }
@@ -84,12 +81,9 @@ import Testing
     }
 
     @Test func diskFullKeepsTheOldSnapshot() throws {
-        try #require(getuid() == 0, "needs root to mount a small tmpfs")
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let disk = dir.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
-        try #require(mountTmpfs(at: disk, options: "size=256k"), "mount -t tmpfs is not possible here")
+        let disk = try mountedTmpfs(in: dir, "disk", options: "size=256k")
         defer { unmount(disk) }
         try seed(disk)
         let filler = String(repeating: "x", count: 2000)
