@@ -89,8 +89,6 @@ public final class NoexServer {
         transport.delegate = delegate
         startedAtMs = clock.wallMs()
         if let p = config.persistence, p.engine == .file {
-            durable = nil
-            gate = nil
             do {
                 snapshots = try FileSnapshotStore(directory: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
             } catch {
@@ -104,8 +102,6 @@ public final class NoexServer {
             do {
                 durable = try DurableStore(path: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
             } catch {
-                durable = nil
-                gate = nil
                 throw StartError(message: error.message, code: -1)
             }
             // Stored entries that could not be loaded (e.g. a record violating a unique index the
@@ -119,8 +115,6 @@ public final class NoexServer {
             core.rulesOps?.durable = durable
             transport.beforeFlush = { [unowned g] in g.beforeFlush() }
         } else {
-            durable = nil
-            gate = nil
             core.transportRef = transport
         }
         // Every stored property is set from here on (the metrics closures capture self).
