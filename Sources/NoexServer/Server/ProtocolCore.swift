@@ -166,7 +166,9 @@ public final class ProtocolCore {
         let type = r.type
         if type.hasPrefix("store.") {
             switch type {
-            case "store.subscribe": return try subscribe(r, state)
+            case "store.subscribe":
+                try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
+                return try subscribe(r, state)
             case "store.unsubscribe": return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []

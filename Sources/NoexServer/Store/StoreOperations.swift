@@ -9,9 +9,12 @@ struct StoreOperations {
     let store: Store
     /// Durable storage: schema changes commit on their own before they are answered.
     var durable: (any SchemaJournal)?
+    /// The server's own buckets, out of reach of every data operation.
+    var systemBuckets = SystemBuckets()
 
     func handle(_ r: Request) throws(ServerError) -> JSON {
-        try ServerError.mapping({ (e: StoreError) in ServerError(e) }) { try dispatch(r) }
+        try systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
+        return try ServerError.mapping({ (e: StoreError) in ServerError(e) }) { try dispatch(r) }
     }
 
     private func dispatch(_ r: Request) throws -> JSON {
@@ -67,7 +70,7 @@ struct StoreOperations {
             default: return try store.max(bucket: b, field: field, filter: filter)
             }
         case "store.buckets":
-            return .object(store.bucketsInfo())
+            return .object(systemBuckets.visible(store.bucketsInfo()))
         case "store.stats":
             return .object(store.stats())
         case "store.transaction":
@@ -103,6 +106,10 @@ struct StoreOperations {
             let name = try r.nonEmptyString("name")
             let config = try r.object("config")
             try store.defineQuery(name, config: config)
+            do throws(ServerError) { try systemBuckets.checkRead(store.bucketsRead(byQuery: name) ?? []) } catch {
+                store.undefineQuery(name)
+                throw error
+            }
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.queryDefined(name, config: config) }, undo: { store.undefineQuery(name) })
             return ["name": .string(name), "defined": true]
         case "store.undefineQuery":

@@ -1,0 +1,50 @@
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+/// The server's own buckets are out of reach of data operations, over real sockets
+/// (docs/security.md). Without built-in identity only the server's names are guarded.
+@Suite struct SystemBucketGuardTests {
+    static func forbidden(_ id: Int, _ text: String) -> String {
+        #"{"id":\#(id),"type":"error","code":"FORBIDDEN","message":"\#(text)"}"#
+    }
+
+    @Test func serverOwnedBucketsAreUnreachable() throws {
+        let server = ServerThread(makeConfig: {
+            let store = wireStoreFixture()
+            try! store.defineBucket(SystemBuckets.audit, config: ["key": "id", "schema": ["id": ["type": "string"]]])
+            try! store.insert(bucket: SystemBuckets.audit, record: ["id": "a1"])
+            return ServerConfig(store: store)
+        })
+        defer { server.stop() }
+        let c = try WireStoreClient(server)
+        let direct = #"Cannot access system bucket \"_audit\" directly"#
+        #expect(c.askRaw(["id": 1, "type": "store.get", "bucket": "_audit", "key": "a1"]) == Self.forbidden(1, direct))
+        #expect(c.askRaw(["id": 2, "type": "store.insert", "bucket": "_audit", "data": ["id": "forged"]]) == Self.forbidden(2, direct))
+        #expect(c.askRaw(["id": 3, "type": "store.dropBucket", "name": "_audit"]) == Self.forbidden(3, direct))
+        #expect(c.askRaw(["id": 4, "type": "store.transaction", "operations": [
+            ["op": "get", "bucket": "items", "key": "x"], ["op": "delete", "bucket": "_audit", "key": "a1"]]])
+            == Self.forbidden(4, #"Cannot access system bucket \"_audit\" in transaction"#))
+        // A query over it can be neither defined nor (if the host defined one) subscribed.
+        #expect(c.askRaw(["id": 5, "type": "store.defineQuery", "name": "leak", "config": ["bucket": "_audit"]])
+                == Self.forbidden(5, direct))
+        #expect(c.data(["type": "store.listQueries"])["queries"]?.arrayValue?.contains { $0["name"] == "leak" } == false)
+        // Hidden from store.buckets; the record is untouched.
+        #expect(c.data(["type": "store.buckets"])["names"]?.arrayValue?.contains("_audit") == false)
+        // An application's own `_` bucket stays reachable without built-in identity.
+        _ = c.data(["type": "store.defineBucket", "name": "_drafts", "config": ["key": "id", "schema": ["id": ["type": "string"]]]])
+        #expect(c.data(["type": "store.insert", "bucket": "_drafts", "data": ["id": "d1"]])["id"] == "d1")
+    }
+
+    @Test func builtInModeGuardsEveryUnderscoredName() {
+        let guardAll = SystemBuckets(allUnderscored: true)
+        #expect(guardAll.isGuarded("_drafts"))
+        #expect(guardAll.isGuarded("_users"))
+        #expect(!guardAll.isGuarded("users"))
+        let own = SystemBuckets()
+        #expect(!own.isGuarded("_drafts"))
+        #expect(own.isGuarded("_sessions"))
+        #expect(!own.isGuarded(""))
+    }
+}
