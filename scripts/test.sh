@@ -14,6 +14,8 @@ fi
 
 swift build --build-tests
 swift test --skip-build
+# The original server's own Python client (noex-client from PyPI) against the binary.
+Tests/client-python/run.sh
 # The C library as an embedder gets it: installed by scripts/build-c-library.sh into a temporary
 # prefix, C programs linked through pkg-config against the shared and the static library.
 Tests/CAPI/run.sh
