@@ -3,7 +3,7 @@
 # -sanitize=fuzzer,address), then runs each on its committed seed corpus for
 # FUZZ_SECONDS (default 25; 4 targets = 100 s of fuzzing) in a throw-away working corpus.
 # Exits non-zero when a target crashes or breaks an invariant; the input that did it is
-# left in fuzz/artifacts/ (git-ignored) for `fuzz/.build/release/fuzz-<target> <file>`.
+# left in fuzz/artifacts/ (git-ignored) for `$BIN/fuzz-<target> <file>` (BIN: the build's `--show-bin-path`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz"
 

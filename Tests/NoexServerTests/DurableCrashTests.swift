@@ -82,7 +82,8 @@ import Testing
         defer { dir.remove() }
         let db = dir.file("noex.db")
         let config = dir.file("config.json")
-        try #"{"buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}}}}}"#
+        // The final `store.all` can pass the default 1 MiB write limit (it would answer BACKPRESSURE).
+        try #"{"backpressure": {"maxBufferedBytes": 67108864}, "buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}}}}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
         var acknowledged: Set<String> = []
         var unanswered: [[String]] = []
@@ -139,7 +140,8 @@ import Testing
         defer { dir.remove() }
         let data = dir.file("data")
         let config = dir.file("config.json")
-        try #"{"buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}}}}}"#
+        // The final `store.all` can pass the default 1 MiB write limit (it would answer BACKPRESSURE).
+        try #"{"backpressure": {"maxBufferedBytes": 67108864}, "buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}}}}}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
         var writers: [String] = []
         var seen = 0
