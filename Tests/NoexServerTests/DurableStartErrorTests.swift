@@ -46,6 +46,34 @@ import Testing
         #expect(second.startError == "PRAGMA journal_mode=WAL failed on \"\(db)\": database is locked (is another noex-server using it?)")
     }
 
+    /// A start that fails to listen closes the engine it opened: the database is not left locked
+    /// and no engine timer keeps the loop (and so `start`) from returning.
+    @Test(arguments: [PersistenceOptions.Engine.sqlite, .file])
+    func failedListenReleasesTheEngine(engine: PersistenceOptions.Engine) throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file(engine == .sqlite ? "noex.db" : "data")
+        let occupant = ServerThread { ServerConfig(store: wireStoreFixture()) }
+        defer { occupant.stop() }
+        final class Outcome: @unchecked Sendable { var error: String? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let port = occupant.port
+        Thread {
+            var c = ServerConfig(store: wireStoreFixture())
+            c.host = "127.0.0.1"
+            c.port = port
+            c.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: engine)
+            do { _ = try NoexServer.start(c) } catch { outcome.error = "\(error)" }
+            done.signal()
+        }.start()
+        #expect(done.wait(timeout: .now() + 10) == .success, "start did not return after a failed listen")
+        #expect(outcome.error?.contains("EADDRINUSE") == true, "\(outcome.error ?? "started")")
+        let again = durableServer(db, engine: engine)
+        defer { again.stop() }
+        #expect(again.startError == nil)
+    }
+
     @Test func corruptFile() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }

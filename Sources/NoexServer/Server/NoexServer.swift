@@ -137,8 +137,11 @@ public final class NoexServer {
         }
     }
 
-    /// After a failed listen: let libuv finish closing what `start` opened.
+    /// After a failed listen: close the storage engine (its database lock, its timer handle) and
+    /// let libuv finish closing what `start` opened, so the loop closes cleanly.
     private func abandon() {
+        durable?.close()
+        snapshots?.close()
         if ownsLoop { uv_run(loop, UV_RUN_DEFAULT) }
     }
 
