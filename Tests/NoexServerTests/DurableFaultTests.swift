@@ -62,4 +62,32 @@ import Testing
         let skus = c.data(["type": "store.all", "bucket": "items"]).arrayValue?.compactMap { $0["sku"]?.stringValue }
         #expect(skus == acknowledged)
     }
+
+    /// Rule changes that cannot be committed are undone: the rule reads as before.
+    @Test func ruleChangesOnAFullDiskAreUndone() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let disk = try mountedTmpfs(in: dir, "disk", options: "size=256k")
+        defer { unmount(disk) }
+        let server = WireRules.server { $0.persistence = PersistenceOptions(path: disk + "/noex.db", fsync: .always, engine: .sqlite) }
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        let rule: JSON = ["id": "r1", "name": "rule r1", "trigger": ["type": "event", "topic": "order.created"],
+                          "actions": [WireRules.setFact("order:last", WireRules.ref("event.id"))]]
+        #expect(c.ask(["type": "rules.registerRule", "rule": rule])["type"] == "result")
+        let before = c.askRaw(["id": 50, "type": "rules.getRule", "ruleId": "r1"])
+        // Fill the disk with facts until a commit fails.
+        let filler = String(repeating: "x", count: 2000)
+        var full = false
+        for i in 0..<400 where !full {
+            full = c.ask(["type": "rules.setFact", "key": .string("fill:\(i)"), "value": .string(filler)])["code"] == "PERSISTENCE_ERROR"
+        }
+        try #require(full, "the disk never filled up")
+        for change: JSONObject in [["type": "rules.updateRule", "ruleId": "r1", "updates": ["priority": 9]],
+                                   ["type": "rules.disableRule", "ruleId": "r1"]] {
+            #expect(c.ask(change)["code"] == "PERSISTENCE_ERROR", "\(change)")
+            #expect(c.askRaw(["id": 50, "type": "rules.getRule", "ruleId": "r1"]) == before, "\(change) was not undone")
+        }
+    }
 }

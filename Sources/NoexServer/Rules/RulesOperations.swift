@@ -67,14 +67,17 @@ struct RulesOperations {
             return ["ruleId": .string(id), "unregistered": true]
         case "rules.updateRule":
             let id = try r.nonEmptyString("ruleId")
-            let rule = try engine.updateRule(id, updates: try r.object("updates"))
-            try persist(id)
+            let updates = try r.object("updates")
+            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
+            let rule = try engine.updateRule(id, updates: updates)
+            try persist(id, undo: { revert(id, to: saved) })
             return rule.updateResultJSON
         case "rules.enableRule", "rules.disableRule":
             let id = try r.nonEmptyString("ruleId")
             let enable = r.type == "rules.enableRule"
+            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
             _ = enable ? try engine.enableRule(id) : try engine.disableRule(id)
-            try persist(id)
+            try persist(id, undo: { revert(id, to: saved) })
             return ["ruleId": .string(id), "enabled": .bool(enable)]
         case "rules.getRule":
             return try engine.getRule(try r.nonEmptyString("ruleId")).json
@@ -86,6 +89,14 @@ struct RulesOperations {
         default:
             throw ServerError.unknownOperation(r.type, in: "rules")
         }
+    }
+
+    /// After a failed commit: the rule as it was (version, timestamps, enabled). Like any
+    /// re-registration it moves to the end of the engine's order.
+    private func revert(_ id: String, to saved: JSON?) {
+        guard let saved else { return }
+        try? engine.unregisterRule(id)
+        try? engine.restoreRule(saved)
     }
 
     /// Saves the rule as it now is (or its removal); on failure undoes what `undo` can and
