@@ -122,7 +122,8 @@ import Testing
         #expect(refs("{{a") == [])
         #expect(refs("}}{{a}}{") == ["a"])
         #expect(refs("{{é}}—{{ü }}") == ["é", "ü"])
-        let t = ProcedureTemplates(input: ["n": 1, "list": [1, 2]], results: ["r": ["k": "v"], "s": "text"], maxBytes: 100)
+        let t = ProcedureTemplates(input: ["n": 1, "list": [1, 2]], results: ["r": ["k": "v"], "s": "text"],
+                               budget: ProcedureBudget(name: "t", limits: ProceduresConfig(maxTemplateBytes: 100)))
         #expect(try t.resolve(string: "{{ input.n }}") == 1)
         #expect(try t.resolve(string: "{{ input.list.length }}") == 2)
         #expect(try t.resolve(string: "{{ input.list.1 }}") == 2)
@@ -130,6 +131,9 @@ import Testing
         #expect(try t.resolve(string: "{{ s.length }}") == nil, "strings are not objects")
         #expect(try t.resolve(string: "n={{input.n}} r={{r}} s={{s}} none={{x.y}}") == "n=1 r={\"k\":\"v\"} s=text none=")
         #expect(try t.resolve(["a": "{{ missing }}", "b": ["{{ missing }}", "{{ r.k }}"]]) == ["b": [.null, "v"]])
+        // Text templates share one byte budget per call.
         #expect(throws: ServerError.self) { try t.resolve(string: String(repeating: "{{s}}", count: 30)) }
+        #expect(ProcedureBudget.values(in: ["a": [1, 2, ["b": 3]], "c": "d"], upTo: 100) == 7)
+        #expect(ProcedureBudget.values(in: .array(Array(repeating: 1, count: 1000)), upTo: 10) == 10)
     }
 }

@@ -290,7 +290,7 @@ import Testing
     }
 
     /// The bounds a hostile definition meets: the item budget stops a `map` over a large
-    /// result before the copies are made, and a text template cannot grow past its byte limit.
+    /// result before the copies are made, and text templates cannot grow past their byte budget.
     @Test func workBounds() throws {
         let server = WireProcedures.server { $0.procedures.maxItemsPerCall = 50; $0.procedures.maxTemplateBytes = 64 }
         defer { server.stop() }
@@ -305,11 +305,17 @@ import Testing
             ["action": "transform", "source": "all", "operation": "map", "args": ["copy": "{{ all }}"], "as": "big"]]])
         #expect(c.askRaw(["id": 1, "type": "procedures.call", "name": "blowup"]) == wireError(1, "VALIDATION_ERROR",
             #"Procedure "blowup" exceeded 50 items (procedures.maxItemsPerCall): its steps read, built or wrote more records and values than one call may; narrow its filters or raise the limit"#))
-        WireProcedures.register(c, ["name": "longtext", "steps": [
+        // Many references to one large result: each copy is charged, so the answer cannot grow
+        // with the square of the data.
+        WireProcedures.register(c, ["name": "copies", "steps": [
             ["action": "store.where", "bucket": "public", "filter": [:], "as": "all"],
-            ["action": "return", "value": "all: {{ all }}"]]])
+            ["action": "return", "value": ["a": "{{ all }}", "b": "{{ all }}"]]]])
+        #expect(c.ask(["type": "procedures.call", "name": "copies"])["message"]?.stringValue?.hasPrefix(#"Procedure "copies" exceeded 50 items"#) == true)
+        WireProcedures.register(c, ["name": "longtext", "steps": [
+            ["action": "store.get", "bucket": "public", "key": "r1", "as": "rec"],
+            ["action": "return", "value": "rec: {{ rec }}"]]])
         #expect(c.askRaw(["id": 2, "type": "procedures.call", "name": "longtext"]) == wireError(2, "VALIDATION_ERROR",
-            "A template produced a string longer than 64 bytes (procedures.maxTemplateBytes); reference less data in text templates"))
+            #"Procedure "longtext" produced more than 64 bytes of text templates (procedures.maxTemplateBytes); reference less data inside text"#))
         // The connection and the server live on.
         #expect(c.data(["type": "store.count", "bucket": "public"]) == 20)
     }

@@ -4,14 +4,13 @@ import NoexStore
 
 /// One `procedures.call` in progress (docs/procedures.md#execution): runs the validated steps in
 /// order, synchronously on the loop, and keeps the call inside its bounds — the time budget
-/// (checked on a monotonic clock before every step and once at the end) and the item budget
-/// (records and values read, built or written).
+/// (checked on a monotonic clock before every step and once at the end) and its ProcedureBudget.
 final class ProcedureRun {
     let name: String
     let limits: ProceduresConfig
     let timeoutMs: Double
     private let startNs: UInt64
-    private var itemsLeft: Int
+    let budget: ProcedureBudget
     private(set) var input: JSONObject
     private(set) var results = JSONObject()
     private(set) var returnValue: JSON?
@@ -32,7 +31,7 @@ final class ProcedureRun {
         self.store = store
         self.rules = rules
         self.authorize = authorize
-        itemsLeft = limits.maxItemsPerCall
+        budget = ProcedureBudget(name: name, limits: limits)
         startNs = uv_hrtime()
     }
 
@@ -58,17 +57,10 @@ final class ProcedureRun {
         }
     }
 
-    func charge(_ n: Int) throws(ServerError) {
-        itemsLeft -= n
-        if itemsLeft < 0 {
-            throw ServerError(.validationError,
-                              "Procedure \"\(name)\" exceeded \(limits.maxItemsPerCall) items (procedures.maxItemsPerCall): its steps read, "
-                              + "built or wrote more records and values than one call may; narrow its filters or raise the limit")
-        }
-    }
+    private func charge(_ n: Int) throws(ServerError) { try budget.charge(n) }
 
     private var templates: ProcedureTemplates {
-        ProcedureTemplates(input: input, results: results, maxBytes: limits.maxTemplateBytes)
+        ProcedureTemplates(input: input, results: results, budget: budget)
     }
 
     private func resolve(_ v: JSON?) throws(ServerError) -> JSON? {

@@ -20,8 +20,10 @@ struct ProcedureTable {
 
     /// The definition as registered (or last updated).
     func definition(_ name: String) -> JSONObject? {
-        guard store.hasBucket(Self.bucket) else { return nil }
-        return (try? store.get(bucket: Self.bucket, key: .string(name)))??["definition"]?.objectValue
+        guard store.hasBucket(Self.bucket), let record = try? store.get(bucket: Self.bucket, key: .string(name)) else {
+            return nil
+        }
+        return record["definition"]?.objectValue
     }
 
     /// Every definition, in registration order.

@@ -6,8 +6,8 @@ struct ProcedureTemplates {
     /// The call's input (after defaults) and the results stored so far under `as` names.
     let input: JSONObject
     let results: JSONObject
-    /// Longest string a mixed template may produce.
-    let maxBytes: Int
+    /// Every value a reference copies in, and every byte of text templates, is charged here.
+    let budget: ProcedureBudget
 
     /// `input.a.b` reads the call input, `name.a.b` a stored result; objects by key, arrays by
     /// index or `length`; anything else along the way is nothing.
@@ -60,27 +60,31 @@ struct ProcedureTemplates {
         let matches = Self.references(in: s)
         if matches.isEmpty { return .string(s) }
         let utf8 = s.utf8
-        if matches.count == 1, matches[0].range == utf8.startIndex..<utf8.endIndex { return ref(matches[0].path) }
+        if matches.count == 1, matches[0].range == utf8.startIndex..<utf8.endIndex {
+            let value = ref(matches[0].path)
+            if let value { try budget.charge(copiesOf: value) }
+            return value
+        }
         var out = ""
         var at = utf8.startIndex
+        func append(_ text: String) throws(ServerError) {
+            try budget.chargeTemplateBytes(text.utf8.count)
+            out += text
+        }
         for m in matches {
-            out += String(Substring(utf8[at..<m.range.lowerBound]))
+            try append(String(Substring(utf8[at..<m.range.lowerBound])))
             switch ref(m.path) {
             case nil, .null?: break
-            case .string(let text)?: out += text
-            case let v? where v.objectValue != nil || v.arrayValue != nil: out += v.jsonString
-            case let v?: out += JSValue.string(v)
+            case .string(let text)?: try append(text)
+            case let v? where v.objectValue != nil || v.arrayValue != nil:
+                try budget.charge(copiesOf: v)  // bounds the serialisation before it is made
+                try append(v.jsonString)
+            case let v?: try append(JSValue.string(v))
             }
             at = m.range.upperBound
-            if out.utf8.count > maxBytes { throw Self.tooLong(maxBytes) }
         }
-        out += String(Substring(utf8[at...]))
-        if out.utf8.count > maxBytes { throw Self.tooLong(maxBytes) }
+        try append(String(Substring(utf8[at...])))
         return .string(out)
-    }
-
-    static func tooLong(_ max: Int) -> ServerError {
-        ServerError(.validationError, "A template produced a string longer than \(max) bytes (procedures.maxTemplateBytes); reference less data in text templates")
     }
 
     /// The `{{ … }}` references of `s`, left to right: `{{`, then text up to the first `}`,

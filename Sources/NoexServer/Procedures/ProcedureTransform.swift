@@ -19,7 +19,7 @@ enum ProcedureTransform {
         case "pluck":
             guard case .array(let items)? = source else { throw notA("an array") }
             let field = JSValue.string(args)
-            try call.charge(items.count)
+            try call.budget.charge(items.count)
             call.setResult(asName, .array(items.map { member($0, field) ?? .null }))
         case "pick":
             guard case .object(let o)? = source else { throw notA("an object") }
@@ -31,7 +31,7 @@ enum ProcedureTransform {
             }
             var picked = JSONObject()
             for f in fields { if let v = o[f] { picked[f] = v } }
-            try call.charge(fields.count)
+            try call.budget.charge(fields.count)
             call.setResult(asName, .object(picked))
         case "filter":
             guard case .array(let items)? = source else { throw notA("an array") }
@@ -40,13 +40,14 @@ enum ProcedureTransform {
                 guard item.objectValue != nil || item.arrayValue != nil else { return false }
                 return wanted.allSatisfy { JSValue.strictEquals(member(item, $0.key), $0.value) }
             }
-            try call.charge(items.count)
+            try call.budget.charge(items.count)
             call.setResult(asName, .array(kept))
         default:  // map
             guard case .array(let items)? = source else { throw notA("an array") }
             guard case .object(let extra)? = try call.resolved(args) else { throw badArgs("an object of fields to set") }
             // Charged before the copies are made: the budget bounds the memory they take.
-            try call.charge(items.count * (1 + extra.count))
+            try call.budget.charge(items.count)
+            try call.budget.charge(copiesOf: .object(extra), times: items.count)
             let mapped: [JSON] = items.map { item in
                 var o: JSONObject
                 switch item {

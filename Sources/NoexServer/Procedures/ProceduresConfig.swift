@@ -7,12 +7,12 @@ public struct ProceduresConfig: Sendable, Equatable {
     public var maxConditionDepth: Int = 5
     /// A call's time budget when its definition names no `timeoutMs`.
     public var defaultTimeoutMs: Double = 30_000
-    /// Our bound: records and values one call may read, build or write, summed over its steps
-    /// (each record a store step returns or writes, each element an aggregate or transform
-    /// visits or builds).
+    /// Our bound: records and values one call may read, build, copy or write, summed over its
+    /// steps (each record a store step returns or writes, each element an aggregate or transform
+    /// visits or builds, each JSON value a template reference copies in).
     public var maxItemsPerCall: Int = 1_000_000
-    /// Our bound: the longest string (UTF-8 bytes) a template with text around its references
-    /// may produce.
+    /// Our bound: UTF-8 bytes all text templates (references with text around them) of one call
+    /// may produce together.
     public var maxTemplateBytes: Int = 1_048_576
 
     /// Ceilings of the config keys: a definition is walked recursively and a call's items are
