@@ -83,6 +83,21 @@ import Testing
         #expect(watcher.nextPush() != nil)
     }
 
+    /// The caller's own subscription push comes after the call's answer.
+    @Test func pushesFollowTheAnswer() throws {
+        let server = WireProcedures.server()
+        defer { server.stop() }
+        let c = try WireProcedures.client(server)
+        let sub = c.data(Self.subscribePublic)["subscriptionId"]
+        WireProcedures.register(c, ["name": "add", "steps": [["action": "store.insert", "bucket": "public", "data": ["id": "x"]]]])
+        c.ws.sendText(#"{"id":9,"type":"procedures.call","name":"add"}"#)
+        let first = WireStoreClient.parse(c.ws.nextText())
+        let second = WireStoreClient.parse(c.ws.nextText())
+        #expect(first == ["id": 9, "type": "result", "data": ["success": true, "results": [:]]])
+        #expect(second["type"] == "push")
+        #expect(second["subscriptionId"] == sub)
+    }
+
     /// Steps are checked as the caller: the tier, the permission rules on the step's own bucket
     /// or topic, and the system-bucket guard, with the standalone request's FORBIDDEN.
     @Test func stepsAreAuthorisedAsTheCaller() throws {
@@ -148,12 +163,13 @@ import Testing
 
     /// Definitions live in `_procedures` through the storage engine: registered, updated and
     /// unregistered procedures are found as they were after a restart.
-    @Test func proceduresSurviveARestart() throws {
+    @Test(arguments: [PersistenceOptions.Engine.sqlite, .file])
+    func proceduresSurviveARestart(_ engine: PersistenceOptions.Engine) throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let db = dir.file("noex.db")
+        let db = dir.file(engine == .sqlite ? "noex.db" : "data")
         func start() -> ServerThread {
-            WireProcedures.server { $0.persistence = PersistenceOptions(path: db, fsync: FsyncPolicyName.always.policy) }
+            WireProcedures.server { $0.persistence = PersistenceOptions(path: db, fsync: FsyncPolicyName.always.policy, engine: engine) }
         }
         let before: [String]
         do {

@@ -204,6 +204,35 @@ import Testing
                 == wireError(41, "INTERNAL_ERROR", #"transform.pick: source "list" is not an object"#))
     }
 
+    /// `transform` arguments of the wrong kind are refused clearly; `pick` with a string picks
+    /// its characters, as the original's loop over a string does.
+    @Test func transformArguments() throws {
+        let server = WireProcedures.server()
+        defer { server.stop() }
+        let c = try WireProcedures.client(server)
+        _ = c.data(["type": "store.insert", "bucket": "public", "data": ["id": "a", "n": 1]])
+        func define(_ name: String, _ operation: String, _ args: JSON, source: String = "list") {
+            WireProcedures.register(c, ["name": .string(name), "steps": [
+                ["action": "store.where", "bucket": "public", "filter": [:], "as": "list"],
+                ["action": "store.get", "bucket": "public", "key": "a", "as": "one"],
+                ["action": "transform", "source": .string(source), "operation": .string(operation), "args": args, "as": "out"]]])
+        }
+        define("pick-chars", "pick", "ni", source: "one")
+        #expect(WireProcedures.call(c, "pick-chars")["data"]?["results"]?["out"] == ["n": 1])
+        define("pick-bad", "pick", 3, source: "one")
+        #expect(c.askRaw(["id": 1, "type": "procedures.call", "name": "pick-bad"])
+                == wireError(1, "VALIDATION_ERROR", #"transform.pick: "args" must be an array of field names"#))
+        define("filter-bad", "filter", "n")
+        #expect(c.askRaw(["id": 2, "type": "procedures.call", "name": "filter-bad"])
+                == wireError(2, "VALIDATION_ERROR", #"transform.filter: "args" must be an object of field values"#))
+        define("map-bad", "map", [1])
+        #expect(c.askRaw(["id": 3, "type": "procedures.call", "name": "map-bad"])
+                == wireError(3, "VALIDATION_ERROR", #"transform.map: "args" must be an object of fields to set"#))
+        define("pluck-obj", "pluck", "n", source: "one")
+        #expect(c.askRaw(["id": 4, "type": "procedures.call", "name": "pluck-obj"])
+                == wireError(4, "INTERNAL_ERROR", #"transform.pluck: source "one" is not an array"#))
+    }
+
     /// Store and rules failures inside steps, mapped as the original maps them.
     @Test func stepFailures() throws {
         let server = WireProcedures.server(rules: false)
