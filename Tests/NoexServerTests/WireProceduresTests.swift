@@ -204,6 +204,33 @@ import Testing
                 == wireError(41, "INTERNAL_ERROR", #"transform.pick: source "list" is not an object"#))
     }
 
+    /// Templates can nest a deep input inside more levels; a step may not write a value deeper
+    /// than a request could carry (the storage engine could not read it back).
+    @Test func deepWritesAreRefused() throws {
+        let server = WireProcedures.server()
+        defer { server.stop() }
+        let c = try WireProcedures.client(server)
+        var deep: JSON = 1
+        for _ in 0..<505 { deep = .array([deep]) }  // 506 levels
+        func wrap(_ levels: Int) -> JSON {
+            var v: JSON = "{{ input.x }}"
+            for i in 0..<levels { v = .object(JSONObject([("l\(i)", v)])) }
+            return v
+        }
+        WireProcedures.register(c, ["name": "fits", "steps": [["action": "store.insert", "bucket": "public", "data": ["id": "ok", "v": wrap(4)]]]])
+        WireProcedures.register(c, ["name": "too-deep", "steps": [["action": "store.insert", "bucket": "public", "data": ["id": "no", "v": wrap(5)]]]])
+        WireProcedures.register(c, ["name": "fact", "steps": [["action": "rules.setFact", "key": "k", "value": wrap(6)]]])
+        #expect(WireProcedures.call(c, "fits", ["x": deep])["data"] == ["success": true, "results": [:]])
+        let message = "deeper than 511 levels, more than a request can carry; flatten the data it references"
+        #expect(c.askRaw(["id": 1, "type": "procedures.call", "name": "too-deep", "input": ["x": deep]])
+                == wireError(1, "VALIDATION_ERROR", #"Procedure "too-deep": store.insert would write a value nested "# + message))
+        #expect(c.askRaw(["id": 2, "type": "procedures.call", "name": "fact", "input": ["x": deep]])
+                == wireError(2, "VALIDATION_ERROR", #"Procedure "fact": rules.setFact would write a value nested "# + message))
+        #expect(c.data(["type": "store.get", "bucket": "public", "key": "no"]) == .null)
+        #expect(ProcedureBudget.depth(of: ["a": [1, [2]]], exceeding: 10) == 4)
+        #expect(ProcedureBudget.depth(of: deep, exceeding: 10) == 11)
+    }
+
     /// `transform` arguments of the wrong kind are refused clearly; `pick` with a string picks
     /// its characters, as the original's loop over a string does.
     @Test func transformArguments() throws {

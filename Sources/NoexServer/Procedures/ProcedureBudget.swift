@@ -42,6 +42,39 @@ final class ProcedureBudget {
         }
     }
 
+    /// The deepest value a request can carry as a record or fact (the parser's depth less the
+    /// envelope). Templates can nest results inside each other; a deeper value written by a step
+    /// could be stored but not read back by the storage engine, nor by a client's parser.
+    static let maxWriteDepth = JSONLimits.default.maxDepth - 1
+
+    /// Refuses a value a step would write that is nested deeper than a request could send.
+    func checkDepth(_ value: JSON, _ action: String) throws(ServerError) {
+        guard Self.depth(of: value, exceeding: Self.maxWriteDepth) > Self.maxWriteDepth else { return }
+        throw ServerError(.validationError,
+                          "Procedure \"\(name)\": \(action) would write a value nested deeper than \(Self.maxWriteDepth) levels, "
+                          + "more than a request can carry; flatten the data it references")
+    }
+
+    /// The nesting depth of `value` (a scalar is 1), or `limit + 1` as soon as it is deeper.
+    static func depth(of value: JSON, exceeding limit: Int) -> Int {
+        guard limit > 0 else { return 1 }
+        var deepest = 0
+        switch value {
+        case .array(let a):
+            for child in a {
+                deepest = max(deepest, depth(of: child, exceeding: limit - 1))
+                if deepest >= limit { break }
+            }
+        case .object(let o):
+            for (_, child) in o {
+                deepest = max(deepest, depth(of: child, exceeding: limit - 1))
+                if deepest >= limit { break }
+            }
+        default: return 1
+        }
+        return deepest + 1
+    }
+
     /// The JSON values in `value` (itself included), or `limit` once there are that many; stops
     /// walking there.
     static func values(in value: JSON, upTo limit: Int) -> Int {

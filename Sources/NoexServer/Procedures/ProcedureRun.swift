@@ -125,12 +125,14 @@ final class ProcedureRun {
             results[asName!] = record.map(JSON.object) ?? .null
         case "store.insert":
             let data = try resolveObject(s["data"])
+            try budget.checkDepth(.object(data), action)
             try charge(1)
             let record = try storeCall { () throws(StoreError) in try self.store.insert(bucket, data) }
             if let asName { results[asName] = .object(record) }
         case "store.update":
             let key = try resolve(s["key"]) ?? .null
             let data = try resolveObject(s["data"])
+            try budget.checkDepth(.object(data), action)
             try charge(1)
             let record = try storeCall { () throws(StoreError) in try self.store.update(bucket, key, data) }
             if let asName { results[asName] = .object(record) }
@@ -148,12 +150,14 @@ final class ProcedureRun {
             let topic = JSValue.string(try resolve(s["topic"]))
             try check(action, "topic", topic)
             let data = s["data"] == nil ? JSONObject() : try resolveObject(s["data"])
+            try budget.checkDepth(.object(data), action)
             try charge(1)
             try rules.emit(topic: topic, data: data)
         case "rules.setFact":
             let key = JSValue.string(try resolve(s["key"]))
             try check(action, "key", key)
             let value = try resolve(s["value"]) ?? .null
+            try budget.checkDepth(value, action)
             try charge(1)
             try rules.setFact(key: key, value: value)
         case "rules.getFact":
