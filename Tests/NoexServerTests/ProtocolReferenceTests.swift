@@ -31,7 +31,7 @@ import Testing
             #expect(answer["type"] == "result" || answer["type"] == "error", "\(op): \(answer.jsonString)")
         }
         let unknown = ["store.frobnicate", "rules.frobnicate", "auth.frobnicate", "server.frobnicate", "frobnicate",
-                       "ping", "identity.login", "audit.query", "procedures.call"]
+                       "ping", "identity.login", "audit.query", "procedures.frobnicate"]
         for op in unknown {
             #expect(c.ask(["type": .string(op)])["code"] == "UNKNOWN_OPERATION", "\(op)")
         }

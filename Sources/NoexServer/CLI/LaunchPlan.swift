@@ -65,6 +65,7 @@ public struct LaunchPlan {
         s.backpressure = f.backpressure ?? s.backpressure
         s.connectionLimits = f.connectionLimits ?? s.connectionLimits
         s.revocation = f.revocation ?? s.revocation
+        s.procedures = f.procedures ?? s.procedures
         s.exposeErrorDetails = cli.noErrorDetails ? false : (f.exposeErrorDetails ?? true)
         s.allowedOrigins = cli.allowedOrigins ?? f.allowedOrigins
         if let m = cli.maxConnectionsPerIp {

@@ -31,6 +31,8 @@ public struct FileConfig {
     public var backpressure: BackpressureConfig?
     public var connectionLimits: ConnectionLimits?
     public var revocation: RevocationConfig?
+    /// `procedures: {…}` limits (docs/procedures.md#limits), merged per field over the defaults.
+    public var procedures: ProceduresConfig?
     public var exposeErrorDetails: Bool?
     public var allowedOrigins: [String]?
     public var maxConnectionsPerIp: Int?
@@ -94,8 +96,15 @@ public struct FileConfig {
         if let audit = r.value("audit") {
             if audit != .bool(false) { throw ConfigError(key: "audit", "the audit log is not yet supported") }
         }
-        if r.value("procedures") != nil {
-            throw ConfigError(key: "procedures", "procedures are not yet supported")
+        if let o = try r.object("procedures") {
+            try o.rejectUnknownKeys(["maxSteps", "maxConditionDepth", "defaultTimeoutMs", "maxItemsPerCall", "maxTemplateBytes"])
+            var p = ProceduresConfig()  // merged per field
+            if let v = try o.positiveInteger("maxSteps", max: ProceduresConfig.maxStepsBound) { p.maxSteps = Int(v) }
+            if let v = try o.positiveInteger("maxConditionDepth", max: ProceduresConfig.maxConditionDepthBound) { p.maxConditionDepth = Int(v) }
+            if let v = try o.positiveInteger("defaultTimeoutMs", max: ConfigBounds.durationMs) { p.defaultTimeoutMs = Double(v) }
+            if let v = try o.positiveInteger("maxItemsPerCall", max: ProceduresConfig.maxItemsBound) { p.maxItemsPerCall = Int(v) }
+            if let v = try o.positiveInteger("maxTemplateBytes", max: ConfigBounds.bytes) { p.maxTemplateBytes = Int(v) }
+            c.procedures = p
         }
         if let o = try r.object("rateLimit") {
             try o.rejectUnknownKeys(["maxRequests", "windowMs"])

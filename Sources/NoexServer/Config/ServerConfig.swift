@@ -43,6 +43,8 @@ public struct ServerConfig {
     public var monitoring = MonitoringConfig()
     /// Durable storage (docs/persistence.md); `nil` = memory only, as the original's default.
     public var persistence: PersistenceOptions?
+    /// Limits of `procedures.*` (docs/procedures.md#limits); procedures are always available.
+    public var procedures = ProceduresConfig()
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store

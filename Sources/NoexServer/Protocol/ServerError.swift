@@ -36,8 +36,6 @@ extension ServerError {
     static let authNotConfigured = ServerError(.unknownOperation, "Authentication is not configured")
     static let identityNotConfigured = ServerError(.unknownOperation, "Identity management is not configured")
     static let auditNotConfigured = ServerError(.unknownOperation, "Audit log is not configured")
-    /// The original's (unreachable) message; ours is reachable because procedures are not built yet.
-    static let proceduresNotConfigured = ServerError(.unknownOperation, "Procedures engine is not configured")
 
     static func unknownOperation(_ type: String) -> ServerError {
         ServerError(.unknownOperation, "Unknown operation \"\(type)\"")

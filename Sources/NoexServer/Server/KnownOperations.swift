@@ -27,8 +27,13 @@ public enum KnownOperations {
 
     public static let server: [String] = ["server.stats", "server.connections"]
 
-    public static var all: [String] { store + rules + auth + server }
+    public static let procedures: [String] = [
+        "procedures.register", "procedures.unregister", "procedures.update", "procedures.get",
+        "procedures.list", "procedures.call",
+    ]
+
+    public static var all: [String] { store + rules + auth + server + procedures }
 
     /// Prefixes answered `UNKNOWN_OPERATION` "… is not configured" (features not built here).
-    public static let notConfigured: [String] = ["identity.", "audit.", "procedures."]
+    public static let notConfigured: [String] = ["identity.", "audit."]
 }

@@ -188,7 +188,10 @@ public final class ProtocolCore {
             return try authOps.handle(r, session: &state.session, blacklist: blacklist, nowMs: clock.wallMs())
         }
         if type.hasPrefix("audit.") { throw .auditNotConfigured }
-        if type.hasPrefix("procedures.") { throw .proceduresNotConfigured }
+        if type.hasPrefix("procedures.") {
+            deferredPushes = deferredPushes ?? []  // pushes of a call's steps go out after its answer
+            return try routeProcedures(r, state)
+        }
         if type.hasPrefix("server.") {
             switch type {
             case "server.stats": return statsJSON(includeListener: false)
