@@ -43,6 +43,8 @@ public struct ServerConfig {
     public var monitoring = MonitoringConfig()
     /// Durable storage (docs/persistence.md); `nil` = memory only, as the original's default.
     public var persistence: PersistenceOptions?
+    /// The audit log (docs/audit.md); `nil` = off, as the original's default.
+    public var audit: AuditConfig?
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store
