@@ -55,6 +55,36 @@ import Testing
         }
     }
 
+    /// A start with the audit log off leaves the stored trail alone (on the file engine its
+    /// snapshot file stays while `schema.json` names it), so turning it on again brings it back.
+    @Test(arguments: [PersistenceOptions.Engine.sqlite, .file])
+    func turningTheAuditLogOffAndOnKeepsTheTrail(_ engine: PersistenceOptions.Engine) throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let options = PersistenceOptions(path: dir.file(engine == .sqlite ? "noex.db" : "data"), fsync: .always, engine: engine)
+        var before: [String] = []
+        do {
+            let server = WireAudit.server(persistence: options)
+            defer { server.stop() }
+            let admin = try WireAudit.login(server, "admin")
+            #expect(admin.ask(["type": "server.stats"])["type"] == "result")
+            before = WireAudit.entries(admin).map(\.jsonString)
+        }
+        do {
+            let server = WireAudit.server(persistence: options, audit: false)
+            defer { server.stop() }
+            #expect(server.startError == nil)
+            let admin = try WireAudit.login(server, "admin")
+            #expect(admin.ask(["type": "audit.query"])["message"] == "Audit log is not configured")
+        }
+        let server = WireAudit.server(persistence: options)
+        defer { server.stop() }
+        #expect(server.startError == nil)
+        let admin = try WireAudit.login(server, "admin")
+        let after = WireAudit.entries(admin).map(\.jsonString)
+        #expect(after.count == 2 && Array(after.dropFirst()) == before)
+    }
+
     /// With durable storage an audited request's answer leaves only after the batch holding its
     /// entry was committed (flush before sleep), even when the request itself wrote nothing;
     /// an unaudited read is not held.

@@ -9,7 +9,7 @@ import Testing
 enum WireAudit {
     static func server(tiers: Set<OperationTier> = [.admin], maxEntries: Int = 10_000,
                        persistence: PersistenceOptions? = nil, rateLimit: RateLimitConfig? = nil,
-                       maxBufferedBytes: Int? = nil, tempTokenTtlMs: Int64? = nil) -> ServerThread {
+                       maxBufferedBytes: Int? = nil, tempTokenTtlMs: Int64? = nil, audit: Bool = true) -> ServerThread {
         ServerThread {
             var c = ServerConfig(store: wireStoreFixture())
             // Fixture A, plus `temp` (an admin session of `temp-1` expiring after tempTokenTtlMs)
@@ -18,7 +18,7 @@ enum WireAudit {
             c.auth = AuthConfig { token in
                 token == "temp" ? AuthSession(userId: "temp-1", roles: ["admin"], expiresAt: tempExpiry) : try fixture.validate(token)
             }
-            c.audit = AuditConfig(tiers: tiers, maxEntries: maxEntries)
+            c.audit = audit ? AuditConfig(tiers: tiers, maxEntries: maxEntries) : nil
             c.persistence = persistence
             c.rateLimit = rateLimit
             if let maxBufferedBytes { c.backpressure = BackpressureConfig(maxBufferedBytes: maxBufferedBytes) }
