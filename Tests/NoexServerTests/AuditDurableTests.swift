@@ -119,6 +119,21 @@ import Testing
         #expect(try config.store.all(bucket: SystemBuckets.audit).map { $0["operation"] } == ["server.stats"])
     }
 
+    /// A host's own `_audit` bucket of another shape is left alone: the trail stays in memory.
+    @Test func aForeignAuditBucketIsLeftAlone() throws {
+        let store = Store(name: "foreign-audit", nowMs: ServerClock.systemWallMs)
+        try store.defineBucket(SystemBuckets.audit, config: ["key": "id", "schema": ["id": ["type": "string"]]])
+        var config = ServerConfig(store: store)
+        config.audit = AuditConfig()
+        config.persistence = PersistenceOptions(path: "unused.db")
+        let h = Harness(config: config)
+        let c = h.connect()
+        _ = c.call(["id": 1, "type": "server.stats"])
+        #expect(c.data(["id": 2, "type": "audit.query"])["entries"]?.arrayValue?.count == 1)
+        #expect(try store.all(bucket: SystemBuckets.audit).isEmpty)
+        #expect(h.core.audit?.storeFailures == 0)
+    }
+
     /// `onEntry` (Swift API) sees every appended entry, the same one `audit.query` returns.
     @Test func onEntrySeesEveryEntry() {
         final class Seen { var entries: [AuditEntry] = [] }

@@ -12,22 +12,27 @@ final class AuditLog {
     private var nextSeq: Int64 = 1
     /// The store holding `_audit`; nil in memory mode, where the ring alone is kept.
     private let store: Store?
-    /// Entries the store refused (e.g. a host-defined `_audit` bucket of another shape); they
-    /// stay in the ring.
+    /// Entries the store refused; they stay in the ring.
     private(set) var storeFailures = 0
 
     /// The `_audit` bucket: records keyed by their sequence number.
     static let bucketConfig: JSONObject = ["key": "seq", "schema": ["seq": ["type": "number", "required": true]]]
 
     /// `store` non-nil = durable: defines `_audit` there unless it exists (call before the
-    /// storage engine loads, so the engine loads its records).
+    /// storage engine loads, so the engine loads its records). A host's own `_audit` bucket of
+    /// another shape is left alone, with a warning, and the trail stays in memory.
     init(config: AuditConfig, store: Store?) {
         tiers = config.tiers
         onEntry = config.onEntry
         ring = AuditRing(capacity: config.capacity)
-        self.store = store
         if let store, !store.hasBucket(SystemBuckets.audit) {
             try? store.defineBucket(SystemBuckets.audit, config: Self.bucketConfig)
+        }
+        if let store, store.keyField(bucket: SystemBuckets.audit) != "seq" {
+            printToStandardError("[noex-server] Warning: the store already has a bucket \"_audit\" that is not the audit log's (key \"seq\"); audit entries are kept in memory only. Rename that bucket to keep the trail across restarts.")
+            self.store = nil
+        } else {
+            self.store = store
         }
     }
 
