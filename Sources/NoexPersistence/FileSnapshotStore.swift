@@ -48,6 +48,10 @@ public final class FileSnapshotStore: SchemaJournal {
     private var factsDirty = false
     /// Bucket name -> its current file, as `schema.json` names it.
     private var files: [String: String] = [:]
+    /// Every file the `schema.json` found at start names, also those of buckets this start does
+    /// not define: they stay until a snapshot stops naming them, so that a restart defining the
+    /// bucket again (e.g. the audit log turned back on) still finds its file.
+    private var namedAtStart: Set<String> = []
     private var generation: Int64 = 0
 
     /// State of the flush in progress (filled by the adapter's saves).
@@ -125,7 +129,9 @@ public final class FileSnapshotStore: SchemaJournal {
             guard store.isDurable(bucket: name), let f = files[name] else { continue }
             try loadBucket(name, file(f))
         }
-        // Files of buckets that are no longer defined (or not persistent) are dropped.
+        // Files of buckets that are no longer defined (or not persistent) are dropped from the
+        // next snapshot.
+        namedAtStart = Set(files.values)
         files = files.filter { store.isDurable(bucket: $0.key) }
         loadProblems += StoredSchema.defineQueries(queries, in: store)
         var storedRules: [(id: String, rule: JSONObject)] = []
@@ -171,7 +177,7 @@ public final class FileSnapshotStore: SchemaJournal {
 
     /// Removes temp files and bucket files `schema.json` does not name (an interrupted flush).
     private func removeLeftovers() {
-        let current = Set(files.values)
+        let current = namedAtStart
         for name in SnapshotFile.entries(path) {
             let stale = (name.hasPrefix(".") && name.hasSuffix(".tmp")) || (name.hasPrefix("bucket-") && name.hasSuffix(".json") && !current.contains(name))
             if stale { unlink(file(name)) }

@@ -74,7 +74,7 @@ struct NoexServerCommand: ParsableCommand {
     @Flag(name: .customLong("no-rules"), help: "Disable the rule engine (rules.* answer RULES_NOT_AVAILABLE). Wins over the file's \"rules\".")
     var noRules = false
 
-    @Flag(help: "Enable the audit log (not supported yet).")
+    @Flag(help: "Enable the audit log with its defaults (admin-tier requests, 10000 entries; kept across restarts with --persistence). The config file's \"audit\": {\"tiers\", \"maxEntries\"} sets both; audit.query reads it.")
     var audit = false
 
     @Flag(name: .customLong("no-error-details"),

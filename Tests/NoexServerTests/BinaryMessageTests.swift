@@ -1,4 +1,5 @@
 import Foundation
+import NoexJSON
 import Testing
 
 /// The executable's error messages, each run as a user would: every one names the problem and
@@ -58,8 +59,20 @@ extension BinaryTests {
     }
 
     @Test func refusedFlagsSayWhatToDoInstead() throws {
-        #expect(try run(["--audit"]).err == "Error: --audit is not yet supported; drop the flag\n")
         #expect(try run(["--auth"]).err == "Error: --admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth\n")
+    }
+
+    /// `--audit` turns the audit log on with its defaults, says so in the banner, and
+    /// `audit.query` answers over the wire.
+    @Test func auditFlagTurnsTheAuditLogOn() throws {
+        let (p, banner, _) = try start(["--audit", "-H", "127.0.0.1", "-p", "0"], until: "Schema:")
+        defer { if p.isRunning { p.terminate() } }
+        #expect(banner.contains("\n  Audit:        enabled (tiers: admin; maxEntries: 10000)\n"), "\(banner)")
+        let c = try WireStoreClient(port: try #require(boundPort(in: banner), "\(banner)"))
+        #expect(c.ask(["type": "server.stats"])["type"] == "result")
+        #expect(c.data(["type": "audit.query"])["entries"]?.arrayValue?.map { $0["operation"] } == ["server.stats"])
+        p.terminate()
+        p.waitUntilExit()
     }
 
     @Test func aHostNameIsResolved() throws {

@@ -51,7 +51,14 @@ import Testing
         bad(["auth": ["tokens": ["t": ["roles": ["a"]]]]], "auth.tokens.t.userId"),
         bad(["auth": ["tokens": [:], "permissions": ["default": "maybe"]]], "auth.permissions.default"),
         bad(["auth": ["tokens": [:], "permissions": ["rules": [["role": "a"]]]]], "auth.permissions.rules[0].allow"),
-        bad(["audit": true], "audit"),
+        bad(["audit": "yes"], "audit"),
+        bad(["audit": ["tiers": ["admin", "root"]]], "audit.tiers[1]"),
+        bad(["audit": ["tiers": []]], "audit.tiers"),
+        bad(["audit": ["tiers": "admin"]], "audit.tiers"),
+        bad(["audit": ["maxEntries": 0]], "audit.maxEntries"),
+        bad(["audit": ["maxEntries": 1_000_001]], "audit.maxEntries"),
+        bad(["audit": ["maxentries": 5]], "audit.maxentries"),
+        bad(["audit": ["onEntry": "x"]], "audit.onEntry"),
         bad(["procedures": ["maxSteps": 0]], "procedures.maxSteps"),
         bad(["procedures": ["maxStep": 10]], "procedures.maxStep"),
         bad(["procedures": ["maxItemsPerCall": 100_000_001]], "procedures.maxItemsPerCall"),
@@ -170,6 +177,15 @@ import Testing
         f.fsync = "always"
         #expect(try LaunchPlan.resolve(cli { _ in }, file: f).server.persistence == PersistenceOptions(path: "./noex.db", fsync: .always))
         #expect(try LaunchPlan.resolve(cli { _ in }, file: nil).server.persistence == nil)
-        #expect(throws: CommandLineError.self) { try LaunchPlan.resolve(cli { $0.audit = true }, file: nil) }
+        // --audit turns the audit log on with its defaults; the file's object sets tiers and size.
+        #expect(try LaunchPlan.resolve(cli { _ in }, file: nil).server.audit == nil)
+        let flag = try #require(try LaunchPlan.resolve(cli { $0.audit = true }, file: nil).server.audit)
+        #expect(flag.tiers == [.admin] && flag.maxEntries == 10_000)
+        let sized = try FileConfig.decode(["audit": ["tiers": ["write", "admin"], "maxEntries": 50]])
+        let fromFile = try #require(try LaunchPlan.resolve(cli { $0.audit = true }, file: sized).server.audit)
+        #expect(fromFile.tiers == [.write, .admin] && fromFile.maxEntries == 50)
+        #expect(try FileConfig.decode(["audit": true]).audit?.tiers == [.admin])
+        #expect(try FileConfig.decode(["audit": false]).audit == nil)
+        #expect(try FileConfig.decode(["audit": ["maxEntries": 1_000_000]]).audit?.maxEntries == 1_000_000)
     }
 }

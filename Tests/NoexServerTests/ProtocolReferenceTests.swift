@@ -16,11 +16,13 @@ import Testing
     }
 
     /// The list matches routing: each known op gets an answer other than UNKNOWN_OPERATION (from a
-    /// server with auth, rules and the demo schema); neighbours that are not in the list do.
+    /// server with auth, rules, the audit log and the demo schema); neighbours that are not in the
+    /// list do.
     @Test func routingKnowsExactlyTheListedOperations() throws {
         let server = ServerThread {
             var config = try! LaunchPlan.resolve(CommandLineOptions(), file: nil).prepare()
             config.auth = AuthConfig(required: false) { _ in nil }
+            config.audit = AuditConfig()
             return config
         }
         defer { server.stop() }
@@ -31,7 +33,7 @@ import Testing
             #expect(answer["type"] == "result" || answer["type"] == "error", "\(op): \(answer.jsonString)")
         }
         let unknown = ["store.frobnicate", "rules.frobnicate", "auth.frobnicate", "server.frobnicate", "frobnicate",
-                       "ping", "identity.login", "audit.query", "procedures.frobnicate"]
+                       "ping", "identity.login", "audit.frobnicate", "procedures.frobnicate"]
         for op in unknown {
             #expect(c.ask(["type": .string(op)])["code"] == "UNKNOWN_OPERATION", "\(op)")
         }

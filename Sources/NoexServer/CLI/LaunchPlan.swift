@@ -58,7 +58,7 @@ public struct LaunchPlan {
             }
             throw CommandLineError("--auth (built-in identity) is not yet supported; drop --auth and declare \"auth\": {\"tokens\": …} in a config file (docs/config.md)")
         }
-        if cli.audit { throw CommandLineError("--audit is not yet supported; drop the flag") }
+        s.audit = f.audit ?? (cli.audit ? AuditConfig() : nil)
         s.auth = f.auth?.authConfig
         s.rateLimit = f.rateLimit
         s.heartbeat = f.heartbeat ?? s.heartbeat
@@ -150,7 +150,7 @@ public struct LaunchPlan {
               Persistence:  \(s.persistence.map { "\($0.engine.rawValue) (\($0.path), fsync \($0.fsync.rawValue))" } ?? "memory")
               Auth:         \(s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")
-              Audit:        disabled
+              Audit:        \(s.audit.map { "enabled (tiers: \($0.tierList); maxEntries: \($0.capacity)\(s.persistence == nil ? "" : "; durable"))" } ?? "disabled")
               Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")
               Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
               Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")

@@ -38,6 +38,8 @@ public struct FileConfig {
     public var maxConnectionsPerIp: Int?
     /// `metrics: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
     public var metrics: EndpointSetting?
+    /// `audit: true | false | {tiers?, maxEntries?}` (docs/audit.md); nil = off.
+    public var audit: AuditConfig?
     /// `health: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
     public var health: EndpointSetting?
     /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
@@ -93,9 +95,7 @@ public struct FileConfig {
         }
         c.bridgeStoreToRules = try r.bool("bridgeStoreToRules")
         c.shutdownGracePeriodMs = try r.integer("shutdownGracePeriodMs", in: 0...ServerConfig.maxShutdownGracePeriodMs)
-        if let audit = r.value("audit") {
-            if audit != .bool(false) { throw ConfigError(key: "audit", "the audit log is not yet supported") }
-        }
+        c.audit = try AuditConfig.decode(r)
         if let o = try r.object("procedures") {
             try o.rejectUnknownKeys(["maxSteps", "maxConditionDepth", "defaultTimeoutMs", "maxItemsPerCall", "maxTemplateBytes"])
             var p = ProceduresConfig()  // merged per field

@@ -45,6 +45,8 @@ public struct ServerConfig {
     public var persistence: PersistenceOptions?
     /// Limits of `procedures.*` (docs/procedures.md#limits); procedures are always available.
     public var procedures = ProceduresConfig()
+    /// The audit log (docs/audit.md); `nil` = off, as the original's default.
+    public var audit: AuditConfig?
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store

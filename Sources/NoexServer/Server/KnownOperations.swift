@@ -3,8 +3,8 @@
 /// `ProtocolReferenceTests` checks both directions: each one is in the reference and the router
 /// really knows it (it sends each one to a running server).
 ///
-/// `auth.*` answers only when the server has auth configured; `rules.*` answers
-/// `RULES_NOT_AVAILABLE` when no rule engine is set. The namespaces in `notConfigured` are routed
+/// `auth.*` answers only when the server has auth configured, `audit.*` only with an audit log;
+/// `rules.*` answers `RULES_NOT_AVAILABLE` when no rule engine is set. The namespaces in `notConfigured` are routed
 /// to a fixed "not configured" answer (`UNKNOWN_OPERATION`), so no operation of theirs is known.
 public enum KnownOperations {
     public static let store: [String] = [
@@ -32,8 +32,11 @@ public enum KnownOperations {
         "procedures.list", "procedures.call",
     ]
 
-    public static var all: [String] { store + rules + auth + server + procedures }
+    /// Answered when the server has an audit log (docs/protocol/audit.md).
+    public static let audit: [String] = ["audit.query"]
+
+    public static var all: [String] { store + rules + auth + server + procedures + audit }
 
     /// Prefixes answered `UNKNOWN_OPERATION` "… is not configured" (features not built here).
-    public static let notConfigured: [String] = ["identity.", "audit."]
+    public static let notConfigured: [String] = ["identity."]
 }

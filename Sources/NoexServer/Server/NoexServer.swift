@@ -117,6 +117,7 @@ public final class NoexServer {
         } else {
             core.transportRef = transport
         }
+        core.audit?.restore()  // after the engine loaded the `_audit` bucket
         // Every stored property is set from here on (the metrics closures capture self).
         transport.listensDuringGrace = config.monitoring.healthPath != nil
         registerBuiltinMetrics()

@@ -31,6 +31,8 @@ public final class ProtocolCore {
     var totalSubscriptions = 0
     var rateLimiter: RateLimiter?
     var blacklist: SessionBlacklist
+    /// The audit log (ProtocolCore+Audit.swift); nil when not configured.
+    var audit: AuditLog?
     /// False from `stop` on; late handshakes are closed with 1001.
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
@@ -56,6 +58,7 @@ public final class ProtocolCore {
         rulesOps = config.rules.map(RulesOperations.init)
         rateLimiter = config.rateLimit.map { RateLimiter(maxRequests: $0.maxRequests, windowMs: $0.windowMs) }
         blacklist = SessionBlacklist(ttlMs: config.revocation.blacklistTtlMs)
+        audit = Self.makeAuditLog(config)
     }
 
     // MARK: - Transport events
@@ -135,15 +138,18 @@ public final class ProtocolCore {
         let op = metrics.countRequest(request.type)
         let answer: [UInt8]
         let writesBefore = commitGate?.durable.mutationCount
+        var failure: ServerError?
         do throws(ServerError) {
             let data = try pipeline(request, state)
             answer = ServerMessage.resultBytes(id: request.id, data: data)
         } catch {
+            failure = error
             metrics.countError(op, error.code)
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
         // The answer of a write fails with the write if its commit fails.
         if let g = commitGate, g.durable.mutationCount != writesBefore { g.writeReplyID = request.id }
+        recordAudit(request, state, failure: failure)
         if !respond(id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
         sessionMayHaveChanged(state, from: sessionBefore)
@@ -187,7 +193,7 @@ public final class ProtocolCore {
         if type.hasPrefix("auth.") {
             return try authOps.handle(r, session: &state.session, blacklist: blacklist, nowMs: clock.wallMs())
         }
-        if type.hasPrefix("audit.") { throw .auditNotConfigured }
+        if type.hasPrefix("audit.") { return try auditOperation(r) }
         if type.hasPrefix("procedures.") {
             deferredPushes = deferredPushes ?? []  // pushes of a call's steps go out after its answer
             return try routeProcedures(r, state)
