@@ -23,8 +23,9 @@ public enum ResultDelta: Equatable {
     }
 
     /// The delta that turns `old` into `new`. Array elements are matched by `keyField`; when
-    /// that is nil, or an element of either array is not an object with a non-null, unique value
-    /// there, the result is `.value(new)`.
+    /// that is nil, or an element in the part where the arrays differ is not an object with a
+    /// non-null value there unique within that part, the result is `.value(new)`. (The equal
+    /// head and tail are left as they are, so they need no keys.)
     public static func between(_ old: JSON, _ new: JSON, keyField: String?) -> ResultDelta {
         guard let keyField, case .array(let a) = old, case .array(let b) = new,
               let ops = ArrayDiff(old: a, new: b, keyField: keyField).ops()
