@@ -120,9 +120,8 @@ enum DeltaMessage {
     /// `{"type":"push",…,"data":{"delta":{"base":B,"seq":S,<body>}}}`
     static func delta(subscriptionId: String, base: UInt64, seq: UInt64, body: [UInt8]) -> [UInt8] {
         var out = JSONTextBuilder(capacity: 120 + body.count)
-        out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
-        out.string(subscriptionId)
-        out.raw(#","data":{"delta":{"base":"#)
+        envelope(&out, subscriptionId)
+        out.raw(#"{"delta":{"base":"#)
         out.value(.int(Int64(base)))
         out.raw(#","seq":"#)
         out.value(.int(Int64(seq)))
@@ -135,14 +134,20 @@ enum DeltaMessage {
     /// `{"type":"push",…,"data":{"resync":{"seq":S,"value":<result>}}}`
     static func resync(subscriptionId: String, seq: UInt64, result: JSON) -> [UInt8] {
         var out = JSONTextBuilder(capacity: 120 + result.initialCapacityGuess)
-        out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
-        out.string(subscriptionId)
-        out.raw(#","data":{"resync":{"seq":"#)
+        envelope(&out, subscriptionId)
+        out.raw(#"{"resync":{"seq":"#)
         out.value(.int(Int64(seq)))
         out.raw(#","value":"#)
         out.value(result)
         out.raw("}}}")
         return out.finish()
+    }
+
+    /// A subscription push up to its `data` value (the key order of every subscription push).
+    private static func envelope(_ out: inout JSONTextBuilder, _ subscriptionId: String) {
+        out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
+        out.string(subscriptionId)
+        out.raw(#","data":"#)
     }
 }
 
