@@ -132,10 +132,26 @@ extension JSONObject: Sequence {
 extension JSONObject: Equatable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
+        if lhs.sharesStorage(with: rhs) { return true }
         for (k, v) in lhs.storage {
             guard let other = rhs.storage[k], other == v else { return false }
         }
         return true
+    }
+}
+
+extension JSONObject {
+    /// Whether both are copies of one object that neither has changed since (copy-on-write
+    /// keeps their storage shared): then they are equal without comparing members. Results of
+    /// one query taken before and after a change share every record the change left alone, so
+    /// comparing them (subscriptions, deltas) costs a pointer test per unchanged record.
+    @inlinable
+    func sharesStorage(with other: JSONObject) -> Bool {
+        // Only the addresses are compared, while both objects (and so their buffers) are alive.
+        let values = storage.values.withUnsafeBufferPointer { $0.baseAddress }
+        guard values != nil, values == other.storage.values.withUnsafeBufferPointer({ $0.baseAddress }) else { return false }
+        let keys = storage.keys.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil
+        return keys != nil && keys == (other.storage.keys.withContiguousStorageIfAvailable { $0.baseAddress } ?? nil)
     }
 }
 

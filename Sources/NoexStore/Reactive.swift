@@ -67,6 +67,11 @@ public struct QueryUpdate {
     /// `evaluation` carry the same result and a listener may reuse work derived from it (the
     /// server serialises a fan-out push's data once).
     public let evaluation: UInt64
+    /// The result the listener was given before this one, and its evaluation: a delta from
+    /// `previous` to `result` is the same for every update with the same pair (or with equal
+    /// `previous` results), so it is worked out once per evaluation.
+    public let previous: JSON
+    public let previousEvaluation: UInt64
 }
 
 /// The key under which one dispatch shares an evaluation: subscriptions to the same query
@@ -384,9 +389,11 @@ extension Store {
                 shared.differs[sub.lastEvaluation] = changed
             }
             if changed {
+                let update = QueryUpdate(result: result, evaluation: evaluation,
+                                         previous: sub.lastResult, previousEvaluation: sub.lastEvaluation)
                 sub.lastResult = result
                 sub.lastEvaluation = evaluation
-                sub.listener(QueryUpdate(result: result, evaluation: evaluation))
+                sub.listener(update)
             }
         }
     }

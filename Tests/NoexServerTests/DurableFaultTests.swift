@@ -21,6 +21,9 @@ import Testing
             let c = try WireStoreClient(server)
             let watcher = try WireStoreClient(server)
             #expect(watcher.data(["type": "store.subscribe", "query": "all-items"])["data"] == [])
+            // A delta subscriber: the failed batch's delta is never sent, so its stream resyncs.
+            let deltaWatcher = try WireStoreClient(server)
+            var view = DeltaView(initial: deltaWatcher.data(["type": "store.subscribe", "query": "all-items", "delta": true])["data"] ?? .null)
             var failure: JSON?
             for i in 0..<400 {
                 let sku = "k\(i)"
@@ -53,6 +56,9 @@ import Testing
             var last: JSON?
             while let push = watcher.nextPush(timeoutMs: 300) { last = push }
             #expect(last?["data"]?.arrayValue?.count == acknowledged.count)
+            while let push = deltaWatcher.nextPush(timeoutMs: 300) { #expect(view.apply(push["data"] ?? .null) == nil) }
+            #expect(view.resyncs >= 1)
+            #expect(view.result == c.data(["type": "store.all", "bucket": "items"]))
             server.stop()
         }
         let server = durableServer(db)

@@ -98,6 +98,13 @@ final class WireStoreClient {
         return nil
     }
 
+    /// The pushes that arrived while waiting for answers, oldest first (consumes them). After
+    /// an answer, these are every push the server wrote before it.
+    func takePushes() -> [JSON] {
+        defer { pushes = [] }
+        return pushes
+    }
+
     /// True when no push is pending and none arrives within `ms`.
     func noPush(withinMs ms: Int = 250) -> Bool { nextPush(timeoutMs: ms) == nil }
 }

@@ -32,6 +32,8 @@ final class CommitGate: ProtocolTransport {
     var writeReplyID: JSON?
     /// Bytes held per connection: they count toward its write limits like queued bytes.
     private var heldBytes: [ConnectionID: Int] = [:]
+    /// Told the keys of delta-subscription pushes a failed batch dropped (their streams resync).
+    var onLostDeltaPushes: ((ConnectionID, [UInt64]) -> Void)?
 
     init(transport: any ProtocolTransport, durable: DurableStore, exposeDetails: Bool) {
         self.transport = transport
@@ -92,6 +94,8 @@ final class CommitGate: ProtocolTransport {
 
     private func release(_ outputs: [Held], error: PersistenceError?) {
         let failure = error.map { ServerError(.persistenceError, $0.message) }
+        var lostDeltas: [(ConnectionID, UInt64)] = []
+        defer { for (id, key) in lostDeltas { onLostDeltaPushes?(id, [key]) } }
         for h in outputs {
             switch h {
             case .close(let id, let code, let reason):
@@ -108,6 +112,8 @@ final class CommitGate: ProtocolTransport {
                     transport.send(id, text: e, kind: .response)
                 } else if kind == .response {
                     transport.send(id, text: bytes, kind: kind)
+                } else if case .coalescingPush(let key) = kind, DeltaPushKey.isDelta(key) {
+                    lostDeltas.append((id, key))
                 }  // pushes of a failed batch are dropped
             }
         }

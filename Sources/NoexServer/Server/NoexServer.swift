@@ -111,6 +111,7 @@ public final class NoexServer {
             gate = g
             core.transportRef = g
             core.commitGate = g
+            g.onLostDeltaPushes = { [unowned core] id, keys in core.resendStalePushes(id, keys: keys) }
             core.storeOps.durable = durable
             core.rulesOps?.durable = durable
             transport.beforeFlush = { [unowned g] in g.beforeFlush() }

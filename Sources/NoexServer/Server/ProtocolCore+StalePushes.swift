@@ -9,7 +9,9 @@ extension ProtocolCore {
     /// subscriptions that ended meanwhile are skipped.
     public func resendStalePushes(_ id: ConnectionID, keys: [UInt64]) {
         guard let state = connections[id] else { return }
-        for key in keys {
+        let deltaKeys = keys.filter(DeltaPushKey.isDelta)
+        if !deltaKeys.isEmpty { resyncDeltaStreams(id, keys: deltaKeys) }
+        for key in keys where !DeltaPushKey.isDelta(key) {
             let wireID = "sub-\(key)"
             guard let sub = state.storeSubscriptions[wireID], let result = store.lastResult(of: sub) else { continue }
             push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: result.serializedBytes),

@@ -39,6 +39,8 @@ public final class ProtocolCore {
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
     /// The serialised data of the latest subscription push, by store evaluation id.
     private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
+    var deltaStreams = DeltaStreams()
     /// Pushes handed to the transport so far (counters for stats and tests).
     public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
@@ -223,6 +225,7 @@ public final class ProtocolCore {
     private func subscribe(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         try checkSubscriptionLimits(state)
         let query = try r.nonEmptyString("query")
+        let delta = try deltaRequested(r)
         let n = nextSubscriptionNumber
         let wireID = "sub-\(n)"
         let conn = state.id
@@ -238,6 +241,10 @@ public final class ProtocolCore {
         state.storeSubscriptions[wireID] = subscription.id
         state.subscriptionRequests[wireID] = r
         totalSubscriptions += 1
+        if delta {
+            startDeltaStream(subscription: n, query: query)
+            return ["subscriptionId": .string(wireID), "data": subscription.result, "seq": 0]
+        }
         return ["subscriptionId": .string(wireID), "data": subscription.result]
     }
 
@@ -295,6 +302,7 @@ public final class ProtocolCore {
     /// change, so its data is serialised once (`pushData`) and only the frame around it is
     /// written per subscriber.
     private func pushSubscription(_ id: ConnectionID, wireID: String, key: UInt64, _ update: QueryUpdate) {
+        if deltaStreams.streams[key] != nil { return pushDelta(id, wireID: wireID, number: key, update) }
         let data: [UInt8]
         if let cached = pushData, cached.evaluation == update.evaluation {
             data = cached.bytes
@@ -326,6 +334,7 @@ public final class ProtocolCore {
         if result == .dropped {
             pushesDropped += 1
             connections[id]?.droppedPushes += 1
+            deltaStreams.dropped(kind)
         }
         pushesSent += 1
     }

@@ -67,6 +67,7 @@ extension ProtocolCore {
         state.subscriptionRequests[wireID] = nil
         if let sub = state.storeSubscriptions.removeValue(forKey: wireID) {
             store.unsubscribe(sub)
+            deltaStreams.streams[UInt64(Self.subscriptionNumber(wireID))] = nil
             totalSubscriptions -= 1
         } else if let sub = state.rulesSubscriptions.removeValue(forKey: wireID) {
             _ = rules?.unsubscribe(sub)
