@@ -39,21 +39,32 @@ public final class ClusterApplier {
     /// or the applier is halted.
     public func apply(id: StreamID, entry: JSON) -> ClusterOutcome? {
         guard id > position.lastID, haltReason == nil else { return nil }
-        let outcome: ClusterOutcome
-        var time = position.timeMs
-        do throws(ClusterCommandError) {
-            let command = try ClusterCommand(json: entry)
-            time = Swift.max(position.timeMs, command.atMs)
-            outcome = store.withDecisions(nowMs: time, random: CommandRandom(seed: command.seed)) {
-                run(command.operation, now: time)
-            }
-        } catch {
-            outcome = .invalid(error.message)
+        let previous = position
+        let command: ClusterCommand
+        do throws(ClusterCommandError) { command = try ClusterCommand(json: entry) } catch {
+            advance(ClusterPosition(lastID: id, timeMs: previous.timeMs))
+            return .invalid(error.message)
         }
-        if haltReason != nil { return outcome }  // not applied here: the position stays
-        position = ClusterPosition(lastID: id, timeMs: time)
-        onPosition?(position)
+        let time = Swift.max(previous.timeMs, command.atMs)
+        // The position moves first: a schema change commits on its own during the application,
+        // and must carry its own entry's position with it.
+        advance(ClusterPosition(lastID: id, timeMs: time))
+        let outcome = store.withDecisions(nowMs: time, random: CommandRandom(seed: command.seed)) {
+            run(command.operation, now: time)
+        }
+        if haltReason != nil { advance(previous) }  // not applied here: the position goes back
         return outcome
+    }
+
+    /// Stops applying (e.g. after a failed group commit undid applied entries): every later
+    /// entry is refused until the node restarts from its stored position.
+    public func halt(_ reason: String) {
+        if haltReason == nil { haltReason = reason }
+    }
+
+    private func advance(_ p: ClusterPosition) {
+        position = p
+        onPosition?(p)
     }
 
     private func run(_ op: ClusterOperation, now: Int64) -> ClusterOutcome {

@@ -35,8 +35,16 @@ public final class ClusterLog {
 
     /// Removes every entry below `id` (XTRIM MINID); the completion gets how many went. Call it
     /// with the oldest position every live node has made durable (docs/cluster.md#trimming).
+    ///
+    /// In the same atomic step (a Lua script) the id of the newest removed entry is kept in
+    /// `noex:{NAME}:trimmed`, so a reader can tell whether it still finds everything after its
+    /// last applied id (Redis 7.0's own `max-deleted-entry-id` is not updated by XTRIM).
     public func trim(below id: StreamID, _ done: @escaping (Result<Int64, ClusterLogError>) -> Void) {
-        connection.send(["XTRIM", streamKey, "MINID", id.description]) {
+        guard id > .zero else {
+            done(.success(0))
+            return
+        }
+        connection.send(["EVAL", Self.trimScript, "2", streamKey, trimmedKey, id.description]) {
             switch $0 {
             case .failure(let f): done(.failure(.redis(f)))
             case .success(.integer(let n)): done(.success(n))
@@ -44,6 +52,20 @@ public final class ClusterLog {
             }
         }
     }
+
+    /// The key holding the id of the newest entry trimming removed.
+    public var trimmedKey: String { Self.trimmedKey(streamKey) }
+
+    static func trimmedKey(_ streamKey: String) -> String {
+        String(streamKey.dropLast(":log".count)) + ":trimmed"
+    }
+
+    static let trimScript = """
+        local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
+        if #last == 0 then return 0 end
+        redis.call('SET', KEYS[2], last[1][1])
+        return redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+        """
 }
 
 /// Why a log operation did not happen.

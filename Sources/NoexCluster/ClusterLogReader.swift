@@ -17,7 +17,7 @@ public final class ClusterLogReader {
     /// Called for every entry, in stream order; `entry` is nil when the field is not JSON.
     public var onEntry: ((StreamID, JSON?) -> Void)?
     /// Called when entries after `lastID` were trimmed: reading stopped.
-    public var onGap: ((_ lastID: StreamID, _ maxDeleted: StreamID) -> Void)?
+    public var onGap: ((_ lastID: StreamID, _ newestTrimmed: StreamID) -> Void)?
     /// Called when a read fails for another reason than a lost connection (error reply).
     public var onError: ((String) -> Void)?
 
@@ -61,18 +61,16 @@ public final class ClusterLogReader {
         generation += 1
         let gen = generation
         state = .checking
-        connection.send(["XINFO", "STREAM", streamKey]) { [weak self] result in
+        connection.send(["GET", ClusterLog.trimmedKey(streamKey)]) { [weak self] result in
             guard let self, gen == self.generation else { return }
             switch result {
             case .failure: return  // the next .connected restarts
-            case .success(.error(let e)) where e.contains("no such key"):
-                self.read(gen)
             case .success(.error(let e)):
-                self.onError?("XINFO STREAM \(self.streamKey) failed: \(e)")
-            case .success(let info):
-                if let maxDeleted = Self.field(info, "max-deleted-entry-id").flatMap(StreamID.init), maxDeleted > self.lastID {
+                self.onError?("GET \(ClusterLog.trimmedKey(self.streamKey)) failed: \(e)")
+            case .success(let reply):
+                if let trimmed = reply.text.flatMap(StreamID.init), trimmed > self.lastID {
                     self.state = .gap
-                    self.onGap?(self.lastID, maxDeleted)
+                    self.onGap?(self.lastID, trimmed)
                     return
                 }
                 self.read(gen)
@@ -120,16 +118,5 @@ public final class ClusterLogReader {
             }
         }
         return out
-    }
-
-    /// A field of a flat `[name, value, …]` reply (XINFO).
-    static func field(_ reply: RedisReply, _ name: String) -> String? {
-        guard let items = reply.elements else { return nil }
-        var i = 0
-        while i + 1 < items.count {
-            if items[i].text == name { return items[i + 1].text }
-            i += 2
-        }
-        return nil
     }
 }

@@ -126,6 +126,7 @@ public final class DurableStore {
             try engine.commit(batch, facts: facts, store: store, meta: positionMeta)
         } catch {
             fail(batch, facts)
+            discardClusterPosition()
             return error
         }
         positionCommitted()
@@ -140,6 +141,14 @@ public final class DurableStore {
     private var positionMeta: (key: String, value: String)? {
         guard positionDirty, let p = clusterPosition else { return nil }
         return (SQLiteEngine.clusterPositionKey, p)
+    }
+
+    /// After a failed commit the stored position stays the last committed one; the node's
+    /// applier is ahead of its (undone) data and must be restarted from it (docs/cluster.md).
+    private func discardClusterPosition() {
+        guard clusterPosition != nil else { return }
+        clusterPosition = committedClusterPosition
+        positionDirty = false
     }
 
     private func positionCommitted() {
@@ -175,6 +184,7 @@ public final class DurableStore {
             try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta)
         } catch {
             if !batch.isEmpty || !facts.isEmpty { fail(batch, facts) } else { commitFailures += 1 }
+            discardClusterPosition()
             throw error
         }
         positionCommitted()
