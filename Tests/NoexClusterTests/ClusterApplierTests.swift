@@ -212,3 +212,34 @@ struct ClusterApplierTests {
         reopened.finish()
     }
 }
+
+/// A journal whose commits fail, as a full disk makes `DurableStore`'s fail.
+final class FailingJournal: SchemaJournal {
+    func bucketDefined(_ name: String, config: JSONObject) throws(PersistenceError) { throw PersistenceError("disk full") }
+    func bucketUpdated(_ name: String, config: JSONObject) throws(PersistenceError) { throw PersistenceError("disk full") }
+    func bucketDropped(_ name: String) throws(PersistenceError) { throw PersistenceError("disk full") }
+    func ruleChanged(_ id: String, _ rule: JSON?) throws(PersistenceError) { throw PersistenceError("disk full") }
+    func queryDefined(_ name: String, config: JSONObject?) throws(PersistenceError) { throw PersistenceError("disk full") }
+}
+
+extension ClusterApplierTests {
+    @Test func aFailedSchemaCommitHaltsTheNodeAtItsLastPosition() {
+        let a = Self.node(0)
+        var positions: [ClusterPosition] = []
+        a.onPosition = { positions.append($0) }
+        _ = Self.feed([a], [Self.schema[1], .insert(bucket: "seq", data: ["v": 1])])
+        let before = a.position
+        let journal = FailingJournal()
+        a.journal = journal
+        let outcome = Self.feed([a], [Self.schema[2]], startID: 10)[0][0]
+        guard case .rejected(.invalidDefinition(let why))? = outcome else { Issue.record("must be rejected: \(String(describing: outcome))"); return }
+        #expect(why.contains("disk full") && why.contains("restart"))
+        #expect(a.haltReason != nil)
+        #expect(!a.store.hasBucket("ttl"))  // undone in memory
+        #expect(a.position == before && positions.last == before)  // the stored position goes back too
+        // Nothing more is applied until the node restarts from its stored position.
+        a.journal = nil
+        #expect(Self.feed([a], [.insert(bucket: "seq", data: ["v": 2])], startID: 11)[0] == [nil])
+        #expect((try? a.store.count(bucket: "seq")) == 1)
+    }
+}

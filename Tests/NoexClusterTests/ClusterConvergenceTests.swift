@@ -23,15 +23,15 @@ struct ClusterConvergenceTests {
         var failed = 0
         var outcomes: [StreamID: ClusterOutcome] = [:]
 
-        init(_ i: Int, loop: TestLoop, redis: RedisServer, cluster: String) {
+        init(_ i: Int, loop: TestLoop, redis: RedisServer, cluster: String, options: RedisConnectionOptions = .init()) {
             name = "node\(i)"
             var t: Int64 = 1_700_000_000_000 + Int64(i) * 3_001  // clocks disagree by seconds
             clock = t
             applier = ClusterApplier(store: Store(name: name, nowMs: { t += 1; return t }, random: SeededRandom(seed: UInt64(100 + i))))
             decisions = SeededRandom(seed: UInt64(7_000 + i))
-            log = ClusterLog(cluster: cluster, connection: RedisConnection(loop: loop.loop, endpoint: redis.endpoint))
+            log = ClusterLog(cluster: cluster, connection: RedisConnection(loop: loop.loop, endpoint: redis.endpoint, options: options))
             log.connection.start()
-            reader = ClusterLogReader(cluster: cluster, connection: RedisConnection(loop: loop.loop, endpoint: redis.endpoint),
+            reader = ClusterLogReader(cluster: cluster, connection: RedisConnection(loop: loop.loop, endpoint: redis.endpoint, options: options),
                                       from: .zero, batch: 16)
             reader.onEntry = { [unowned self] id, entry in
                 if let o = self.applier.apply(id: id, entry: entry ?? .null) { self.outcomes[id] = o }
@@ -164,6 +164,40 @@ struct ClusterConvergenceTests {
         #expect(digest(joiner, joined.position) == digest(nodes[0].store, nodes[0].applier.position))
 
         follower.stop(); follower.connection.close()
+        for node in nodes { node.close() }
+        loop.close()
+    }
+
+    @Test func writesFailCleanlyWhileRedisIsDownAndNodesConvergeAfter() throws {
+        let redis = try RedisServer(appendOnly: true)
+        defer { redis.shutdown() }
+        let loop = TestLoop()
+        var options = RedisConnectionOptions()
+        options.maxQueueWaitMs = 300
+        options.reconnectMaxMs = 100
+        let nodes = (0..<3).map { SimNode($0, loop: loop, redis: redis, cluster: "down", options: options) }
+        func acked() -> Int { nodes.reduce(0) { $0 + $1.acked.count } }
+        func failed() -> Int { nodes.reduce(0) { $0 + $1.failed } }
+        nodes[0].submit(.defineBucket(name: buckets[0].0, config: buckets[0].1))
+        for node in nodes { for _ in 0..<5 { node.submit(.insert(bucket: "items", data: ["email": .string("\(node.name)-\(node.serial)")])) } }
+        #expect(loop.run { acked() == 16 && nodes.allSatisfy { $0.outcomes.count == 16 } })
+        let countBefore = try nodes[0].store.count(bucket: "items")
+
+        redis.kill()
+        // Appends while Redis is down fail within the queue bound; the local stores keep serving reads.
+        for node in nodes { node.submit(.insert(bucket: "items", data: ["email": .string("lost-\(node.name)")])) }
+        #expect(loop.run { failed() == 3 })
+        #expect(try nodes.map { try $0.store.count(bucket: "items") } == [countBefore, countBefore, countBefore])
+
+        try redis.start()
+        for node in nodes { for _ in 0..<5 { node.submit(.insert(bucket: "items", data: ["email": .string("\(node.name)-\(node.serial)")])) } }
+        #expect(loop.run { acked() == 31 && nodes.allSatisfy { $0.outcomes.count == 31 } })
+        for node in nodes.dropFirst() {
+            #expect(digest(node.store, node.applier.position) == digest(nodes[0].store, nodes[0].applier.position))
+        }
+        #expect(try nodes[0].store.count(bucket: "items") == countBefore + 15)
+        #expect(try nodes[0].store.where(bucket: "items", filter: ["email": "lost-node0"]).isEmpty)
+        #expect(nodes.allSatisfy { $0.reader.connection.connects == 2 })
         for node in nodes { node.close() }
         loop.close()
     }
