@@ -24,34 +24,19 @@ static void noex_redis_uv_poll(uv_poll_t *handle, int status, int events) {
     if (p->context != NULL && (ev & UV_WRITABLE)) redisAsyncHandleWrite(p->context);
 }
 
-static void noex_redis_uv_update(noex_redis_uv_events *p) {
+// Turns interest in one direction on or off and re-arms (or stops) the poll handle.
+static void noex_redis_uv_want(void *privdata, int direction, int on) {
+    noex_redis_uv_events *p = (noex_redis_uv_events *)privdata;
+    if (on) p->events |= direction;
+    else p->events &= ~direction;
     if (p->events) uv_poll_start(&p->handle, p->events, noex_redis_uv_poll);
     else uv_poll_stop(&p->handle);
 }
 
-static void noex_redis_uv_add_read(void *privdata) {
-    noex_redis_uv_events *p = (noex_redis_uv_events *)privdata;
-    p->events |= UV_READABLE;
-    noex_redis_uv_update(p);
-}
-
-static void noex_redis_uv_del_read(void *privdata) {
-    noex_redis_uv_events *p = (noex_redis_uv_events *)privdata;
-    p->events &= ~UV_READABLE;
-    noex_redis_uv_update(p);
-}
-
-static void noex_redis_uv_add_write(void *privdata) {
-    noex_redis_uv_events *p = (noex_redis_uv_events *)privdata;
-    p->events |= UV_WRITABLE;
-    noex_redis_uv_update(p);
-}
-
-static void noex_redis_uv_del_write(void *privdata) {
-    noex_redis_uv_events *p = (noex_redis_uv_events *)privdata;
-    p->events &= ~UV_WRITABLE;
-    noex_redis_uv_update(p);
-}
+static void noex_redis_uv_add_read(void *privdata) { noex_redis_uv_want(privdata, UV_READABLE, 1); }
+static void noex_redis_uv_del_read(void *privdata) { noex_redis_uv_want(privdata, UV_READABLE, 0); }
+static void noex_redis_uv_add_write(void *privdata) { noex_redis_uv_want(privdata, UV_WRITABLE, 1); }
+static void noex_redis_uv_del_write(void *privdata) { noex_redis_uv_want(privdata, UV_WRITABLE, 0); }
 
 static void noex_redis_uv_closed(uv_handle_t *handle) {
     free(handle->data);

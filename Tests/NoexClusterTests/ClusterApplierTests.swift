@@ -168,8 +168,7 @@ struct ClusterApplierTests {
     }
 
     @Test func durablePositionIsCommittedWithTheData() throws {
-        var template = Array((NSTemporaryDirectory() + "noex-cluster-XXXXXX").utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let dir = makeTemporaryDirectory("noex-cluster")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/node.db"
         let loop = TestLoop()

@@ -64,8 +64,7 @@ final class RedisServer {
 
     /// `appendOnly`: the stream survives a kill -9 and restart (appendfsync always).
     init(appendOnly: Bool = false) throws {
-        var template = Array((NSTemporaryDirectory() + "noex-redis-XXXXXX").utf8CString)
-        dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        dir = makeTemporaryDirectory("noex-redis")
         port = Self.freePort()
         self.appendOnly = appendOnly
         try start()
@@ -144,4 +143,10 @@ extension TestLoop {
 /// The bytes every node is compared on: the full snapshot of its store at its position.
 func digest(_ store: Store, _ position: ClusterPosition) -> String {
     String(decoding: ClusterSnapshot.capture(store, at: position).serializedBytes, as: UTF8.self)
+}
+
+/// A fresh directory under the system's temporary directory (the caller removes it).
+func makeTemporaryDirectory(_ prefix: String) -> String {
+    var template = Array((NSTemporaryDirectory() + prefix + "-XXXXXX").utf8CString)
+    return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
 }
