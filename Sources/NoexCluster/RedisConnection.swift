@@ -30,8 +30,8 @@ public enum RedisConnectionEvent: Equatable, Sendable {
 /// automatic reconnect with exponential backoff, and a bounded queue of commands while the link
 /// is down. Everything runs on the loop thread that owns `loop`: no threads, no locks.
 ///
-/// Replies arrive in command order (Redis answers a connection's commands in order). Call
-/// `close()` before dropping the last reference: hiredis and the timer point back at this object.
+/// Replies arrive in command order (Redis answers a connection's commands in order). `close()`
+/// (or dropping the last reference) ends it; the timer handle is released by the loop.
 public final class RedisConnection {
     public typealias Completion = (Result<RedisReply, RedisFailure>) -> Void
 
@@ -66,6 +66,9 @@ public final class RedisConnection {
             uv_handle_set_data($0, Unmanaged.passUnretained(self).toOpaque())
         }
     }
+
+    /// Dropping a connection that was not closed closes it (its completions run with `closed`).
+    deinit { close() }
 
     /// Starts connecting (idempotent).
     public func start() {
