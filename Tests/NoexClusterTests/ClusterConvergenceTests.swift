@@ -2,6 +2,7 @@ import CUV
 import Foundation
 import NoexCluster
 import NoexJSON
+import NoexPersistence
 import NoexStore
 import Testing
 
@@ -199,6 +200,83 @@ struct ClusterConvergenceTests {
         #expect(try nodes[0].store.where(bucket: "items", filter: ["email": "lost-node0"]).isEmpty)
         #expect(nodes.allSatisfy { $0.reader.connection.connects == 2 })
         for node in nodes { node.close() }
+        loop.close()
+    }
+
+    /// A node on the `sqlite` engine: its position is read from its database at start, and it
+    /// group-commits every `commitEvery` entries (as the server commits once per loop iteration).
+    final class DurableNode {
+        let applier: ClusterApplier
+        let durable: DurableStore
+        let reader: ClusterLogReader
+        var applied = 0
+
+        init(path: String, loop: TestLoop, redis: RedisServer, cluster: String, commitEvery: Int = 7) throws {
+            var t: Int64 = 1_600_000_000_000  // a clock far behind the others: it must not matter
+            let store = Store(name: "durable", nowMs: { t += 1; return t })
+            durable = try DurableStore(path: path, policy: .no, store: store, loop: loop.loop)
+            let position = try durable.storedClusterPosition().flatMap(ClusterPosition.init(text:)) ?? .start
+            applier = ClusterApplier(store: store, position: position)
+            applier.journal = durable
+            reader = ClusterLogReader(cluster: cluster, connection: RedisConnection(loop: loop.loop, endpoint: redis.endpoint),
+                                      from: position.lastID, batch: 5)
+            applier.onPosition = { [unowned self] in self.durable.clusterPosition = $0.text }
+            reader.onEntry = { [unowned self] id, entry in
+                _ = self.applier.apply(id: id, entry: entry ?? .null)
+                self.applied += 1
+                if self.applied % commitEvery == 0 { self.durable.commitPending { _ in } }
+            }
+            reader.start()
+        }
+
+        /// Stops without committing what is pending, as a kill -9 between two group commits.
+        func crash() {
+            reader.stop()
+            reader.connection.close()
+            durable.close()
+        }
+    }
+
+    @Test func aRestartedDurableNodeResumesFromItsStoredPosition() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let dir = makeTemporaryDirectory("noex-cluster-restart")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let loop = TestLoop()
+        let nodes = (0..<2).map { SimNode($0, loop: loop, redis: redis, cluster: "restart") }
+        func acked() -> Int { nodes.reduce(0) { $0 + $1.acked.count } }
+        var total = 0
+        func round() {
+            for node in nodes { for _ in 0..<5 { node.randomWrite() } }
+            total += 10
+        }
+        for (name, config) in buckets { nodes[0].submit(.defineBucket(name: name, config: config)) }
+        total += buckets.count
+        var node: DurableNode? = try DurableNode(path: dir + "/node.db", loop: loop, redis: redis, cluster: "restart")
+        for _ in 0..<8 { round(); #expect(loop.run { acked() == total }) }
+        #expect(loop.run { node!.applied == total && nodes[0].outcomes.count == total })
+        // Crash with entries applied but not committed.
+        round()
+        #expect(loop.run { acked() == total && node!.applied == total })
+        if node!.applied % 7 == 0 { round(); #expect(loop.run { acked() == total && node!.applied == total }) }
+        #expect(node!.durable.hasPending)
+        let crashedAt = node!.applier.position
+        node!.crash()
+        node = nil
+        // The cluster goes on without it.
+        for _ in 0..<4 { round(); #expect(loop.run { acked() == total }) }
+        #expect(loop.run { nodes.allSatisfy { $0.outcomes.count == total } })
+
+        // Restart: it resumes after the last entry whose effects reached the database, behind
+        // where it had applied to in memory, and catches up to the same bytes as everyone.
+        let restarted = try DurableNode(path: dir + "/node.db", loop: loop, redis: redis, cluster: "restart")
+        let resumedAt = restarted.applier.position
+        #expect(resumedAt.lastID < crashedAt.lastID)
+        #expect(resumedAt.lastID > .zero)
+        #expect(loop.run { restarted.applier.position.lastID == nodes[0].applier.position.lastID })
+        #expect(digest(restarted.applier.store, restarted.applier.position) == digest(nodes[0].store, nodes[0].applier.position))
+        restarted.crash()
+        for n in nodes { n.close() }
         loop.close()
     }
 }
