@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "noexserver", type: .dynamic, targets: ["NoexServer"]),
         .library(name: "noexserver-static", type: .static, targets: ["NoexServer"]),
         .library(name: "NoexPersistence", targets: ["NoexPersistence"]),
+        .library(name: "NoexCluster", targets: ["NoexCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,11 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         // Durable storage engines: the only module that does disk I/O for the store and rules.
         .target(name: "NoexPersistence", dependencies: ["CSQLite", "CUV", "NoexJSON", "NoexStore", "NoexRules"]),
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]),
+        // Cluster foundation (docs/cluster.md): Redis on the loop, the ordered log, deterministic application.
+        .target(name: "NoexCluster", dependencies: ["CHiredis", "CUV", "NoexJSON", "NoexStore", "NoexPersistence"]),
         .target(
             name: "NoexJSON",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
@@ -58,6 +64,7 @@ let package = Package(
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
         .testTarget(name: "NoexRegexTests", dependencies: ["NoexRegex"]),
+        .testTarget(name: "NoexClusterTests", dependencies: ["NoexCluster", "NoexStore", "NoexJSON", "NoexPersistence", "CUV"]),
         .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV", "NoexPersistence"]),
         // The executable's command line (@testable import noex_server).
         .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),

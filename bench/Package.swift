@@ -49,5 +49,14 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [.product(name: "NoexRules", package: "noex-server")]),
+        // The cluster's log path in one process against a running redis-server (bench/cluster.sh).
+        .executableTarget(
+            name: "cluster-bench",
+            dependencies: [
+                .product(name: "NoexCluster", package: "noex-server"),
+                .product(name: "NoexStore", package: "noex-server"),
+                .product(name: "NoexJSON", package: "noex-server"),
+                .product(name: "NoexLoop", package: "noex-server"),
+            ]),
     ]
 )

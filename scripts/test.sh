@@ -3,6 +3,7 @@
 # sockets), the C API smoke program, the load generator's tests, and the Autobahn RFC 6455
 # conformance suite against echo mode.
 # Installs what it needs on a fresh Debian machine (libuv, PCRE2, SQLite, curl for the /metrics tests, Python venv for Autobahn) first.
+# Also hiredis and redis-server for the cluster tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,6 +11,11 @@ if ! pkg-config --exists libuv libpcre2-8 sqlite3 2>/dev/null || ! command -v pa
     || ! command -v curl >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev pkg-config patch curl python3 python3-venv >/dev/null
+fi
+# The cluster module (hiredis) and its tests (a real redis-server on a free port).
+if ! pkg-config --exists hiredis 2>/dev/null || ! command -v redis-server >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhiredis-dev redis-server >/dev/null
 fi
 
 swift build --build-tests

@@ -38,6 +38,14 @@ public final class DurableStore {
     /// `everysec`: something was committed since the last fsync.
     private var unsynced = false
     private var syncTimer: UnsafeMutablePointer<uv_timer_t>?
+    /// Cluster mode (docs/cluster.md): the replication position to write with the next commit,
+    /// in the same transaction as the data it covers. Nil outside a cluster.
+    public var clusterPosition: String? {
+        didSet { if clusterPosition != committedClusterPosition { positionDirty = true } }
+    }
+    /// The position as last committed.
+    public private(set) var committedClusterPosition: String?
+    private var positionDirty = false
     /// Problems found while loading (skipped records or queries), for the startup log.
     public private(set) var loadProblems: [String] = []
 
@@ -53,6 +61,7 @@ public final class DurableStore {
         self.loop = loop
         engine = try SQLiteEngine(path: path)
         loadProblems = try engine.load(into: store)
+        committedClusterPosition = try engine.loadMeta(SQLiteEngine.clusterPositionKey)
         if let rules { loadProblems += try engine.load(into: rules) }
         rules?.onFactChange = { [unowned self] key, before, after in
             self.pendingFacts.append(FactChange(key: key, before: before, after: after))
@@ -82,7 +91,7 @@ public final class DurableStore {
         }
     }
 
-    public var hasPending: Bool { !pending.isEmpty || !pendingFacts.isEmpty }
+    public var hasPending: Bool { !pending.isEmpty || !pendingFacts.isEmpty || positionDirty }
 
     // MARK: - Group commit
 
@@ -114,17 +123,37 @@ public final class DurableStore {
         let start = uv_hrtime()
         defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
         do throws(PersistenceError) {
-            try engine.commit(batch, facts: facts, store: store)
+            try engine.commit(batch, facts: facts, store: store, meta: positionMeta)
         } catch {
             fail(batch, facts)
+            discardClusterPosition()
             return error
         }
+        positionCommitted()
         commits += 1
         for events in batch {
             for e in events { committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket) }
         }
         engine.checkpointIfLarge()
         return nil
+    }
+
+    private var positionMeta: (key: String, value: String)? {
+        guard positionDirty, let p = clusterPosition else { return nil }
+        return (SQLiteEngine.clusterPositionKey, p)
+    }
+
+    /// After a failed commit the stored position stays the last committed one; the node's
+    /// applier is ahead of its (undone) data and must be restarted from it (docs/cluster.md).
+    private func discardClusterPosition() {
+        guard clusterPosition != nil else { return }
+        clusterPosition = committedClusterPosition
+        positionDirty = false
+    }
+
+    private func positionCommitted() {
+        if positionDirty { committedClusterPosition = clusterPosition }
+        positionDirty = false
     }
 
     /// Undoes a batch whose commit failed: facts, records, then counters.
@@ -143,11 +172,24 @@ public final class DurableStore {
     /// mutations stay pending; a failure changes nothing on disk. Under `always` the fsync runs
     /// here, on the loop (schema changes are rare).
     func commitSchema(_ change: @escaping (SQLiteDatabase) throws(PersistenceError) -> Void) throws(PersistenceError) {
+        // In a cluster the stored position must never run ahead of stored data: the pending
+        // record mutations (entries applied before this one) go into the same transaction.
+        let batch = clusterPosition == nil ? [] : pending
+        let facts = clusterPosition == nil ? [] : pendingFacts
+        if clusterPosition != nil {
+            pending = []
+            pendingFacts = []
+        }
         do throws(PersistenceError) {
-            try engine.commit([], store: store, schema: change)
+            try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta)
         } catch {
-            commitFailures += 1
+            if !batch.isEmpty || !facts.isEmpty { fail(batch, facts) } else { commitFailures += 1 }
+            discardClusterPosition()
             throw error
+        }
+        positionCommitted()
+        for events in batch {
+            for e in events { committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket) }
         }
         if policy == .always { for fd in engine.syncTargets() { _ = fsync(fd) } }
     }

@@ -134,7 +134,8 @@ final class SQLiteEngine {
     /// Writes a batch of mutations (and an optional schema change) as one SQLite transaction;
     /// on failure nothing of it is in the database.
     func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
-                schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil) throws(PersistenceError)
+                schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
+                meta: (key: String, value: String)? = nil) throws(PersistenceError)
     {
         try db.exec("BEGIN IMMEDIATE")
         do throws(PersistenceError) {
@@ -162,6 +163,7 @@ final class SQLiteEngine {
                 }
             }
             try schema?(db)
+            if let meta { try Self.saveMeta(meta.key, meta.value)(db) }
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")

@@ -21,7 +21,11 @@ public final class Store {
     /// How often the owner should call `purgeExpired` (0 = never); reported in `stats()`.
     public let ttlCheckIntervalMs: Int
 
-    let nowMs: () -> Int64
+    /// The clock the store reads when no decision is pinned (see `nowMs()`).
+    let clock: () -> Int64
+    /// A time decided elsewhere (a replicated command's origin, DecidedApplication.swift);
+    /// while set, every timestamp the store writes is this one.
+    var pinnedNowMs: Int64?
     var ids: IDGenerator
 
     var buckets: [String: Bucket] = [:]
@@ -62,9 +66,12 @@ public final class Store {
     ) {
         self.name = name
         self.ttlCheckIntervalMs = Swift.max(0, ttlCheckIntervalMs)
-        self.nowMs = nowMs
+        self.clock = nowMs
         self.ids = IDGenerator(random: random)
     }
+
+    /// The time of the mutation in progress: the pinned decision, else the store's clock.
+    func nowMs() -> Int64 { pinnedNowMs ?? clock() }
 
     func bucket(_ name: String) throws(StoreError) -> Bucket {
         guard let b = buckets[name] else { throw .bucketNotDefined(name) }
