@@ -125,6 +125,9 @@ struct IdentityCache {
     func isAllowed(userId: String, operation: String, resource: AccessResource) -> Bool {
         let roleIds = userId == IdentityManager.superadminId ? [] : (userRoles[userId] ?? [])
         if disabledUsers.contains(userId) { return false }
+        // The transaction envelope: each of its operations is checked against its own bucket
+        // next, so ACL grants and bucket-bound role permissions apply inside transactions too.
+        if operation == "store.transaction", case .unconstrained = resource { return true }
         if userId == IdentityManager.superadminId || roleIds.contains(where: { roles[$0]?.name == "superadmin" }) { return true }
         let resourceType: String? = operation.hasPrefix("store.") ? "bucket"
             : operation.hasPrefix("rules.") ? "topic" : operation.hasPrefix("procedures.") ? "procedure" : nil

@@ -1,0 +1,89 @@
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+/// Password hashing runs on libuv's threadpool (docs/identity.md#passwords): a connection's
+/// later requests wait behind it in order, other connections are served meanwhile.
+@Suite struct IdentityAsyncTests {
+    @Test func concurrentLoginsDoNotBlockOtherConnections() throws {
+        let server = identityServer()
+        defer { server.stop() }
+        let su = try WireStoreClient(server)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice")
+        _ = su.data(["type": "store.insert", "bucket": "items", "data": ["sku": "a", "name": "A"]])
+        let logins = try (0..<20).map { _ in try WireStoreClient(server) }
+        for (i, c) in logins.enumerated() {
+            c.ws.sendText(#"{"id":\#(i + 1),"type":"identity.login","username":"alice","password":"password1234"}"#)
+        }
+        // Sent after all 20 logins, answered before the last of them: the loop was not blocked.
+        #expect(su.data(["type": "store.get", "bucket": "items", "key": "a"])["sku"] == "a")
+        let last = logins[19].ws
+        last.setTimeout(ms: 1)
+        #expect(last.next() == .timeout, "the 20th login was answered before a later store.get")
+        last.setTimeout(ms: 5000)
+        for (i, c) in logins.enumerated() {
+            let answer = WireStoreClient.parse(c.ws.nextText())
+            #expect(answer["id"] == .int(Int64(i + 1)) && answer["type"] == "result")
+        }
+    }
+
+    @Test func laterFramesWaitInOrderBehindALogin() throws {
+        let server = identityServer()
+        defer { server.stop() }
+        let su = try WireStoreClient(server)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice", roles: ["reader"])
+        let c = try WireStoreClient(server)
+        c.ws.sendTextsTogether([
+            #"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#,
+            #"{"id":2,"type":"store.count","bucket":"items"}"#,
+            #"{"id":3,"type":"identity.login","username":"alice","password":"wrongwrong"}"#,
+            "not json",
+            #"{"id":4,"type":"identity.whoami"}"#,
+        ])
+        let frames = (0..<5).map { _ in WireStoreClient.parse(c.ws.nextText()) }
+        #expect(frames.map { $0["id"] } == [1, 2, 3, 0, 4])
+        #expect(frames[1]["data"] == 0)  // the count ran as alice, after her login
+        #expect(frames[2]["code"] == "UNAUTHORIZED" && frames[3]["code"] == "PARSE_ERROR")
+        #expect(frames[4]["data"]?["authenticated"] == true)  // a failed login leaves the session
+    }
+
+    @Test func aClosedConnectionsHashIsIgnored() throws {
+        let server = identityServer()
+        defer { server.stop() }
+        let su = try WireStoreClient(server)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice")
+        for _ in 0..<5 {
+            let gone = try WireStoreClient(server)
+            gone.ws.sendText(#"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#)
+        }  // each socket closes here, mid-hash
+        let c = try WireStoreClient(server)
+        #expect(c.login("alice", "password1234")["user"]?["username"] == "alice")
+        #expect(su.data(["type": "server.stats"])["connections"]?["active"] == 2)
+    }
+
+    @Test func queueingTooMuchBehindALoginCloses() throws {
+        let server = identityServer()
+        defer { server.stop() }
+        let su = try WireStoreClient(server)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice")
+        let c = try WireStoreClient(server)
+        var texts = [#"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#]
+        for i in 0..<(ProtocolCore.maxWaitingFrames + 1) { texts.append(#"{"id":\#(i + 2),"type":"identity.whoami"}"#) }
+        c.ws.sendTextsTogether(texts)
+        var closed: WebSocketTestClient.Frame?
+        while true {
+            let f = c.ws.next()
+            if case .text = f { continue }
+            closed = f
+            break
+        }
+        #expect(closed == .close(code: 1008, reason: "too_many_pending_requests"))
+        // The server goes on.
+        #expect(su.data(["type": "identity.whoami"])["userId"] == "__superadmin__")
+    }
+}
