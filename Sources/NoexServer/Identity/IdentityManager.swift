@@ -79,18 +79,19 @@ final class IdentityManager {
         for r in records(bucket, filter) { if let id = r["id"] { _ = try? store.delete(bucket: bucket, key: id) } }
     }
 
-    /// UserInfo: the record without `passwordHash` and `_version` (or `_expiresAt`).
+    /// UserInfo: the record without `passwordHash` and `_version`, keys in the documented order.
     static func userInfo(_ r: JSONObject) -> JSON {
-        var o = r
-        o["passwordHash"] = nil
-        o["_version"] = nil
-        return .object(o)
+        ordered(r, ["id", "username", "displayName", "email", "enabled", "metadata", "_createdAt", "_updatedAt"])
     }
 
-    /// RoleInfo: the record without `_version`.
+    /// RoleInfo: the record without `_version`, keys in the documented order.
     static func roleInfo(_ r: JSONObject) -> JSON {
-        var o = r
-        o["_version"] = nil
+        ordered(r, ["id", "name", "description", "system", "permissions", "_createdAt", "_updatedAt"])
+    }
+
+    private static func ordered(_ r: JSONObject, _ keys: [String]) -> JSON {
+        var o: JSONObject = [:]
+        for k in keys { if let v = r[k] { o[k] = v } }
         return .object(o)
     }
 

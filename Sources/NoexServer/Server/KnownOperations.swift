@@ -27,8 +27,19 @@ public enum KnownOperations {
 
     public static let server: [String] = ["server.stats", "server.connections"]
 
-    public static var all: [String] { store + rules + auth + server }
+    /// Built-in identity (docs/protocol/identity.md); without it every `identity.*` answers
+    /// `UNKNOWN_OPERATION` "Identity management is not configured".
+    public static let identity: [String] = [
+        "identity.login", "identity.loginWithSecret", "identity.logout", "identity.whoami", "identity.refreshSession",
+        "identity.createUser", "identity.getUser", "identity.updateUser", "identity.deleteUser", "identity.listUsers",
+        "identity.enableUser", "identity.disableUser", "identity.changePassword", "identity.resetPassword",
+        "identity.createRole", "identity.updateRole", "identity.deleteRole", "identity.listRoles",
+        "identity.assignRole", "identity.removeRole", "identity.getUserRoles",
+        "identity.grant", "identity.revoke", "identity.getAcl", "identity.myAccess", "identity.getOwner", "identity.transferOwner",
+    ]
+
+    public static var all: [String] { store + rules + auth + server + identity }
 
     /// Prefixes answered `UNKNOWN_OPERATION` "… is not configured" (features not built here).
-    public static let notConfigured: [String] = ["identity.", "audit.", "procedures."]
+    public static let notConfigured: [String] = ["audit.", "procedures."]
 }
