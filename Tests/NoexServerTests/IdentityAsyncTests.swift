@@ -87,3 +87,28 @@ import Testing
         #expect(su.data(["type": "identity.whoami"])["userId"] == "__superadmin__")
     }
 }
+
+/// `stop` with a hash in flight: the loop finishes the queued job, ignores its answer (the
+/// connection is gone) and returns.
+@Suite struct IdentityStopTests {
+    @Test func stopWithALoginInFlight() throws {
+        let server = identityServer()
+        let su = try WireStoreClient(server)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice")
+        let c = try WireStoreClient(server)
+        c.ws.sendText(#"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#)
+        server.stop()
+        #expect(WebSocketTestClient(port: server.port, timeoutMs: 500)?.upgraded != true, "the server still listens")
+        // The connection was closed by the stop; the login's answer never arrives.
+        var frames: [WebSocketTestClient.Frame] = []
+        while frames.count < 5 {
+            let f = c.ws.next()
+            frames.append(f)
+            if case .text = f { continue }
+            break
+        }
+        #expect(frames.last == .close(code: 1000, reason: "server_shutdown") || frames.last == .eof)
+        #expect(!frames.contains { if case .text(let s) = $0 { return s.contains("\"id\":1") } else { return false } })
+    }
+}

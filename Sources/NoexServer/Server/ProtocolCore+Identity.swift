@@ -21,6 +21,10 @@ extension ProtocolCore {
 
     func routeIdentity(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         guard let identity else { throw .identityNotConfigured }
+        // The gate already refused these; kept so that no path reaches an operation without a session.
+        if state.session == nil, r.type != "identity.login", r.type != "identity.loginWithSecret" {
+            throw .authenticationRequired
+        }
         switch try identity.handle(r, state, nowMs: clock.wallMs(), monotonicMs: clock.monotonicMs()) {
         case .done(let data): return data
         case .deferred(let work):
