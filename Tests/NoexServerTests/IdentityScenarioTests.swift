@@ -72,4 +72,26 @@ import Testing
         let retry = try #require(locked["details"]?["retryAfterMs"]?.intValue)
         #expect(retry > 0 && retry <= 60_000)
     }
+
+    @Test func secretLockoutAndWhichKeysASuccessResets() throws {
+        let server = identityServer(maxAttempts: 3, windowMs: 60_000)
+        defer { server.stop() }
+        let c = try WireStoreClient(server)
+        for _ in 1...3 { #expect(c.failure(["type": "identity.loginWithSecret", "secret": "nope"]) == "UNAUTHORIZED Invalid secret") }
+        #expect(c.ask(["type": "identity.loginWithSecret", "secret": "test-admin-secret"])["code"] == "RATE_LIMITED")
+
+        // A fresh server: the address key of the first one is locked.
+        let other = identityServer(maxAttempts: 3, windowMs: 60_000)
+        defer { other.stop() }
+        let su = try WireStoreClient(other)
+        su.loginAsSuperadmin()
+        _ = su.createUser("alice")
+        let a = try WireStoreClient(other)
+        let wrong: JSONObject = ["type": "identity.login", "username": "alice", "password": "wrongwrong"]
+        for _ in 1...2 { #expect(a.failure(wrong) == "UNAUTHORIZED Invalid credentials") }
+        a.login("alice", "password1234")  // resets the username's counter, not the address's (as the original's code)
+        #expect(a.failure(wrong) == "UNAUTHORIZED Invalid credentials")  // the address's third failure
+        let locked = a.ask(wrong)
+        #expect(locked["code"] == "RATE_LIMITED" && locked["details"]?["retryAfterMs"]?.intValue != nil)
+    }
 }
