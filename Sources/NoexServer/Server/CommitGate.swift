@@ -33,6 +33,8 @@ final class CommitGate: ProtocolTransport {
     /// Bytes held per connection: they count toward its write limits like queued bytes.
     private var heldBytes: [ConnectionID: Int] = [:]
 
+    func holdReading(_ id: ConnectionID, _ hold: Bool) { transport.holdReading(id, hold) }
+
     init(transport: any ProtocolTransport, durable: DurableStore, exposeDetails: Bool) {
         self.transport = transport
         self.durable = durable

@@ -22,6 +22,8 @@ final class ConnectionState {
     var inFlight = false
     var waiting: [[UInt8]] = []
     var waitingBytes = 0
+    /// Reading is held at the transport while frames wait.
+    var readHeld = false
     /// Wire id (`sub-N`) → store subscription.
     var storeSubscriptions: [String: SubscriptionID] = [:]
     /// Wire id (`sub-N`) → rule-engine subscription.

@@ -6,14 +6,17 @@ import NoexLoop
 ///
 /// While a connection has such a request in flight, its later frames wait in
 /// `ConnectionState.waiting` and are handled, in order, once the answer went out: answers stay
-/// in request order, as in the original's per-connection mailbox. The wait is bounded
-/// (`maxWaitingFrames`, `maxWaitingBytes`): a client that queues more behind a login is closed
-/// with 1008. Other connections never wait: the loop keeps serving them while the hash runs. A
+/// in request order, as in the original's per-connection mailbox. From `holdReadingAt` waiting
+/// frames on, the transport stops reading the socket, so a client pipelining behind a login is
+/// held back by its own TCP window; `maxWaitingFrames` / `maxWaitingBytes` are the backstop for
+/// a transport that cannot hold (a client past them is closed with 1008). Other connections never wait: the loop keeps serving them while the hash runs. A
 /// connection that closes meanwhile is forgotten and its completion ignored; `stop` lets the
 /// loop finish the jobs already queued (each is one hash) before it returns.
 extension ProtocolCore {
     /// Frames a connection may queue behind an answer in flight.
     static let maxWaitingFrames = 64
+    /// Waiting frames from which the transport stops reading the connection.
+    static let holdReadingAt = 8
     /// Bytes a connection may queue behind an answer in flight (at least one largest message).
     var maxWaitingBytes: Int { max(config.maxPayloadBytes, 4 * 1024 * 1024) }
     /// Hashes running on the threadpool at once: the rest of libuv's threadpool (4 threads by
@@ -31,6 +34,10 @@ extension ProtocolCore {
         }
         state.waiting.append(bytes)
         state.waitingBytes += bytes.count
+        if !state.readHeld, state.waiting.count >= Self.holdReadingAt || state.waitingBytes >= config.maxPayloadBytes {
+            state.readHeld = true
+            transport.holdReading(state.id, true)
+        }
     }
 
     /// Starts the threadpool part of `request`'s answer; `finishRequest` sends it later.
@@ -72,6 +79,11 @@ extension ProtocolCore {
             let bytes = state.waiting.removeFirst()
             state.waitingBytes -= bytes.count
             process(state, bytes)
+        }
+        // Everything that waited was handled: read again (frames held in the transport follow).
+        if state.readHeld, !state.inFlight, connections[state.id] === state {
+            state.readHeld = false
+            transport.holdReading(state.id, false)
         }
     }
 }
