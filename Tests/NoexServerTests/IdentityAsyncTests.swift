@@ -9,9 +9,7 @@ import Testing
     @Test func concurrentLoginsDoNotBlockOtherConnections() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice")
+        let (su, _) = try superadminWithAlice(server)
         _ = su.data(["type": "store.insert", "bucket": "items", "data": ["sku": "a", "name": "A"]])
         let logins = try (0..<20).map { _ in try WireStoreClient(server) }
         for (i, c) in logins.enumerated() {
@@ -32,9 +30,7 @@ import Testing
     @Test func laterFramesWaitInOrderBehindALogin() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice", roles: ["reader"])
+        _ = try superadminWithAlice(server, roles: ["reader"])
         let c = try WireStoreClient(server)
         c.ws.sendTextsTogether([
             #"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#,
@@ -53,9 +49,7 @@ import Testing
     @Test func aClosedConnectionsHashIsIgnored() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice")
+        let (su, _) = try superadminWithAlice(server)
         for _ in 0..<5 {
             let gone = try WireStoreClient(server)
             gone.ws.sendText(#"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#)
@@ -68,9 +62,7 @@ import Testing
     @Test func pipeliningBehindALoginIsHeldBackNotDropped() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice", roles: ["reader"])
+        let (su, _) = try superadminWithAlice(server, roles: ["reader"])
         let c = try WireStoreClient(server)
         // Far more than the waiting limit: the transport stops reading instead of the server closing.
         let count = 4 * ProtocolCore.maxWaitingFrames
@@ -91,9 +83,7 @@ import Testing
 @Suite struct IdentityStopTests {
     @Test func stopWithALoginInFlight() throws {
         let server = identityServer()
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice")
+        _ = try superadminWithAlice(server)
         let c = try WireStoreClient(server)
         c.ws.sendText(#"{"id":1,"type":"identity.login","username":"alice","password":"password1234"}"#)
         server.stop()

@@ -13,9 +13,7 @@ import Testing
     @Test func removingARoleEndsSubscriptions() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        let aliceId = su.createUser("alice", roles: ["reader"])
+        let (su, aliceId) = try superadminWithAlice(server, roles: ["reader"])
         let alice = try WireStoreClient(server)
         alice.login("alice", "password1234")
         let sub = alice.data(["type": "store.subscribe", "query": "all-items"])
@@ -32,9 +30,7 @@ import Testing
     @Test func disablingAUserEndsItsAccess() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        let aliceId = su.createUser("alice", roles: ["writer"])
+        let (su, aliceId) = try superadminWithAlice(server, roles: ["writer"])
         let alice = try WireStoreClient(server)
         alice.login("alice", "password1234")
         _ = alice.data(["type": "store.subscribe", "query": "all-items"])

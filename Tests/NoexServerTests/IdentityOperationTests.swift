@@ -9,9 +9,7 @@ import Testing
     @Test func sessionsWhoamiRefreshLogout() throws {
         let server = identityServer()
         defer { server.stop() }
-        let su = try WireStoreClient(server)
-        su.loginAsSuperadmin()
-        let aliceId = su.createUser("alice", roles: ["reader"])
+        let (su, aliceId) = try superadminWithAlice(server, roles: ["reader"])
         let c = try WireStoreClient(server)
         #expect(c.failure(["type": "identity.refreshSession"]) == "UNAUTHORIZED Authentication required")
         let first = c.login("alice", "password1234")

@@ -83,9 +83,7 @@ import Testing
         // A fresh server: the address key of the first one is locked.
         let other = identityServer(maxAttempts: 3, windowMs: 60_000)
         defer { other.stop() }
-        let su = try WireStoreClient(other)
-        su.loginAsSuperadmin()
-        _ = su.createUser("alice")
+        _ = try superadminWithAlice(other)
         let a = try WireStoreClient(other)
         let wrong: JSONObject = ["type": "identity.login", "username": "alice", "password": "wrongwrong"]
         for _ in 1...2 { #expect(a.failure(wrong) == "UNAUTHORIZED Invalid credentials") }

@@ -17,6 +17,14 @@ func identityServer(maxAttempts: Int = 5, windowMs: Int64 = 900_000,
     })
 }
 
+/// A connection logged in as the superadmin, after it created `alice` (password `password1234`)
+/// with `roles`; returns it and alice's id.
+func superadminWithAlice(_ server: ServerThread, roles: [String] = []) throws -> (WireStoreClient, String) {
+    let su = try WireStoreClient(server)
+    su.loginAsSuperadmin()
+    return (su, su.createUser("alice", roles: roles))
+}
+
 extension WireStoreClient {
     /// Logs in as the virtual superadmin.
     @discardableResult
