@@ -43,8 +43,9 @@ extension ProtocolCore {
     /// Starts the threadpool part of `request`'s answer; `finishRequest` sends it later.
     func startDeferred(_ deferred: DeferredAnswer, _ request: Request, _ state: ConnectionState, op: Int, sessionBefore: AuthSession?) {
         state.inFlight = true
-        let run = { [weak self, weak state] in
-            guard let self else { return }
+        // Returns false (nothing started) when the connection closed while the job waited.
+        let run = { [weak self, weak state] () -> Bool in
+            guard let self, let waiting = state, self.connections[waiting.id] === waiting else { return false }
             ThreadpoolJob.run(on: self.loop, deferred.work) { [weak self] outcome in
                 guard let self else { return }
                 self.hashesRunning -= 1
@@ -61,6 +62,7 @@ extension ProtocolCore {
                 self.finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
                 self.drainWaiting(state)
             }
+            return true
         }
         hashQueue.append(run)
         startQueuedHashes()
@@ -68,8 +70,7 @@ extension ProtocolCore {
 
     private func startQueuedHashes() {
         while hashesRunning < Self.maxConcurrentHashes, !hashQueue.isEmpty {
-            hashesRunning += 1
-            hashQueue.removeFirst()()
+            if hashQueue.removeFirst()() { hashesRunning += 1 }
         }
     }
 

@@ -54,7 +54,7 @@ public final class ProtocolCore {
     var loop: UnsafeMutablePointer<uv_loop_t>?
     /// Password hashes started and waiting to start (`ProtocolCore+Async.swift`).
     var hashesRunning = 0
-    var hashQueue: [() -> Void] = []
+    var hashQueue: [() -> Bool] = []
     /// The identity cache generation whose permissions the live subscriptions were checked against.
     var checkedIdentityGeneration = 0
 
