@@ -30,6 +30,10 @@ let package = Package(
         .systemLibrary(
             name: "CPCRE2", pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"]), .brew(["pcre2"])]),
+        // Password hashing (scrypt), session tokens (CSPRNG) for the built-in identity.
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         // Every regular expression (schema patterns, the rules `matches` operator) runs here, bounded.
         .target(name: "NoexRegex", dependencies: ["CPCRE2"]),
         .target(name: "NoexLoop", dependencies: ["CUV"]),
@@ -52,7 +56,7 @@ let package = Package(
         .target(name: "NoexRules", dependencies: ["NoexJSON", "NoexRegex"]),
         .target(
             name: "NoexServer",
-            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence"]),
+            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence", "COpenSSL"]),
         .executableTarget(
             name: "noex-server",
             dependencies: [

@@ -37,7 +37,7 @@ public enum Base64 {
 
     /// The decoded bytes of padded base64 text, or nil when `text` is not canonical base64
     /// (wrong length, a character outside the alphabet, misplaced padding).
-    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
+    public static func decode(_ text: ArraySlice<UInt8>) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(text.count / 4 * 3)

@@ -17,6 +17,9 @@ struct Connection {
     /// False while reading is paused because the write queue is above its high-water mark:
     /// the socket is not read (`uv_read_stop`) and no further frames are decoded.
     var isReading = true
+    /// True while the application holds reading (`WebSocketServer.holdReading`): a write
+    /// queue that drains does not resume reading then.
+    var readHeld = false
     /// Bytes of the last read left undecoded when reading paused (at most one read buffer);
     /// decoded first when reading resumes.
     var unconsumed: [UInt8] = []

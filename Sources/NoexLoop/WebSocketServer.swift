@@ -517,9 +517,23 @@ public final class WebSocketServer {
         uv_read_stop(asStream(tcp))
     }
 
+    /// Stops (`hold`) or allows again reading a connection on the application's behalf, e.g.
+    /// while its previous request is answered off the loop: no further frame is decoded and the
+    /// client is held back by its own TCP window. Independent of the write-queue pause: reading
+    /// resumes only when neither holds it.
+    public func holdReading(_ id: ConnectionID, _ hold: Bool) {
+        guard connections.withValue(id, { $0.readHeld = hold }) != nil else { return }
+        if hold {
+            pauseReading(id)
+        } else if isWritable(id) == true {
+            resumeReading(id)
+        }
+    }
+
     /// The write queue fell to its low-water mark: decode what was left over, then read again
     /// (unless that pauses reading once more or ends the connection).
     private func resumeReading(_ id: ConnectionID) {
+        guard connections.withValue(id, { $0.readHeld }) == false else { return }
         guard let left = connections.withValue(id, { c -> [UInt8] in
             c.isReading = true
             defer { c.unconsumed = [] }

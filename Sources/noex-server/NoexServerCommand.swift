@@ -65,10 +65,10 @@ struct NoexServerCommand: ParsableCommand {
     @Option(help: "When commits reach the disk: always (before each reply), everysec (once a second; survives a crash of the process), no (the OS decides); file persistence fsyncs every snapshot unless no. (default: everysec)")
     var fsync: FsyncType?
 
-    @Flag(help: "Enable the built-in identity (not supported yet; use the config file's \"auth\": {\"tokens\": ...}).")
+    @Flag(help: "Enable the built-in identity: users, roles, ACL and sessions in system buckets, persisted by --persistence; log in with identity.login or, as the virtual superadmin, identity.loginWithSecret. Needs --admin-secret (or \"adminSecret\" in the config file).")
     var auth = false
 
-    @Option(help: ArgumentHelp("Admin secret of the built-in identity; required with --auth.", valueName: "secret"))
+    @Option(help: ArgumentHelp("Admin secret of the built-in identity (identity.loginWithSecret); required with --auth. Wins over the file's \"auth.adminSecret\" and \"adminSecret\".", valueName: "secret"))
     var adminSecret: String?
 
     @Flag(name: .customLong("no-rules"), help: "Disable the rule engine (rules.* answer RULES_NOT_AVAILABLE). Wins over the file's \"rules\".")

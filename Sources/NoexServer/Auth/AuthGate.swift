@@ -4,8 +4,19 @@
 /// is cleared from `session` as a side effect, as the original does.
 public struct AuthGate {
     public let auth: AuthConfig?
+    /// Built-in identity: data operations are decided by its `isAllowed` (live roles, ACL,
+    /// ownership) instead of tiers and permission rules; `identity.*` authorise themselves.
+    let identity: IdentityManager?
 
-    public init(auth: AuthConfig?) { self.auth = auth }
+    public init(auth: AuthConfig?) {
+        self.auth = auth
+        identity = nil
+    }
+
+    init(auth: AuthConfig, identity: IdentityManager) {
+        self.auth = auth
+        self.identity = identity
+    }
 
     /// Whether the welcome announces `requiresAuth: true`.
     public var requiresAuth: Bool { auth?.required ?? false }
@@ -25,6 +36,7 @@ public struct AuthGate {
             session = nil
             return .sessionExpired
         }
+        if identity != nil, type.hasPrefix("identity.") { return nil }
         if let denied = authorize(type, AccessResource.of(request), current, auth) { return denied }
         switch type {
         case "store.transaction":
@@ -44,6 +56,10 @@ public struct AuthGate {
 
     /// The tier check, then the permission rules, for one operation on one resource.
     func authorize(_ type: String, _ resource: AccessResource, _ session: AuthSession, _ auth: AuthConfig) -> ServerError? {
+        if let identity {
+            let allowed = identity.cache.isAllowed(userId: session.userId, operation: type, resource: resource)
+            return allowed ? nil : .noAccess(type, resource.text)
+        }
         if let tier = OperationTier.of(type), !OperationTier.hasAccess(roles: session.roles, to: tier) {
             return .roleLevelInsufficient(type, tier)
         }

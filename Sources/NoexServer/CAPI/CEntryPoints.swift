@@ -101,6 +101,8 @@ public func noex_server_set_validate(_ handle: OpaquePointer?, _ function: CVali
                                      _ context: UnsafeMutableRawPointer?) -> Int32 {
     guard let b = box(handle) else { return invalidArgument }
     guard b.server.transport.connectionCount == 0 else { return busy }
+    // Built-in identity decides tokens itself; a validate callback would bypass its checks.
+    guard b.server.core.identity == nil else { return invalidArgument }
     let auth = function.map { CValidateCallback(function: $0, context: context).authConfig(replacing: b.configuredAuth) }
     b.server.core.installAuth(auth ?? b.configuredAuth)
     return 0

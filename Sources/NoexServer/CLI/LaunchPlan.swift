@@ -52,14 +52,22 @@ public struct LaunchPlan {
         default:
             throw CommandLineError("Unknown persistence type: \(persistence) (must be memory, file, or sqlite)")
         }
-        if cli.auth {
-            guard cli.adminSecret ?? f.adminSecret != nil else {
-                throw CommandLineError("--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth")
+        if cli.auth || f.builtInAuth != nil {
+            guard let secret = cli.adminSecret ?? f.builtInAuth?.adminSecret ?? f.adminSecret else {
+                throw CommandLineError(cli.auth
+                    ? "--admin-secret is required when --auth is enabled; add --admin-secret SECRET or drop --auth"
+                    : "config key \"auth\": built-in identity needs an admin secret; add \"adminSecret\" or --admin-secret SECRET")
             }
-            throw CommandLineError("--auth (built-in identity) is not yet supported; drop --auth and declare \"auth\": {\"tokens\": …} in a config file (docs/config.md)")
+            do { try FileBuiltInAuth.checkSecret(secret, key: "adminSecret") } catch {
+                throw CommandLineError("Invalid admin secret: \(error.problem)")
+            }
+            var builtIn = BuiltInAuthConfig(adminSecret: secret)
+            if let ttl = f.builtInAuth?.sessionTtlMs { builtIn.sessionTtlMs = ttl }
+            if let limit = f.builtInAuth?.loginRateLimit { builtIn.loginRateLimit = limit }
+            s.builtInAuth = builtIn
         }
         s.audit = f.audit ?? (cli.audit ? AuditConfig() : nil)
-        s.auth = f.auth?.authConfig
+        if s.builtInAuth == nil { s.auth = f.auth?.authConfig }
         s.rateLimit = f.rateLimit
         s.heartbeat = f.heartbeat ?? s.heartbeat
         s.backpressure = f.backpressure ?? s.backpressure
@@ -135,7 +143,11 @@ public struct LaunchPlan {
                 throw CommandLineError("config key \"ruleDefinitions\": \(error.message)")
             }
         }
-        if bridgeStoreToRules { StoreRulesBridge.connect(store: config.store, engine: engine) }
+        if bridgeStoreToRules {
+            // Built-in identity guards every `_` bucket, from the rules bridge too.
+            StoreRulesBridge.connect(store: config.store, engine: engine,
+                                     systemBuckets: SystemBuckets(allUnderscored: config.builtInAuth != nil))
+        }
         config.rules = engine
         return config
     }
@@ -148,7 +160,7 @@ public struct LaunchPlan {
             \(CommandLineOptions.version)
               URL:          ws://\(urlHost(s.host)):\(boundPort)\(s.path == "/" ? "" : s.path)
               Persistence:  \(s.persistence.map { "\($0.engine.rawValue) (\($0.path), fsync \($0.fsync.rawValue))" } ?? "memory")
-              Auth:         \(s.auth == nil ? "disabled" : "static tokens")
+              Auth:         \(s.builtInAuth != nil ? "built-in" : s.auth == nil ? "disabled" : "static tokens")
               Rules:        \(rulesEnabled ? "enabled" : "disabled")
               Audit:        \(s.audit.map { "enabled (tiers: \($0.tierList); maxEntries: \($0.capacity)\(s.persistence == nil ? "" : "; durable"))" } ?? "disabled")
               Error details: \(s.exposeErrorDetails ? "exposed" : "hidden")

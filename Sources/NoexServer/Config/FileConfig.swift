@@ -18,6 +18,9 @@ public struct FileConfig {
     public var fsync: String?
     /// The static token table (`auth` as an object with `tokens`).
     public var auth: StaticAuthConfig?
+    /// Built-in identity (`auth: true` or `auth: {builtIn: true, …}`); its secret may also come
+    /// from the top-level `adminSecret` or `--admin-secret`.
+    public var builtInAuth: FileBuiltInAuth?
     public var adminSecret: String?
     public var rules: Bool?
     /// Rules, facts and timers loaded into the engine at start (`RuleEngine.load(config:)`).
@@ -87,7 +90,9 @@ public struct FileConfig {
             throw ConfigError(key: "fsync", "Unknown fsync policy: \(v) (must be always, everysec, or no)")
         }
         c.adminSecret = try r.string("adminSecret")
-        c.auth = try decodeAuth(r)
+        if let secret = c.adminSecret { try FileBuiltInAuth.checkSecret(secret, key: "adminSecret") }
+        c.builtInAuth = try FileBuiltInAuth.decode(r)
+        if c.builtInAuth == nil { c.auth = try decodeAuth(r) }
         c.rules = try r.bool("rules")
         if let defs = try r.object("ruleDefinitions") {
             try defs.rejectUnknownKeys(["rules", "facts", "timers"])
@@ -173,18 +178,12 @@ public struct FileConfig {
         return out
     }
 
-    /// `auth: false` → none; `auth: true` or `{builtIn: true}` → built-in identity (not yet
-    /// supported); `auth: {tokens, required?, permissions?}` → static token table.
+    /// `auth: false` → none; `auth: {tokens, required?, permissions?}` → static token table
+    /// (built-in identity is decoded by `FileBuiltInAuth` first).
     private static func decodeAuth(_ r: ConfigReader) throws(ConfigError) -> StaticAuthConfig? {
         guard let v = r.value("auth") else { return nil }
-        if case .bool(let on) = v {
-            if on { throw ConfigError(key: "auth", "built-in identity is not yet supported; declare a static token table with \"auth\": {\"tokens\": {…}}") }
-            return nil
-        }
+        if case .bool = v { return nil }
         guard let a = try r.object("auth") else { return nil }
-        if try a.bool("builtIn") == true {
-            throw ConfigError(key: "auth.builtIn", "built-in identity is not yet supported; use \"auth.tokens\"")
-        }
         try a.rejectUnknownKeys(["tokens", "required", "permissions", "builtIn"])
         guard let tokens = try a.object("tokens") else { throw ConfigError(key: "auth.tokens", "required: an object mapping each token to {userId, roles, expiresAt?}") }
         var table: [String: AuthSession] = [:]

@@ -19,6 +19,8 @@ public struct ServerConfig {
     public var maxPayloadBytes: Int = 1_048_576
     /// External auth; `nil` = no auth at all.
     public var auth: AuthConfig?
+    /// Built-in identity (docs/identity.md); when set it replaces `auth`.
+    public var builtInAuth: BuiltInAuthConfig?
     /// `nil` = request rate limiting off.
     public var rateLimit: RateLimitConfig?
     public var heartbeat = HeartbeatConfig()

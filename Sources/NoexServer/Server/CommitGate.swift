@@ -35,6 +35,8 @@ final class CommitGate: ProtocolTransport {
     /// Told the keys of delta-subscription pushes a failed batch dropped (their streams resync).
     var onLostDeltaPushes: ((ConnectionID, [UInt64]) -> Void)?
 
+    func holdReading(_ id: ConnectionID, _ hold: Bool) { transport.holdReading(id, hold) }
+
     init(transport: any ProtocolTransport, durable: DurableStore, exposeDetails: Bool) {
         self.transport = transport
         self.durable = durable

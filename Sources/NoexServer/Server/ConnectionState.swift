@@ -14,6 +14,16 @@ final class ConnectionState {
     let remoteAddress: String
     let connectedAt: Int64
     var session: AuthSession?
+    /// Built-in identity: the token of the session `identity.login` / `refreshSession` made here
+    /// (`auth.login` with a token does not set it, as in the original).
+    var identityToken: String?
+    /// An answer is being computed off the loop (password hashing); later frames wait in
+    /// `waiting`, so answers stay in request order.
+    var inFlight = false
+    var waiting: [[UInt8]] = []
+    var waitingBytes = 0
+    /// Reading is held at the transport while frames wait.
+    var readHeld = false
     /// Wire id (`sub-N`) → store subscription.
     var storeSubscriptions: [String: SubscriptionID] = [:]
     /// Wire id (`sub-N`) → rule-engine subscription.

@@ -35,8 +35,19 @@ public enum KnownOperations {
     /// Answered when the server has an audit log (docs/protocol/audit.md).
     public static let audit: [String] = ["audit.query"]
 
-    public static var all: [String] { store + rules + auth + server + procedures + audit }
+    /// Built-in identity (docs/protocol/identity.md); without it every `identity.*` answers
+    /// `UNKNOWN_OPERATION` "Identity management is not configured".
+    public static let identity: [String] = [
+        "identity.login", "identity.loginWithSecret", "identity.logout", "identity.whoami", "identity.refreshSession",
+        "identity.createUser", "identity.getUser", "identity.updateUser", "identity.deleteUser", "identity.listUsers",
+        "identity.enableUser", "identity.disableUser", "identity.changePassword", "identity.resetPassword",
+        "identity.createRole", "identity.updateRole", "identity.deleteRole", "identity.listRoles",
+        "identity.assignRole", "identity.removeRole", "identity.getUserRoles",
+        "identity.grant", "identity.revoke", "identity.getAcl", "identity.myAccess", "identity.getOwner", "identity.transferOwner",
+    ]
 
-    /// Prefixes answered `UNKNOWN_OPERATION` "… is not configured" (features not built here).
-    public static let notConfigured: [String] = ["identity."]
+    public static var all: [String] { store + rules + auth + server + procedures + audit + identity }
+
+    /// Prefixes answered `UNKNOWN_OPERATION` "… is not configured" when the feature is off.
+    public static let notConfigured: [String] = ["identity.", "audit."]
 }

@@ -88,6 +88,13 @@ public final class NoexServer {
         delegate = ProtocolDelegate(core: core)
         transport.delegate = delegate
         startedAtMs = clock.wallMs()
+        core.loop = self.loop
+        // Built-in identity: its buckets exist before a storage engine loads their records.
+        if let builtIn = config.builtInAuth {
+            do { core.installIdentity(try IdentityManager(store: config.store, config: builtIn)) } catch {
+                throw StartError(message: "built-in identity: \(error)", code: -1)
+            }
+        }
         if let p = config.persistence, p.engine == .file {
             do {
                 snapshots = try FileSnapshotStore(directory: p.path, policy: p.fsync, store: config.store, rules: config.rules, loop: self.loop)
@@ -117,6 +124,10 @@ public final class NoexServer {
             transport.beforeFlush = { [unowned g] in g.beforeFlush() }
         } else {
             core.transportRef = transport
+        }
+        // Seeds the system roles that the load did not bring back.
+        do { try core.identity?.start() } catch {
+            throw StartError(message: "built-in identity: \(error)", code: -1)
         }
         core.audit?.restore()  // after the engine loaded the `_audit` bucket
         // Every stored property is set from here on (the metrics closures capture self).

@@ -1,3 +1,4 @@
+import CUV
 import NoexJSON
 import NoexLoop
 import NoexRules
@@ -37,6 +38,8 @@ public final class ProtocolCore {
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
     private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    /// Set by an operation whose answer needs the threadpool (`ProtocolCore+Async.swift`).
+    var deferredAnswer: DeferredAnswer?
     /// The serialised data of the latest subscription push, by store evaluation id.
     private var pushData: (evaluation: UInt64, bytes: [UInt8])?
     /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
@@ -48,6 +51,16 @@ public final class ProtocolCore {
     public private(set) var pushesDropped = 0
     /// Per-operation request/error counters and push outcomes for `/metrics`.
     let metrics = ProtocolMetrics()
+    /// Built-in identity (docs/identity.md); nil in the other auth modes.
+    var identity: IdentityManager?
+    /// The loop whose threadpool runs password hashing; nil when a test transport drives the
+    /// core (the work then runs inline).
+    var loop: UnsafeMutablePointer<uv_loop_t>?
+    /// Password hashes started and waiting to start (`ProtocolCore+Async.swift`).
+    var hashesRunning = 0
+    var hashQueue: [() -> Bool] = []
+    /// The identity cache generation whose permissions the live subscriptions were checked against.
+    var checkedIdentityGeneration = 0
 
     public init(config: ServerConfig, clock: ServerClock) {
         self.config = config
@@ -96,6 +109,15 @@ public final class ProtocolCore {
     /// One complete text message.
     public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
         guard let state = connections[id] else { return }
+        if state.inFlight {
+            queueBehindInFlight(state, bytes)
+            return
+        }
+        process(state, bytes)
+    }
+
+    func process(_ state: ConnectionState, _ bytes: [UInt8]) {
+        let id = state.id
         let parsed = try? JSON.parse(bytes)
         switch Envelope.classify(parsed) {
         case .invalid(let error):
@@ -130,31 +152,53 @@ public final class ProtocolCore {
         rateLimiter?.prune(nowMs: clock.monotonicMs())
         blacklist.prune(nowMs: clock.wallMs())
         if gate.auth != nil { expireSessions() }
+        identity?.limiter.prune(nowMs: clock.monotonicMs())
     }
 
     // MARK: - Request pipeline
 
     private func handle(_ request: Request, _ state: ConnectionState) {
-        let id = state.id
         let sessionBefore = state.session
         let op = metrics.countRequest(request.type)
-        let answer: [UInt8]
         let writesBefore = commitGate?.durable.mutationCount
-        var failure: ServerError?
+        let result: Result<JSON, ServerError>
         do throws(ServerError) {
-            let data = try pipeline(request, state)
-            answer = ServerMessage.resultBytes(id: request.id, data: data)
+            result = .success(try pipeline(request, state))
         } catch {
+            result = .failure(error)
+        }
+        if let deferred = deferredAnswer {
+            // Answered later, from the threadpool's completion (ProtocolCore+Async.swift).
+            deferredAnswer = nil
+            startDeferred(deferred, request, state, op: op, sessionBefore: sessionBefore)
+            flushDeferredPushes()
+            return
+        }
+        finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
+    }
+
+    /// The one place where a request finished with its answer, synchronous or deferred: send it,
+    /// then the pushes it caused, then re-check subscriptions if the session or permissions changed.
+    func finishRequest(_ request: Request, _ state: ConnectionState, op: Int, _ result: Result<JSON, ServerError>,
+                       writesBefore: Int?, sessionBefore: AuthSession?) {
+        let answer: [UInt8]
+        var failure: ServerError?
+        switch result {
+        case .success(let data):
+            answer = ServerMessage.resultBytes(id: request.id, data: data)
+        case .failure(let error):
             failure = error
             metrics.countError(op, error.code)
             answer = ServerMessage.error(id: request.id, error, exposeDetails: config.exposeErrorDetails).serializedBytes
         }
         // The answer of a write fails with the write if its commit fails.
         if let g = commitGate, g.durable.mutationCount != writesBefore { g.writeReplyID = request.id }
+        // Before the send: with durable storage the entry joins this answer's commit batch.
         recordAudit(request, state, failure: failure)
-        if !respond(id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
+        if !respond(state.id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
         sessionMayHaveChanged(state, from: sessionBefore)
+        if let identity, identity.generation != checkedIdentityGeneration { permissionsChanged() }
     }
 
     /// Auth check → rate limit → route (docs/protocol/envelope.md).
@@ -180,7 +224,11 @@ public final class ProtocolCore {
             case "store.unsubscribe": return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
-                return try storeOps.handle(r)
+                let data = try storeOps.handle(r)
+                if let identity, let name = r["name"]?.stringValue {
+                    identity.storeAdminSucceeded(type, name: name, userId: state.session?.userId, nowMs: clock.wallMs())
+                }
+                return data
             }
         }
         if type.hasPrefix("rules.") {
@@ -191,7 +239,7 @@ public final class ProtocolCore {
             default: return try rulesOps.handle(r)
             }
         }
-        if type.hasPrefix("identity.") { throw .identityNotConfigured }
+        if type.hasPrefix("identity.") { return try routeIdentity(r, state) }
         if type.hasPrefix("auth.") {
             return try authOps.handle(r, session: &state.session, blacklist: blacklist, nowMs: clock.wallMs())
         }

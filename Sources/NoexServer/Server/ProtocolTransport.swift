@@ -10,6 +10,13 @@ public protocol ProtocolTransport: AnyObject {
     func bufferedBytes(_ id: ConnectionID) -> Int?
     /// Reports an application-level pong to the heartbeat.
     func pongReceived(_ id: ConnectionID)
+    /// Stops or allows again decoding frames of a connection (while its answer is computed off
+    /// the loop); transports without flow control ignore it.
+    func holdReading(_ id: ConnectionID, _ hold: Bool)
+}
+
+extension ProtocolTransport {
+    public func holdReading(_ id: ConnectionID, _ hold: Bool) {}
 }
 
 extension WebSocketServer: ProtocolTransport {}

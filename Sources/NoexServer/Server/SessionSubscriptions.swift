@@ -42,7 +42,7 @@ extension ProtocolCore {
 
     /// Removes each subscription whose original request `holder` (the session as it is now or
     /// is about to be) may not send.
-    private func endRefusedSubscriptions(_ state: ConnectionState, holder: AuthSession?, reason: SubscriptionEndReason) {
+    func endRefusedSubscriptions(_ state: ConnectionState, holder: AuthSession?, reason: SubscriptionEndReason) {
         let now = clock.wallMs()
         let ids = state.subscriptionRequests.keys.sorted { Self.subscriptionNumber($0) < Self.subscriptionNumber($1) }
         for wireID in ids {
