@@ -84,15 +84,35 @@ async def test_login_lockout(start_server):
         assert 0 < error.details["retryAfterMs"] <= 60000
 
 
-async def test_users_and_roles_survive_a_restart(start_server, tmp_path):
+async def test_everything_survives_a_restart(start_server, tmp_path):
+    """Users, roles, grants, sessions, procedures and audit entries, over the real binary with
+    --persistence sqlite, stopped and started again."""
+    config = {**IDENTITY, "audit": {}}
     flags = ("--persistence", "sqlite", "--db", str(tmp_path / "noex.db"))
-    server = start_server(IDENTITY, *flags, data_dir=str(tmp_path))
+    server = start_server(config, *flags, data_dir=str(tmp_path))
     async with server.client() as admin:
         await admin.identity.login_with_secret(SECRET)
         user = await admin.identity.create_user({"username": "erin", "password": "password1234"})
         await admin.identity.assign_role(user["id"], "writer")
+        role = await admin.identity.create_role({"name": "notes-reader"})
+        await admin.identity.grant({"subjectType": "role", "subjectId": role["id"], "resourceType": "bucket",
+                                    "resourceName": "users", "operations": ["read"]})
+        await admin.procedures.register({"name": "count-users", "steps": [
+            {"action": "store.count", "bucket": "users", "as": "n"}]})
+        acl = await admin.identity.get_acl("bucket", "users")
+        trail = await admin.audit.query()
+    async with server.client() as erin:
+        token = (await erin.identity.login("erin", "password1234"))["token"]
     assert server.stop() == 0
-    again = start_server(IDENTITY, *flags, data_dir=str(tmp_path))
-    async with again.client() as c:
-        login = await c.identity.login("erin", "password1234")
-        assert login["user"]["id"] == user["id"] and login["user"]["roles"] == ["writer"]
+
+    again = start_server(config, *flags, data_dir=str(tmp_path))
+    async with again.client(token=token) as erin:  # the session survived
+        assert (await erin.auth.whoami())["userId"] == user["id"]
+        assert (await erin.procedures.call("count-users"))["results"] == {"n": 0}
+    async with again.client() as admin:
+        await admin.identity.login_with_secret(SECRET)
+        assert [r["name"] for r in await admin.identity.get_user_roles(user["id"])] == ["writer"]
+        assert await admin.identity.get_acl("bucket", "users") == acl
+        restored = await admin.audit.query()
+        # the new login is the newest entry; everything recorded before the stop is still there
+        assert restored[-len(trail):] == trail
