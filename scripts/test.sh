@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv libpcre2-8 sqlite3 2>/dev/null || ! command -v patch >/dev/null \
+if ! pkg-config --exists libuv libpcre2-8 sqlite3 zlib 2>/dev/null || ! command -v patch >/dev/null \
     || ! command -v curl >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev pkg-config patch curl python3 python3-venv >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev zlib1g-dev pkg-config patch curl python3 python3-venv >/dev/null
 fi
 
 swift build --build-tests
