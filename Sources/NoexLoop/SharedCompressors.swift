@@ -4,7 +4,7 @@
 /// connection that does not take the server's context over, and by pushes on every connection.
 /// Each remembers its last message, so a payload sent unchanged to many connections (a rules
 /// event fanned out to its subscribers) is compressed once.
-final class SharedCompressors {
+public final class SharedCompressors {
     private struct Entry {
         let deflater: ZlibDeflater
         var lastInput: [UInt8] = []
@@ -12,18 +12,18 @@ final class SharedCompressors {
         var hasLast = false
     }
 
-    let config: PerMessageDeflateConfig
+    public let config: PerMessageDeflateConfig
     private var byWindow: [Int: Entry] = [:]
     /// Messages compressed and cache hits, for the benchmarks.
-    private(set) var compressions = 0
-    private(set) var reuses = 0
+    public private(set) var compressions = 0
+    public private(set) var reuses = 0
 
-    init(config: PerMessageDeflateConfig) {
+    public init(config: PerMessageDeflateConfig) {
         self.config = config
     }
 
     /// The compressed payload, or nil when zlib could not allocate its state.
-    func compress(_ payload: [UInt8], windowBits: Int) -> [UInt8]? {
+    public func compress(_ payload: [UInt8], windowBits: Int) -> [UInt8]? {
         if let entry = byWindow[windowBits], entry.hasLast, entry.lastInput == payload {
             reuses += 1
             return entry.lastOutput
