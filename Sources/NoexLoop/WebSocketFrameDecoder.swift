@@ -123,15 +123,8 @@ public struct WebSocketFrameDecoder {
                     if info.opcode.isControl {
                         Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &control)
                     } else if messageCompressed {
-                        let start = message.count
                         if let failure = inflateChunk(chunk, key: info.maskKey, offset: info.maskOffset) {
                             return fail(failure)
-                        }
-                        if messageOpcode == .text {
-                            let ok = message.withUnsafeBytes {
-                                utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...]))
-                            }
-                            if !ok { return fail(.invalidUTF8) }
                         }
                     } else {
                         let start = message.count
@@ -319,12 +312,24 @@ public struct WebSocketFrameDecoder {
     private mutating func inflateChunk(_ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int) -> WebSocketFailure? {
         guard let inflater = inflaterForUse() else { return .inflateOutOfMemory }
         let limit = config.maxMessageBytes
+        let start = message.count
         let outcome = withUnsafeTemporaryAllocation(byteCount: chunk.count, alignment: 8) { tmp -> InflateOutcome in
             tmp.copyMemory(from: chunk)
             Self.unmaskInPlace(tmp, key: key, offset: offset)
             return inflater.inflate(UnsafeRawBufferPointer(tmp), into: &message, limit: limit)
         }
-        return Self.failure(for: outcome, limit: limit)
+        return checkInflated(from: start, outcome)
+    }
+
+    /// The failure after inflating, if any. The new text is checked for UTF-8 first: the bytes
+    /// inflated before a zlib error or the limit are the same however the input was split, so
+    /// the outcome does not depend on the reads.
+    private mutating func checkInflated(from start: Int, _ outcome: InflateOutcome) -> WebSocketFailure? {
+        if messageOpcode == .text && message.count > start {
+            let ok = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            if !ok { return .invalidUTF8 }
+        }
+        return Self.failure(for: outcome, limit: config.maxMessageBytes)
     }
 
     /// §7.2.2: the end of a compressed message: inflate the 0x00 0x00 0xff 0xff tail the sender
@@ -334,11 +339,7 @@ public struct WebSocketFrameDecoder {
         let start = message.count
         let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
         let outcome = tail.withUnsafeBytes { inflater.inflate($0, into: &message, limit: config.maxMessageBytes) }
-        if let failure = Self.failure(for: outcome, limit: config.maxMessageBytes) { return failure }
-        if messageOpcode == .text && message.count > start {
-            let ok = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-            if !ok { return .invalidUTF8 }
-        }
+        if let failure = checkInflated(from: start, outcome) { return failure }
         if inflation?.clientNoContextTakeover == true { inflation?.inflater = nil }
         messageCompressed = false
         return nil

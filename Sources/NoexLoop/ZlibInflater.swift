@@ -6,7 +6,7 @@ public enum InflateOutcome: Equatable, Sendable {
     /// All input was used; the output is within the limit.
     case ok
     /// The output would pass the limit (a decompression bomb or just a large message); the
-    /// output holds at most limit + 1 bytes.
+    /// output holds what fits, exactly `limit` bytes.
     case tooBig
     /// The input is not valid DEFLATE data.
     case corrupt
@@ -36,8 +36,10 @@ public final class ZlibInflater {
     }
 
     /// Inflates `input`, appending to `out`; stops with `.tooBig` as soon as `out` would exceed
-    /// `limit` bytes. Output goes through a 16 KiB stack buffer, so nothing past the limit is
-    /// ever allocated.
+    /// `limit` bytes (after appending what fits). Output goes through a 16 KiB stack buffer, so
+    /// nothing past the limit is ever allocated. Whatever the outcome, `out` holds everything
+    /// inflated before it, however the input was split, so a caller's checks on it (UTF-8) see
+    /// the same bytes either way.
     public func inflate(_ input: UnsafeRawBufferPointer, into out: inout [UInt8], limit: Int) -> InflateOutcome {
         guard let base = input.baseAddress, !input.isEmpty else { return .ok }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
@@ -53,13 +55,15 @@ public final class ZlibInflater {
                 stream.pointee.next_out = chunk.baseAddress!.assumingMemoryBound(to: Bytef.self)
                 stream.pointee.avail_out = UInt32(room)
                 let rc = CZlib.inflate(stream, Z_SYNC_FLUSH)
-                let produced = room - Int(stream.pointee.avail_out)
-                if out.count + produced > limit { return .tooBig }
+                var produced = room - Int(stream.pointee.avail_out)
+                let overflow = out.count + produced > limit
+                if overflow { produced = limit - out.count }
                 // Grow at most to the limit (append alone could double the capacity past it).
                 if out.count + produced > out.capacity {
                     out.reserveCapacity(min(limit, max(out.count + produced, out.capacity * 2)))
                 }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<produced]))
+                if overflow { return .tooBig }
                 switch rc {
                 case Z_OK:
                     break
