@@ -36,7 +36,10 @@ let package = Package(
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         // Every regular expression (schema patterns, the rules `matches` operator) runs here, bounded.
         .target(name: "NoexRegex", dependencies: ["CPCRE2"]),
-        .target(name: "NoexLoop", dependencies: ["CUV"]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "NoexLoop", dependencies: ["CUV", "CZlib"]),
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
@@ -63,7 +66,7 @@ let package = Package(
                 "NoexServer", "NoexLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "NoexLoopTests", dependencies: ["NoexLoop", "CUV"]),
+        .testTarget(name: "NoexLoopTests", dependencies: ["NoexLoop", "CUV", "CZlib"]),
         .testTarget(name: "NoexJSONTests", dependencies: ["NoexJSON"]),
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),

@@ -46,6 +46,10 @@ let package = Package(
                 .product(name: "NoexStore", package: "noex-server"),
                 .product(name: "NoexJSON", package: "noex-server"),
             ]),
+        // permessage-deflate: CPU per message, bytes on the wire, zlib memory per connection.
+        .executableTarget(
+            name: "deflate-bench",
+            dependencies: [.product(name: "NoexLoop", package: "noex-server")]),
         .executableTarget(
             name: "rules-bench",
             dependencies: [.product(name: "NoexRules", package: "noex-server")]),

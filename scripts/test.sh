@@ -7,10 +7,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if ! pkg-config --exists libuv libpcre2-8 sqlite3 libcrypto 2>/dev/null || ! command -v patch >/dev/null \
+if ! pkg-config --exists libuv libpcre2-8 sqlite3 libcrypto zlib 2>/dev/null || ! command -v patch >/dev/null \
     || ! command -v curl >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev libssl-dev pkg-config patch curl python3 python3-venv >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev libpcre2-dev libsqlite3-dev libssl-dev zlib1g-dev pkg-config patch curl python3 python3-venv >/dev/null
 fi
 # The cluster module (hiredis) and its tests (a real redis-server on a free port).
 if ! pkg-config --exists hiredis 2>/dev/null || ! command -v redis-server >/dev/null; then

@@ -23,4 +23,9 @@ struct Connection {
     /// Bytes of the last read left undecoded when reading paused (at most one read buffer);
     /// decoded first when reading resumes.
     var unconsumed: [UInt8] = []
+    /// permessage-deflate as negotiated in the upgrade (nil: not offered, or compression off).
+    var deflate: PerMessageDeflateParams?
+    /// The connection's own compressor (context takeover only), created at the first
+    /// compressed response.
+    var deflater: ZlibDeflater?
 }

@@ -70,10 +70,13 @@ public struct AcceptedUpgrade: Equatable, Sendable {
     /// library does without a `handleProtocols` hook (browsers fail a handshake that offered
     /// subprotocols and got none back).
     public var subprotocol: String?
+    /// permessage-deflate as negotiated (nil: none).
+    public var deflate: PerMessageDeflateParams?
 
-    public init(key: String, subprotocol: String? = nil) {
+    public init(key: String, subprotocol: String? = nil, deflate: PerMessageDeflateParams? = nil) {
         self.key = key
         self.subprotocol = subprotocol
+        self.deflate = deflate
     }
 }
 
@@ -83,7 +86,10 @@ public enum HTTPUpgradeValidator {
     static let acceptGUID = Array("258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8)
 
     /// Either what the 101 answer needs, or why the upgrade is refused.
-    public static func validate(_ head: HTTPRequestHead, config: HTTPUpgradeConfig) -> Result<AcceptedUpgrade, HTTPRejection> {
+    /// With `compression` set, a permessage-deflate offer in `Sec-WebSocket-Extensions` is
+    /// negotiated (RFC 7692); offers the server cannot accept are ignored, never an error.
+    public static func validate(_ head: HTTPRequestHead, config: HTTPUpgradeConfig,
+                                compression: PerMessageDeflateConfig? = nil) -> Result<AcceptedUpgrade, HTTPRejection> {
         guard head.path == config.path else { return .failure(.notFound) }
         if let allowed = config.allowedOrigins, let origin = head.value("origin"), !allowed.contains(origin) {
             return .failure(.forbidden)
@@ -110,7 +116,10 @@ public enum HTTPUpgradeValidator {
             }
             subprotocol = protocols[0]
         }
-        return .success(AcceptedUpgrade(key: keys[0], subprotocol: subprotocol))
+        let deflate = compression.flatMap {
+            PerMessageDeflateNegotiation.negotiate(head.values("sec-websocket-extensions"), config: $0)
+        }
+        return .success(AcceptedUpgrade(key: keys[0], subprotocol: subprotocol, deflate: deflate))
     }
 
     /// RFC 6455 §4.2.2: base64(SHA-1(key + GUID)).
@@ -118,11 +127,12 @@ public enum HTTPUpgradeValidator {
         String(decoding: Base64.encode(SHA1.digest(Array(key.utf8) + acceptGUID)), as: UTF8.self)
     }
 
-    /// The 101 response. No extension is negotiated (no permessage-deflate).
+    /// The 101 response, with the negotiated permessage-deflate parameters if any.
     public static func switchingProtocolsResponse(for upgrade: AcceptedUpgrade) -> [UInt8] {
         var s = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Accept: \(acceptValue(forKey: upgrade.key))\r\n"
         if let p = upgrade.subprotocol { s += "Sec-WebSocket-Protocol: \(p)\r\n" }
+        if let d = upgrade.deflate { s += "Sec-WebSocket-Extensions: \(d.responseValue)\r\n" }
         return Array((s + "\r\n").utf8)
     }
 

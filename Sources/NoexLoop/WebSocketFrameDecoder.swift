@@ -52,10 +52,35 @@ public struct WebSocketFrameDecoder {
     private var message: [UInt8] = []
     private var utf8 = UTF8Validator()
     private var control: [UInt8] = []
+    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
+    private var inflation: Inflation?
+    /// Whether the message in progress arrived compressed (RSV1 on its first frame).
+    private var messageCompressed = false
+    /// Wire bytes of the compressed message in progress (bounded like the inflated size).
+    private var messageWireBytes = 0
+
+    /// Inbound permessage-deflate state: the inflater exists only while it holds something
+    /// (created at the first compressed message, dropped after each message when the client
+    /// does not take its context over).
+    private struct Inflation {
+        var clientNoContextTakeover: Bool
+        var inflater: ZlibInflater?
+    }
 
     public init(config: WebSocketDecoderConfig = .init()) {
         self.config = config
     }
+
+    /// Accepts compressed messages from now on (the upgrade negotiated permessage-deflate).
+    public mutating func enableDeflate(clientNoContextTakeover: Bool) {
+        inflation = Inflation(clientNoContextTakeover: clientNoContextTakeover, inflater: nil)
+    }
+
+    /// Capacity of the message buffer (the decompression-bomb tests check it stays within the limit).
+    var messageCapacity: Int { message.capacity }
+
+    /// Whether zlib inflate state is currently allocated for this connection.
+    public var holdsInflater: Bool { inflation?.inflater != nil }
 
     /// True once a `.failure` was returned.
     public var hasFailed: Bool {
@@ -81,7 +106,7 @@ public struct WebSocketFrameDecoder {
                 case .frame(let info):
                     if info.opcode.isControl {
                         control.removeAll(keepingCapacity: true)
-                    } else {
+                    } else if !messageCompressed {
                         // Reserve for the announced payload, but at most 1 MiB ahead of the bytes
                         // that actually arrive: a header alone must not make us allocate much.
                         message.reserveCapacity(message.count + min(info.remaining, 1 << 20))
@@ -97,6 +122,10 @@ public struct WebSocketFrameDecoder {
                     consumed += take
                     if info.opcode.isControl {
                         Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &control)
+                    } else if messageCompressed {
+                        if let failure = inflateChunk(chunk, key: info.maskKey, offset: info.maskOffset) {
+                            return fail(failure)
+                        }
                     } else {
                         let start = message.count
                         Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &message)
@@ -170,8 +199,12 @@ public struct WebSocketFrameDecoder {
         let b0 = h[0]
         let b1 = h[1]
         let fin = b0 & 0x80 != 0
-        // §5.2: RSV1-3 must be 0 unless an extension was negotiated (we negotiate none).
-        guard b0 & 0x70 == 0 else { return .failure(.protocolError("reserved bits set")) }
+        // §5.2: RSV1-3 must be 0 unless an extension defines them; permessage-deflate defines
+        // RSV1 (RFC 7692 §6), and only when it was negotiated.
+        guard b0 & 0x30 == 0, b0 & 0x40 == 0 || inflation != nil else {
+            return .failure(.protocolError("reserved bits set"))
+        }
+        let rsv1 = b0 & 0x40 != 0
         guard let opcode = WebSocketOpcode(rawValue: b0 & 0x0F) else {
             return .failure(.protocolError("reserved opcode"))
         }
@@ -198,16 +231,30 @@ public struct WebSocketFrameDecoder {
             // §5.5: control frames are at most 125 bytes and MUST NOT be fragmented.
             guard fin else { return .failure(.protocolError("fragmented control frame")) }
             guard length <= 125 else { return .failure(.protocolError("control frame too long")) }
+            // RFC 7692 §6.1: control frames are never compressed.
+            guard !rsv1 else { return .failure(.protocolError("RSV1 set on a control frame")) }
         } else if opcode == .continuation {
             guard messageOpcode != nil else { return .failure(.protocolError("unexpected continuation frame")) }
+            // RFC 7692 §6.1: only the first frame of a message carries RSV1.
+            guard !rsv1 else { return .failure(.protocolError("RSV1 set on a continuation frame")) }
         } else {
             guard messageOpcode == nil else { return .failure(.protocolError("expected continuation frame")) }
             if opcode == .binary && config.rejectBinary { return .failure(.binaryNotSupported) }
             messageOpcode = opcode
             utf8 = UTF8Validator()
             message.removeAll(keepingCapacity: true)
+            messageCompressed = rsv1
+            messageWireBytes = 0
         }
-        if !opcode.isControl {
+        if !opcode.isControl && messageCompressed {
+            // The limit applies to the inflated size, checked while inflating. The wire bytes
+            // are bounded too: deflate never expands by more than a few bytes per 16 KiB.
+            let wireLimit = config.maxMessageBytes + config.maxMessageBytes / 64 + 1024
+            guard length <= UInt64(wireLimit - messageWireBytes) else {
+                return .failure(.messageTooBig(limit: config.maxMessageBytes))
+            }
+            messageWireBytes += Int(length)
+        } else if !opcode.isControl {
             // Checked now, before any payload is buffered.
             guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig(limit: config.maxMessageBytes)) }
         }
@@ -227,6 +274,7 @@ public struct WebSocketFrameDecoder {
             return closeEvent(control)
         case .text, .binary, .continuation:
             guard info.fin, let opcode = messageOpcode else { return nil }
+            if messageCompressed, let failure = finishInflating() { return fail(failure) }
             messageOpcode = nil
             let payload = message
             message = []
@@ -254,7 +302,64 @@ public struct WebSocketFrameDecoder {
         phase = .failed
         message = []
         control = []
+        inflation?.inflater = nil
         return .failure(failure)
+    }
+
+    // MARK: - Inflating
+
+    /// Unmasks one chunk of a compressed frame's payload and inflates it onto `message`.
+    private mutating func inflateChunk(_ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int) -> WebSocketFailure? {
+        guard let inflater = inflaterForUse() else { return .inflateOutOfMemory }
+        let limit = config.maxMessageBytes
+        let start = message.count
+        let outcome = withUnsafeTemporaryAllocation(byteCount: chunk.count, alignment: 8) { tmp -> InflateOutcome in
+            tmp.copyMemory(from: chunk)
+            Self.unmaskInPlace(tmp, key: key, offset: offset)
+            return inflater.inflate(UnsafeRawBufferPointer(tmp), into: &message, limit: limit)
+        }
+        return checkInflated(from: start, outcome)
+    }
+
+    /// The failure after inflating, if any. The new text is checked for UTF-8 first: the bytes
+    /// inflated before a zlib error or the limit are the same however the input was split, so
+    /// the outcome does not depend on the reads.
+    private mutating func checkInflated(from start: Int, _ outcome: InflateOutcome) -> WebSocketFailure? {
+        if messageOpcode == .text && message.count > start {
+            let ok = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            if !ok { return .invalidUTF8 }
+        }
+        return Self.failure(for: outcome, limit: config.maxMessageBytes)
+    }
+
+    /// §7.2.2: the end of a compressed message: inflate the 0x00 0x00 0xff 0xff tail the sender
+    /// removed, then drop the inflater unless the client takes its context over.
+    private mutating func finishInflating() -> WebSocketFailure? {
+        guard let inflater = inflaterForUse() else { return .inflateOutOfMemory }
+        let start = message.count
+        let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
+        let outcome = tail.withUnsafeBytes { inflater.inflate($0, into: &message, limit: config.maxMessageBytes) }
+        if let failure = checkInflated(from: start, outcome) { return failure }
+        if inflation?.clientNoContextTakeover == true { inflation?.inflater = nil }
+        messageCompressed = false
+        return nil
+    }
+
+    /// The connection's inflater, created on first use.
+    private mutating func inflaterForUse() -> ZlibInflater? {
+        if let inflater = inflation?.inflater { return inflater }
+        guard let inflater = ZlibInflater() else { return nil }
+        inflation?.inflater = inflater
+        return inflater
+    }
+
+    private static func failure(for outcome: InflateOutcome, limit: Int) -> WebSocketFailure? {
+        switch outcome {
+        case .ok: return nil
+        case .tooBig: return .messageTooBig(limit: limit)
+        case .corrupt: return .invalidCompressedData
+        case .outOfMemory: return .inflateOutOfMemory
+        }
     }
 
     // MARK: - Masking
@@ -270,14 +375,20 @@ public struct WebSocketFrameDecoder {
     ) {
         let start = out.count
         out.append(contentsOf: chunk)
+        out.withUnsafeMutableBytes { all in
+            unmaskInPlace(UnsafeMutableRawBufferPointer(rebasing: all[start...]), key: key, offset: offset)
+        }
+    }
+
+    /// XORs `buf` with the mask key, starting at byte `offset` of the frame's payload.
+    private static func unmaskInPlace(_ buf: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) {
         var pattern: UInt64 = 0
         withUnsafeBytes(of: key) { k in
             withUnsafeMutableBytes(of: &pattern) { p in
                 for i in 0..<8 { p[i] = k[(offset + i) & 3] }
             }
         }
-        out.withUnsafeMutableBytes { all in
-            let buf = UnsafeMutableRawBufferPointer(rebasing: all[start...])
+        do {
             var i = 0
             let n = buf.count
             while i + 8 <= n {

@@ -9,8 +9,10 @@ public enum WebSocketFrameEncoder {
     }
 
     /// Appends the header of one final frame with the given opcode and payload length.
-    public static func appendHeader(opcode: WebSocketOpcode, payloadCount: Int, to out: inout [UInt8]) {
-        out.append(0x80 | opcode.rawValue)
+    /// `compressed` sets RSV1 (RFC 7692 §6: a permessage-deflate message).
+    public static func appendHeader(opcode: WebSocketOpcode, payloadCount: Int, compressed: Bool = false,
+                                    to out: inout [UInt8]) {
+        out.append(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue)
         if payloadCount < 126 {
             out.append(UInt8(payloadCount))
         } else if payloadCount <= 0xFFFF {

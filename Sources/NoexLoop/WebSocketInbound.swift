@@ -40,6 +40,10 @@ public struct WebSocketFailure: Equatable, Sendable, Error {
         WebSocketFailure(code: WebSocketCloseCode.messageTooBig,
                          reason: "message larger than the \(limit)-byte limit (server setting maxPayloadBytes)")
     }
+    /// RFC 7692 §8: a compressed message that does not inflate.
+    static let invalidCompressedData = WebSocketFailure(
+        code: WebSocketCloseCode.invalidPayload, reason: "invalid compressed data")
+    static let inflateOutOfMemory = WebSocketFailure(code: WebSocketCloseCode.internalError, reason: "out of memory while inflating")
     static let binaryNotSupported = WebSocketFailure(
         code: WebSocketCloseCode.unsupportedData, reason: "binary_not_supported")
 }

@@ -30,6 +30,8 @@ public final class WebSocketServer {
     /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
     /// the parsers copy out what they keep.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+    /// Compressors for messages compressed on their own (nil without compression).
+    let sharedCompressors: SharedCompressors?
     /// The bound port (the real one when `config.port` was 0); 0 before `start`.
     public private(set) var port = 0
     /// Bytes in/out, accepted sockets and loop lag, for monitoring.
@@ -70,6 +72,7 @@ public final class WebSocketServer {
         self.loop = loop
         self.config = config
         counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
+        sharedCompressors = config.compression.map(SharedCompressors.init)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
     }
 
@@ -475,12 +478,19 @@ public final class WebSocketServer {
                 case .complete(let head, let consumed):
                     offset += consumed
                     if answerPlainRequest(id, head) { return }
-                    let validated = HTTPUpgradeValidator.validate(head, config: config.upgrade)
+                    let validated = HTTPUpgradeValidator.validate(head, config: config.upgrade,
+                                                                  compression: config.compression)
                     let now = nowMs
                     let action = connections.withValue(id) {
                         $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
                     }
                     if case .success(let accepted) = validated {
+                        if let deflate = accepted.deflate {
+                            connections.withValue(id) {
+                                $0.deflate = deflate
+                                $0.decoder.enableDeflate(clientNoContextTakeover: deflate.clientNoContextTakeover)
+                            }
+                        }
                         enqueue(id, HTTPUpgradeValidator.switchingProtocolsResponse(for: accepted), kind: .response)
                     }
                     if let action { execute(action, for: id) }
@@ -647,12 +657,62 @@ public final class WebSocketServer {
     }
 
     private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], kind: SendKind) -> SendResult {
-        guard connections.withValue(id, { $0.machine.isOpen }) == true else { return .notOpen }
+        guard let deflate = connections.withValue(id, { c -> PerMessageDeflateParams?? in
+            c.machine.isOpen ? .some(c.deflate) : nil
+        }) ?? nil else { return .notOpen }
+        if let deflate, let threshold = config.compression?.threshold, payload.count >= threshold,
+           let compressed = compress(id, payload, deflate, kind: kind) {
+            return enqueueFrame(id, opcode: opcode, payload: compressed, compressed: true, kind: kind)
+        }
+        return enqueueFrame(id, opcode: opcode, payload: payload, compressed: false, kind: kind)
+    }
+
+    private func enqueueFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool,
+                              kind: SendKind) -> SendResult {
         let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
         return enqueue(id, count: count, kind: kind) { out in
-            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, to: &out)
+            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
             out.append(contentsOf: payload)
         }
+    }
+
+    /// The compressed payload of an outbound message, or nil to send it plain.
+    ///
+    /// A push may later be dropped or replaced in the queue, so it must not reference earlier
+    /// messages nor be referenced by later ones: it is compressed on its own (by the shared
+    /// compressor), and the connection's own compressor starts from an empty window afterwards.
+    /// Responses on a connection with context takeover use the connection's compressor.
+    private func compress(_ id: ConnectionID, _ payload: [UInt8], _ deflate: PerMessageDeflateParams,
+                          kind: SendKind) -> [UInt8]? {
+        guard let shared = sharedCompressors else { return nil }
+        if deflate.serverNoContextTakeover || kind != .response {
+            guard let out = shared.compress(payload, windowBits: deflate.serverMaxWindowBits) else { return nil }
+            if !deflate.serverNoContextTakeover {
+                connections.withValue(id) { $0.deflater?.needsReset = true }
+            }
+            // Standalone output may go plain when compressing did not help (nothing depends on it).
+            return out.count < payload.count ? out : nil
+        }
+        let config = shared.config
+        guard let deflater = connections.withValue(id, { c -> ZlibDeflater? in
+            if c.deflater == nil {
+                c.deflater = ZlibDeflater(windowBits: deflate.serverMaxWindowBits, memLevel: config.memLevel,
+                                          level: config.level, noContextTakeover: false)
+            }
+            return c.deflater
+        }) ?? nil else { return nil }
+        // With context takeover the client's window must see this message: always sent compressed.
+        return payload.withUnsafeBytes { deflater.compress($0) }
+    }
+
+    /// Whether the connection negotiated permessage-deflate (nil for an unknown id).
+    public func compressionParams(_ id: ConnectionID) -> PerMessageDeflateParams?? {
+        connections.withValue(id) { $0.deflate }
+    }
+
+    /// Whether zlib state is allocated for the connection right now: (inflate, deflate).
+    public func holdsCompressionState(_ id: ConnectionID) -> (inflater: Bool, deflater: Bool)? {
+        connections.withValue(id) { ($0.decoder.holdsInflater, $0.deflater != nil) }
     }
 
     /// Before each poll: one coalesced write per dirty connection.

@@ -48,6 +48,8 @@ public struct WebSocketServerConfig: Sendable {
     /// Flush with `uv_try_write` first (no request allocation and no copy when the kernel takes
     /// the whole batch); false always queues a `uv_write`. A tuning knob for benchmarks.
     public var useTryWrite = true
+    /// permessage-deflate (RFC 7692): nil (the default) never negotiates it.
+    public var compression: PerMessageDeflateConfig?
 
     public init(
         host: String = "127.0.0.1", port: Int = 0,
@@ -60,7 +62,8 @@ public struct WebSocketServerConfig: Sendable {
         slowClientTimeoutMs: UInt64? = 30_000,
         sweepIntervalMs: UInt64 = 250,
         backlog: Int32 = 511,
-        stop: StopOptions = .init()
+        stop: StopOptions = .init(),
+        compression: PerMessageDeflateConfig? = nil
     ) {
         precondition(sweepIntervalMs > 0, "sweepIntervalMs must be positive")
         self.host = host
@@ -75,6 +78,7 @@ public struct WebSocketServerConfig: Sendable {
         self.sweepIntervalMs = sweepIntervalMs
         self.backlog = backlog
         self.stop = stop
+        self.compression = compression
     }
 }
 

@@ -36,6 +36,7 @@ func launch(_ options: CommandLineOptions) -> Int32 {
             heartbeat: nil,
             closingTimeoutMs: 2_000)
         config.useTryWrite = !options.noTryWrite
+        if options.compression { config.compression = PerMessageDeflateConfig() }
         return runEchoServer(config: config)
     }
 

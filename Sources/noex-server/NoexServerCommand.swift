@@ -120,6 +120,9 @@ struct NoexServerCommand: ParsableCommand {
     @Flag(name: .customLong("no-health"), help: "Turn the GET /health endpoint off.")
     var noHealth = false
 
+    @Flag(help: "Negotiate permessage-deflate (RFC 7692) with clients that offer it, also with --echo: messages of 1024 bytes or more are compressed, each on its own; tune with the config file's \"compression\" key (docs/transport.md). (default: off)")
+    var compression = false
+
     @Flag(name: [.customShort("v"), .long], help: "Print the version (\(CommandLineOptions.version)) and exit.")
     var version = false
 
@@ -168,6 +171,7 @@ struct NoexServerCommand: ParsableCommand {
         o.noMetrics = noMetrics
         o.healthPath = healthPath
         o.noHealth = noHealth
+        o.compression = compression
         return o
     }
 

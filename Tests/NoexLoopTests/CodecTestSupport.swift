@@ -29,8 +29,10 @@ func clientFrame(
 }
 
 /// Decodes `chunks` in order with a fresh decoder and returns every event.
-func decodeAll(_ chunks: [[UInt8]], config: WebSocketDecoderConfig = .init()) -> [WebSocketInbound] {
+func decodeAll(_ chunks: [[UInt8]], config: WebSocketDecoderConfig = .init(),
+               prepare: (inout WebSocketFrameDecoder) -> Void = { _ in }) -> [WebSocketInbound] {
     var decoder = WebSocketFrameDecoder(config: config)
+    prepare(&decoder)
     var events: [WebSocketInbound] = []
     for chunk in chunks {
         chunk.withUnsafeBytes { buf in

@@ -79,6 +79,13 @@ for name, data in frames.items():
     write("frame", name, b"\x00" + data)
 write("frame", "binary-rejected", b"\x04" + frame(2, b"b"))
 write("frame", "too-big", b"\x02" + frame(1, b"a" * 17))
+# permessage-deflate (first byte bit 3; bit 4 = no client context takeover): RFC 7692's "Hello",
+# a message referring back to it, a fragmented one, and a stored block.
+HELLO = bytes([0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00])
+write("frame", "deflate-takeover", b"\x08" + frame(1, HELLO, rsv=4) + frame(1, bytes([0xF2, 0x00, 0x11, 0x00, 0x00]), rsv=4)
+      + frame(9, b"\x01") + frame(1, HELLO[:2], fin=False, rsv=4) + frame(0, HELLO[2:]))
+write("frame", "deflate-no-takeover", b"\x19" + frame(2, bytes([0x00, 0x05, 0x00, 0xFA, 0xFF]) + b"Hello" + b"\x00", rsv=4)
+      + frame(1, b"plain"))
 
 # --- JSON: requests of every operation (below) plus the parser's corner cases. ---
 corner = {

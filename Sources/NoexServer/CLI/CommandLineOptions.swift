@@ -36,6 +36,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var healthPath: String?
     /// `--no-health`: turn `/health` off (wins over the path).
     public var noHealth = false
+    /// `--compression`: negotiate permessage-deflate (both modes; the file's `compression` otherwise).
+    public var compression = false
 
     public init() {}
 

@@ -93,6 +93,8 @@ public struct LaunchPlan {
             s.shutdownGracePeriodMs = f.shutdownGracePeriodMs ?? s.shutdownGracePeriodMs
         }
         s.monitoring = try monitoring(cli, f, webSocketPath: s.path)
+        // `--compression` turns it on with the file's settings (or the defaults).
+        if cli.compression || f.compression?.enabled == true { s.compression = f.compression?.settings ?? .init() }
         let demo = file == nil
         return LaunchPlan(
             server: s,

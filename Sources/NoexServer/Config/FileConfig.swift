@@ -45,6 +45,8 @@ public struct FileConfig {
     public var audit: AuditConfig?
     /// `health: {enabled?, path?}` (docs/metrics.md); nil = not in the file.
     public var health: EndpointSetting?
+    /// `compression: true | {enabled?, threshold?, …}` (permessage-deflate); nil = not in the file.
+    public var compression: CompressionSetting?
     /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
@@ -59,6 +61,7 @@ public struct FileConfig {
         "buckets", "queries", "ruleDefinitions", "bridgeStoreToRules",
         "shutdownGracePeriodMs",
         "metrics", "health",
+        "compression",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -153,6 +156,7 @@ public struct FileConfig {
         c.maxConnectionsPerIp = try r.positiveInteger("maxConnectionsPerIp", max: ConfigBounds.count).map(Int.init)
         c.metrics = try EndpointSetting.decode(r, "metrics")
         c.health = try EndpointSetting.decode(r, "health")
+        c.compression = try CompressionSetting.decode(r, "compression")
         c.buckets = try namedObjects(r, "buckets")
         for (name, def) in c.buckets { try SchemaConfigKeys.checkBucket(name, def) }
         c.queries = try namedObjects(r, "queries")

@@ -1,3 +1,4 @@
+import NoexLoop
 import NoexPersistence
 import NoexRules
 import NoexStore
@@ -43,6 +44,8 @@ public struct ServerConfig {
     public static let maxShutdownGracePeriodMs: Int64 = 300_000
     /// `GET /metrics` and `GET /health` on the listening port (docs/metrics.md).
     public var monitoring = MonitoringConfig()
+    /// permessage-deflate (RFC 7692, docs/transport.md); nil = never negotiated (the default).
+    public var compression: PerMessageDeflateConfig?
     /// Durable storage (docs/persistence.md); `nil` = memory only, as the original's default.
     public var persistence: PersistenceOptions?
     /// Limits of `procedures.*` (docs/procedures.md#limits); procedures are always available.

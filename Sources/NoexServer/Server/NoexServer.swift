@@ -83,7 +83,8 @@ public final class NoexServer {
                                                 timeoutMs: UInt64(max(1, config.heartbeat.timeoutMs)), style: .application),
             slowClientTimeoutMs: UInt64(max(1, b.slowClientTimeoutMs)),
             sweepIntervalMs: UInt64(max(10, min(250, min(config.heartbeat.intervalMs, config.heartbeat.timeoutMs) / 4))),
-            stop: StopOptions(gracePeriodMs: 0, closeCode: 1000, closeReason: "server_shutdown")))
+            stop: StopOptions(gracePeriodMs: 0, closeCode: 1000, closeReason: "server_shutdown"),
+            compression: config.compression))
         core = ProtocolCore(config: config, clock: clock)
         delegate = ProtocolDelegate(core: core)
         transport.delegate = delegate

@@ -2,8 +2,9 @@ import FuzzKit
 import NoexLoop
 
 /// Fuzzes the RFC 6455 frame decoder (masking, fragmentation, control frames, limits, UTF-8
-/// validation). The first input byte picks the decoder's limits; the rest is the client's
-/// bytes after the handshake.
+/// validation, permessage-deflate). The first input byte picks the decoder's limits and whether
+/// permessage-deflate was negotiated (bit 3, with client context takeover unless bit 4); the rest
+/// is the client's bytes after the handshake.
 ///
 /// Invariants: the events do not depend on how the bytes are cut; text messages and close
 /// reasons are valid UTF-8; nothing exceeds its limit; nothing follows a failure; and every
@@ -15,14 +16,16 @@ public func fuzzFrame(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let wire = Array(input.dropFirst())
     let limits = [1 << 20, 125, 16, 0]
     let config = WebSocketDecoderConfig(maxMessageBytes: limits[Int(control & 3)], rejectBinary: control & 4 != 0)
+    let deflate: Bool? = control & 8 != 0 ? control & 16 != 0 : nil
 
-    let whole = decode(wire, config: config, cuts: wire.isEmpty ? [] : [wire.count])
-    let bytewise = decode(wire, config: config, cuts: Array(repeating: 1, count: wire.count))
-    let chunked = decode(wire, config: config, cuts: chunkLengths(count: wire.count, seed: UInt64(control) &+ 0x51ED))
+    let whole = decode(wire, config: config, deflate: deflate, cuts: wire.isEmpty ? [] : [wire.count])
+    let bytewise = decode(wire, config: config, deflate: deflate, cuts: Array(repeating: 1, count: wire.count))
+    let chunked = decode(wire, config: config, deflate: deflate, cuts: chunkLengths(count: wire.count, seed: UInt64(control) &+ 0x51ED))
     invariant(whole == bytewise, "whole \(whole) != byte-by-byte \(bytewise)")
     invariant(whole == chunked, "whole \(whole) != chunked \(chunked)")
 
-    let reference = referenceEvents(wire)
+    // The reference reader does not inflate: with deflate only the invariants above and below hold.
+    let reference = deflate == nil ? referenceEvents(wire) : whole
     for (i, event) in whole.enumerated() {
         switch event {
         case .text(let payload):
@@ -48,8 +51,9 @@ public func fuzzFrame(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 /// Feeds `wire` in chunks of the given lengths and collects every event.
-func decode(_ wire: [UInt8], config: WebSocketDecoderConfig, cuts: [Int]) -> [WebSocketInbound] {
+func decode(_ wire: [UInt8], config: WebSocketDecoderConfig, deflate: Bool?, cuts: [Int]) -> [WebSocketInbound] {
     var decoder = WebSocketFrameDecoder(config: config)
+    if let noTakeover = deflate { decoder.enableDeflate(clientNoContextTakeover: noTakeover) }
     var events: [WebSocketInbound] = []
     var offset = 0
     for n in cuts {
