@@ -158,6 +158,8 @@ subs = [
     {"id": 40, "type": "store.subscribe", "query": "all-users"},
     {"id": 41, "type": "store.subscribe", "query": "users-by-role", "params": {"role": "admin"}},
     {"id": 42, "type": "store.subscribe", "query": "user-count"},
+    {"id": 43, "type": "store.subscribe", "query": "all-users", "delta": True},
+    {"id": 44, "type": "store.subscribe", "query": "user-count", "delta": True},
 ]
 rules_ops = [
     {"id": 50, "type": "rules.subscribe", "pattern": "notification.*"},
@@ -183,6 +185,33 @@ rules_ops = [
     {"id": 66, "type": "rules.unregisterRule", "ruleId": "r1"},
     {"id": 67, "type": "rules.stats"},
     {"id": 68, "type": "rules.unsubscribe", "subscriptionId": "sub-1"},
+]
+procedure = {"name": "rename", "description": "renames a user", "input": {"key": {"type": "string"}, "name": {"type": "string", "required": False, "default": "N"}},
+             "transaction": True, "timeoutMs": 1000, "steps": [
+    {"action": "store.get", "bucket": "users", "key": "{{ input.key }}", "as": "user"},
+    {"action": "if", "condition": {"ref": "user", "operator": "exists"}, "then": [
+        {"action": "store.update", "bucket": "users", "key": "{{ input.key }}", "data": {"name": "{{ input.name }}"}, "as": "updated"}],
+     "else": [{"action": "store.insert", "bucket": "users", "data": {"id": "{{ input.key }}", "name": "{{ input.name }}"}, "as": "updated"}]},
+    {"action": "store.where", "bucket": "users", "filter": {"age": {"$gte": 18}}, "as": "adults"},
+    {"action": "aggregate", "source": "adults", "field": "age", "op": "sum", "as": "total"},
+    {"action": "transform", "source": "adults", "operation": "pluck", "args": "name", "as": "names"},
+    {"action": "transform", "source": "adults", "operation": "map", "args": {"seen": "{{ input.name }}"}, "as": "marked"},
+    {"action": "rules.getFact", "key": "renamed:{{ input.key }}", "as": "before"},
+    {"action": "store.count", "bucket": "users", "as": "n"},
+    {"action": "rules.emit", "topic": "order.created", "data": {"amount": 500, "orderId": "{{ input.key }}"}},
+    {"action": "rules.setFact", "key": "renamed:{{ input.key }}", "value": "{{ input.name }}"},
+    {"action": "return", "value": {"user": "{{ updated }}", "total": "{{ total }}", "names": "{{ names }}", "note": "{{ n }} users, was {{ before }}"}}]}
+procedure_ops = [
+    {"id": 70, "type": "procedures.register", "procedure": procedure},
+    {"id": 71, "type": "procedures.list"},
+    {"id": 72, "type": "procedures.get", "name": "rename"},
+    {"id": 73, "type": "procedures.call", "name": "rename", "input": {"key": "u-1", "name": "Zed"}},
+    {"id": 74, "type": "procedures.call", "name": "rename", "input": {"key": 5}},
+    {"id": 75, "type": "procedures.update", "name": "rename", "updates": {"timeoutMs": 50, "transaction": False}},
+    {"id": 76, "type": "procedures.register", "procedure": {"name": "bad", "steps": []}},
+    {"id": 77, "type": "procedures.unregister", "name": "rename"},
+    {"id": 78, "type": "audit.query", "filter": {"operation": "store.insert", "result": "success", "limit": 5}},
+    {"id": 79, "type": "audit.query"},
 ]
 envelope = ['{"id":1', "[1,2]", '{"id":1}', '{"type":""}', '{"type":"store.all","id":"7"}',
             '{"type":"store.all","id":1.0,"bucket":"users"}', '{"type":"store.all","id":-2.5,"bucket":"nope"}',
@@ -216,5 +245,9 @@ write("request", "backpressure", lines("open", {"id": 1, "type": "store.subscrib
                                         *[on(2, {"id": i, "type": "store.insert", "bucket": "users", "data": {"name": "n" * 300}}) for i in range(2, 10)],
                                         {"id": 30, "type": "store.all", "bucket": "users"}, "d0", "d1",
                                         {"id": 31, "type": "store.all", "bucket": "users"}))
-for i, obj in enumerate(store_ops + admin_ops + subs + rules_ops):
+write("request", "open-procedures", lines("open", store_ops[1], *procedure_ops, on(1, subs[3]), on(1, procedure_ops[3]), "d1"))
+write("request", "auth-procedures", lines(login(1, "admin-token"), store_ops[1], *procedure_ops,
+                                          on(1, login(1, "user-token")), on(1, procedure_ops[3]), on(1, procedure_ops[8])))
+write("request", "delta", lines("open", subs[3], subs[4], *store_ops[:5], store_ops[20], "d0", store_ops[19]))
+for i, obj in enumerate(store_ops + admin_ops + subs + rules_ops + procedure_ops):
     write("json", f"op-{i:02d}-{obj['type']}", json.dumps(obj))

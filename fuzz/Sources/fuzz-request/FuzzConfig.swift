@@ -4,7 +4,9 @@ import NoexStore
 
 /// The two servers a request fuzz input can run against, built through the binary's own start
 /// path (FileConfig -> LaunchPlan -> prepare) with the demo schema, a rule wired to the store
-/// bridge, and (in the first) token auth with per-role permissions and a rate limit.
+/// bridge, and (in the first) token auth with per-role permissions, a rate limit and the audit
+/// log. Procedures are always on. Built-in identity is not fuzzed here: its password hashing
+/// answers later from libuv's threadpool, and this harness runs no loop.
 enum FuzzConfig {
     static let auth = """
         {
@@ -12,6 +14,8 @@ enum FuzzConfig {
           "connectionLimits": {"maxSubscriptionsPerConnection": 4, "maxTotalSubscriptions": 8},
           "backpressure": {"maxBufferedBytes": 8192},
           "revocation": {"blacklistTtlMs": 5000},
+          "audit": {"tiers": ["read", "write", "admin"], "maxEntries": 50},
+          "procedures": {"maxItemsPerCall": 5000, "maxTemplateBytes": 65536},
           "auth": {
             "tokens": {
               "admin-token": {"userId": "admin-1", "roles": ["admin"]},
@@ -25,7 +29,7 @@ enum FuzzConfig {
               "rules": [
                 {"role": "admin", "allow": "*"},
                 {"role": "reader", "allow": ["store.get", "store.all", "store.where", "store.findOne", "store.count", "store.subscribe"]},
-                {"role": "user", "allow": ["store.*", "auth.*"], "buckets": ["users"]},
+                {"role": "user", "allow": ["store.*", "auth.*", "procedures.call", "procedures.list"], "buckets": ["users"]},
                 {"role": "orders", "allow": ["rules.*"], "topics": ["order.*", "notification.*"]}
               ]
             }
