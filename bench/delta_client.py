@@ -10,81 +10,9 @@ Server CPU is read from /proc/PID/schedstat (the server's loop thread, in ns) ar
 Prints one `name: value` line per figure.
 """
 import argparse
-import base64
-import json
-import os
-import socket
-import struct
 import time
 
-
-class Client:
-    """A minimal blocking WebSocket client: masked text frames out, whole frames in."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.buf = bytearray()
-        while b"\r\n\r\n" not in self.buf:
-            self._fill()
-        end = self.buf.index(b"\r\n\r\n") + 4
-        if not self.buf.startswith(b"HTTP/1.1 101"):
-            raise SystemExit(f"upgrade refused: {bytes(self.buf[:80])!r}")
-        del self.buf[:end]
-        self.recv()  # the welcome
-
-    def _fill(self):
-        chunk = self.sock.recv(1 << 20)
-        if not chunk:
-            raise SystemExit("server closed the connection")
-        self.buf += chunk
-
-    def send(self, obj):
-        payload = json.dumps(obj, separators=(",", ":")).encode()
-        n = len(payload)
-        if n < 126:
-            head = bytes([0x81, 0x80 | n])
-        elif n < 65536:
-            head = bytes([0x81, 0x80 | 126]) + struct.pack(">H", n)
-        else:
-            head = bytes([0x81, 0x80 | 127]) + struct.pack(">Q", n)
-        # A zero mask key: masking is then the identity (RFC 6455 allows any key).
-        self.sock.sendall(head + b"\0\0\0\0" + payload)
-
-    def recv(self):
-        """The next text frame's payload and the frame's size on the wire."""
-        while len(self.buf) < 2:
-            self._fill()
-        n, off = self.buf[1] & 0x7F, 2
-        if n == 126:
-            while len(self.buf) < 4:
-                self._fill()
-            n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-        elif n == 127:
-            while len(self.buf) < 10:
-                self._fill()
-            n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
-        while len(self.buf) < off + n:
-            self._fill()
-        payload = bytes(self.buf[off:off + n])
-        del self.buf[:off + n]
-        return payload, off + n
-
-    def answer(self):
-        """The next frame that is not a push."""
-        while True:
-            payload, _ = self.recv()
-            if not payload.startswith(b'{"type":"push"'):
-                return payload
-
-    def push(self):
-        while True:
-            payload, size = self.recv()
-            if payload.startswith(b'{"type":"push"'):
-                return payload, size
+from wsclient import WSClient as Client
 
 
 def server_ns(pid):
@@ -140,7 +68,7 @@ def main():
                 pushed += size
         cpu1, client1, t1 = server_ns(a.server_pid), time.process_time(), time.monotonic()
         if sub is not None:
-            sub.sock.close()
+            sub.close()
         figures[name] = ((cpu1 - cpu0) / inserts / 1000, (client1 - client0) / inserts * 1e6,
                          pushed / inserts if sub else 0, (t1 - t0) / inserts * 1e6)
 

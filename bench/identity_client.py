@@ -5,71 +5,9 @@ the p99 latency of store.get on another connection, without and during the login
     identity_client.py --port P --secret S [--seconds 5] [--logins 8]
 
 Prints one `name: value` line per figure."""
-import argparse, base64, json, os, socket, struct, threading, time
+import argparse, threading, time
 
-
-class WS:
-    """A minimal RFC 6455 client: masked text frames out, unfragmented text frames in."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += self._recv()
-        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-        self.next_id = 1
-        self.recv_json()  # welcome
-
-    def _recv(self):
-        d = self.s.recv(65536)
-        if not d:
-            raise ConnectionError("closed")
-        return d
-
-    def send(self, obj):
-        p = json.dumps(obj).encode()
-        mask = os.urandom(4)
-        n = len(p)
-        hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
-        self.s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p)))
-
-    def recv_json(self):
-        while True:
-            while len(self.buf) < 2:
-                self.buf += self._recv()
-            n = self.buf[1] & 0x7F
-            off = 2
-            if n == 126:
-                while len(self.buf) < 4:
-                    self.buf += self._recv()
-                n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-            elif n == 127:
-                while len(self.buf) < 10:
-                    self.buf += self._recv()
-                n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
-            while len(self.buf) < off + n:
-                self.buf += self._recv()
-            op, payload, self.buf = self.buf[0] & 0x0F, self.buf[off:off + n], self.buf[off + n:]
-            if op == 1:
-                msg = json.loads(payload)
-                if msg.get("type") == "ping":
-                    self.send({"type": "pong", "timestamp": msg["timestamp"]})
-                    continue
-                return msg
-
-    def ask(self, obj):
-        obj = dict(obj, id=self.next_id)
-        self.next_id += 1
-        self.send(obj)
-        while True:
-            m = self.recv_json()
-            if m.get("id") == obj["id"]:
-                return m
+from wsclient import WSClient as WS
 
 
 def p(values, q):
