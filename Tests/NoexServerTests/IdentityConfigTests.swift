@@ -21,11 +21,13 @@ import Testing
 
     @Test func fileKeysAndPrecedence() throws {
         let file = try FileConfig.decode(["auth": ["builtIn": true, "adminSecret": "from-auth", "sessionTtl": 60_000,
-                                                   "loginRateLimit": ["maxAttempts": 3, "windowMs": 1000]],
+                                                   "loginRateLimit": ["maxAttempts": 3, "windowMs": 1000], "maxSessionsPerUser": 4],
                                           "adminSecret": "top-level"])
         let plan = try LaunchPlan.resolve(CommandLineOptions(), file: file)
-        #expect(plan.server.builtInAuth == BuiltInAuthConfig(adminSecret: "from-auth", sessionTtlMs: 60_000,
-                                                              loginRateLimit: LoginRateLimitConfig(maxAttempts: 3, windowMs: 1000)))
+        var expected = BuiltInAuthConfig(adminSecret: "from-auth", sessionTtlMs: 60_000,
+                                         loginRateLimit: LoginRateLimitConfig(maxAttempts: 3, windowMs: 1000))
+        expected.maxSessionsPerUser = 4
+        #expect(plan.server.builtInAuth == expected)
         // The flag wins over both file keys; `auth: true` takes the top-level secret.
         #expect(try LaunchPlan.resolve(Self.flags(secret: "flag"), file: file).server.builtInAuth?.adminSecret == "flag")
         let short = try FileConfig.decode(["auth": true, "adminSecret": "top-level"])

@@ -63,6 +63,7 @@ public struct LaunchPlan {
             }
             var builtIn = BuiltInAuthConfig(adminSecret: secret)
             if let ttl = f.builtInAuth?.sessionTtlMs { builtIn.sessionTtlMs = ttl }
+            builtIn.maxSessionsPerUser = f.builtInAuth?.maxSessionsPerUser
             if let limit = f.builtInAuth?.loginRateLimit { builtIn.loginRateLimit = limit }
             s.builtInAuth = builtIn
         }

@@ -4,6 +4,7 @@ public struct FileBuiltInAuth: Sendable, Equatable {
     public var adminSecret: String?
     public var sessionTtlMs: Int64?
     public var loginRateLimit: LoginRateLimitConfig?
+    public var maxSessionsPerUser: Int?
 
     public init() {}
 
@@ -21,14 +22,14 @@ public struct FileBuiltInAuth: Sendable, Equatable {
         guard let v = r.value("auth") else { return nil }
         if case .bool(let on) = v { return on ? FileBuiltInAuth() : nil }
         guard let a = try r.object("auth"), try a.bool("builtIn") == true else { return nil }
-        // passwordMinLength and maxSessionsPerUser are accepted and ignored, as in the original.
+        // passwordMinLength is accepted and ignored, as in the original (passwords need 8 characters).
         try a.rejectUnknownKeys(["builtIn", "adminSecret", "sessionTtl", "loginRateLimit", "passwordMinLength", "maxSessionsPerUser"])
         var out = FileBuiltInAuth()
         out.adminSecret = try a.string("adminSecret")
         if let s = out.adminSecret { try checkSecret(s, key: "auth.adminSecret") }
         out.sessionTtlMs = try a.positiveInteger("sessionTtl", max: ConfigBounds.durationMs)
         _ = try a.positiveInteger("passwordMinLength", max: ConfigBounds.count)
-        _ = try a.positiveInteger("maxSessionsPerUser", max: ConfigBounds.count)
+        if let m = try a.positiveInteger("maxSessionsPerUser", max: ConfigBounds.count) { out.maxSessionsPerUser = Int(m) }
         if let l = try a.object("loginRateLimit") {
             try l.rejectUnknownKeys(["maxAttempts", "windowMs"])
             var limit = LoginRateLimitConfig()

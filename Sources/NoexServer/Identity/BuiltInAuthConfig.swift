@@ -7,6 +7,9 @@ public struct BuiltInAuthConfig: Sendable, Equatable {
     public var sessionTtlMs: Int64 = 86_400_000
     /// Brute-force protection of the login operations (always on).
     public var loginRateLimit = LoginRateLimitConfig()
+    /// Stored sessions one user may hold; a login past it deletes the user's oldest sessions
+    /// (nil: no cap, the original's behaviour).
+    public var maxSessionsPerUser: Int?
 
     public init(adminSecret: String, sessionTtlMs: Int64 = 86_400_000, loginRateLimit: LoginRateLimitConfig = LoginRateLimitConfig()) {
         self.adminSecret = adminSecret

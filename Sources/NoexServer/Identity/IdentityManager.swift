@@ -97,8 +97,10 @@ final class IdentityManager {
 
     // MARK: - Sessions
 
-    /// A new `_sessions` record; its id is the token.
+    /// A new `_sessions` record; its id is the token. With `maxSessionsPerUser`, the user's
+    /// oldest stored sessions are deleted first so the new one fits under the cap.
     func createSession(userId: String, ip: String, nowMs: Int64) throws(ServerError) -> (token: String, expiresAt: Int64) {
+        if let cap = config.maxSessionsPerUser { evictOldestSessions(of: userId, keeping: cap - 1) }
         let token = SecureRandom.uuid()
         let expiresAt = nowMs + config.sessionTtlMs
         do {
@@ -108,6 +110,21 @@ final class IdentityManager {
             ])
         } catch { throw .internalServerError }
         return (token, expiresAt)
+    }
+
+    /// Deletes the user's oldest sessions (by `createdAt`, then token) until `keeping` remain.
+    /// A connection already logged in with an evicted token keeps its session until it expires,
+    /// as after any other deletion of stored sessions; the token can no longer log in or refresh.
+    private func evictOldestSessions(of userId: String, keeping: Int) {
+        let sessions = records(SystemBuckets.sessions, ["userId": .string(userId)])
+        guard sessions.count > keeping else { return }
+        let oldestFirst = sessions.sorted {
+            let a = $0["createdAt"]?.intValue ?? 0, b = $1["createdAt"]?.intValue ?? 0
+            return a != b ? a < b : ($0["id"]?.stringValue ?? "") < ($1["id"]?.stringValue ?? "")
+        }
+        for s in oldestFirst.prefix(sessions.count - keeping) {
+            if let id = s["id"] { _ = try? store.delete(bucket: SystemBuckets.sessions, key: id) }
+        }
     }
 
     /// The session of a token: the record must exist and not be expired (an expired one is
