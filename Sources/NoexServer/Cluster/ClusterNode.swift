@@ -135,4 +135,8 @@ struct ClusterPendingWrite {
     weak var state: ConnectionState?
     let op: Int
     let sessionBefore: AuthSession?
+    /// Monotonic ms when it was appended: past `writeTimeoutMs` it is answered anyway.
+    let sinceMs: Int64
+    /// Where Redis put it, once the append was confirmed.
+    var appendedID: StreamID?
 }

@@ -15,7 +15,9 @@ enum ClusterRequest {
         "store.defineBucket", "store.dropBucket", "store.updateBucket", "store.defineQuery", "store.undefineQuery",
     ]
 
-    static func operation(of r: Request, systemBuckets: SystemBuckets) throws(ServerError) -> ClusterOperation {
+    /// `hasBucket`: the single server refuses a query over a missing bucket before it looks at
+    /// system buckets, so only the existing ones are checked here.
+    static func operation(of r: Request, systemBuckets: SystemBuckets, hasBucket: (String) -> Bool) throws(ServerError) -> ClusterOperation {
         switch r.type {
         case "store.insert":
             let b = try r.nonEmptyString("bucket")
@@ -46,8 +48,8 @@ enum ClusterRequest {
             let name = try r.nonEmptyString("name")
             let config = try r.object("config")
             // The single server checks the buckets the defined query reads; here the query is
-            // not defined yet, so every bucket its config names is checked.
-            try systemBuckets.checkRead(bucketsNamed(in: .object(config)))
+            // not defined yet, so every existing bucket its config names is checked.
+            try systemBuckets.checkRead(bucketsNamed(in: .object(config)).filter(hasBucket))
             return .defineQuery(name: name, config: config)
         case "store.undefineQuery":
             return .undefineQuery(name: try r.nonEmptyString("name"))

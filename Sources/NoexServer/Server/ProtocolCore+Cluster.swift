@@ -14,7 +14,7 @@ extension ProtocolCore {
         }
         guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
-        let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets)
+        let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
         if let why = node.refusal { throw .clusterUnavailable(why) }
         clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
         return true
@@ -25,10 +25,13 @@ extension ProtocolCore {
         guard let node = cluster else { return }
         let command = write.command
         state.inFlight = true
-        node.pending[command.request] = ClusterPendingWrite(request: request, state: state, op: op, sessionBefore: sessionBefore)
+        node.pending[command.request] = ClusterPendingWrite(request: request, state: state, op: op, sessionBefore: sessionBefore,
+                                                            sinceMs: clock.monotonicMs())
         node.log.append(command) { [weak self] result in
-            guard case .failure(let failure) = result else { return }  // answered when applied
-            self?.appendFailed(command.request, failure)
+            switch result {
+            case .success(let id): self?.cluster?.pending[command.request]?.appendedID = id  // answered when applied
+            case .failure(let failure): self?.appendFailed(command.request, failure)
+            }
         }
     }
 
@@ -63,6 +66,23 @@ extension ProtocolCore {
         }
         answerClusterWrite(waiting, ClusterRequest.answer(outcome, of: waiting.request, haltReason: node.applier.haltReason),
                            writesBefore: writesBefore)
+    }
+
+    /// From the housekeeping sweep: a write that waited longer than `writeTimeoutMs` (Redis
+    /// hangs, or this node does not get to read the log) is answered `CLUSTER_UNAVAILABLE`, so no
+    /// client waits without bound. Its entry, if Redis has it, is still applied everywhere.
+    func expireClusterWrites() {
+        guard let node = cluster, !node.pending.isEmpty else { return }
+        let now = clock.monotonicMs()
+        let limit = node.config.writeTimeoutMs
+        for (serial, write) in node.pending.sorted(by: { $0.key < $1.key }) where now - write.sinceMs > limit {
+            node.pending[serial] = nil
+            let why = write.appendedID.map {
+                "the write was appended to the log as \($0) but this node has not read it back within \(limit) ms; it is applied on every node when they read it — read the data to find out"
+            } ?? "Redis did not confirm the append within \(limit) ms; it is applied on every node if Redis recorded it — read the data to find out"
+            answerClusterWrite(write, .failure(.clusterUnavailable(why, applied: write.appendedID == nil ? "unknown" : "pending")),
+                               writesBefore: commitGate?.durable.mutationCount)
+        }
     }
 
     private func answerClusterWrite(_ write: ClusterPendingWrite, _ result: Result<JSON, ServerError>, writesBefore: Int?) {

@@ -157,6 +157,7 @@ public final class ProtocolCore {
         blacklist.prune(nowMs: clock.wallMs())
         if gate.auth != nil { expireSessions() }
         identity?.limiter.prune(nowMs: clock.monotonicMs())
+        if cluster != nil { expireClusterWrites() }
     }
 
     // MARK: - Request pipeline

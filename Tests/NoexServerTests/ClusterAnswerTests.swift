@@ -1,0 +1,138 @@
+import Foundation
+import NoexCluster
+import NoexJSON
+import RedisTestSupport
+import Testing
+@testable import NoexServer
+
+/// In cluster mode every store write goes through the Redis log and is answered when the origin
+/// applies its own entry: the answers must be the single server's, byte for byte (timestamps
+/// aside), errors included. One script runs against a single server and against a cluster node
+/// (in process, a real `redis-server`), over real sockets.
+@Suite(.serialized, .enabled(if: RedisServer.binary != nil, Comment(rawValue: RedisServer.missing)))
+struct ClusterAnswerTests {
+    /// Every write the wire can make, with each way it can fail, then reads of the result.
+    static let script: [JSONObject] = [
+        ["type": "store.insert", "bucket": "items", "data": ["sku": "a1", "name": "Apple", "code": "A"]],
+        ["type": "store.insert", "bucket": "items", "data": ["sku": "a1", "name": "Again"]],
+        ["type": "store.insert", "bucket": "items", "data": ["sku": "a2", "name": "Dup", "code": "A"]],
+        ["type": "store.insert", "bucket": "items", "data": ["sku": "b1", "qty": "many"]],
+        ["type": "store.insert", "bucket": "ghost", "data": [:]],
+        ["type": "store.insert", "bucket": "items"],
+        ["type": "store.insert", "data": ["sku": "x"]],
+        ["type": "store.insert", "bucket": "_audit", "data": [:]],
+        ["type": "store.update", "bucket": "items", "key": "a1", "data": ["qty": 5], "expectedVersion": 1],
+        ["type": "store.update", "bucket": "items", "key": "a1", "data": ["qty": 6], "expectedVersion": 1],
+        ["type": "store.update", "bucket": "items", "key": "zz", "data": ["qty": 6]],
+        ["type": "store.update", "bucket": "items", "key": "a1", "data": ["qty": 6], "expectedVersion": "x"],
+        ["type": "store.update", "bucket": "items", "data": ["qty": 6]],
+        ["type": "store.delete", "bucket": "items", "key": "a1", "expectedVersion": 9],
+        ["type": "store.transaction", "operations": [
+            ["op": "insert", "bucket": "items", "data": ["sku": "t1", "name": "T"]],
+            ["op": "update", "bucket": "items", "key": "a1", "data": ["name": "Apple 2"]],
+            ["op": "get", "bucket": "items", "key": "t1"],
+        ]],
+        ["type": "store.transaction", "operations": [
+            ["op": "insert", "bucket": "items", "data": ["sku": "t2", "name": "T"]],
+            ["op": "insert", "bucket": "items", "data": ["sku": "t2", "name": "T"]],
+        ]],
+        ["type": "store.transaction", "operations": []],
+        ["type": "store.transaction", "operations": [["op": "insert", "bucket": "_audit", "data": [:]]]],
+        ["type": "store.delete", "bucket": "items", "key": "t1"],
+        ["type": "store.defineBucket", "name": "notes", "config": ["key": "id", "schema": ["id": ["type": "string", "required": true]]]],
+        ["type": "store.defineBucket", "name": "notes", "config": ["key": "id"]],
+        ["type": "store.defineBucket", "name": "bad", "config": ["key": 7]],
+        ["type": "store.updateBucket", "name": "notes", "updates": ["schema": ["id": ["type": "string", "required": true], "t": ["type": "string"]]]],
+        ["type": "store.updateBucket", "name": "ghost", "updates": [:]],
+        ["type": "store.insert", "bucket": "notes", "data": ["id": "n1", "t": "hi"]],
+        ["type": "store.defineQuery", "name": "all-notes", "config": ["bucket": "notes"]],
+        ["type": "store.defineQuery", "name": "all-notes", "config": ["bucket": "notes"]],
+        ["type": "store.defineQuery", "name": "sneaky", "config": ["bucket": "_audit"]],
+        ["type": "store.undefineQuery", "name": "all-notes"],
+        ["type": "store.undefineQuery", "name": "all-notes"],
+        ["type": "store.clear", "bucket": "notes"],
+        ["type": "store.clear", "bucket": "ghost"],
+        ["type": "store.dropBucket", "name": "notes"],
+        ["type": "store.dropBucket", "name": "notes"],
+        ["type": "store.all", "bucket": "items"],
+        ["type": "store.buckets"],
+        ["type": "store.listQueries"],
+    ]
+
+    /// The answers to the script, timestamps replaced by 0.
+    private func answers(port: Int) throws -> [String] {
+        let c = try WireStoreClient(port: port)
+        return Self.script.enumerated().map { i, request in
+            var r = request
+            r["id"] = .int(Int64(i + 1))
+            return Self.withoutTimestamps(c.askRaw(r) ?? "no answer")
+        }
+    }
+
+    static func withoutTimestamps(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let r = rest.range(of: "At\":") {
+            out += rest[..<r.upperBound]
+            rest = rest[r.upperBound...]
+            let digits = rest.prefix { $0.isNumber }
+            out += digits.isEmpty ? "" : "\"ts\""
+            rest = rest.dropFirst(digits.count)
+        }
+        return out + rest
+    }
+
+    @Test func aClusterNodeAnswersEveryWriteAsTheSingleServer() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let single = ServerThread { ServerConfig(store: wireStoreFixture()) }
+        defer { single.stop() }
+        let endpoint = redis.endpoint
+        let node = ServerThread {
+            var c = ServerConfig(store: wireStoreFixture())
+            c.cluster = ClusterConfig(redis: endpoint, name: "answers")
+            return c
+        }
+        defer { node.stop() }
+        #expect(node.startError == nil)
+        let expected = try answers(port: single.port)
+        let got = try answers(port: node.port)
+        #expect(got.count == expected.count)
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            #expect(g == e, "request \(i + 1) \(JSON.object(Self.script[i]).jsonString)")
+        }
+        // The writes really went through the log: one entry per write request.
+        let writes = Self.script.filter { ClusterRequest.writes.contains($0["type"]!.stringValue!) }.count
+        // Seven writes fail their request checks (fields, system buckets) before the append.
+        #expect(redisCommand(port: redis.port, ["XLEN", "noex:{answers}:log"]) == ":\(writes - 7)")
+    }
+
+    @Test func procedureWritesAreRefusedInClusterMode() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let endpoint = redis.endpoint
+        let node = ServerThread {
+            var c = ServerConfig(store: wireStoreFixture())
+            c.cluster = ClusterConfig(redis: endpoint, name: "procs")
+            return c
+        }
+        defer { node.stop() }
+        let c = try WireStoreClient(port: node.port)
+        let answer = c.askRaw(["id": 1, "type": "procedures.register", "name": "p", "steps": []])
+        #expect(answer == #"{"id":1,"type":"error","code":"CLUSTER_UNAVAILABLE","message":"procedures.register is not available in cluster mode: procedures are not replicated between nodes (docs/cluster.md)","details":{"applied":"no"}}"#)
+        #expect(c.askRaw(["id": 2, "type": "procedures.list"]) == #"{"id":2,"type":"result","data":{"procedures":[]}}"#)
+    }
+
+    @Test func aNodeDoesNotStartWithoutRedis() {
+        let port = RedisServer.freePort()
+        let node = ServerThread {
+            var c = ServerConfig(store: wireStoreFixture())
+            var cluster = ClusterConfig(redis: RedisEndpoint(host: "127.0.0.1", port: port), name: "down")
+            cluster.startupTimeoutMs = 300
+            c.cluster = cluster
+            return c
+        }
+        #expect(node.startError?.hasPrefix("cluster \"down\": could not catch up with the cluster log within 300 ms (Redis at redis://127.0.0.1:\(port):") == true,
+                "\(node.startError ?? "started")")
+    }
+}
