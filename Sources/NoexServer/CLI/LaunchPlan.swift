@@ -109,7 +109,12 @@ public struct LaunchPlan {
     /// `--cluster URL` / `cluster: {url, …}` with the cluster's name from `--name`,
     /// `cluster.name` or `name` (docs/cluster.md); nil for a single server.
     static func cluster(_ cli: CommandLineOptions, _ f: FileConfig, _ s: ServerConfig) throws(CommandLineError) -> ClusterConfig? {
-        guard let url = cli.cluster ?? f.cluster?.url else { return nil }
+        guard let url = cli.cluster ?? f.cluster?.url else {
+            if f.cluster != nil {
+                throw CommandLineError("config key \"cluster.url\": required (or --cluster redis://HOST:PORT): the Redis that holds the cluster's log")
+            }
+            return nil
+        }
         guard let endpoint = ClusterConfig.endpoint(url: url) else {
             throw CommandLineError("Invalid --cluster: \(url) (expected redis://HOST:PORT, e.g. redis://127.0.0.1:6379)")
         }

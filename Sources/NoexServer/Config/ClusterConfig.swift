@@ -39,9 +39,10 @@ public struct ClusterConfig: Sendable, Equatable {
     }
 }
 
-/// The config file's `cluster: {url, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?}`.
+/// The config file's `cluster: {url?, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?}`
+/// (`url` may come from `--cluster` instead).
 public struct FileClusterConfig: Sendable, Equatable {
-    public var url: String
+    public var url: String?
     public var name: String?
     public var writeTimeoutMs: Int64?
     public var maxQueuedWrites: Int?
@@ -50,10 +51,8 @@ public struct FileClusterConfig: Sendable, Equatable {
     static func decode(_ r: ConfigReader) throws(ConfigError) -> FileClusterConfig? {
         guard let o = try r.object("cluster") else { return nil }
         try o.rejectUnknownKeys(["url", "name", "writeTimeoutMs", "maxQueuedWrites", "startupTimeoutMs"])
-        guard let url = try o.string("url") else {
-            throw ConfigError(key: "cluster.url", "required: the Redis address, e.g. \"redis://127.0.0.1:6379\"")
-        }
-        guard ClusterConfig.endpoint(url: url) != nil else {
+        let url = try o.string("url")
+        if let url, ClusterConfig.endpoint(url: url) == nil {
             throw ConfigError(key: "cluster.url", "expected redis://HOST:PORT, got \"\(url)\"")
         }
         var c = FileClusterConfig(url: url)
