@@ -1,6 +1,7 @@
 import Foundation
 import NoexCluster
 import NoexJSON
+import NoexStore
 import RedisTestSupport
 import Testing
 @testable import NoexServer
@@ -82,17 +83,22 @@ struct ClusterAnswerTests {
         return out + rest
     }
 
+    /// An in-process node of the cluster `name` on the wire-test fixture.
+    static func node(_ redis: RedisServer, _ name: String) -> ServerThread {
+        let endpoint = redis.endpoint
+        return ServerThread {
+            var c = ServerConfig(store: wireStoreFixture())
+            c.cluster = ClusterConfig(redis: endpoint, name: name)
+            return c
+        }
+    }
+
     @Test func aClusterNodeAnswersEveryWriteAsTheSingleServer() throws {
         let redis = try RedisServer()
         defer { redis.shutdown() }
         let single = ServerThread { ServerConfig(store: wireStoreFixture()) }
         defer { single.stop() }
-        let endpoint = redis.endpoint
-        let node = ServerThread {
-            var c = ServerConfig(store: wireStoreFixture())
-            c.cluster = ClusterConfig(redis: endpoint, name: "answers")
-            return c
-        }
+        let node = Self.node(redis, "answers")
         defer { node.stop() }
         #expect(node.startError == nil)
         let expected = try answers(port: single.port)
@@ -104,18 +110,17 @@ struct ClusterAnswerTests {
         // The writes really went through the log: one entry per write request.
         let writes = Self.script.filter { ClusterRequest.writes.contains($0["type"]!.stringValue!) }.count
         // Seven writes fail their request checks (fields, system buckets) before the append.
-        #expect(redisCommand(port: redis.port, ["XLEN", "noex:{answers}:log"]) == ":\(writes - 7)")
+        #expect(redis.command(["XLEN", "noex:{answers}:log"]) == ":\(writes - 7)")
+        let scrape = try #require(curl(port: node.port, "/metrics")).body
+        #expect(scrape.contains("\nnoex_cluster_entries_applied_total \(writes - 7)\n"))
+        #expect(scrape.contains("\nnoex_cluster_pending_writes 0\n") && scrape.contains("\nnoex_cluster_redis_connected 1\n"))
+        #expect(scrape.contains("noex_request_errors_total{op=\"store.insert\",code=\"ALREADY_EXISTS\"} 2"))
     }
 
     @Test func procedureWritesAreRefusedInClusterMode() throws {
         let redis = try RedisServer()
         defer { redis.shutdown() }
-        let endpoint = redis.endpoint
-        let node = ServerThread {
-            var c = ServerConfig(store: wireStoreFixture())
-            c.cluster = ClusterConfig(redis: endpoint, name: "procs")
-            return c
-        }
+        let node = Self.node(redis, "procs")
         defer { node.stop() }
         let c = try WireStoreClient(port: node.port)
         let answer = c.askRaw(["id": 1, "type": "procedures.register", "name": "p", "steps": []])
@@ -134,5 +139,38 @@ struct ClusterAnswerTests {
         }
         #expect(node.startError?.hasPrefix("cluster \"down\": could not catch up with the cluster log within 300 ms (Redis at redis://127.0.0.1:\(port):") == true,
                 "\(node.startError ?? "started")")
+    }
+
+    @Test func ttlExpiryIsOneLoggedPurgeAppliedByEveryNode() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let endpoint = redis.endpoint
+        let nodes = (0..<2).map { _ in
+            ServerThread {
+                let store = Store(name: "ttl", ttlCheckIntervalMs: 100, nowMs: ServerClock.systemWallMs)
+                try! store.defineBucket("tokens", config: ["key": "id", "ttl": 1500, "schema": ["id": ["type": "string"]]])
+                var c = ServerConfig(store: store)
+                c.cluster = ClusterConfig(redis: endpoint, name: "ttl")
+                return c
+            }
+        }
+        defer { for n in nodes { n.stop() } }
+        let clients = try nodes.map { try WireStoreClient(port: $0.port) }
+        #expect(clients[0].ask(["type": "store.insert", "bucket": "tokens", "data": ["id": "t1"]])["type"] == "result")
+        // Node B shows it once it applied the entry (bounded wait), then both purge it.
+        var seen = false
+        let shown = Date().addingTimeInterval(1.2)
+        while !seen, Date() < shown {
+            seen = clients[1].data(["type": "store.count", "bucket": "tokens"]) == 1
+            if !seen { usleep(10_000) }
+        }
+        #expect(seen)
+        let deadline = Date().addingTimeInterval(6)
+        while clients.contains(where: { $0.data(["type": "store.count", "bucket": "tokens"]) != 0 }), Date() < deadline { usleep(50_000) }
+        #expect(clients.allSatisfy { $0.data(["type": "store.count", "bucket": "tokens"]) == 0 })
+        // The purge is in the log (the insert plus at least one purgeExpired), decided by the
+        // one node that holds the lease.
+        #expect((redis.command(["XLEN", "noex:{ttl}:log"]).flatMap { Int($0.dropFirst()) } ?? 0) >= 2)
+        #expect(redis.command(["EXISTS", "noex:{ttl}:purge-lease"]) == ":1")
     }
 }

@@ -3,33 +3,31 @@ import NoexJSON
 import RedisTestSupport
 import Testing
 
-/// One Redis command over a fresh TCP connection (RESP); the first line of the reply
-/// (`:12`, `+OK`, `$-1`…), or nil when Redis does not answer within a second.
-func redisCommand(port: Int, _ args: [String]) -> String? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    var timeout = timeval(tv_sec: 1, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+/// Runs the built `noex-server` with `arguments` (which must include `-H 127.0.0.1`) in
+/// `process` and returns the port its banner names. Reading ends at the banner, or at the end of
+/// its output when the start failed (the binary then exits by itself).
+func launchServerBinary(_ process: Process, _ arguments: [String]) throws -> Int {
+    process.executableURL = try #require(locateServerBinary(), "noex-server binary not found; run swift build --build-tests")
+    process.arguments = arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    var text = ""
+    while true {
+        let chunk = out.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        text += String(decoding: chunk, as: UTF8.self)
+        if let r = text.range(of: "ws://127.0.0.1:") {
+            let digits = text[r.upperBound...].prefix { $0.isNumber }
+            if text[r.upperBound...].count > digits.count, let port = Int(digits) { return port }
+        }
     }
-    guard ok == 0 else { return nil }
-    var out = "*\(args.count)\r\n"
-    for a in args { out += "$\(a.utf8.count)\r\n\(a)\r\n" }
-    let bytes = Array(out.utf8)
-    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else { return nil }
-    var reply: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while !reply.contains(UInt8(ascii: "\n")) {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { return nil }
-        reply += buffer[0..<n]
-    }
-    return String(decoding: reply.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+    throw BannerMissing(output: text)
+}
+
+struct BannerMissing: Error, CustomStringConvertible {
+    let output: String
+    var description: String { "noex-server printed no banner: \(output)" }
 }
 
 /// A `noex-server` process of the built binary joined to a cluster: `-p 0` on 127.0.0.1, the
@@ -39,26 +37,9 @@ final class ClusterNodeProcess {
     let port: Int
 
     init(config: String, redisPort: Int, cluster: String, extra: [String] = []) throws {
-        process.executableURL = try #require(locateServerBinary(), "noex-server binary not found; run swift build --build-tests")
-        process.arguments = ["-p", "0", "-H", "127.0.0.1", "-c", config, "--cluster", "redis://127.0.0.1:\(redisPort)",
-                             "--name", cluster] + extra
-        let out = Pipe()
-        process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        var port: Int?
-        // Ends at the banner, or at EOF when the start failed (bounded by the node's startupTimeoutMs).
-        while port == nil {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-            if let r = text.range(of: "ws://127.0.0.1:") {
-                let digits = text[r.upperBound...].prefix { $0.isNumber }
-                if text[r.upperBound...].count > digits.count { port = Int(digits) }
-            }
-        }
-        self.port = try #require(port, "no banner: \(text)")
+        port = try launchServerBinary(process, ["-p", "0", "-H", "127.0.0.1", "-c", config,
+                                                "--cluster", "redis://127.0.0.1:\(redisPort)", "--name", cluster] + extra)
     }
 
     func kill() {

@@ -17,6 +17,7 @@ extension NoexServer {
             node.applier.onPosition = { [unowned durable] in durable.clusterPosition = $0.text }
         }
         core.cluster = node
+        registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()
         // The tail as of now; caught up once the reader delivered it.
@@ -69,6 +70,23 @@ extension NoexServer {
             }
         }
         return .start
+    }
+
+    /// The node's figures on `/metrics` (docs/metrics.md).
+    private func registerClusterMetrics(_ node: ClusterNode) {
+        metrics.counter("noex_cluster_entries_applied_total", help: "Cluster log entries this node applied since start.") {
+            [unowned node] in Double(node.entriesApplied)
+        }
+        metrics.gauge("noex_cluster_apply_lag_ms",
+                      help: "When this node applied the last entry, minus its origin's clock at the append (includes clock skew between machines).") {
+            [unowned node] in Double(node.lastLagMs)
+        }
+        metrics.gauge("noex_cluster_pending_writes", help: "Writes of this node's clients waiting for their log entry.") {
+            [unowned node] in Double(node.pending.count)
+        }
+        metrics.gauge("noex_cluster_redis_connected", help: "1 when both Redis links (append, read) are up, else 0.") {
+            [unowned node] in node.log.connection.state == .connected && node.reader.connection.state == .connected ? 1 : 0
+        }
     }
 
     /// TTL expiry in a cluster: one node at a time (the holder of a lease in Redis) appends a
