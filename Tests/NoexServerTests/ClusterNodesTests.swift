@@ -128,4 +128,32 @@ struct ClusterNodesTests {
         // The subscription on node C survived the outage and saw the write.
         #expect(clients[2].nextPush(timeoutMs: 5000)?.jsonString.contains(#""sku":"back""#) == true)
     }
+
+    @Test func aWriteToAHungRedisIsAnsweredOnceAndAppliedWhenRedisResumes() throws {
+        let f = try ClusterFixture(nodes: 2)
+        defer {
+            f.redis.resume()
+            f.shutdown()
+        }
+        let clients = try f.nodes.map { try WireStoreClient(port: $0.port) }
+        #expect(clients[0].ask(["type": "store.insert", "bucket": "items", "data": ["sku": "k0", "name": "x"]])["type"] == "result")
+        f.redis.pause()  // SIGSTOP: the links stay up, nothing is answered
+        let answer = clients[0].ask(["id": 9, "type": "store.insert", "bucket": "items", "data": ["sku": "hung", "name": "x"]])
+        #expect(answer["code"] == "CLUSTER_UNAVAILABLE" && answer["details"]?["applied"] == "unknown", "\(answer.jsonString)")
+        // The connection goes on: a read is answered from the node's store.
+        #expect(clients[0].data(["type": "store.get", "bucket": "items", "key": "hung"]) == .null)
+        f.redis.resume()
+        // Redis had the append: every node applies it, and nobody is answered a second time.
+        let digests = ClusterFixture.converge(clients)
+        let deadline = Date().addingTimeInterval(10)
+        var held = digests[0].contains(#""sku":"hung""#)
+        while !held, Date() < deadline {
+            usleep(50_000)
+            held = clients.allSatisfy { $0.data(["type": "store.get", "bucket": "items", "key": "hung"])["sku"] == "hung" }
+        }
+        #expect(held)
+        #expect(Set(ClusterFixture.converge(clients)).count == 1)
+        // The next frame on that connection is the next answer: no second answer to request 9.
+        #expect(clients[0].sendRaw(#"{"id":10,"type":"store.count","bucket":"items"}"#) == #"{"id":10,"type":"result","data":2}"#)
+    }
 }
