@@ -15,6 +15,12 @@ extension NoexServer {
         if let durable {
             node.applier.journal = durable
             node.applier.onPosition = { [unowned durable] in durable.clusterPosition = $0.text }
+            // The failed batch is undone in memory, but the other nodes applied those entries:
+            // this node stops applying, and restarts from the position stored with its data.
+            gate?.onCommitFailed = { [unowned node] error in
+                node.applier.halt("this node could not commit applied log entries (\(error.message)); it stopped following the cluster log: restart it to resume from its stored position")
+                printToStandardError("[noex-server] cluster: \(node.applier.haltReason ?? "halted")")
+            }
         }
         core.cluster = node
         registerClusterMetrics(node)
