@@ -111,6 +111,8 @@ struct ClusterAnswerTests {
         let writes = Self.script.filter { ClusterRequest.writes.contains($0["type"]!.stringValue!) }.count
         // Seven writes fail their request checks (fields, system buckets) before the append.
         #expect(redis.command(["XLEN", "noex:{answers}:log"]) == ":\(writes - 7)")
+        let health = try #require(curl(port: node.port, "/health"))
+        #expect(health.status == 200 && health.body.hasSuffix(#","cluster":{"name":"answers","redis":true,"pendingWrites":0}}"#), "\(health.body)")
         let scrape = try #require(curl(port: node.port, "/metrics")).body
         #expect(scrape.contains("\nnoex_cluster_entries_applied_total \(writes - 7)\n"))
         #expect(scrape.contains("\nnoex_cluster_pending_writes 0\n") && scrape.contains("\nnoex_cluster_redis_connected 1\n"))

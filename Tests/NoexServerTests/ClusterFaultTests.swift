@@ -47,5 +47,7 @@ struct ClusterFaultTests {
         #expect(next["code"] == "CLUSTER_UNAVAILABLE", "\(next.jsonString)")
         #expect(next["message"]?.stringValue?.contains("it stopped following the cluster log: restart it") == true)
         #expect(c.data(["type": "store.count", "bucket": "items"]) == .int(Int64(acknowledged)))
+        let health = try #require(curl(port: node.port, "/health"))
+        #expect(health.status == 503 && health.body.hasPrefix(#"{"status":"halted","reason":"this node could not commit applied log entries"#), "\(health.body)")
     }
 }

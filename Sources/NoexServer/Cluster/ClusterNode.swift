@@ -98,6 +98,14 @@ final class ClusterNode {
         stopped ?? applier.haltReason
     }
 
+    /// `/health`'s `cluster` member: reads are served while Redis is away, so a node without
+    /// Redis is still `ok`; `redis: false` says writes are failing.
+    var health: JSON {
+        ["name": .string(config.name),
+         "redis": .bool(log.connection.state == .connected && reader.connection.state == .connected),
+         "pendingWrites": .int(Int64(pending.count))]
+    }
+
     // MARK: - TTL purge on one node
 
     /// The key of the purge lease: whoever holds it appends the cluster's `purgeExpired`.
