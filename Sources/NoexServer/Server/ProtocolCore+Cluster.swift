@@ -42,7 +42,7 @@ extension ProtocolCore {
         guard let node = cluster, let write = node.pending.removeValue(forKey: serial) else { return }
         let error: ServerError
         switch failure {
-        case .redis(let f) where f.code == .connectionLost:
+        case .redis(let f) where f.code == .connectionLost || f.code == .closed:  // closed: at shutdown, maybe in flight
             error = .clusterUnavailable("the link to Redis broke while this write was being appended (\(f.message)); it is applied on every node if Redis recorded it — read the data to find out", applied: "unknown")
         case .redis(let f):
             error = .clusterUnavailable("\(f.message)")
