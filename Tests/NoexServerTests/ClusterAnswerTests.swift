@@ -175,4 +175,28 @@ struct ClusterAnswerTests {
         #expect((redis.command(["XLEN", "noex:{ttl}:log"]).flatMap { Int($0.dropFirst()) } ?? 0) >= 2)
         #expect(redis.command(["EXISTS", "noex:{ttl}:purge-lease"]) == ":1")
     }
+
+    /// A client that pipelines writes: each waits for its entry before the next request of the
+    /// connection runs, and every answer comes back, in order.
+    @Test func pipelinedWritesAreAnsweredInOrder() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let node = Self.node(redis, "pipeline")
+        defer { node.stop() }
+        let c = try WireStoreClient(port: node.port)
+        let count = 300
+        var texts: [String] = []
+        for i in 0..<count {
+            texts.append(i % 3 == 2
+                ? #"{"id":\#(i + 1),"type":"store.get","bucket":"items","key":"p\#(i - 1)"}"#
+                : #"{"id":\#(i + 1),"type":"store.insert","bucket":"items","data":{"sku":"p\#(i)","name":"n"}}"#)
+        }
+        c.ws.sendTextsTogether(texts)
+        for i in 0..<count {
+            let answer = WireStoreClient.parse(c.ws.nextText())
+            #expect(answer["id"] == .int(Int64(i + 1)) && answer["type"] == "result", "\(answer.jsonString)")
+            if i % 3 == 2 { #expect(answer["data"]?["sku"] == .string("p\(i - 1)"), "a read does not see the write before it") }
+            if answer["type"] != "result" { break }
+        }
+    }
 }
