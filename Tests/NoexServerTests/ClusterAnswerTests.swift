@@ -199,4 +199,17 @@ struct ClusterAnswerTests {
             if answer["type"] != "result" { break }
         }
     }
+
+    /// A new node whose log was trimmed past its start cannot replay it: it does not start, and
+    /// says why.
+    @Test func aNodeDoesNotStartWhenTheLogWasTrimmedPastIt() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        #expect(redis.command(["XADD", "noex:{gap}:log", "7-1", "c", "{}"]) == "$3")
+        #expect(redis.command(["SET", "noex:{gap}:trimmed", "5-0"]) == "+OK")
+        let node = Self.node(redis, "gap")
+        defer { node.stop() }
+        #expect(node.startError == "cluster \"gap\": the cluster log no longer holds the entries after 0-0 (trimmed up to 5-0): this node cannot catch up; restart it from a database or snapshot at or after 5-0",
+                "\(node.startError ?? "started")")
+    }
 }
