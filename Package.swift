@@ -59,7 +59,8 @@ let package = Package(
         .target(name: "NoexRules", dependencies: ["NoexJSON", "NoexRegex"]),
         .target(
             name: "NoexServer",
-            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence", "COpenSSL"]),
+            dependencies: ["CUV", "NoexLoop", "NoexJSON", "NoexStore", "NoexRules", "NoexPersistence", "COpenSSL",
+                           "NoexCluster"]),
         .executableTarget(
             name: "noex-server",
             dependencies: [
@@ -71,8 +72,12 @@ let package = Package(
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),
         .testTarget(name: "NoexRegexTests", dependencies: ["NoexRegex"]),
-        .testTarget(name: "NoexClusterTests", dependencies: ["NoexCluster", "NoexStore", "NoexJSON", "NoexPersistence", "CUV"]),
-        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV", "NoexPersistence"]),
+        .testTarget(name: "NoexClusterTests", dependencies: ["NoexCluster", "NoexStore", "NoexJSON", "NoexPersistence", "CUV",
+                                                             "RedisTestSupport"]),
+        // The real redis-server fixture, shared by the cluster's unit tests and the node-process tests.
+        .target(name: "RedisTestSupport", dependencies: ["NoexCluster"], path: "Tests/RedisTestSupport"),
+        .testTarget(name: "NoexServerTests", dependencies: ["NoexServer", "NoexLoop", "NoexJSON", "CUV", "NoexPersistence",
+                                                            "RedisTestSupport", "NoexCluster"]),
         // The executable's command line (@testable import noex_server).
         .testTarget(name: "noex-serverTests", dependencies: ["noex-server", "NoexServer", "NoexJSON"]),
     ]

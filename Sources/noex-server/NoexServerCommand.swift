@@ -123,6 +123,10 @@ struct NoexServerCommand: ParsableCommand {
     @Flag(help: "Negotiate permessage-deflate (RFC 7692) with clients that offer it, also with --echo: messages of 1024 bytes or more are compressed, each on its own; tune with the config file's \"compression\" key (docs/transport.md). (default: off)")
     var compression = false
 
+    @Option(help: ArgumentHelp("Join a cluster: every store write goes through the ordered log in this Redis (redis://HOST:PORT) and every node applies it; needs --name, the same on every node of the cluster (docs/cluster.md). (default: a single server)",
+                               valueName: "url"))
+    var cluster: String?
+
     @Flag(name: [.customShort("v"), .long], help: "Print the version (\(CommandLineOptions.version)) and exit.")
     var version = false
 
@@ -172,6 +176,7 @@ struct NoexServerCommand: ParsableCommand {
         o.healthPath = healthPath
         o.noHealth = noHealth
         o.compression = compression
+        o.cluster = cluster
         return o
     }
 

@@ -14,24 +14,8 @@ import Testing
         let port: Int
 
         init(db: String, fsync: String, config: String, engine: String = "sqlite") throws {
-            process.executableURL = try #require(locateServerBinary(), "noex-server binary not found; run swift build --build-tests")
-            process.arguments = ["-p", "0", "-H", "127.0.0.1", "-c", config, "--persistence", engine,
-                                 engine == "sqlite" ? "--db" : "--data-dir", db, "--fsync", fsync]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            var text = ""
-            var port: Int?
-            while port == nil {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                text += String(decoding: chunk, as: UTF8.self)
-                if let r = text.range(of: "ws://127.0.0.1:") {
-                    let digits = text[r.upperBound...].prefix { $0.isNumber }
-                    if text[r.upperBound...].count > digits.count { port = Int(digits) }
-                }
-            }
-            self.port = try #require(port, "no banner: \(text)")
+            port = try launchServerBinary(process, ["-p", "0", "-H", "127.0.0.1", "-c", config, "--persistence", engine,
+                                                    engine == "sqlite" ? "--db" : "--data-dir", db, "--fsync", fsync])
         }
 
         func kill() {

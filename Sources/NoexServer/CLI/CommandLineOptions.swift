@@ -38,6 +38,8 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var noHealth = false
     /// `--compression`: negotiate permessage-deflate (both modes; the file's `compression` otherwise).
     public var compression = false
+    /// `--cluster redis://HOST:PORT`: join the cluster named by `--name` (docs/cluster.md).
+    public var cluster: String?
 
     public init() {}
 

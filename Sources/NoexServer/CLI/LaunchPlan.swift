@@ -96,6 +96,7 @@ public struct LaunchPlan {
         s.monitoring = try monitoring(cli, f, webSocketPath: s.path)
         // `--compression` turns it on with the file's settings (or the defaults).
         if cli.compression || f.compression?.enabled == true { s.compression = f.compression?.settings ?? .init() }
+        s.cluster = try cluster(cli, f, s)
         let demo = file == nil
         return LaunchPlan(
             server: s,
@@ -104,6 +105,30 @@ public struct LaunchPlan {
             rulesEnabled: cli.noRules ? false : (f.rules ?? true),
             ruleDefinitions: f.ruleDefinitions, bridgeStoreToRules: f.bridgeStoreToRules ?? false,
             usesDemoSchema: demo, echo: cli.echo)
+    }
+
+    /// `--cluster URL` / `cluster: {url, …}` with the cluster's name from `--name`,
+    /// `cluster.name` or `name` (docs/cluster.md); nil for a single server.
+    static func cluster(_ cli: CommandLineOptions, _ f: FileConfig, _ s: ServerConfig) throws(CommandLineError) -> ClusterConfig? {
+        guard let url = cli.cluster ?? f.cluster?.url else {
+            if f.cluster != nil {
+                throw CommandLineError("config key \"cluster.url\": required (or --cluster redis://HOST:PORT): the Redis that holds the cluster's log")
+            }
+            return nil
+        }
+        guard let endpoint = ClusterConfig.endpoint(url: url) else {
+            throw CommandLineError("Invalid --cluster: \(url) (expected redis://HOST:PORT, e.g. redis://127.0.0.1:6379)")
+        }
+        guard let name = cli.name ?? f.cluster?.name ?? f.name else {
+            throw CommandLineError("--cluster needs --name NAME (or \"cluster\": {\"name\"}): the cluster's name, the same on every node of one cluster")
+        }
+        if let problem = ClusterConfig.problem(name: name) { throw CommandLineError(problem) }
+        if let problem = ClusterConfig.problem(with: s) { throw CommandLineError(problem) }
+        var c = ClusterConfig(redis: endpoint, name: name)
+        if let v = f.cluster?.writeTimeoutMs { c.writeTimeoutMs = v }
+        if let v = f.cluster?.maxQueuedWrites { c.maxQueuedWrites = v }
+        if let v = f.cluster?.startupTimeoutMs { c.startupTimeoutMs = v }
+        return c
     }
 
     /// `/metrics` and `/health`: flags over the file over the defaults; `--no-…` wins.
@@ -170,6 +195,7 @@ public struct LaunchPlan {
               Origins:      \(s.allowedOrigins?.joined(separator: ", ") ?? "any")
               Max conn/IP:  \(s.maxConnectionsPerIp.map(String.init) ?? "unlimited")
               Monitoring:   \(monitoring.isEmpty ? "off" : monitoring.joined(separator: ", "))
+              Cluster:      \(s.cluster.map { "\($0.name) via \($0.redis)" } ?? "off (single server)")
               Schema:       \(usesDemoSchema ? "demo (" : "")\(buckets.count) bucket(s), \(queries.count) query(ies)\(usesDemoSchema ? ")" : "")
             """
     }

@@ -47,6 +47,8 @@ public struct FileConfig {
     public var health: EndpointSetting?
     /// `compression: true | {enabled?, threshold?, …}` (permessage-deflate); nil = not in the file.
     public var compression: CompressionSetting?
+    /// `cluster: {url, name?, …}` (docs/cluster.md); nil = a single server.
+    public var cluster: FileClusterConfig?
     /// Bucket name → BucketDefinition (docs/protocol/queries.md#bucket-definitions), in file order.
     public var buckets: [(name: String, definition: JSONObject)] = []
     /// Query name → DeclarativeQueryConfig (docs/protocol/queries.md), in file order.
@@ -62,6 +64,7 @@ public struct FileConfig {
         "shutdownGracePeriodMs",
         "metrics", "health",
         "compression",
+        "cluster",
     ]
 
     /// Decodes a parsed config file; the first problem is thrown, naming its key.
@@ -157,6 +160,7 @@ public struct FileConfig {
         c.metrics = try EndpointSetting.decode(r, "metrics")
         c.health = try EndpointSetting.decode(r, "health")
         c.compression = try CompressionSetting.decode(r, "compression")
+        c.cluster = try FileClusterConfig.decode(r)
         c.buckets = try namedObjects(r, "buckets")
         for (name, def) in c.buckets { try SchemaConfigKeys.checkBucket(name, def) }
         c.queries = try namedObjects(r, "queries")

@@ -52,6 +52,8 @@ public struct ServerConfig {
     public var procedures = ProceduresConfig()
     /// The audit log (docs/audit.md); `nil` = off, as the original's default.
     public var audit: AuditConfig?
+    /// Cluster mode (docs/cluster.md); nil = a single server.
+    public var cluster: ClusterConfig?
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store

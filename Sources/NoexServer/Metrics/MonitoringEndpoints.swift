@@ -41,9 +41,12 @@ extension NoexServer {
     /// `{"status":"stopping"}` from `stop` on (the grace period included).
     func healthAnswer() -> (ok: Bool, body: JSON) {
         guard isRunning else { return (false, ["status": "stopping"]) }
-        return (true, [
+        if let node = core.cluster, let why = node.refusal { return (false, ["status": "halted", "reason": .string(why)]) }
+        var body: JSONObject = [
             "status": "ok", "uptimeMs": .int(core.clock.wallMs() - startedAtMs),
             "connections": .int(Int64(core.connectionCount)),
-        ])
+        ]
+        if let node = core.cluster { body["cluster"] = node.health }
+        return (true, .object(body))
     }
 }

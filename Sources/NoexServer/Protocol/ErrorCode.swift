@@ -19,4 +19,7 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case sessionRevoked = "SESSION_REVOKED"
     /// Our extension: the commit of a write to durable storage failed; the write was undone.
     case persistenceError = "PERSISTENCE_ERROR"
+    /// Our extension (cluster mode): a write could not go through the cluster's log (Redis
+    /// unreachable, the node stopped following the log) or the operation is not replicated.
+    case clusterUnavailable = "CLUSTER_UNAVAILABLE"
 }

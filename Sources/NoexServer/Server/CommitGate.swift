@@ -34,6 +34,8 @@ final class CommitGate: ProtocolTransport {
     private var heldBytes: [ConnectionID: Int] = [:]
     /// Told the keys of delta-subscription pushes a failed batch dropped (their streams resync).
     var onLostDeltaPushes: ((ConnectionID, [UInt64]) -> Void)?
+    /// Told when a commit failed (cluster mode halts its applier: docs/cluster.md#failure-modes).
+    var onCommitFailed: ((PersistenceError) -> Void)?
 
     func holdReading(_ id: ConnectionID, _ hold: Bool) { transport.holdReading(id, hold) }
 
@@ -81,6 +83,7 @@ final class CommitGate: ProtocolTransport {
         let batch = take()
         durable.commitPending { [unowned self] error in
             self.inFlight = false
+            if let error { self.onCommitFailed?(error) }
             self.release(batch, error: error)
             // Outputs held meanwhile without a new write (reads of this batch's data, pushes of
             // a failed batch's undo) may go too.

@@ -28,7 +28,7 @@ public final class NoexServer {
     private var housekeepingTimer: LoopTimerID?
     /// Durable storage and the gate that holds outputs until their writes are committed.
     private(set) var durable: DurableStore?
-    private var gate: CommitGate?
+    private(set) var gate: CommitGate?
     /// The `file` engine instead (replies are not held).
     private(set) var snapshots: FileSnapshotStore?
 
@@ -40,6 +40,12 @@ public final class NoexServer {
             throw StartError(message: problem, code: UV_EINVAL.rawValue)
         }
         let server = try NoexServer(config: config, loop: loop, clock: clock)
+        if let c = config.cluster {
+            do throws(StartError) { try server.joinCluster(c) } catch {
+                server.abandon()
+                throw error
+            }
+        }
         do {
             try server.transport.start()
         } catch {
@@ -138,6 +144,7 @@ public final class NoexServer {
             self.healthAnswer()
         }
         delegate.onStoppedHook = { [unowned self] in
+            self.core.cluster?.close()
             self.gate?.beforeFlush()
             self.durable?.close()
             self.snapshots?.close()
@@ -154,6 +161,7 @@ public final class NoexServer {
     /// After a failed listen: close the storage engine (its database lock, its timer handle) and
     /// let libuv finish closing what `start` opened, so the loop closes cleanly.
     private func abandon() {
+        core.cluster?.close()
         durable?.close()
         snapshots?.close()
         if ownsLoop { uv_run(loop, UV_RUN_DEFAULT) }
@@ -173,6 +181,10 @@ public final class NoexServer {
     private func startTTLPurge() {
         let interval = config.store.ttlCheckIntervalMs
         guard interval > 0 else { return }
+        if let node = core.cluster {
+            ttlTimer = startClusterPurge(node, intervalMs: interval)
+            return
+        }
         ttlTimer = transport.addTimer(delayMs: UInt64(interval), repeatMs: UInt64(interval)) { [store = config.store] in
             _ = store.purgeExpired()
         }

@@ -37,7 +37,7 @@ public final class ProtocolCore {
     /// False from `stop` on; late handshakes are closed with 1001.
     public internal(set) var isRunning = true
     /// While a store request runs, its subscription pushes wait here and go out after its answer.
-    private var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
     /// Set by an operation whose answer needs the threadpool (`ProtocolCore+Async.swift`).
     var deferredAnswer: DeferredAnswer?
     /// The serialised data of the latest subscription push, by store evaluation id.
@@ -61,6 +61,10 @@ public final class ProtocolCore {
     var hashQueue: [() -> Bool] = []
     /// The identity cache generation whose permissions the live subscriptions were checked against.
     var checkedIdentityGeneration = 0
+    /// Cluster mode (ProtocolCore+Cluster.swift): the node, and the command a write request
+    /// turned into, appended once the request's pipeline finished.
+    var cluster: ClusterNode?
+    var clusterWrite: ClusterAppend?
 
     public init(config: ServerConfig, clock: ServerClock) {
         self.config = config
@@ -153,6 +157,7 @@ public final class ProtocolCore {
         blacklist.prune(nowMs: clock.wallMs())
         if gate.auth != nil { expireSessions() }
         identity?.limiter.prune(nowMs: clock.monotonicMs())
+        if cluster != nil { expireClusterWrites() }
     }
 
     // MARK: - Request pipeline
@@ -172,6 +177,12 @@ public final class ProtocolCore {
             deferredAnswer = nil
             startDeferred(deferred, request, state, op: op, sessionBefore: sessionBefore)
             flushDeferredPushes()
+            return
+        }
+        if let command = clusterWrite {
+            // Answered when this node applies the entry (ProtocolCore+Cluster.swift).
+            clusterWrite = nil
+            appendClusterWrite(command, request, state, op: op, sessionBefore: sessionBefore)
             return
         }
         finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
@@ -216,6 +227,7 @@ public final class ProtocolCore {
 
     private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
+        if cluster != nil, try clusterTakes(r) { return .null }
         if type.hasPrefix("store.") {
             switch type {
             case "store.subscribe":
@@ -387,7 +399,7 @@ public final class ProtocolCore {
         pushesSent += 1
     }
 
-    private func flushDeferredPushes() {
+    func flushDeferredPushes() {
         guard let pending = deferredPushes else { return }
         deferredPushes = nil
         for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }

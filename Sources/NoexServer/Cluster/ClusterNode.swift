@@ -1,0 +1,150 @@
+import CUV
+import NoexCluster
+import NoexJSON
+import NoexStore
+
+/// This process as one node of a cluster (docs/cluster.md): two Redis connections on the
+/// server's loop — one for appends and the purge lease, one that follows the log — the applier,
+/// and the writes of this node's clients that wait for their own entry.
+final class ClusterNode {
+    let config: ClusterConfig
+    /// This process's id in the log (`origin`): the cluster name, a dash and 64 random bits,
+    /// new at every start, so a restarted node never mistakes an entry of its previous life for
+    /// a write one of its clients waits for.
+    let origin: String
+    let log: ClusterLog
+    let reader: ClusterLogReader
+    let applier: ClusterApplier
+    /// Serials of this node's appended writes (0 is the TTL purge, which nobody waits for).
+    private var nextSerial: UInt64 = 1
+    /// Writes appended (or being appended) whose entry this node has not applied yet.
+    var pending: [UInt64: ClusterPendingWrite] = [:]
+    /// Set when the log lost entries this node still needed (trimmed): it stops applying and
+    /// every write is answered `CLUSTER_UNAVAILABLE` with this text.
+    private(set) var stopped: String?
+    /// The last link problem, for the start-up error and the unavailable answers.
+    private(set) var lastLinkProblem: String?
+    /// Entries applied since start, and the cluster-time lag of the last one (apply time minus
+    /// its origin's clock), for `/metrics`.
+    private(set) var entriesApplied = 0
+    private(set) var lastLagMs: Int64 = 0
+    private var random = SystemRandomNumberGenerator()
+
+    init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
+        self.config = config
+        var r = SystemRandomNumberGenerator()
+        let id = String(r.next() as UInt64, radix: 16)
+        origin = config.name + "-" + String(repeating: "0", count: 16 - id.count) + id
+        var options = RedisConnectionOptions()
+        options.maxQueued = config.maxQueuedWrites
+        options.maxQueueWaitMs = UInt64(config.writeTimeoutMs)
+        options.connectTimeoutMs = UInt64(min(config.writeTimeoutMs, 2_000))
+        log = ClusterLog(cluster: config.name, connection: RedisConnection(loop: loop, endpoint: config.redis, options: options))
+        reader = ClusterLogReader(cluster: config.name, connection: RedisConnection(loop: loop, endpoint: config.redis, options: options),
+                                  from: position.lastID)
+        applier = ClusterApplier(store: store, position: position)
+        for connection in [log.connection, reader.connection] {
+            let previous = connection.onEvent
+            connection.onEvent = { [weak self] event in
+                previous?(event)
+                switch event {
+                case .connected: self?.lastLinkProblem = nil
+                case .disconnected(let m), .connectFailed(let m): self?.lastLinkProblem = "Redis at \(config.redis): \(m)"
+                }
+            }
+        }
+        reader.onGap = { [weak self] last, trimmed in
+            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; restart it from a database or snapshot at or after \(trimmed)"
+        }
+        reader.onError = { [weak self] m in self?.lastLinkProblem = m }
+    }
+
+    func start() {
+        log.connection.start()
+        reader.start()
+    }
+
+    func close() {
+        reader.stop()
+        log.connection.close()
+        reader.connection.close()
+    }
+
+    /// A command decided now on this node (its clock, fresh random bits) with a new serial.
+    func decide(_ operation: ClusterOperation, nowMs: Int64) -> ClusterCommand {
+        let serial = nextSerial
+        nextSerial += 1
+        return ClusterCommand.decide(operation, origin: origin, request: serial, nowMs: nowMs, random: &random)
+    }
+
+    /// The serial of an entry this node appended, or nil for another node's (or unreadable) entry.
+    func ownSerial(_ entry: JSON?) -> UInt64? {
+        guard let e = entry, e["origin"]?.stringValue == origin else { return nil }
+        return e["req"]?.stringValue.flatMap { UInt64($0) }
+    }
+
+    /// Applies one entry of the log; nil when it was applied before or the applier halted.
+    func apply(_ id: StreamID, _ entry: JSON?, nowMs: Int64) -> ClusterOutcome? {
+        let outcome = applier.apply(id: id, entry: entry ?? .null)
+        if outcome != nil {
+            entriesApplied += 1
+            if let at = entry?["at"]?.intValue { lastLagMs = max(0, nowMs - at) }
+        }
+        return outcome
+    }
+
+    /// Why a write cannot be appended right now (the log is gone or the applier halted), or nil.
+    var refusal: String? {
+        stopped ?? applier.haltReason
+    }
+
+    /// `/health`'s `cluster` member: reads are served while Redis is away, so a node without
+    /// Redis is still `ok`; `redis: false` says writes are failing.
+    var health: JSON {
+        ["name": .string(config.name),
+         "redis": .bool(log.connection.state == .connected && reader.connection.state == .connected),
+         "pendingWrites": .int(Int64(pending.count))]
+    }
+
+    // MARK: - TTL purge on one node
+
+    /// The key of the purge lease: whoever holds it appends the cluster's `purgeExpired`.
+    var purgeLeaseKey: String { "noex:{\(config.name)}:purge-lease" }
+
+    /// Takes or renews the purge lease (SET NX PX, or PEXPIRE when this node holds it) and,
+    /// when this node holds it, appends a `purgeExpired` decided now. The lease outlives two
+    /// missed ticks, so another node takes over when the holder is gone.
+    func purgeTick(intervalMs: Int64, nowMs: Int64) {
+        let ttl = String(max(1_000, 3 * intervalMs))
+        log.connection.send(["EVAL", Self.leaseScript, "1", purgeLeaseKey, origin, ttl]) { [weak self] result in
+            guard let self, case .success(.integer(1)) = result, self.refusal == nil else { return }
+            let command = ClusterCommand.decide(.purgeExpired, origin: self.origin, request: 0, nowMs: nowMs, random: &self.random)
+            self.log.append(command) { _ in }  // nobody waits: a lost purge is redone next tick
+        }
+    }
+
+    static let leaseScript = """
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
+        return 0
+        """
+}
+
+/// A write request turned into its log command, waiting for the end of its pipeline.
+struct ClusterAppend {
+    let command: ClusterCommand
+}
+
+/// A client's write waiting for its entry: answered when this node applies it, or when the
+/// append fails.
+struct ClusterPendingWrite {
+    let request: Request
+    /// Nil once the connection closed: the entry is still applied, nobody is answered.
+    weak var state: ConnectionState?
+    let op: Int
+    let sessionBefore: AuthSession?
+    /// Monotonic ms when it was appended: past `writeTimeoutMs` it is answered anyway.
+    let sinceMs: Int64
+    /// Where Redis put it, once the append was confirmed.
+    var appendedID: StreamID?
+}

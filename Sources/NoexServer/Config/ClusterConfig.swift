@@ -1,0 +1,80 @@
+import NoexCluster
+
+/// Cluster mode (docs/cluster.md): this node joins the cluster `name` whose ordered log is the
+/// Redis Stream `noex:{name}:log` on `redis`. Every node of one cluster uses the same name and
+/// the same schema (config file); each node gets its own random origin id at start.
+public struct ClusterConfig: Sendable, Equatable {
+    public var redis: RedisEndpoint
+    /// The cluster's name: letters, digits, `.`, `_`, `-` (it becomes part of Redis keys).
+    public var name: String
+    /// A write waits at most this long for Redis (disconnected: queued) before it is answered
+    /// `CLUSTER_UNAVAILABLE`.
+    public var writeTimeoutMs: Int64 = 2_000
+    /// Writes queued while Redis is unreachable; past this they are answered at once.
+    public var maxQueuedWrites: Int = 1_024
+    /// The start gives up (with an error naming Redis) when the node has not caught up with
+    /// the log's tail by then.
+    public var startupTimeoutMs: Int64 = 30_000
+
+    public init(redis: RedisEndpoint, name: String) {
+        self.redis = redis
+        self.name = name
+    }
+
+    /// Why `name` cannot name a cluster, or nil.
+    public static func problem(name: String) -> String? {
+        let allowed = name.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+        }
+        guard !name.isEmpty, name.utf8.count <= 64, allowed else {
+            return "invalid cluster name \"\(name)\": use 1-64 letters, digits, \".\", \"_\" or \"-\" (every node of one cluster uses the same name)"
+        }
+        return nil
+    }
+
+    /// Why `url` is not a Redis address, or nil.
+    public static func endpoint(url: String) -> RedisEndpoint? {
+        guard url.hasPrefix("redis://") else { return nil }
+        return RedisEndpoint(url: url)
+    }
+}
+
+/// The config file's `cluster: {url?, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?}`
+/// (`url` may come from `--cluster` instead).
+public struct FileClusterConfig: Sendable, Equatable {
+    public var url: String?
+    public var name: String?
+    public var writeTimeoutMs: Int64?
+    public var maxQueuedWrites: Int?
+    public var startupTimeoutMs: Int64?
+
+    static func decode(_ r: ConfigReader) throws(ConfigError) -> FileClusterConfig? {
+        guard let o = try r.object("cluster") else { return nil }
+        try o.rejectUnknownKeys(["url", "name", "writeTimeoutMs", "maxQueuedWrites", "startupTimeoutMs"])
+        let url = try o.string("url")
+        if let url, ClusterConfig.endpoint(url: url) == nil {
+            throw ConfigError(key: "cluster.url", "expected redis://HOST:PORT, got \"\(url)\"")
+        }
+        var c = FileClusterConfig(url: url)
+        c.name = try o.string("name")
+        if let n = c.name, let problem = ClusterConfig.problem(name: n) { throw ConfigError(key: "cluster.name", problem) }
+        c.writeTimeoutMs = try o.positiveInteger("writeTimeoutMs", max: ConfigBounds.durationMs)
+        c.maxQueuedWrites = try o.positiveInteger("maxQueuedWrites", max: ConfigBounds.count).map(Int.init)
+        c.startupTimeoutMs = try o.positiveInteger("startupTimeoutMs", max: ConfigBounds.durationMs)
+        return c
+    }
+}
+
+extension ClusterConfig {
+    /// Why a server config cannot run as a cluster node, or nil: what it would keep per node
+    /// while clients expect it shared.
+    public static func problem(with s: ServerConfig) -> String? {
+        if s.builtInAuth != nil {
+            return "cluster mode cannot be combined with the built-in identity (--auth / \"auth\": {\"builtIn\": true}): its users, roles and sessions are not replicated; use static tokens (\"auth\": {\"tokens\": …}) on every node"
+        }
+        if let p = s.persistence, p.engine == .file {
+            return "cluster mode works with --persistence memory or sqlite: the file engine does not store the cluster position a restarted node resumes from"
+        }
+        return nil
+    }
+}

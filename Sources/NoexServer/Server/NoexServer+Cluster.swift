@@ -1,0 +1,106 @@
+import CUV
+import NoexCluster
+import NoexJSON
+import NoexLoop
+import NoexPersistence
+import NoexStore
+
+/// Cluster mode at start (docs/cluster.md#running-a-cluster): load the stored position, follow
+/// the log, and only listen once every entry that was in the log at start is applied.
+extension NoexServer {
+    func joinCluster(_ c: ClusterConfig) throws(StartError) {
+        if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
+        let position = try startingPosition()
+        let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
+        if let durable {
+            node.applier.journal = durable
+            node.applier.onPosition = { [unowned durable] in durable.clusterPosition = $0.text }
+            // The failed batch is undone in memory, but the other nodes applied those entries:
+            // this node stops applying, and restarts from the position stored with its data.
+            gate?.onCommitFailed = { [unowned node] error in
+                node.applier.halt("this node could not commit applied log entries (\(error.message)); it stopped following the cluster log: restart it to resume from its stored position")
+                printToStandardError("[noex-server] cluster: \(node.applier.haltReason ?? "halted")")
+            }
+        }
+        core.cluster = node
+        registerClusterMetrics(node)
+        node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
+        node.start()
+        // The tail as of now; caught up once the reader delivered it.
+        var tail: StreamID?
+        var failure: String?
+        node.log.connection.send(["XREVRANGE", node.log.streamKey, "+", "-", "COUNT", "1"]) { result in
+            switch result {
+            case .success(let reply):
+                if case .error(let e) = reply { failure = "Redis refused XREVRANGE: \(e)"; return }
+                tail = reply.elements?.first?.elements?.first?.text.flatMap(StreamID.init) ?? .zero
+            case .failure(let f): failure = "Redis at \(c.redis): \(f.message)"
+            }
+        }
+        var timedOut = false
+        let timer = transport.addTimer(delayMs: UInt64(c.startupTimeoutMs)) { timedOut = true }
+        while failure == nil, node.stopped == nil, !timedOut {
+            if let t = tail, node.reader.lastID >= t { break }
+            uv_run(loop, UV_RUN_ONCE)
+            gate?.beforeFlush()  // replayed entries commit as they would while serving
+        }
+        transport.cancelTimer(timer)
+        let problem = node.stopped ?? failure ?? (timedOut
+            ? "could not catch up with the cluster log within \(c.startupTimeoutMs) ms (\(node.lastLinkProblem ?? "Redis at \(c.redis) is slow")); is Redis running at \(c.redis)?"
+            : nil)
+        if let problem {
+            node.close()
+            throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
+        }
+    }
+
+    /// Where this node resumes: the position stored with its data (sqlite), else the start of
+    /// the log. A database that holds records but no position was not written by a cluster
+    /// node: replaying the log over it would not reproduce the other nodes' state.
+    private func startingPosition() throws(StartError) -> ClusterPosition {
+        guard let durable else { return .start }
+        let stored: String?
+        do { stored = try durable.storedClusterPosition() } catch {
+            throw StartError(message: error.message, code: -1)
+        }
+        if let stored {
+            guard let p = ClusterPosition(text: stored) else {
+                throw StartError(message: "database \"\(durable.path)\": unreadable cluster position \(stored)", code: -1)
+            }
+            return p
+        }
+        let store = config.store
+        for name in store.bucketNames where !SystemBuckets.serverOwned.contains(name) {
+            if let n = try? store.count(bucket: name), n > 0 {
+                throw StartError(message: "database \"\(durable.path)\" holds records (bucket \"\(name)\") but no cluster position: it was not written by a node of a cluster; start this node with an empty database", code: -1)
+            }
+        }
+        return .start
+    }
+
+    /// The node's figures on `/metrics` (docs/metrics.md).
+    private func registerClusterMetrics(_ node: ClusterNode) {
+        metrics.counter("noex_cluster_entries_applied_total", help: "Cluster log entries this node applied since start.") {
+            [unowned node] in Double(node.entriesApplied)
+        }
+        metrics.gauge("noex_cluster_apply_lag_ms",
+                      help: "When this node applied the last entry, minus its origin's clock at the append (includes clock skew between machines).") {
+            [unowned node] in Double(node.lastLagMs)
+        }
+        metrics.gauge("noex_cluster_pending_writes", help: "Writes of this node's clients waiting for their log entry.") {
+            [unowned node] in Double(node.pending.count)
+        }
+        metrics.gauge("noex_cluster_redis_connected", help: "1 when both Redis links (append, read) are up, else 0.") {
+            [unowned node] in node.log.connection.state == .connected && node.reader.connection.state == .connected ? 1 : 0
+        }
+    }
+
+    /// TTL expiry in a cluster: one node at a time (the holder of a lease in Redis) appends a
+    /// `purgeExpired` every `store.ttlCheckIntervalMs`; every node applies it at the same point
+    /// of the log. No node purges on its own clock.
+    func startClusterPurge(_ node: ClusterNode, intervalMs: Int) -> LoopTimerID {
+        transport.addTimer(delayMs: UInt64(intervalMs), repeatMs: UInt64(intervalMs)) { [unowned self, unowned node] in
+            node.purgeTick(intervalMs: Int64(intervalMs), nowMs: self.core.clock.wallMs())
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import NoexCluster
+import NoexJSON
+
+/// Cluster mode (docs/cluster.md): a store write is checked here as the single server checks
+/// it, appended to the cluster's log, and answered when this node applies its own entry —
+/// through `finishRequest`, like every other answer, with the bytes the single server sends.
+/// Later frames of the same connection wait behind it (`inFlight`), so answers keep their order.
+extension ProtocolCore {
+    /// Takes a write (true: `clusterWrite` is set and the answer comes later); refuses what is
+    /// not replicated; leaves everything else (reads, subscriptions, rules…) to the normal route.
+    func clusterTakes(_ r: Request) throws(ServerError) -> Bool {
+        if r.type.hasPrefix("procedures."), r.type != "procedures.get", r.type != "procedures.list" {
+            throw .notReplicated(r.type)
+        }
+        guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
+        try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
+        let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
+        if let why = node.refusal { throw .clusterUnavailable(why) }
+        clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
+        return true
+    }
+
+    /// Appends the command; the connection's later frames wait until it is answered.
+    func appendClusterWrite(_ write: ClusterAppend, _ request: Request, _ state: ConnectionState, op: Int, sessionBefore: AuthSession?) {
+        guard let node = cluster else { return }
+        let command = write.command
+        state.inFlight = true
+        node.pending[command.request] = ClusterPendingWrite(request: request, state: state, op: op, sessionBefore: sessionBefore,
+                                                            sinceMs: clock.monotonicMs())
+        node.log.append(command) { [weak self] result in
+            switch result {
+            case .success(let id): self?.cluster?.pending[command.request]?.appendedID = id  // answered when applied
+            case .failure(let failure): self?.appendFailed(command.request, failure)
+            }
+        }
+    }
+
+    /// The append did not happen, or its fate is unknown (the link broke with the command in
+    /// flight). Either way the client is answered now, once; an entry that did reach the log is
+    /// still applied by every node when it is read, but answers nobody.
+    private func appendFailed(_ serial: UInt64, _ failure: ClusterLogError) {
+        guard let node = cluster, let write = node.pending.removeValue(forKey: serial) else { return }
+        let error: ServerError
+        switch failure {
+        case .redis(let f) where f.code == .connectionLost || f.code == .closed:  // closed: at shutdown, maybe in flight
+            error = .clusterUnavailable("the link to Redis broke while this write was being appended (\(f.message)); it is applied on every node if Redis recorded it — read the data to find out", applied: "unknown")
+        case .redis(let f):
+            error = .clusterUnavailable("\(f.message)")
+        case .unexpected:
+            error = .clusterUnavailable(failure.description)
+        }
+        answerClusterWrite(write, .failure(error), writesBefore: commitGate?.durable.mutationCount)
+    }
+
+    /// One entry of the log, in order: applied to the store; if this node appended it for a
+    /// client, that client gets the outcome as its answer, before the pushes the entry caused.
+    func clusterEntry(_ id: StreamID, _ entry: JSON?) {
+        guard let node = cluster else { return }
+        let waiting = node.ownSerial(entry).flatMap { node.pending.removeValue(forKey: $0) }
+        deferredPushes = deferredPushes ?? []
+        let writesBefore = commitGate?.durable.mutationCount
+        let outcome = node.apply(id, entry, nowMs: clock.wallMs())
+        guard let waiting else {
+            flushDeferredPushes()
+            return
+        }
+        answerClusterWrite(waiting, ClusterRequest.answer(outcome, of: waiting.request, haltReason: node.applier.haltReason),
+                           writesBefore: writesBefore)
+    }
+
+    /// From the housekeeping sweep: a write that waited longer than `writeTimeoutMs` (Redis
+    /// hangs, or this node does not get to read the log) is answered `CLUSTER_UNAVAILABLE`, so no
+    /// client waits without bound. Its entry, if Redis has it, is still applied everywhere.
+    func expireClusterWrites() {
+        guard let node = cluster, !node.pending.isEmpty else { return }
+        let now = clock.monotonicMs()
+        let limit = node.config.writeTimeoutMs
+        for (serial, write) in node.pending.sorted(by: { $0.key < $1.key }) where now - write.sinceMs > limit {
+            node.pending[serial] = nil
+            let why = write.appendedID.map {
+                "the write was appended to the log as \($0) but this node has not read it back within \(limit) ms; it is applied on every node when they read it — read the data to find out"
+            } ?? "Redis did not confirm the append within \(limit) ms; it is applied on every node if Redis recorded it — read the data to find out"
+            answerClusterWrite(write, .failure(.clusterUnavailable(why, applied: write.appendedID == nil ? "unknown" : "pending")),
+                               writesBefore: commitGate?.durable.mutationCount)
+        }
+    }
+
+    private func answerClusterWrite(_ write: ClusterPendingWrite, _ result: Result<JSON, ServerError>, writesBefore: Int?) {
+        guard let state = write.state, connections[state.id] === state else {
+            flushDeferredPushes()  // the client left; the pushes of the entry still go out
+            return
+        }
+        state.inFlight = false
+        finishRequest(write.request, state, op: write.op, result, writesBefore: writesBefore, sessionBefore: write.sessionBefore)
+        drainWaiting(state)
+    }
+}

@@ -1,0 +1,76 @@
+import NoexCluster
+import NoexJSON
+import Testing
+@testable import NoexServer
+
+/// `--cluster` / `--name` and the config file's `cluster` key (docs/config.md, docs/cluster.md):
+/// what is accepted, and the message for each mistake.
+@Suite struct ClusterConfigTests {
+    private func resolve(_ cli: CommandLineOptions, _ file: JSON? = nil) throws -> LaunchPlan {
+        try LaunchPlan.resolve(cli, file: try file.map(FileConfig.decode))
+    }
+
+    private func cli(_ cluster: String?, name: String? = nil) -> CommandLineOptions {
+        var o = CommandLineOptions()
+        o.cluster = cluster
+        o.name = name
+        return o
+    }
+
+    @Test func flagsMakeAClusterNode() throws {
+        #expect(try resolve(CommandLineOptions()).server.cluster == nil)
+        let c = try #require(try resolve(cli("redis://10.0.0.5:7000", name: "shop")).server.cluster)
+        #expect(c.redis == RedisEndpoint(host: "10.0.0.5", port: 7000) && c.name == "shop")
+        #expect(c.writeTimeoutMs == 2_000 && c.maxQueuedWrites == 1_024 && c.startupTimeoutMs == 30_000)
+        #expect(try resolve(cli("redis://h", name: "a")).server.cluster?.redis.port == 6379)
+        #expect(try resolve(cli("redis://h:1", name: "a")).banner(boundPort: 1).contains("\n  Cluster:      a via redis://h:1\n"))
+    }
+
+    @Test func theFileKeySetsEverythingAndFlagsWin() throws {
+        let file: JSON = ["name": "ignored", "cluster": ["url": "redis://r:6380", "name": "orders", "writeTimeoutMs": 500,
+                                                          "maxQueuedWrites": 10, "startupTimeoutMs": 900]]
+        let c = try #require(try resolve(CommandLineOptions(), file).server.cluster)
+        #expect(c.redis == RedisEndpoint(host: "r", port: 6380) && c.name == "orders")
+        #expect(c.writeTimeoutMs == 500 && c.maxQueuedWrites == 10 && c.startupTimeoutMs == 900)
+        let flagged = try #require(try resolve(cli("redis://other:1", name: "n2"), file).server.cluster)
+        #expect(flagged.redis == RedisEndpoint(host: "other", port: 1) && flagged.name == "n2")
+        // `url` may come from the flag, the name from the top-level `name`.
+        #expect(try resolve(cli("redis://x:2"), ["name": "top", "cluster": ["writeTimeoutMs": 100]]).server.cluster?.name == "top")
+    }
+
+    @Test func mistakesAreNamed() throws {
+        #expect(throws: CommandLineError("--cluster needs --name NAME (or \"cluster\": {\"name\"}): the cluster's name, the same on every node of one cluster")) {
+            try resolve(cli("redis://127.0.0.1:6379"))
+        }
+        #expect(throws: CommandLineError("Invalid --cluster: http://x:1 (expected redis://HOST:PORT, e.g. redis://127.0.0.1:6379)")) {
+            try resolve(cli("http://x:1", name: "a"))
+        }
+        #expect(throws: CommandLineError("Invalid --cluster: redis://x:99999 (expected redis://HOST:PORT, e.g. redis://127.0.0.1:6379)")) {
+            try resolve(cli("redis://x:99999", name: "a"))
+        }
+        #expect(throws: CommandLineError("invalid cluster name \"a b\": use 1-64 letters, digits, \".\", \"_\" or \"-\" (every node of one cluster uses the same name)")) {
+            try resolve(cli("redis://x", name: "a b"))
+        }
+        var withAuth = cli("redis://x", name: "a")
+        withAuth.auth = true
+        withAuth.adminSecret = "a-long-enough-admin-secret"
+        #expect(throws: CommandLineError(ClusterConfig.problem(with: try resolve({ var o = withAuth; o.cluster = nil; return o }()).server)!)) {
+            try resolve(withAuth)
+        }
+        var fileEngine = cli("redis://x", name: "a")
+        fileEngine.persistence = "file"
+        #expect(throws: CommandLineError("cluster mode works with --persistence memory or sqlite: the file engine does not store the cluster position a restarted node resumes from")) {
+            try resolve(fileEngine)
+        }
+        #expect(throws: CommandLineError("config key \"cluster.url\": required (or --cluster redis://HOST:PORT): the Redis that holds the cluster's log")) {
+            try resolve(CommandLineOptions(), ["name": "a", "cluster": ["name": "a"]])
+        }
+        #expect(throws: ConfigError(key: "cluster.url", "expected redis://HOST:PORT, got \"redis://a@b:1\"")) {
+            try FileConfig.decode(["cluster": ["url": "redis://a@b:1"]])
+        }
+        #expect(throws: ConfigError(key: "cluster.writeTimeoutMs", "expected a positive integer no larger than 31536000000, got 0")) {
+            try FileConfig.decode(["cluster": ["url": "redis://b:1", "writeTimeoutMs": 0]])
+        }
+        #expect(throws: (any Error).self) { try FileConfig.decode(["cluster": ["url": "redis://b:1", "nmae": "x"]]) }
+    }
+}
