@@ -7,75 +7,9 @@ figure: write_to_push (request sent on node A -> push received on node B) and re
 
     cluster_latency.py --writer PORT --reader PORT [--count N] [--rate R] [--label L]
 """
-import argparse, base64, json, os, select, socket, struct, sys, time
+import argparse, json, os, sys, time
 
-
-class Client:
-    """A minimal WebSocket client (text frames, masked, no extensions)."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            buf += self.s.recv(4096)
-        self.buf = buf.split(b"\r\n\r\n", 1)[1]
-        self.recv()  # welcome
-
-    def send(self, obj):
-        p = json.dumps(obj).encode()
-        mask = os.urandom(4)
-        n = len(p)
-        head = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + struct.pack(">H", n))
-        self.s.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p)))
-
-    def _need(self, n):
-        while len(self.buf) < n:
-            chunk = self.s.recv(65536)
-            if not chunk:
-                raise EOFError("connection closed")
-            self.buf += chunk
-
-    def has_frame(self):
-        if len(self.buf) < 2:
-            return False
-        n, off = self.buf[1] & 127, 2
-        if n == 126:
-            if len(self.buf) < 4:
-                return False
-            n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-        elif n == 127:
-            if len(self.buf) < 10:
-                return False
-            n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
-        return len(self.buf) >= off + n
-
-    def recv(self):
-        self._need(2)
-        n, off = self.buf[1] & 127, 2
-        if n == 126:
-            self._need(4); n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-        elif n == 127:
-            self._need(10); n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
-        self._need(off + n)
-        data, self.buf = self.buf[off:off + n], self.buf[off + n:]
-        return json.loads(data)
-
-    def pump(self, timeout):
-        """Reads what is available (waiting up to `timeout`); returns the decoded frames."""
-        out = []
-        if not self.has_frame():
-            r, _, _ = select.select([self.s], [], [], timeout)
-            if r:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise EOFError("connection closed")
-                self.buf += chunk
-        while self.has_frame():
-            out.append(self.recv())
-        return out
+from wsclient import WSClient as Client
 
 
 def pct(values, p):
@@ -93,7 +27,7 @@ def main():
     a = ap.parse_args()
     w, r = Client(a.writer), Client(a.reader)
     r.send({"id": 1, "type": "store.subscribe", "query": "probe-latest"})
-    while r.recv().get("id") != 1:
+    while json.loads(r.recv()[0]).get("id") != 1:
         pass
     run = os.urandom(4).hex()
     sent, answered, pushed = {}, {}, {}

@@ -4,12 +4,14 @@
     c = WSClient(port)                  # handshake done, welcome read
     c.ask({"type": "store.get", ...})   # numbered request -> its answer (a dict)
     c.send(obj); c.answer(); c.push()   # raw frames: (payload bytes) / (payload, size on the wire)
+    c.pump(timeout)                     # the messages that arrive within timeout (non-blocking loops)
 
 Masked text frames out (any length), unfragmented text frames in; a server ping is answered
 with a pong and never returned."""
 import base64
 import json
 import os
+import select
 import socket
 import struct
 
@@ -55,18 +57,28 @@ class WSClient:
         # A zero mask key: masking is then the identity (RFC 6455 allows any key).
         self.sock.sendall(head + b"\0\0\0\0" + payload)
 
-    def recv(self):
-        """The next text frame that is not a ping: its payload and its size on the wire."""
+    def _frame_size(self):
+        """(header bytes, payload bytes) of the buffered frame, or None while its header is incomplete."""
+        if len(self.buf) < 2:
+            return None
+        n, off = self.buf[1] & 0x7F, 2
+        if n == 126:
+            if len(self.buf) < 4:
+                return None
+            n, off = struct.unpack(">H", self.buf[2:4])[0], 4
+        elif n == 127:
+            if len(self.buf) < 10:
+                return None
+            n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
+        return off, n
+
+    def _buffered_text(self):
+        """The next whole buffered text frame that is not a ping, or None (answers pings)."""
         while True:
-            self._need(2)
-            n, off = self.buf[1] & 0x7F, 2
-            if n == 126:
-                self._need(4)
-                n, off = struct.unpack(">H", self.buf[2:4])[0], 4
-            elif n == 127:
-                self._need(10)
-                n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
-            self._need(off + n)
+            size = self._frame_size()
+            if size is None or len(self.buf) < size[0] + size[1]:
+                return None
+            off, n = size
             opcode, payload = self.buf[0] & 0x0F, bytes(self.buf[off:off + n])
             del self.buf[:off + n]
             if opcode != 1:
@@ -75,6 +87,25 @@ class WSClient:
                 self.send({"type": "pong", "timestamp": json.loads(payload)["timestamp"]})
                 continue
             return payload, off + n
+
+    def recv(self):
+        """The next text frame that is not a ping: its payload and its size on the wire."""
+        while True:
+            frame = self._buffered_text()
+            if frame is not None:
+                return frame
+            self._fill()
+
+    def pump(self, timeout):
+        """The messages (dicts) already buffered or arriving within `timeout` seconds, without blocking longer."""
+        size = self._frame_size()
+        if size is None or len(self.buf) < size[0] + size[1]:
+            if select.select([self.sock], [], [], timeout)[0]:
+                self._fill()
+        out = []
+        while (frame := self._buffered_text()) is not None:
+            out.append(json.loads(frame[0]))
+        return out
 
     def answer(self):
         """The next frame that is not a push (raw bytes)."""
