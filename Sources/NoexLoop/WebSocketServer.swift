@@ -25,6 +25,9 @@ public final class WebSocketServer {
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var stopper: StopHandle?
+    /// Upgrade parsers of the connections still in their HTTP handshake (dropped at its end,
+    /// so an open connection does not carry one).
+    private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
     /// Connections with pending bytes, flushed by the prepare callback.
     private var dirty: [ConnectionID] = []
     /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
@@ -400,11 +403,11 @@ public final class WebSocketServer {
             tcp: tcp,
             machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs,
                 closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat),
-            upgrade: HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes),
             decoder: WebSocketFrameDecoder(config: config.decoder),
             writes: WriteQueue(limits: config.writeLimits))
         connection.info = peerInfo(tcp)
         let id = connections.insert(connection)
+        handshakes[id] = HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes)
         counters.socketsAccepted &+= 1
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
@@ -471,7 +474,8 @@ public final class WebSocketServer {
             switch phase {
             case .handshake:
                 let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
-                guard let result = connections.withValue(id, { $0.upgrade.feed(rest) }) else { return }
+                guard let result = handshakes[id]?.feed(rest) else { return }
+                if case .needMore = result {} else { handshakes[id] = nil }
                 switch result {
                 case .needMore:
                     return
@@ -487,7 +491,7 @@ public final class WebSocketServer {
                     if case .success(let accepted) = validated {
                         if let deflate = accepted.deflate {
                             connections.withValue(id) {
-                                $0.deflate = deflate
+                                $0.compression = ConnectionCompression(deflate)
                                 $0.decoder.enableDeflate(clientNoContextTakeover: deflate.clientNoContextTakeover)
                             }
                         }
@@ -625,6 +629,7 @@ public final class WebSocketServer {
 
     func connectionClosed(_ id: ConnectionID) {
         connections.remove(id)
+        handshakes[id] = nil
         advanceStop()
     }
 
@@ -752,18 +757,19 @@ public final class WebSocketServer {
         if deflate.serverNoContextTakeover || kind != .response {
             guard let out = shared.compress(payload, windowBits: deflate.serverMaxWindowBits) else { return nil }
             if !deflate.serverNoContextTakeover {
-                connections.withValue(id) { $0.deflater?.needsReset = true }
+                connections.withValue(id) { $0.compression?.deflater?.needsReset = true }
             }
             // Standalone output may go plain when compressing did not help (nothing depends on it).
             return out.count < payload.count ? out : nil
         }
         let config = shared.config
         guard let deflater = connections.withValue(id, { c -> ZlibDeflater? in
-            if c.deflater == nil {
-                c.deflater = ZlibDeflater(windowBits: deflate.serverMaxWindowBits, memLevel: config.memLevel,
+            guard let compression = c.compression else { return nil }
+            if compression.deflater == nil {
+                compression.deflater = ZlibDeflater(windowBits: deflate.serverMaxWindowBits, memLevel: config.memLevel,
                                           level: config.level, noContextTakeover: false)
             }
-            return c.deflater
+            return compression.deflater
         }) ?? nil else { return nil }
         // With context takeover the client's window must see this message: always sent compressed.
         return payload.withUnsafeBytes { deflater.compress($0) }
@@ -776,7 +782,7 @@ public final class WebSocketServer {
 
     /// Whether zlib state is allocated for the connection right now: (inflate, deflate).
     public func holdsCompressionState(_ id: ConnectionID) -> (inflater: Bool, deflater: Bool)? {
-        connections.withValue(id) { ($0.decoder.holdsInflater, $0.deflater != nil) }
+        connections.withValue(id) { ($0.decoder.holdsInflater, $0.compression?.deflater != nil) }
     }
 
     /// Before each poll: one coalesced write per dirty connection.
