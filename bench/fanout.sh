@@ -44,8 +44,8 @@ timeout "$limit" $(server_cpu) "$FLOOR" --role server --port "$port" --connectio
 floor_pid=$!
 STARTED_PIDS+=("$floor_pid")
 # Not wait_port: a probe connection would count as a subscriber. The floor says when it listens.
-for _ in $(seq 100); do grep -q listening "$BENCH_TMP/floor.err" && break; sleep 0.2; done
-grep -q listening "$BENCH_TMP/floor.err" || { log "fanout-floor did not listen: $(cat "$BENCH_TMP/floor.err")"; exit 1; }
+for _ in $(seq 100); do grep -qs listening "$BENCH_TMP/floor.err" && break; sleep 0.2; done
+grep -qs listening "$BENCH_TMP/floor.err" || { log "fanout-floor did not listen: $(cat "$BENCH_TMP/floor.err")"; exit 1; }
 timeout "$limit" $(client_cpu) "$FLOOR" --role clients --port "$port" --connections "$subscribers" \
     --seconds "$seconds" >"$BENCH_TMP/floor-clients.out" || { log "fanout-floor clients failed"; status=1; }
 wait "$floor_pid" || { log "fanout-floor failed"; status=1; }
