@@ -46,4 +46,31 @@ import Testing
         // The queue was used: the kernel stopped taking bytes during the burst.
         #expect((server.recorder.peaksAfterPush.first ?? 0) > 1000)
     }
+
+    @Test func aCoalescingPushNeverReplacesTheRestOfAPartlyWrittenOne() throws {
+        let server = try ServerThread(testConfig())
+        let count = 3000  // ~12 MiB offered; the queue keeps one pending push for the key
+        server.recorder.floodCount = count
+        let client = try #require(TestClient(port: server.port))
+        #expect(client.handshake())
+        client.sendFrame(opcode: 1, payload: Array("coalesceflood".utf8))
+        // What arrives: the pushes the kernel took (whole or, for the last of them, finished
+        // from the queue), then the newest one. Every frame is whole and they only go forward.
+        var last = -1
+        while last < count - 1 {
+            let frame = try #require(client.readFrame(), "after push \(last)")
+            #expect(frame.opcode == 1)
+            let index = frame.payload.prefix(4).reduce(0) { $0 << 8 | Int($1) }
+            var expected = [UInt8](repeating: UInt8(0x61 + index % 26), count: 4000 + index % 97)
+            withUnsafeBytes(of: UInt32(index).bigEndian) { expected.replaceSubrange(0..<4, with: $0) }
+            #expect(index > last && frame.payload == expected, "push \(index) after \(last)")
+            guard index > last, frame.payload == expected else { break }
+            last = index
+        }
+        client.sendFrame(opcode: 8, payload: [0x03, 0xE8])
+        #expect(client.readCloseCode() == 1000)
+        server.stop()
+        #expect(server.join() == 0)
+        #expect(server.recorder.floodResults.contains(.coalesced))
+    }
 }

@@ -41,6 +41,16 @@ final class Recorder: WebSocketServerDelegate {
             peaksAfterPush.append(server.peakBufferedBytes(id) ?? -1)
             return
         }
+        if bytes == Array("coalesceflood".utf8) {
+            // floodCount coalescing pushes under one key, about 4 KiB each, payload i repeated
+            // letter i % 26 with its index in the first 4 bytes.
+            for i in 0..<floodCount {
+                var payload = [UInt8](repeating: UInt8(0x61 + i % 26), count: 4000 + i % 97)
+                withUnsafeBytes(of: UInt32(i).bigEndian) { payload.replaceSubrange(0..<4, with: $0) }
+                floodResults.append(server.send(id, text: payload, kind: .coalescingPush(key: 7)))
+            }
+            return
+        }
         if bytes == Array("smallflood".utf8) {
             // floodCount event pushes of about 4 KiB, each of its own size and content: more
             // than the kernel takes while the client does not read, so one is written only in
