@@ -50,6 +50,10 @@ let package = Package(
         .executableTarget(
             name: "deflate-bench",
             dependencies: [.product(name: "NoexLoop", package: "noex-server")]),
+        // The fan-out floor: one prepared frame to M loopback sockets per round (bench/fanout.sh).
+        .executableTarget(
+            name: "fanout-floor",
+            dependencies: [.product(name: "NoexLoop", package: "noex-server")]),
         .executableTarget(
             name: "rules-bench",
             dependencies: [.product(name: "NoexRules", package: "noex-server")]),

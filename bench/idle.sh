@@ -2,7 +2,7 @@
 # Memory per idle connection: each server's resident set (VmRSS) before and while it holds
 # N idle, handshaken WebSocket connections.
 #
-#   bench/idle.sh [--connections 10000] [--servers "noex hummingbird picows"] [--no-build]
+#   bench/idle.sh [--connections 10000] [--servers "noex hummingbird picows uws"] [--no-build]
 #
 # Prints, per server: `idle.rss_before_kb.<server>: N`, `idle.rss_with_kb.<server>: N`,
 # `idle.connected.<server>: N` and `idle.bytes_per_conn.<server>: N`. See bench/README.md.
@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
 connections=10000 build=1 hold=6
-servers="noex hummingbird picows"
+servers="noex hummingbird picows uws"
 while (( $# )); do
     case "$1" in
         --connections) connections=$2; shift 2 ;;

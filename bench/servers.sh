@@ -3,7 +3,8 @@
 # here is recorded in STARTED_PIDS and killed by stop_all (installed as an EXIT trap).
 #
 # Servers: noex (noex-server --echo), hummingbird (peers/hummingbird-echo),
-#          picows (peers/picows_echo.py in a venv), noex-proto (noex-server -c proto-config.json).
+#          picows (peers/picows_echo.py in a venv), uws (peers/uws_echo.py: uWebSockets through its
+#          Python binding socketify, same venv), noex-proto (noex-server -c proto-config.json).
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
@@ -92,6 +93,9 @@ build_all() {
     if [[ -x "$VENV/bin/python" ]] && ! "$VENV/bin/python" -c 'import picows' 2>/dev/null; then
         "$VENV/bin/pip" install -q picows uvloop >&2 || log "picows did not install; it is left out"
     fi
+    if [[ -x "$VENV/bin/python" ]] && ! "$VENV/bin/python" -c 'import socketify' 2>/dev/null; then
+        "$VENV/bin/pip" install -q socketify >&2 || log "socketify (uWS) did not install; uws is left out"
+    fi
 }
 
 # start_server NAME PORT [FLAGS...]: starts the named echo server in the background and waits
@@ -119,6 +123,11 @@ start_server() {
         picows)
             "$VENV/bin/python" -c 'import picows' 2>/dev/null || { log "picows: not installed"; return 1; }
             $(server_cpu) "$VENV/bin/python" "$BENCH_DIR/peers/picows_echo.py" --host 127.0.0.1 --port "$port" \
+                >/dev/null 2>"$BENCH_TMP/$name.err" &
+            ;;
+        uws)
+            "$VENV/bin/python" -c 'import socketify' 2>/dev/null || { log "uws: socketify not installed"; return 1; }
+            $(server_cpu) "$VENV/bin/python" "$BENCH_DIR/peers/uws_echo.py" --host 127.0.0.1 --port "$port" \
                 >/dev/null 2>"$BENCH_TMP/$name.err" &
             ;;
         *) log "unknown server $name"; return 1 ;;
@@ -150,4 +159,40 @@ forget_pid() {
 # ratio A B: A / B with two decimals (empty when either is missing or B is zero).
 ratio() {
     python3 -c 'import sys; a, b = sys.argv[1], sys.argv[2]; print(f"{float(a) / float(b):.2f}" if a and b and float(b) else "")' "$1" "$2"
+}
+
+# Several load generators: one loadgen process per core besides the server's by default (at
+# least one), so that the generator is not what limits the server. Generator i runs on CPU
+# 1 + i mod (cores - 1) (PIN=0: unpinned).
+default_generators() { local n=$(( $(nproc) - 1 )); (( n >= 1 )) || n=1; echo "$n"; }
+generator_cpu() {
+    if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (( $(nproc) >= 2 )); then
+        echo "taskset -c $(( 1 + $1 % ($(nproc) - 1) ))"
+    fi
+}
+
+# run_generators N LIMIT SECONDS CONNECTIONS LOADGEN-ARGS...: N loadgen processes load one
+# server at once and share CONNECTIONS between them; prints their combined figures (rates
+# summed, the worst percentiles, the server's and the generators' CPU per message, see
+# combine_generators.py) and each generator's own rate and core share on stderr. LIMIT bounds
+# each process in seconds. Fails when any generator fails.
+run_generators() {
+    local n=$1 limit=$2 seconds=$3 connections=$4; shift 4
+    local i per rc=0 pids=() files=()
+    (( n <= connections )) || n=$connections
+    for ((i = 0; i < n; i++)); do
+        per=$(( connections / n + (i < connections % n ? 1 : 0) ))
+        files+=("$BENCH_TMP/generator.$i.out")
+        timeout "$limit" $(generator_cpu "$i") "$LOADGEN" --connections "$per" --seconds "$seconds" "$@" \
+            >"${files[$i]}" &
+        pids+=("$!")
+    done
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || rc=1; done
+    if (( n > 1 )); then
+        for i in "${!files[@]}"; do
+            log "generator $i: $(grep -E '(_per_s|client_cpu_us_per_[a-z]+):' "${files[$i]}" | tr '\n' ' ')"
+        done
+    fi
+    python3 "$BENCH_DIR/combine_generators.py" "$seconds" "${files[@]}" || rc=1
+    return "$rc"
 }

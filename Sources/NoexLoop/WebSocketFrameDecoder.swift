@@ -36,35 +36,38 @@ public struct WebSocketFrameDecoder {
 
     /// The validated parts of a frame header needed while reading its payload.
     private struct FrameInfo {
-        var opcode: WebSocketOpcode
-        var fin: Bool
+        // Widest first: the decoder sits in every connection's slab entry, so padding counts.
         var remaining: Int
-        var maskKey: UInt32
         /// How many payload bytes of this frame were unmasked so far (mask phase).
         var maskOffset: Int
+        var maskKey: UInt32
+        var opcode: WebSocketOpcode
+        var fin: Bool
     }
 
-    public let config: WebSocketDecoderConfig
-    private var phase: Phase = .header
+    // Word-sized fields first, the byte-sized ones together at the end: every connection's
+    // slab entry holds a decoder, so padding between fields is paid per connection.
     private var headerSpill: [UInt8] = []
-    /// Opcode (text/binary) of the fragmented message in progress, nil between messages.
-    private var messageOpcode: WebSocketOpcode?
     private var message: [UInt8] = []
-    private var utf8 = UTF8Validator()
     private var control: [UInt8] = []
-    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
-    private var inflation: Inflation?
-    /// Whether the message in progress arrived compressed (RSV1 on its first frame).
-    private var messageCompressed = false
     /// Wire bytes of the compressed message in progress (bounded like the inflated size).
     private var messageWireBytes = 0
+    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
+    private var inflation: Inflation?
+    public let config: WebSocketDecoderConfig
+    private var phase: Phase = .header
+    private var utf8 = UTF8Validator()
+    /// Opcode (text/binary) of the fragmented message in progress, nil between messages.
+    private var messageOpcode: WebSocketOpcode?
+    /// Whether the message in progress arrived compressed (RSV1 on its first frame).
+    private var messageCompressed = false
 
     /// Inbound permessage-deflate state: the inflater exists only while it holds something
     /// (created at the first compressed message, dropped after each message when the client
     /// does not take its context over).
     private struct Inflation {
-        var clientNoContextTakeover: Bool
         var inflater: ZlibInflater?
+        var clientNoContextTakeover: Bool
     }
 
     public init(config: WebSocketDecoderConfig = .init()) {
@@ -73,7 +76,7 @@ public struct WebSocketFrameDecoder {
 
     /// Accepts compressed messages from now on (the upgrade negotiated permessage-deflate).
     public mutating func enableDeflate(clientNoContextTakeover: Bool) {
-        inflation = Inflation(clientNoContextTakeover: clientNoContextTakeover, inflater: nil)
+        inflation = Inflation(inflater: nil, clientNoContextTakeover: clientNoContextTakeover)
     }
 
     /// Capacity of the message buffer (the decompression-bomb tests check it stays within the limit).
@@ -258,7 +261,7 @@ public struct WebSocketFrameDecoder {
             // Checked now, before any payload is buffered.
             guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig(limit: config.maxMessageBytes)) }
         }
-        return .frame(FrameInfo(opcode: opcode, fin: fin, remaining: Int(length), maskKey: maskKey, maskOffset: 0))
+        return .frame(FrameInfo(remaining: Int(length), maskOffset: 0, maskKey: maskKey, opcode: opcode, fin: fin))
     }
 
     // MARK: - Frame completion

@@ -10,22 +10,36 @@ public enum WebSocketFrameEncoder {
 
     /// Appends the header of one final frame with the given opcode and payload length.
     /// `compressed` sets RSV1 (RFC 7692 §6: a permessage-deflate message).
+    @inline(__always)
     public static func appendHeader(opcode: WebSocketOpcode, payloadCount: Int, compressed: Bool = false,
                                     to out: inout [UInt8]) {
-        out.append(0x80 | (compressed ? 0x40 : 0) | opcode.rawValue)
-        if payloadCount < 126 {
-            out.append(UInt8(payloadCount))
-        } else if payloadCount <= 0xFFFF {
-            out.append(126)
-            out.append(UInt8(truncatingIfNeeded: payloadCount >> 8))
-            out.append(UInt8(truncatingIfNeeded: payloadCount))
-        } else {
-            out.append(127)
-            let n = UInt64(payloadCount)
-            for shift in stride(from: 56, through: 0, by: -8) {
-                out.append(UInt8(truncatingIfNeeded: n >> UInt64(shift)))
-            }
+        var header: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &header) { raw in
+            let n = writeHeader(opcode: opcode, payloadCount: payloadCount, compressed: compressed, to: raw)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
         }
+    }
+
+    /// Writes the header of one final frame to the start of `raw` (at least 10 bytes) and
+    /// returns its size (`headerSize(payloadCount:)`).
+    @inline(__always)
+    public static func writeHeader(opcode: WebSocketOpcode, payloadCount: Int, compressed: Bool = false,
+                                   to raw: UnsafeMutableRawBufferPointer) -> Int {
+        raw[0] = 0x80 | (compressed ? 0x40 : 0) | opcode.rawValue
+        if payloadCount < 126 {
+            raw[1] = UInt8(payloadCount)
+            return 2
+        }
+        if payloadCount <= 0xFFFF {
+            raw[1] = 126
+            raw[2] = UInt8(truncatingIfNeeded: payloadCount >> 8)
+            raw[3] = UInt8(truncatingIfNeeded: payloadCount)
+            return 4
+        }
+        raw[1] = 127
+        let n = UInt64(payloadCount)
+        for i in 0..<8 { raw[2 + i] = UInt8(truncatingIfNeeded: n >> UInt64(56 - 8 * i)) }
+        return 10
     }
 
     /// One complete final frame.

@@ -25,6 +25,9 @@ public final class WebSocketServer {
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
     private var stopper: StopHandle?
+    /// Upgrade parsers of the connections still in their HTTP handshake (dropped at its end,
+    /// so an open connection does not carry one).
+    private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
     /// Connections with pending bytes, flushed by the prepare callback.
     private var dirty: [ConnectionID] = []
     /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
@@ -400,11 +403,11 @@ public final class WebSocketServer {
             tcp: tcp,
             machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs,
                 closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat),
-            upgrade: HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes),
             decoder: WebSocketFrameDecoder(config: config.decoder),
             writes: WriteQueue(limits: config.writeLimits))
         connection.info = peerInfo(tcp)
         let id = connections.insert(connection)
+        handshakes[id] = HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes)
         counters.socketsAccepted &+= 1
         setID(tcp, id)
         uv_tcp_nodelay(tcp, 1)
@@ -471,7 +474,8 @@ public final class WebSocketServer {
             switch phase {
             case .handshake:
                 let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
-                guard let result = connections.withValue(id, { $0.upgrade.feed(rest) }) else { return }
+                guard let result = handshakes[id]?.feed(rest) else { return }
+                if case .needMore = result {} else { handshakes[id] = nil }
                 switch result {
                 case .needMore:
                     return
@@ -487,7 +491,7 @@ public final class WebSocketServer {
                     if case .success(let accepted) = validated {
                         if let deflate = accepted.deflate {
                             connections.withValue(id) {
-                                $0.deflate = deflate
+                                $0.compression = ConnectionCompression(deflate)
                                 $0.decoder.enableDeflate(clientNoContextTakeover: deflate.clientNoContextTakeover)
                             }
                         }
@@ -625,6 +629,7 @@ public final class WebSocketServer {
 
     func connectionClosed(_ id: ConnectionID) {
         connections.remove(id)
+        handshakes[id] = nil
         advanceStop()
     }
 
@@ -669,11 +674,75 @@ public final class WebSocketServer {
 
     private func enqueueFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool,
                               kind: SendKind) -> SendResult {
-        let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
-        return enqueue(id, count: count, kind: kind) { out in
-            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
-            out.append(contentsOf: payload)
+        var skip = 0
+        if kind != .response && payload.count <= Self.directWriteMaxBytes {
+            switch writeDirectly(id, opcode: opcode, payload: payload, compressed: compressed) {
+            case .all: return .queued
+            case .none: break
+            case .part(let written): skip = written
+            }
         }
+        let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
+        // A frame whose head already went out must go on whole: its rest is never replaced or dropped.
+        return enqueue(id, count: count - skip, kind: skip > 0 ? .response : kind) { out in
+            if skip == 0 {
+                WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
+                out.append(contentsOf: payload)
+                return
+            }
+            var header: [UInt8] = []
+            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &header)
+            if skip < header.count { out.append(contentsOf: header[skip...]) }
+            out.append(contentsOf: payload[Swift.max(0, skip - header.count)...])
+        }
+    }
+
+    /// Pushes up to this payload size may be written directly. A larger push takes the queue:
+    /// copying it costs little next to its write, and a burst of them to a reader that does not
+    /// read meets the hard limit at once in the queue instead of first filling the kernel's
+    /// socket buffers.
+    static let directWriteMaxBytes = 16 << 10
+
+    /// How much of a frame `writeDirectly` handed to the kernel.
+    private enum DirectWrite {
+        /// Nothing: queue the frame as usual.
+        case none
+        /// The whole frame.
+        case all
+        /// The first `n` bytes (0 < n < frame size): the rest must be queued.
+        case part(Int)
+    }
+
+    /// A push to a connection with nothing queued and nothing in flight goes straight to the
+    /// socket: one `uv_try_write` of the header and the caller's payload (two buffers, no copy
+    /// into the queue, no batch, no dirty-list entry). A fan-out writes one push per subscriber
+    /// per loop iteration, so this is its whole transport cost. Responses keep the queue: a
+    /// read that holds several requests gets all their answers in one write before the poll.
+    private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool) -> DirectWrite {
+        guard config.useTryWrite, let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
+            c.writes.isDrained && !c.isDirty && c.machine.isOpen ? c.tcp : nil
+        }) ?? nil else { return .none }
+        // The header on the stack: at most 10 bytes.
+        var header: (UInt64, UInt64) = (0, 0)
+        let headerCount = withUnsafeMutableBytes(of: &header) {
+            WebSocketFrameEncoder.writeHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: $0)
+        }
+        let total = headerCount + payload.count
+        let written: Int32 = withUnsafeMutableBytes(of: &header) { h in
+            payload.withUnsafeBytes { p in
+                var bufs = (uv_buf_init(h.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(headerCount)),
+                            uv_buf_init(UnsafeMutablePointer(mutating: p.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                                        UInt32(p.count)))
+                return withUnsafeMutableBytes(of: &bufs) {
+                    uv_try_write(asStream(tcp), $0.baseAddress!.assumingMemoryBound(to: uv_buf_t.self), p.count > 0 ? 2 : 1)
+                }
+            }
+        }
+        // EAGAIN (socket buffer full) or an error: the queue takes the frame, and its flush
+        // meets the error again and closes the connection.
+        guard written > 0 else { return .none }
+        counters.bytesSent &+= UInt64(written)
+        return Int(written) == total ? .all : .part(Int(written))
     }
 
     /// The compressed payload of an outbound message, or nil to send it plain.
@@ -688,18 +757,19 @@ public final class WebSocketServer {
         if deflate.serverNoContextTakeover || kind != .response {
             guard let out = shared.compress(payload, windowBits: deflate.serverMaxWindowBits) else { return nil }
             if !deflate.serverNoContextTakeover {
-                connections.withValue(id) { $0.deflater?.needsReset = true }
+                connections.withValue(id) { $0.compression?.deflater?.needsReset = true }
             }
             // Standalone output may go plain when compressing did not help (nothing depends on it).
             return out.count < payload.count ? out : nil
         }
         let config = shared.config
         guard let deflater = connections.withValue(id, { c -> ZlibDeflater? in
-            if c.deflater == nil {
-                c.deflater = ZlibDeflater(windowBits: deflate.serverMaxWindowBits, memLevel: config.memLevel,
+            guard let compression = c.compression else { return nil }
+            if compression.deflater == nil {
+                compression.deflater = ZlibDeflater(windowBits: deflate.serverMaxWindowBits, memLevel: config.memLevel,
                                           level: config.level, noContextTakeover: false)
             }
-            return c.deflater
+            return compression.deflater
         }) ?? nil else { return nil }
         // With context takeover the client's window must see this message: always sent compressed.
         return payload.withUnsafeBytes { deflater.compress($0) }
@@ -712,7 +782,7 @@ public final class WebSocketServer {
 
     /// Whether zlib state is allocated for the connection right now: (inflate, deflate).
     public func holdsCompressionState(_ id: ConnectionID) -> (inflater: Bool, deflater: Bool)? {
-        connections.withValue(id) { ($0.decoder.holdsInflater, $0.deflater != nil) }
+        connections.withValue(id) { ($0.decoder.holdsInflater, $0.compression?.deflater != nil) }
     }
 
     /// Before each poll: one coalesced write per dirty connection.

@@ -63,8 +63,6 @@ public struct WriteQueue {
     /// The coalescing pushes in `pending`, in queue order.
     private var coalescing: [CoalescingSpan] = []
     private(set) public var inFlightBytes = 0
-    /// False between a `becameUnwritable` edge and the matching `becameWritable` edge.
-    private(set) public var isWritable = true
     /// Pushes dropped so far on this connection: event pushes past the hard limit, and
     /// coalescing pushes that did not fit (their keys go to `staleKeys`).
     private(set) public var droppedPushes = 0
@@ -73,6 +71,9 @@ public struct WriteQueue {
     /// The largest `bufferedBytes` this queue has held: the figure the hard limit bounds
     /// (at most `hardLimitBytes` plus one message).
     private(set) public var peakBufferedBytes = 0
+    /// False between a `becameUnwritable` edge and the matching `becameWritable` edge. (Last:
+    /// the queue sits in every connection's slab entry, and a Bool between Ints costs padding.)
+    private(set) public var isWritable = true
 
     public init(limits: WriteQueueLimits = .init()) {
         self.limits = limits

@@ -19,6 +19,8 @@ final class Recorder: WebSocketServerDelegate {
     var floodCount = 0
     var floodResults: [SendResult] = []
     var acceptErrorReports: [(name: String, count: Int)] = []
+    /// `peakBufferedBytes` right after each "push" command's push was handed over.
+    var peaksAfterPush: [Int] = []
 
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
         opened.append(id)
@@ -31,6 +33,33 @@ final class Recorder: WebSocketServerDelegate {
             let kind: SendKind = bytes == Array("floodresponses".utf8) ? .response : .push
             let chunk = [UInt8](repeating: 0x61, count: 64 << 10)
             for _ in 0..<floodCount { floodResults.append(server.send(id, text: chunk, kind: kind)) }
+            return
+        }
+        if bytes == Array("push".utf8) {
+            // One 1000-byte event push to an otherwise idle connection.
+            server.send(id, text: [UInt8](repeating: 0x62, count: 1000), kind: .push)
+            peaksAfterPush.append(server.peakBufferedBytes(id) ?? -1)
+            return
+        }
+        if bytes == Array("coalesceflood".utf8) {
+            // floodCount coalescing pushes under one key, about 4 KiB each, payload i repeated
+            // letter i % 26 with its index in the first 4 bytes.
+            for i in 0..<floodCount {
+                var payload = [UInt8](repeating: UInt8(0x61 + i % 26), count: 4000 + i % 97)
+                withUnsafeBytes(of: UInt32(i).bigEndian) { payload.replaceSubrange(0..<4, with: $0) }
+                floodResults.append(server.send(id, text: payload, kind: .coalescingPush(key: 7)))
+            }
+            return
+        }
+        if bytes == Array("smallflood".utf8) {
+            // floodCount event pushes of about 4 KiB, each of its own size and content: more
+            // than the kernel takes while the client does not read, so one is written only in
+            // part and the rest are queued behind it.
+            for i in 0..<floodCount {
+                let payload = [UInt8](repeating: UInt8(0x61 + i % 26), count: 4000 + i % 97)
+                floodResults.append(server.send(id, text: payload, kind: .push))
+            }
+            peaksAfterPush.append(server.peakBufferedBytes(id) ?? -1)
             return
         }
         if bytes == Array("pong".utf8) { server.pongReceived(id); return }

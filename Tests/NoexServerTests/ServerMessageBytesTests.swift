@@ -20,7 +20,8 @@ import Testing
 
     @Test func subscriptionPushBytesMatchThePushObject() {
         for d in Self.data {
-            for sub in ["sub-1", "sub-123456", "odd\"id\\"] {
+            // Plain ids take the direct path; quotes, backslashes and control characters the escaping one.
+            for sub in ["sub-1", "sub-123456", "odd\"id\\", "", "tab\there", "nl\n", "\u{1}", "ünï\u{7F}/\u{2028}"] {
                 #expect(ServerMessage.subscriptionPushBytes(subscriptionId: sub, serializedData: d.serializedBytes)
                     == ServerMessage.subscriptionPush(subscriptionId: sub, data: d).serializedBytes)
             }

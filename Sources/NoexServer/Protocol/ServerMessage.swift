@@ -31,6 +31,23 @@ public enum ServerMessage {
     /// `subscriptionPush(...).serializedBytes` built around data that is already serialised
     /// (the same bytes, key order included): a fan-out serialises the shared data once.
     public static func subscriptionPushBytes(subscriptionId: String, serializedData data: [UInt8]) -> [UInt8] {
+        // A fan-out builds one of these per subscriber: when the id needs no escaping (ids the
+        // server generates never do), one allocation and four copies, no scratch buffer.
+        var id = subscriptionId
+        if let plain = id.withUTF8({ utf8 -> [UInt8]? in
+            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
+            let head = pushHead, middle = pushMiddle
+            var out: [UInt8] = []
+            out.reserveCapacity(head.count + utf8.count + middle.count + data.count + 1)
+            out.append(contentsOf: head)
+            out.append(contentsOf: utf8)
+            out.append(contentsOf: middle)
+            out.append(contentsOf: data)
+            out.append(UInt8(ascii: "}"))
+            return out
+        }) {
+            return plain
+        }
         var out = JSONTextBuilder(capacity: 72 + subscriptionId.utf8.count + data.count)
         out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
         out.string(subscriptionId)
@@ -39,6 +56,10 @@ public enum ServerMessage {
         out.raw("}")
         return out.finish()
     }
+
+    /// What `subscriptionPushBytes` writes before the id's text, and between it and the data.
+    private static let pushHead = Array(#"{"type":"push","channel":"subscription","subscriptionId":""#.utf8)
+    private static let pushMiddle = Array(#"","data":"#.utf8)
 
     /// `result(id:data:).serializedBytes`, written directly (the hot path of every answer).
     public static func resultBytes(id: JSON, data: JSON) -> [UInt8] {
