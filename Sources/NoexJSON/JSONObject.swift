@@ -9,25 +9,43 @@ import OrderedCollections
 ///
 /// Equality ignores key order (JavaScript deep equality); iteration and serialization keep it.
 public struct JSONObject: Sendable {
-    @usableFromInline var storage: OrderedDictionary<String, JSON>
+    @usableFromInline var members: OrderedDictionary<String, JSON>
     /// How many leading keys of `storage` are array indices (kept sorted numerically).
     @usableFromInline var indexKeyCount = 0
+    /// This object's JSON text, when its owner attached it (`attachText`); nil otherwise.
+    @usableFromInline var text: JSONText?
 
-    public init() { storage = [:] }
+    /// The members. Every change goes through here and drops the attached text, so the text
+    /// can never describe other members than the object has.
+    @usableFromInline var storage: OrderedDictionary<String, JSON> {
+        @inline(__always) _read { yield members }
+        @inline(__always) _modify {
+            text = nil
+            yield &members
+        }
+    }
+
+    public init() { members = [:] }
 
     public init(_ pairs: some Sequence<(String, JSON)>) {
-        storage = [:]
+        members = [:]
         for (k, v) in pairs { self[k] = v }  // a repeated key keeps its first position, last value
     }
 
-    public init(minimumCapacity: Int) { storage = OrderedDictionary(minimumCapacity: minimumCapacity) }
+    public init(minimumCapacity: Int) { members = OrderedDictionary(minimumCapacity: minimumCapacity) }
 
     /// Builds an object from keys the caller has checked: unique, and none an array index.
     init(uncheckedUniqueKeys keys: ContiguousArray<String>, values: ContiguousArray<JSON>) {
-        storage = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
+        members = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
     }
 
     public var count: Int { storage.count }
+
+    /// Makes room for `minimumCapacity` members, so that adding members up to it does not
+    /// reallocate (records grow by their metadata fields right after parsing).
+    public mutating func reserveCapacity(_ minimumCapacity: Int) {
+        storage.reserveCapacity(minimumCapacity)
+    }
     public var isEmpty: Bool { storage.isEmpty }
     public var keys: [String] { Array(storage.keys) }
     public var values: [JSON] { Array(storage.values) }
