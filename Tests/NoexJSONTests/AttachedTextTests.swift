@@ -60,6 +60,13 @@ import Testing
         #expect(text(o).hasSuffix(#","more":1}"#))
     }
 
+    /// The text reference takes the word the stored index-key count used to take (that count
+    /// is computed now), so objects, and every `JSON` value, did not grow.
+    @Test func layout() {
+        #expect(MemoryLayout<JSONObject>.size == 32)
+        #expect(MemoryLayout<JSON>.stride == 32)
+    }
+
     @Test func equalityAndHashIgnoreTheText() {
         let o = attached(record)
         #expect(o == record)
