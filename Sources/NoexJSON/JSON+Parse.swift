@@ -5,8 +5,12 @@ extension JSON {
     public static func parse(_ bytes: UnsafeRawBufferPointer, limits: JSONLimits = .default) throws(JSONParseError) -> JSON {
         if bytes.count > limits.maxBytes { throw JSONParseError(kind: .sizeLimitExceeded, offset: limits.maxBytes) }
         guard let raw = bytes.baseAddress, bytes.count > 0 else { throw JSONParseError(kind: .unexpectedEnd, offset: 0) }
-        var parser = JSONParser(base: raw.assumingMemoryBound(to: UInt8.self), count: bytes.count, maxDepth: limits.maxDepth)
-        return try parser.parseDocument()
+        let start = raw.assumingMemoryBound(to: UInt8.self)
+        return try JSONParser.withScratch { (scratch) throws(JSONParseError) -> JSON in
+            // The parser (and its stacks) ends inside this closure, before the scratch memory.
+            var parser = JSONParser(base: start, count: bytes.count, maxDepth: limits.maxDepth, scratch: scratch)
+            return try parser.parseDocument()
+        }
     }
 
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSON {

@@ -30,7 +30,7 @@ extension JSON {
     var initialCapacity: Int {
         switch self {
         case .array(let a): return 64 + a.count * 64
-        case .object(let o): return 64 + o.count * 32
+        case .object(let o): return o.text.map { $0.bytes.count + 64 } ?? 64 + o.count * 32
         default: return 64
         }
     }
@@ -130,6 +130,10 @@ extension JSON {
 extension JSONObject {
     /// Appends this object's JSON text (members in insertion order) to `buffer`.
     public func serialize(into buffer: inout [UInt8]) {
+        if let text {
+            buffer.append(contentsOf: text.bytes)
+            return
+        }
         var writer = JSONWriter(capacity: 64 + count * 32)
         write(to: &writer)
         buffer.append(contentsOf: writer.bytes)
@@ -137,6 +141,7 @@ extension JSONObject {
 
     /// The JSON text as bytes.
     public var serializedBytes: [UInt8] {
+        if let text { return text.bytes }
         var writer = JSONWriter(capacity: 64 + count * 32)
         write(to: &writer)
         return writer.makeArray()
@@ -150,6 +155,14 @@ extension JSONObject {
     }
 
     func write(to writer: inout JSONWriter) {
+        if let text {
+            text.bytes.withUnsafeBufferPointer { writer.write($0) }
+            return
+        }
+        writeMembers(to: &writer)
+    }
+
+    func writeMembers(to writer: inout JSONWriter) {
         writer.write(UInt8(ascii: "{"))
         storage.keys.elements.withUnsafeBufferPointer { keys in
             storage.values.elements.withUnsafeBufferPointer { values in

@@ -9,25 +9,56 @@ import OrderedCollections
 ///
 /// Equality ignores key order (JavaScript deep equality); iteration and serialization keep it.
 public struct JSONObject: Sendable {
-    @usableFromInline var storage: OrderedDictionary<String, JSON>
-    /// How many leading keys of `storage` are array indices (kept sorted numerically).
-    @usableFromInline var indexKeyCount = 0
+    @usableFromInline var members: OrderedDictionary<String, JSON>
+    /// This object's JSON text, when its owner attached it (`attachText`); nil otherwise.
+    @usableFromInline var text: JSONText?
 
-    public init() { storage = [:] }
+    /// How many leading keys are array indices (kept sorted numerically). Index keys always
+    /// come first, so the boundary is found by binary search rather than stored: a stored
+    /// count beside `text` would make every `JSONObject`, and so every `JSON` value, a word
+    /// larger.
+    var indexKeyCount: Int {
+        let keys = members.keys
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Self.isArrayIndex(keys[mid]) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The members. Every change goes through here and drops the attached text, so the text
+    /// can never describe other members than the object has.
+    @usableFromInline var storage: OrderedDictionary<String, JSON> {
+        @inline(__always) _read { yield members }
+        @inline(__always) _modify {
+            text = nil
+            yield &members
+        }
+    }
+
+    public init() { members = [:] }
 
     public init(_ pairs: some Sequence<(String, JSON)>) {
-        storage = [:]
+        members = [:]
         for (k, v) in pairs { self[k] = v }  // a repeated key keeps its first position, last value
     }
 
-    public init(minimumCapacity: Int) { storage = OrderedDictionary(minimumCapacity: minimumCapacity) }
+    public init(minimumCapacity: Int) { members = OrderedDictionary(minimumCapacity: minimumCapacity) }
 
     /// Builds an object from keys the caller has checked: unique, and none an array index.
     init(uncheckedUniqueKeys keys: ContiguousArray<String>, values: ContiguousArray<JSON>) {
-        storage = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
+        members = OrderedDictionary(uncheckedUniqueKeys: keys, values: values)
     }
 
     public var count: Int { storage.count }
+
+    /// Makes room for `minimumCapacity` members, so that adding members up to it does not
+    /// reallocate (records grow by their metadata fields right after parsing).
+    public mutating func reserveCapacity(_ minimumCapacity: Int) {
+        storage.reserveCapacity(minimumCapacity)
+    }
     public var isEmpty: Bool { storage.isEmpty }
     public var keys: [String] { Array(storage.keys) }
     public var values: [JSON] { Array(storage.values) }
@@ -60,7 +91,6 @@ public struct JSONObject: Sendable {
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSON? {
         guard let index = storage.index(forKey: key) else { return nil }
-        if index < indexKeyCount { indexKeyCount -= 1 }
         return storage.remove(at: index).value
     }
 
@@ -87,7 +117,6 @@ public struct JSONObject: Sendable {
             if Self.indexKey(storage.keys[mid], isLessThan: key) { low = mid + 1 } else { high = mid }
         }
         storage.updateValue(value, forKey: key, insertingAt: low)
-        indexKeyCount += 1
     }
 
     /// True for `"0"` and for decimal integers without leading zeros up to 4294967294.

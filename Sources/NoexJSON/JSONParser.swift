@@ -21,10 +21,10 @@ struct JSONParser: ~Copyable {
     /// Reused buffer for strings that contain escapes.
     var scratch: [UInt8] = []
     /// Members of the open containers, moved out into a right-sized container at its close.
-    var values = MoveStack<JSON>(initialCapacity: 32)
-    var keys = MoveStack<String>(initialCapacity: 16)
+    var values: MoveStack<JSON>
+    var keys: MoveStack<String>
     /// Where each pending key's text sits in the input, for a cheap duplicate check.
-    var keySpans = MoveStack<KeySpan>(initialCapacity: 16)
+    var keySpans: MoveStack<KeySpan>
 
     struct KeySpan {
         var start: Int
@@ -35,10 +35,33 @@ struct JSONParser: ~Copyable {
     /// input bytes pairwise, and built without hashing when the check passes.
     static let smallObjectLimit = 16
 
-    init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int) {
+    /// A parser whose stacks start in the caller's scratch memory (`JSON.parse` passes stack
+    /// memory), so parsing a small message allocates only the values it returns.
+    init(base: UnsafePointer<UInt8>, count: Int, maxDepth: Int, scratch: Scratch) {
         self.base = base
         self.end = count
         self.maxDepth = maxDepth
+        values = MoveStack(scratch: scratch.values)
+        keys = MoveStack(scratch: scratch.keys)
+        keySpans = MoveStack(scratch: scratch.keySpans)
+    }
+
+    struct Scratch {
+        var values: UnsafeMutableBufferPointer<JSON>
+        var keys: UnsafeMutableBufferPointer<String>
+        var keySpans: UnsafeMutableBufferPointer<KeySpan>
+    }
+
+    /// Runs `body` with scratch memory on the stack for one parse (enough for a protocol
+    /// request and its record; a larger document continues on the heap).
+    static func withScratch<R>(_ body: (Scratch) throws(JSONParseError) -> R) throws(JSONParseError) -> R {
+        try withUnsafeTemporaryAllocation(of: JSON.self, capacity: 16) { (values) throws(JSONParseError) -> R in
+            try withUnsafeTemporaryAllocation(of: String.self, capacity: 16) { (keys) throws(JSONParseError) -> R in
+                try withUnsafeTemporaryAllocation(of: KeySpan.self, capacity: 16) { (spans) throws(JSONParseError) -> R in
+                    try body(Scratch(values: values, keys: keys, keySpans: spans))
+                }
+            }
+        }
     }
 
     /// Parses exactly one value surrounded by optional whitespace.

@@ -5,20 +5,27 @@
 /// reallocations for containers, and no retain/release traffic for the moved elements.
 /// Elements still held when the stack is dropped (a parse that failed halfway) are destroyed.
 struct MoveStack<Element>: ~Copyable {
-    /// Allocated on the first push, so a document without containers costs no allocation.
+    /// The caller's scratch memory at first, heap memory once that is outgrown.
     private var base: UnsafeMutablePointer<Element>?
     private(set) var count = 0
     private var capacity = 0
     private let initialCapacity: Int
+    /// False while `base` is the caller's scratch memory, which is not ours to free.
+    private var ownsBase = true
 
-    init(initialCapacity: Int) {
-        self.initialCapacity = max(initialCapacity, 4)
+    /// Starts in `scratch` (e.g. stack memory of the caller, which must outlive this stack)
+    /// and moves to the heap only when it outgrows it: a small document allocates nothing here.
+    init(scratch: UnsafeMutableBufferPointer<Element>) {
+        base = scratch.baseAddress
+        capacity = scratch.count
+        initialCapacity = max(scratch.count, 4)
+        ownsBase = false
     }
 
     deinit {
         if let base {
             base.deinitialize(count: count)
-            base.deallocate()
+            if ownsBase { base.deallocate() }
         }
     }
 
@@ -35,9 +42,10 @@ struct MoveStack<Element>: ~Copyable {
         let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
         if let base {
             newBase.moveInitialize(from: base, count: count)
-            base.deallocate()
+            if ownsBase { base.deallocate() }
         }
         base = newBase
+        ownsBase = true
         capacity = newCapacity
     }
 

@@ -131,11 +131,21 @@ public final class DurableStore {
         }
         positionCommitted()
         commits += 1
-        for events in batch {
-            for e in events { committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket) }
-        }
+        noteCommittedCounters(batch)
         engine.checkpointIfLarge()
         return nil
+    }
+
+    /// Remembers the counters of the buckets a committed batch wrote (once per run of events
+    /// of one bucket: a batch is mostly one bucket's writes).
+    private func noteCommittedCounters(_ batch: [[StoreEvent]]) {
+        var last: String?
+        for events in batch {
+            for e in events where e.bucket != last {
+                last = e.bucket
+                committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket)
+            }
+        }
     }
 
     private var positionMeta: (key: String, value: String)? {
@@ -188,9 +198,7 @@ public final class DurableStore {
             throw error
         }
         positionCommitted()
-        for events in batch {
-            for e in events { committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket) }
-        }
+        noteCommittedCounters(batch)
         if policy == .always { for fd in engine.syncTargets() { _ = fsync(fd) } }
     }
 

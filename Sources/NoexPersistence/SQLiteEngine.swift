@@ -140,10 +140,16 @@ final class SQLiteEngine {
         try db.exec("BEGIN IMMEDIATE")
         do throws(PersistenceError) {
             var counters: Set<String> = []
+            // A batch is mostly writes to one bucket: its lookups are made once per run of
+            // events of the same bucket, not per event.
+            var last: (bucket: String, durable: Bool)?
             for events in batch {
-                for e in events where store.isDurable(bucket: e.bucket) {
-                    counters.insert(e.bucket)
-                    try recordLog.write(e)
+                for e in events {
+                    if last?.bucket != e.bucket {
+                        last = (e.bucket, store.isDurable(bucket: e.bucket))
+                        if last!.durable { counters.insert(e.bucket) }
+                    }
+                    if last!.durable { try recordLog.write(e) }
                 }
             }
             for name in counters {

@@ -5,7 +5,8 @@ import NoexStore
 /// Writes the store's record mutations into the `records` table on the group-commit path.
 ///
 /// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
-/// the serialised key and record go through one reused buffer, and a counter that did not
+/// the record's text is the one the store attached when it wrote it (or goes, like the key,
+/// through one reused buffer), and a counter that did not
 /// change is not written again.
 ///
 /// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index. The
@@ -46,7 +47,10 @@ final class SQLiteRecordLog {
         buffer.removeAll(keepingCapacity: true)
         key.serialize(into: &buffer)
         s.bind(2, bytes: buffer)
-        if let record {
+        if let text = record?.attachedText {
+            // The store serialised the record when it wrote it (JSONObject.attachText).
+            s.bind(3, bytes: text)
+        } else if let record {
             buffer.removeAll(keepingCapacity: true)
             record.serialize(into: &buffer)
             s.bind(3, bytes: buffer)

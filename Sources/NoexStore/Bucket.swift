@@ -8,7 +8,11 @@ final class Bucket {
     let name: String
     private(set) var definition: BucketDefinition
     private(set) var validator: SchemaValidator
-    var table = RecordTable()
+    /// What inserts need from `definition`, without copying its field definitions.
+    private(set) var plan: WritePlan
+    /// Unchecked exclusivity: touched on every read and write, never while another access to
+    /// it is open (RecordTable's methods do not reach back into the bucket).
+    @exclusivity(unchecked) var table = RecordTable()
     private(set) var indexes: [FieldIndex] = []
     private var indexSlot: [String: Int] = [:]
     var counter: Int64 = 0
@@ -17,6 +21,7 @@ final class Bucket {
         self.name = name
         self.definition = definition
         validator = SchemaValidator(definition: definition)
+        plan = WritePlan(definition)
         indexes = definition.indexedFields.map { FieldIndex(field: $0.name, unique: $0.unique) }
         for (i, ix) in indexes.enumerated() { indexSlot[ix.field] = i }
     }
@@ -31,18 +36,18 @@ final class Bucket {
         -> JSONObject
     {
         var record = data
-        for (field, def) in definition.fields where record[field] == nil {
-            switch def.generated {
-            case .uuid?: record[field] = .string(ids.uuid())
-            case .cuid?: record[field] = .string(ids.cuid())
-            case .timestamp?: record[field] = .int(now)
-            case .autoincrement?: record[field] = .int(counter)
-            case nil: break
+        // Room for the generated fields and the three metadata fields: one allocation instead
+        // of growing the parsed object's right-sized storage member by member.
+        record.reserveCapacity(record.count + plan.generated.count + plan.defaults.count + 3)
+        for (field, kind) in plan.generated where record[field] == nil {
+            switch kind {
+            case .uuid: record[field] = .string(ids.uuid())
+            case .cuid: record[field] = .string(ids.cuid())
+            case .timestamp: record[field] = .int(now)
+            case .autoincrement: record[field] = .int(counter)
             }
         }
-        for (field, def) in definition.fields where record[field] == nil {
-            if let d = def.defaultValue { record[field] = d }
-        }
+        for (field, value) in plan.defaults where record[field] == nil { record[field] = value }
         record["_version"] = 1
         record["_createdAt"] = .int(now)
         record["_updatedAt"] = .int(now)
@@ -207,6 +212,7 @@ final class Bucket {
         }
         definition = newDefinition
         validator = SchemaValidator(definition: newDefinition)
+        plan = WritePlan(newDefinition)
         indexes = newIndexes
         indexSlot = [:]
         for (i, ix) in indexes.enumerated() { indexSlot[ix.field] = i }

@@ -328,7 +328,7 @@ extension Store {
         mutationObserver?(events)
         pendingBatches.append(events)
         // A mutation made by a listener: results shared so far in this dispatch are stale.
-        sharedEvaluations.removeAll()
+        if !sharedEvaluations.isEmpty { sharedEvaluations.removeAll() }
         guard !dispatching else { return }
         dispatching = true
         defer { dispatching = false }
@@ -337,7 +337,8 @@ extension Store {
             dispatch(pendingBatches[i])
             i += 1
         }
-        pendingBatches.removeAll()
+        // Kept allocated: every write passes through here.
+        pendingBatches.removeAll(keepingCapacity: true)
     }
 
     /// Whether `event` could change the result of a query reading `bucket` through `filter`.

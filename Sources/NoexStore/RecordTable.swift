@@ -24,6 +24,14 @@ struct RecordTable {
         return slots[i]!.record
     }
 
+    /// The record with its JSON text attached (attached now if it was not yet, e.g. a record
+    /// loaded from storage), so answering the next read of it copies bytes.
+    mutating func getWithText(_ key: JSON) -> JSONObject? {
+        guard let i = slotOf[key] else { return nil }
+        if slots[i]!.record.attachedText == nil { slots[i]!.record.attachText() }
+        return slots[i]!.record
+    }
+
     func contains(_ key: JSON) -> Bool { slotOf[key] != nil }
 
     func position(of key: JSON) -> Int? { slotOf[key] }

@@ -18,8 +18,8 @@ extension Store {
 
     /// Throws when a non-null `ref` value of `record` (new or changed since `old`) has no target.
     func checkReferences(_ b: Bucket, _ record: JSONObject, old: JSONObject? = nil) throws(StoreError) {
-        for (field, def) in b.definition.fields {
-            guard let target = def.ref, let v = record[field], !v.isNull, let tb = buckets[target] else { continue }
+        for (field, target) in b.plan.references {
+            guard let v = record[field], !v.isNull, let tb = buckets[target] else { continue }
             if let old, JSValue.strictEquals(old[field], v) { continue }
             if !tb.table.contains(v) {
                 throw .referentialIntegrity(sourceBucket: b.name, sourceField: field, targetBucket: target, targetKey: v, restrictedDelete: false)

@@ -8,24 +8,66 @@ import NoexRegex
 final class SchemaValidator {
     let definition: BucketDefinition
     private var patterns: [String: BoundedRegex] = [:]
+    /// Per field, in schema order: what a valid value of the common kind needs (a type and
+    /// nothing else) without copying its `FieldDefinition`.
+    private var quick: [QuickCheck] = []
+
+    /// A field whose only constraints are `required` and `type` is checked from this alone.
+    private struct QuickCheck {
+        var name: String
+        var required: Bool
+        /// nil: the type is absent or unknown (accepted unchecked).
+        var type: JSONKind?
+        /// Any other constraint: the full check of `definition.fields[i]` runs.
+        var more: Bool
+    }
+
+    private enum JSONKind { case string, number, boolean, object, array, date }
 
     init(definition: BucketDefinition) {
         self.definition = definition
         for (name, def) in definition.fields {
             if let p = def.pattern, let r = try? BoundedRegex(p) { patterns[name] = r }
+            let more = def.enumValues != nil || def.format != nil || def.min != nil || def.max != nil
+                || def.minLength != nil || def.maxLength != nil || def.pattern != nil
+            quick.append(QuickCheck(name: name, required: def.required, type: def.type.flatMap(Self.kind), more: more))
+        }
+    }
+
+    private static func kind(_ type: String) -> JSONKind? {
+        switch type {
+        case "string": return .string
+        case "number": return .number
+        case "boolean": return .boolean
+        case "object": return .object
+        case "array": return .array
+        case "date": return .date
+        default: return nil
+        }
+    }
+
+    private static func matches(_ v: JSON, _ kind: JSONKind) -> Bool {
+        switch (kind, v) {
+        case (.string, .string), (.number, .int), (.number, .double), (.boolean, .bool),
+             (.object, .object), (.array, .array), (.date, .int), (.date, .double), (.date, .string):
+            return true
+        default:
+            return false
         }
     }
 
     /// All issues of `record`, in schema declaration order; empty when valid.
     func validate(_ record: JSONObject) -> [ValidationIssue] {
         var issues: [ValidationIssue] = []
-        for (field, def) in definition.fields {
-            let value = record[field]
+        for i in quick.indices {
+            let value = record[quick[i].name]
             if value == nil || value!.isNull {
-                if def.required { issues.append(.init(field: field, message: "Field is required", code: "required")) }
+                if quick[i].required { issues.append(.init(field: quick[i].name, message: "Field is required", code: "required")) }
                 continue
             }
             let v = value!
+            if !quick[i].more, quick[i].type.map({ Self.matches(v, $0) }) ?? true { continue }
+            let (field, def) = definition.fields[i]
             if let type = def.type, !Self.typeMatches(v, type) {
                 issues.append(.init(field: field, message: "Expected type \"\(type)\", got \(v.typeName)", code: "type"))
                 continue

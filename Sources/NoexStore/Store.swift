@@ -28,7 +28,10 @@ public final class Store {
     var pinnedNowMs: Int64?
     var ids: IDGenerator
 
-    var buckets: [String: Bucket] = [:]
+    /// Unchecked exclusivity: loop-confined and never accessed while an inout access to it is
+    /// open; read on every request, where the dynamic check was a measurable share of a
+    /// `store.get` (bench/README.md, issue 13).
+    @exclusivity(unchecked) var buckets: [String: Bucket] = [:]
     public private(set) var bucketNames: [String] = []
 
     // reactive state (see Reactive.swift)
@@ -181,6 +184,8 @@ public final class Store {
             }
         }
         b.counter += 1
+        // Serialised once here: the answer, the storage engine's row and later reads copy it.
+        record.attachText()
         b.rawInsert(key, record)
         events.append(.inserted(bucket: name, key: key, record: record))
         publish(events)
@@ -197,9 +202,11 @@ public final class Store {
         let merged = try b.prepareUpdate(existing: existing, changes: changes, now: nowMs())
         try b.checkUniqueForUpdate(key: key, old: existing, new: merged)
         try checkReferences(b, merged, old: existing)
-        b.rawReplace(key, old: existing, new: merged)
-        publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: merged)])
-        return merged
+        var record = merged
+        record.attachText()
+        b.rawReplace(key, old: existing, new: record)
+        publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: record)])
+        return record
     }
 
     /// Deletes a record; a missing key is a silent no-op (returns false, no event) — unless
@@ -236,7 +243,7 @@ public final class Store {
     // MARK: - Reads
 
     public func get(bucket name: String, key: JSON) throws(StoreError) -> JSONObject? {
-        try bucket(name).get(key)
+        try bucket(name).table.getWithText(key)
     }
 
     public func all(bucket name: String) throws(StoreError) -> [JSONObject] {

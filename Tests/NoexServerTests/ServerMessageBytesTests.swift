@@ -18,6 +18,18 @@ import Testing
         }
     }
 
+    /// A record with its text attached (as the store keeps them) takes the direct path.
+    @Test(arguments: [JSON.int(1), .int(0), .int(-9_007_199_254_740_993), .int(.max), .double(1.5)])
+    func resultBytesOfARecordWithItsText(id: JSON) {
+        var record: JSONObject = ["id": "k1", "n": 3, "s": "é \"q\"", "nested": ["2": true, "1": [1, 2.5]], "_version": 1]
+        let plain = record
+        record.attachText()
+        #expect(record.attachedText != nil)
+        let bytes = ServerMessage.resultBytes(id: id, data: .object(record))
+        #expect(bytes == ServerMessage.result(id: id, data: .object(plain)).serializedBytes)
+        #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(#","type":"result","data":"# + plain.jsonString + "}"))
+    }
+
     @Test func subscriptionPushBytesMatchThePushObject() {
         for d in Self.data {
             // Plain ids take the direct path; quotes, backslashes and control characters the escaping one.

@@ -63,6 +63,18 @@ public enum ServerMessage {
 
     /// `result(id:data:).serializedBytes`, written directly (the hot path of every answer).
     public static func resultBytes(id: JSON, data: JSON) -> [UInt8] {
+        // A stored record answered whole (store.get/insert/update) carries its text: one
+        // exact-size array, no builder buffer to allocate, fill and copy out.
+        if case .object(let record) = data, let text = record.attachedText, case .int(let n) = id {
+            var out: [UInt8] = []
+            out.reserveCapacity(text.count + 48)
+            append(#"{"id":"#, to: &out)
+            JSNumberFormat.append(n, to: &out)
+            append(#","type":"result","data":"#, to: &out)
+            out.append(contentsOf: text)
+            out.append(UInt8(ascii: "}"))
+            return out
+        }
         var out = JSONTextBuilder(capacity: data.initialCapacityGuess + 40)
         out.raw(#"{"id":"#)
         out.value(id)
@@ -70,6 +82,10 @@ public enum ServerMessage {
         out.value(data)
         out.raw("}")
         return out.finish()
+    }
+
+    private static func append(_ fragment: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
     }
 
     public static func eventPush(subscriptionId: String, topic: String, event: JSON) -> JSON {
