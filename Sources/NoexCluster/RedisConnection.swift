@@ -152,6 +152,37 @@ public final class RedisConnection {
             connectFailed(Self.errorText(ac))
             return
         }
+        checkReady()
+    }
+
+    /// Redis accepts connections while it loads its dataset after a restart and refuses every
+    /// command with `LOADING` until it is done, so the link counts as up only once a PING is
+    /// answered: until then commands stay queued (within `maxQueueWaitMs`) and readers wait.
+    /// A `LOADING` answer is a failed connect (retried with backoff); a PING that gets no answer
+    /// within `connectTimeoutMs` is a connect that timed out (the timer still runs).
+    private func checkReady() {
+        let sent = issue([Array("PING".utf8)]) { [weak self] result in
+            guard let self, self.state == .connecting else { return }
+            switch result {
+            case .success(.error(let e)): self.notReady("Redis is not ready (\(e))")
+            case .success: self.becameReady()
+            case .failure: break  // the link broke or timed out: its own callback retries
+            }
+        }
+        if !sent { notReady("cannot send to Redis") }
+    }
+
+    /// Gives up this link before it was ready, and retries with backoff.
+    private func notReady(_ reason: String) {
+        uv_timer_stop(timer)
+        if let ac = context {
+            context = nil
+            redisAsyncDisconnect(ac)  // its disconnect callback then finds another context, or none
+        }
+        connectFailed(reason)
+    }
+
+    private func becameReady() {
         uv_timer_stop(timer)
         state = .connected
         connects += 1
@@ -161,7 +192,9 @@ public final class RedisConnection {
     }
 
     fileprivate func didDisconnect(_ ac: UnsafePointer<redisAsyncContext>) {
-        context = nil  // hiredis frees it after this callback
+        // hiredis frees it after this callback; a context given up earlier (not ready) may
+        // report its end after the next one was made.
+        if let current = context, UnsafePointer(current) == ac { context = nil }
         guard state == .connected else { return }
         let reason = ac.pointee.err != 0 ? Self.errorText(ac) : "connection closed by Redis"
         failInFlight(.connectionLost, "the connection to Redis at \(endpoint) broke (\(reason)); the command may or may not have run")

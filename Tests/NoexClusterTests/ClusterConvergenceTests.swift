@@ -22,6 +22,7 @@ struct ClusterConvergenceTests {
         var serial: UInt64 = 0
         var acked: [StreamID] = []
         var failed = 0
+        var lastFailure = ""
         var outcomes: [StreamID: ClusterOutcome] = [:]
 
         init(_ i: Int, loop: TestLoop, redis: RedisServer, cluster: String, options: RedisConnectionOptions = .init()) {
@@ -49,7 +50,9 @@ struct ClusterConvergenceTests {
             log.append(command) { [unowned self] in
                 switch $0 {
                 case .success(let id): self.acked.append(id)
-                case .failure: self.failed += 1
+                case .failure(let f):
+                    self.failed += 1
+                    self.lastFailure = "\(f)"
                 }
             }
         }
@@ -196,7 +199,8 @@ struct ClusterConvergenceTests {
         // `maxQueueWaitMs` before a slow reconnect (a loaded machine) fails by design.
         #expect(loop.run { nodes.indices.allSatisfy { nodes[$0].log.connection.connects > connectsBefore[$0] && nodes[$0].log.connection.state == .connected } })
         for node in nodes { for _ in 0..<5 { node.submit(.insert(bucket: "items", data: ["email": .string("\(node.name)-\(node.serial)")])) } }
-        #expect(loop.run { acked() == 31 && nodes.allSatisfy { $0.outcomes.count == 31 } })
+        #expect(loop.run { acked() == 31 && nodes.allSatisfy { $0.outcomes.count == 31 } },
+                "acked \(acked()), failed \(failed()), applied \(nodes.map { $0.outcomes.count }), links \(nodes.map { "\($0.log.connection.state)/\($0.reader.connection.state)" }), last failure \(nodes.map(\.lastFailure))")
         for node in nodes.dropFirst() {
             #expect(digest(node.store, node.applier.position) == digest(nodes[0].store, nodes[0].applier.position))
         }

@@ -76,6 +76,39 @@ struct RedisConnectionTests {
         loop.close()
     }
 
+    /// A restarted Redis accepts connections while it loads its dataset and answers every command
+    /// `LOADING` until it is done: the connection waits (commands stay queued) instead of handing
+    /// them that error — or a log reader stopping on it.
+    @Test func waitsWhileRedisLoadsItsDataset() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        for chunk in 0..<20 {
+            let pairs = (0..<100).flatMap { ["k\(chunk * 100 + $0)", "v\(chunk * 100 + $0)"] }
+            #expect(redis.command(["MSET"] + pairs) == "+OK")
+        }
+        #expect(redis.command(["SAVE"]) == "+OK")
+        redis.kill()
+        // 2,000 keys at 1 ms each, events served every KiB of the file: LOADING for about 2 s.
+        try redis.start(extra: ["--dbfilename", "dump.rdb", "--key-load-delay", "1000", "--loading-process-events-interval-bytes", "1024"])
+        #expect(redis.command(["PING"])?.hasPrefix("-LOADING") == true, "the restarted Redis must still be loading")
+        let loop = TestLoop()
+        var events: [RedisConnectionEvent] = []
+        var options = RedisConnectionOptions()
+        options.reconnectMaxMs = 200
+        options.maxQueueWaitMs = 60_000
+        let c = RedisConnection(loop: loop.loop, endpoint: redis.endpoint, options: options)
+        c.onEvent = { events.append($0) }
+        c.start()
+        var reply: Result<RedisReply, RedisFailure>?
+        c.send(["GET", "k1999"]) { reply = $0 }
+        #expect(loop.run { reply != nil })
+        #expect(reply.flatMap { try? $0.get() } == .bulk(Array("v1999".utf8)))
+        #expect(events.contains { if case .connectFailed(let why) = $0 { why.contains("LOADING") } else { false } })
+        #expect(c.connects == 1)
+        c.close()
+        loop.close()
+    }
+
     @Test func failsFastWhileRedisIsDown() throws {
         let loop = TestLoop()
         var options = RedisConnectionOptions()

@@ -28,12 +28,13 @@ public final class RedisServer {
 
     public var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
 
-    public func start() throws {
+    /// Starts (again) on the same port and directory; `extra` are further redis-server options.
+    public func start(extra: [String] = []) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.binary!)
         p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
                        "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
-                       "--daemonize", "no", "--logfile", dir + "/redis.log"]
+                       "--daemonize", "no", "--logfile", dir + "/redis.log"] + extra
         try p.run()
         process = p
         // Ready when it accepts a TCP connection (bounded).

@@ -112,7 +112,7 @@ import Testing
                      "--max-connections-per-ip <n>", "--max-payload-bytes <n>", "--echo", "--no-try-write",
                      "--shutdown-grace-period-ms <ms>",
                      "--metrics-path <path>", "--no-metrics", "--health-path <path>", "--no-health",
-                     "--compression",
+                     "--compression", "--cluster <url>",
                      "-v, --version", "-h, --help"] {
             #expect(help.contains(flag), "help lacks \(flag)")
         }
@@ -120,7 +120,7 @@ import Testing
         let info = try JSON.parse(Array(NoexServerCommand._dumpHelp().utf8))
         let arguments = try #require(info["command"]?["arguments"]?.arrayValue)
         let shown = arguments.filter { $0["shouldDisplay"] != false }
-        #expect(shown.count == 26)  // 24 flags + version + help
+        #expect(shown.count == 27)  // 25 flags + version + help
         #expect(try LaunchPlan.resolve(try options(["--compression"]), file: nil).server.compression != nil)
         for argument in shown {
             let abstract = argument["abstract"]?.stringValue ?? ""
