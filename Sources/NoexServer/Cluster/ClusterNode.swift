@@ -29,6 +29,8 @@ final class ClusterNode {
     private(set) var entriesApplied = 0
     private(set) var lastLagMs: Int64 = 0
     private var random = SystemRandomNumberGenerator()
+    /// The snapshot holder's bookkeeping (ClusterNode+Trim.swift).
+    var snapshotSchedule = ClusterSnapshotSchedule()
 
     init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
         self.config = config
