@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The Redis hash `noex:{NAME}:nodes` (docs/cluster.md#trimming): every node publishes, under
+/// The Redis hash `noex:{NAME}:nodes` (docs/cluster.md#trimming-and-bootstrap): every node publishes, under
 /// its origin id, the last log position it still needs — with sqlite the committed one, without
 /// persistence the applied one (`durable: false`) — and when it published it. The snapshot holder
 /// reads it to decide how far the log may be trimmed.

@@ -27,6 +27,9 @@ extension NoexServer {
         registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()
+        // Published from the start: a node that just loaded a snapshot holds trimming back
+        // while it catches up.
+        let ticks = startPositionTicks(node)
         // The tail as of now; caught up once the reader delivered it.
         var tail: StreamID?
         var failure: String?
@@ -50,17 +53,17 @@ extension NoexServer {
             ? "could not catch up with the cluster log within \(c.startupTimeoutMs) ms (\(node.lastLinkProblem ?? "Redis at \(c.redis) is slow")); is Redis running at \(c.redis)?"
             : nil)
         if let problem {
+            transport.cancelTimer(ticks)
             node.close()
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
         }
-        startPositionTicks(node)
     }
 
     /// Publishes this node's position every `positionIntervalMs` (docs/cluster.md#trimming-and-bootstrap):
     /// with sqlite the committed one (what a restart resumes from), else the applied one.
-    private func startPositionTicks(_ node: ClusterNode) {
+    private func startPositionTicks(_ node: ClusterNode) -> LoopTimerID {
         let interval = UInt64(node.config.positionIntervalMs)
-        _ = transport.addTimer(delayMs: 0, repeatMs: interval) { [unowned self, unowned node] in
+        return transport.addTimer(delayMs: 0, repeatMs: interval) { [unowned self, unowned node] in
             var needed = node.applier.position
             if let durable = self.durable {
                 needed = durable.committedClusterPosition.flatMap(ClusterPosition.init(text:)) ?? .start
@@ -84,7 +87,8 @@ extension NoexServer {
         while answer == nil { uv_run(loop, UV_RUN_ONCE) }
         let fail = { (m: String) in StartError(message: "cluster \"\(c.name)\": \(m)", code: -1) }
         switch answer! {
-        case .failure(let f): throw fail("Redis at \(c.redis): \(f.message)")
+        case .failure(let f):
+            throw fail("could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?")
         case .success(.null): return nil
         case .success(.bulk(let bytes)):
             do {
