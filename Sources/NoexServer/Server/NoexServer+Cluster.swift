@@ -11,7 +11,8 @@ extension NoexServer {
     func joinCluster(_ c: ClusterConfig) throws(StartError) {
         if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
         var position = try startingPosition()
-        if durable == nil { position = try bootstrap(c) ?? position }
+        // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
+        if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
         if let durable {
             node.applier.journal = durable
@@ -72,9 +73,10 @@ extension NoexServer {
         }
     }
 
-    /// A node without persistence starts with nothing: it loads the snapshot the lease holder
-    /// stored in Redis (docs/cluster.md#trimming-and-bootstrap) and follows the log after its
-    /// position; nil when there is none (then it reads the log from its start).
+    /// A node that starts with nothing (no persistence, or an empty database) loads the snapshot
+    /// the lease holder stored in Redis (docs/cluster.md#trimming-and-bootstrap) — with sqlite
+    /// written into the database in one transaction with its position — and follows the log
+    /// after it; nil when there is none (then it reads the log from its start).
     private func bootstrap(_ c: ClusterConfig) throws(StartError) -> ClusterPosition? {
         var options = RedisConnectionOptions()
         options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
@@ -93,7 +95,12 @@ extension NoexServer {
         case .success(.bulk(let bytes)):
             do {
                 let snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024))  // Redis' string limit
-                let p = try ClusterSnapshot.restore(snapshot, into: config.store)
+                let store = config.store
+                let buckets = Set(store.bucketNames), queries = Set(store.declarativeQueries().map(\.name))
+                let p = try ClusterSnapshot.restore(snapshot, into: store)
+                try durable?.saveBootstrap(buckets: store.bucketNames.filter { !buckets.contains($0) },
+                                           queries: store.declarativeQueries().map(\.name).filter { !queries.contains($0) },
+                                           clusterPosition: p.text)
                 printToStandardError("[noex-server] cluster: loaded the snapshot at \(p.lastID) (\(bytes.count) bytes) from Redis")
                 return p
             } catch {
