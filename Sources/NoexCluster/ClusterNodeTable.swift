@@ -17,6 +17,11 @@ public enum ClusterNodeTable {
     public struct Verdict: Equatable, Sendable {
         public var limit: StreamID?
         public var expired: [String]
+
+        public init(limit: StreamID?, expired: [String]) {
+            self.limit = limit
+            self.expired = expired
+        }
     }
 
     /// The trim limit for a snapshot at `snapshot`: the lowest of it and every live node's
