@@ -51,6 +51,11 @@ struct ClusterTrimTests {
                 && (Self.id(f.lua("redis.call('GET', KEYS[1])", keys: [f.key("trimmed")])) ?? .zero) > .zero
                 && Int(f.redis.command(["XLEN", log])?.dropFirst() ?? "") ?? 999 < 60
         }, "the log was not trimmed: XLEN \(f.redis.command(["XLEN", log]) ?? "?")")
+        // The holder says so on /metrics: snapshots stored, and what the last capture cost.
+        let scrapes = f.nodes.compactMap { curl(port: $0.port, "/metrics")?.body }
+        #expect(scrapes.count == 3 && scrapes.allSatisfy { $0.contains("\nnoex_cluster_snapshots_stored_total ") })
+        let holders = scrapes.filter { !$0.contains("\nnoex_cluster_snapshots_stored_total 0\n") }
+        #expect(holders.count >= 1 && holders.allSatisfy { !$0.contains("\nnoex_cluster_snapshot_bytes 0\n") }, "\(scrapes)")
         // A fourth node without persistence starts: the log's start is gone, so only the
         // snapshot lets it in (reading from the start it would refuse: trimmed).
         let d = try f.start()
