@@ -56,7 +56,7 @@ final class ClusterNode {
             }
         }
         reader.onGap = { [weak self] last, trimmed in
-            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; restart it from a database or snapshot at or after \(trimmed)"
+            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
         }
         reader.onError = { [weak self] m in self?.lastLinkProblem = m }
     }
