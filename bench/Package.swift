@@ -57,6 +57,15 @@ let package = Package(
         .executableTarget(
             name: "rules-bench",
             dependencies: [.product(name: "NoexRules", package: "noex-server")]),
+        // What a cluster snapshot costs the holder's loop (capture + serialize) and a new node (parse + restore).
+        .executableTarget(
+            name: "snapshot-bench",
+            dependencies: [
+                .product(name: "NoexCluster", package: "noex-server"),
+                .product(name: "NoexStore", package: "noex-server"),
+                .product(name: "NoexJSON", package: "noex-server"),
+                .product(name: "NoexLoop", package: "noex-server"),
+            ]),
         // The cluster's log path in one process against a running redis-server (bench/cluster.sh).
         .executableTarget(
             name: "cluster-bench",

@@ -34,7 +34,7 @@ public final class ClusterLog {
     }
 
     /// Removes every entry below `id` (XTRIM MINID); the completion gets how many went. Call it
-    /// with the oldest position every live node has made durable (docs/cluster.md#trimming).
+    /// with the oldest position every live node has made durable (docs/cluster.md#trimming-and-bootstrap).
     ///
     /// In the same atomic step (a Lua script) the id of the newest removed entry is kept in
     /// `noex:{NAME}:trimmed`, so a reader can tell whether it still finds everything after its

@@ -27,20 +27,27 @@ public enum ClusterSnapshot {
         ]
     }
 
-    /// Loads a snapshot into an empty store (no events); returns its position.
+    /// Loads a snapshot into an empty store (no events); returns its position. Buckets and
+    /// queries already defined (from the config file) are kept if they hold no records.
     public static func restore(_ snapshot: JSON, into store: Store) throws(ClusterCommandError) -> ClusterPosition {
         guard snapshot["format"]?.stringValue == format else { throw .init("not a \(format)") }
         guard let v = snapshot["version"]?.intValue, v <= version else {
             throw .init("snapshot version is newer than this node's \(version): upgrade this node")
         }
         guard let position = snapshot["position"].flatMap(ClusterPosition.init(json:)) else { throw .init("snapshot has no position") }
-        guard store.bucketNames.isEmpty else { throw .init("a snapshot loads into an empty store only") }
+        // Buckets and queries a node defines from its config file at start are already there;
+        // they must hold nothing, and are kept as they are (every node has the same config).
+        for name in store.bucketNames where ((try? store.count(bucket: name)) ?? 1) > 0 {
+            throw .init("a snapshot loads into an empty store only (bucket \"\(name)\" holds records)")
+        }
         for b in snapshot["buckets"]?.arrayValue ?? [] {
             guard let name = b["name"]?.stringValue, let config = b["config"]?.objectValue else {
                 throw .init("snapshot bucket lacks name or config")
             }
-            do throws(StoreError) { try store.defineBucket(name, config: config) } catch {
-                throw .init("snapshot bucket \"\(name)\" cannot be defined: \(error.message)")
+            if !store.bucketNames.contains(name) {
+                do throws(StoreError) { try store.defineBucket(name, config: config) } catch {
+                    throw .init("snapshot bucket \"\(name)\" cannot be defined: \(error.message)")
+                }
             }
             store.setAutoincrementCounter(bucket: name, b["counter"]?.intValue ?? 0)
             let keyField = store.keyField(bucket: name)!
@@ -54,6 +61,7 @@ public enum ClusterSnapshot {
         }
         for q in snapshot["queries"]?.arrayValue ?? [] {
             guard let name = q["name"]?.stringValue, let config = q["config"]?.objectValue else { throw .init("snapshot query lacks name or config") }
+            if store.hasQuery(name) { continue }
             do throws(StoreError) { try store.defineQuery(name, config: config) } catch {
                 throw .init("snapshot query \"\(name)\" cannot be defined: \(error.message)")
             }

@@ -202,6 +202,28 @@ public final class DurableStore {
         if policy == .always { for fd in engine.syncTargets() { _ = fsync(fd) } }
     }
 
+    /// Cluster bootstrap (docs/cluster.md#trimming-and-bootstrap): a snapshot was just loaded
+    /// into the store of an empty database; writes the buckets and queries it defined, every
+    /// record of the durable buckets, their counters and the cluster position in one
+    /// transaction, so the database never holds part of it.
+    public func saveBootstrap(buckets: [String], queries: [String], clusterPosition position: String) throws(PersistenceError) {
+        var events: [StoreEvent] = []
+        for name in store.bucketNames where store.isDurable(bucket: name) {
+            for r in store.storedRecords(bucket: name) ?? [] { events.append(.inserted(bucket: name, key: r.key, record: r.record)) }
+        }
+        let configs = buckets.map { ($0, store.getBucketSchema($0) ?? [:]) }
+        let defined = store.declarativeQueries().filter { queries.contains($0.name) }
+        try engine.commit([events], store: store, schema: { db throws(PersistenceError) in
+            for (name, config) in configs { try SQLiteEngine.saveBucket(name, config)(db) }
+            for q in defined { try SQLiteEngine.saveQuery(q.name, q.config)(db) }
+        }, meta: (SQLiteEngine.clusterPositionKey, position))
+        committedClusterPosition = position
+        clusterPosition = position
+        positionDirty = false
+        for name in store.bucketNames { committedCounters[name] = store.autoincrementCounter(bucket: name) }
+        if policy == .always { for fd in engine.syncTargets() { _ = fsync(fd) } }
+    }
+
     public func bucketDefined(_ name: String, config: JSONObject) throws(PersistenceError) {
         try commitSchema(SQLiteEngine.saveBucket(name, config))
     }

@@ -209,7 +209,7 @@ struct ClusterAnswerTests {
         #expect(redis.command(["SET", "noex:{gap}:trimmed", "5-0"]) == "+OK")
         let node = Self.node(redis, "gap")
         defer { node.stop() }
-        #expect(node.startError == "cluster \"gap\": the cluster log no longer holds the entries after 0-0 (trimmed up to 5-0): this node cannot catch up; restart it from a database or snapshot at or after 5-0",
+        #expect(node.startError == "cluster \"gap\": the cluster log no longer holds the entries after 0-0 (trimmed up to 5-0): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)",
                 "\(node.startError ?? "started")")
     }
 }

@@ -73,4 +73,25 @@ import Testing
         }
         #expect(throws: (any Error).self) { try FileConfig.decode(["cluster": ["url": "redis://b:1", "nmae": "x"]]) }
     }
+
+    @Test func trimmingKeysHaveDefaultsAndBounds() throws {
+        let d = try #require(try resolve(cli("redis://h", name: "a")).server.cluster)
+        #expect(d.positionIntervalMs == 2_000 && d.nodeTimeoutMs == 30_000 && d.snapshotEveryEntries == 10_000
+                && d.snapshotIntervalMs == 300_000 && d.maxSnapshotBytes == 500_000_000)
+        let file: JSON = ["cluster": ["url": "redis://r:1", "name": "o", "positionIntervalMs": 100, "nodeTimeoutMs": 900,
+                                      "snapshotEveryEntries": 5, "snapshotIntervalMs": 700, "maxSnapshotBytes": 1000]]
+        let c = try #require(try resolve(CommandLineOptions(), file).server.cluster)
+        #expect(c.positionIntervalMs == 100 && c.nodeTimeoutMs == 900 && c.snapshotEveryEntries == 5
+                && c.snapshotIntervalMs == 700 && c.maxSnapshotBytes == 1000)
+        #expect(throws: ConfigError(key: "cluster.nodeTimeoutMs", "must be above cluster.positionIntervalMs (100): a live node publishes its position every positionIntervalMs")) {
+            try FileConfig.decode(["cluster": ["url": "redis://b:1", "positionIntervalMs": 100, "nodeTimeoutMs": 100]])
+        }
+        // Only one of the two in the file: the check runs against the other's default.
+        #expect(throws: CommandLineError("config key \"cluster.nodeTimeoutMs\" (1000) must be above cluster.positionIntervalMs (2000): a live node publishes its position every positionIntervalMs")) {
+            try resolve(CommandLineOptions(), ["cluster": ["url": "redis://b:1", "name": "a", "nodeTimeoutMs": 1000]])
+        }
+        #expect(throws: ConfigError(key: "cluster.maxSnapshotBytes", "expected a positive integer no larger than 536870912, got 600000000")) {
+            try FileConfig.decode(["cluster": ["url": "redis://b:1", "maxSnapshotBytes": 600_000_000]])
+        }
+    }
 }

@@ -66,10 +66,10 @@ final class ClusterFixture {
          "cluster": {"writeTimeoutMs": 700, "startupTimeoutMs": 15000}}
         """
 
-    init(nodes count: Int, appendOnly: Bool = false, cluster: String = "wire") throws {
+    init(nodes count: Int, appendOnly: Bool = false, cluster: String = "wire", config: String = ClusterFixture.config) throws {
         redis = try RedisServer(appendOnly: appendOnly)
         self.cluster = cluster
-        try Self.config.write(toFile: dir.file("node.json"), atomically: true, encoding: .utf8)
+        try config.write(toFile: dir.file("node.json"), atomically: true, encoding: .utf8)
         for _ in 0..<count { nodes.append(try start()) }
     }
 
@@ -83,6 +83,17 @@ final class ClusterFixture {
         redis.shutdown()
         dir.remove()
     }
+
+    /// The value of a Lua expression evaluated in Redis over `keys`, as one line (nil when the
+    /// reply is not a status line): lets a test read bulk values and several keys atomically.
+    func lua(_ expression: String, keys: [String]) -> String? {
+        let line = redis.command(["EVAL", "return redis.status_reply(tostring(\(expression)))", String(keys.count)] + keys)
+        guard let line, line.hasPrefix("+") else { return nil }
+        return String(line.dropFirst())
+    }
+
+    /// `noex:{CLUSTER}:SUFFIX`, the cluster's Redis keys.
+    func key(_ suffix: String) -> String { "noex:{\(cluster)}:\(suffix)" }
 
     /// What a node holds: `store.all` of every bucket, as its exact answer text.
     static func digest(_ c: WireStoreClient) -> String {

@@ -128,6 +128,14 @@ public struct LaunchPlan {
         if let v = f.cluster?.writeTimeoutMs { c.writeTimeoutMs = v }
         if let v = f.cluster?.maxQueuedWrites { c.maxQueuedWrites = v }
         if let v = f.cluster?.startupTimeoutMs { c.startupTimeoutMs = v }
+        if let v = f.cluster?.positionIntervalMs { c.positionIntervalMs = v }
+        if let v = f.cluster?.nodeTimeoutMs { c.nodeTimeoutMs = v }
+        if let v = f.cluster?.snapshotEveryEntries { c.snapshotEveryEntries = v }
+        if let v = f.cluster?.snapshotIntervalMs { c.snapshotIntervalMs = v }
+        if let v = f.cluster?.maxSnapshotBytes { c.maxSnapshotBytes = v }
+        if c.nodeTimeoutMs <= c.positionIntervalMs {
+            throw CommandLineError("config key \"cluster.nodeTimeoutMs\" (\(c.nodeTimeoutMs)) must be above cluster.positionIntervalMs (\(c.positionIntervalMs)): a live node publishes its position every positionIntervalMs")
+        }
         return c
     }
 

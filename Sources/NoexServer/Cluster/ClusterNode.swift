@@ -29,6 +29,8 @@ final class ClusterNode {
     private(set) var entriesApplied = 0
     private(set) var lastLagMs: Int64 = 0
     private var random = SystemRandomNumberGenerator()
+    /// The snapshot holder's bookkeeping (ClusterNode+Trim.swift).
+    var snapshotSchedule = ClusterSnapshotSchedule()
 
     init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
         self.config = config
@@ -54,7 +56,7 @@ final class ClusterNode {
             }
         }
         reader.onGap = { [weak self] last, trimmed in
-            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; restart it from a database or snapshot at or after \(trimmed)"
+            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
         }
         reader.onError = { [weak self] m in self?.lastLinkProblem = m }
     }

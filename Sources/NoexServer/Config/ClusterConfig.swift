@@ -15,6 +15,20 @@ public struct ClusterConfig: Sendable, Equatable {
     /// The start gives up (with an error naming Redis) when the node has not caught up with
     /// the log's tail by then.
     public var startupTimeoutMs: Int64 = 30_000
+    /// How often this node publishes its position in `noex:{name}:nodes` (and the snapshot
+    /// holder checks whether a snapshot is due).
+    public var positionIntervalMs: Int64 = 2_000
+    /// A node whose published position is older than this is not live: it no longer holds
+    /// trimming back (and its entry is removed).
+    public var nodeTimeoutMs: Int64 = 30_000
+    /// The lease holder stores a snapshot (and trims) once this many entries were applied
+    /// since its last one …
+    public var snapshotEveryEntries: Int64 = 10_000
+    /// … or once this long passed with at least one new entry.
+    public var snapshotIntervalMs: Int64 = 300_000
+    /// A snapshot larger than this (serialized) is not stored, and the log is not trimmed; a
+    /// line on stderr says so. Redis refuses strings above 512 MB.
+    public var maxSnapshotBytes: Int64 = 500_000_000
 
     public init(redis: RedisEndpoint, name: String) {
         self.redis = redis
@@ -39,7 +53,8 @@ public struct ClusterConfig: Sendable, Equatable {
     }
 }
 
-/// The config file's `cluster: {url?, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?}`
+/// The config file's `cluster: {url?, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?,
+/// positionIntervalMs?, nodeTimeoutMs?, snapshotEveryEntries?, snapshotIntervalMs?, maxSnapshotBytes?}`
 /// (`url` may come from `--cluster` instead).
 public struct FileClusterConfig: Sendable, Equatable {
     public var url: String?
@@ -47,10 +62,16 @@ public struct FileClusterConfig: Sendable, Equatable {
     public var writeTimeoutMs: Int64?
     public var maxQueuedWrites: Int?
     public var startupTimeoutMs: Int64?
+    public var positionIntervalMs: Int64?
+    public var nodeTimeoutMs: Int64?
+    public var snapshotEveryEntries: Int64?
+    public var snapshotIntervalMs: Int64?
+    public var maxSnapshotBytes: Int64?
 
     static func decode(_ r: ConfigReader) throws(ConfigError) -> FileClusterConfig? {
         guard let o = try r.object("cluster") else { return nil }
-        try o.rejectUnknownKeys(["url", "name", "writeTimeoutMs", "maxQueuedWrites", "startupTimeoutMs"])
+        try o.rejectUnknownKeys(["url", "name", "writeTimeoutMs", "maxQueuedWrites", "startupTimeoutMs", "positionIntervalMs",
+                                 "nodeTimeoutMs", "snapshotEveryEntries", "snapshotIntervalMs", "maxSnapshotBytes"])
         let url = try o.string("url")
         if let url, ClusterConfig.endpoint(url: url) == nil {
             throw ConfigError(key: "cluster.url", "expected redis://HOST:PORT, got \"\(url)\"")
@@ -61,6 +82,14 @@ public struct FileClusterConfig: Sendable, Equatable {
         c.writeTimeoutMs = try o.positiveInteger("writeTimeoutMs", max: ConfigBounds.durationMs)
         c.maxQueuedWrites = try o.positiveInteger("maxQueuedWrites", max: ConfigBounds.count).map(Int.init)
         c.startupTimeoutMs = try o.positiveInteger("startupTimeoutMs", max: ConfigBounds.durationMs)
+        c.positionIntervalMs = try o.positiveInteger("positionIntervalMs", max: ConfigBounds.durationMs)
+        c.nodeTimeoutMs = try o.positiveInteger("nodeTimeoutMs", max: ConfigBounds.durationMs)
+        c.snapshotEveryEntries = try o.positiveInteger("snapshotEveryEntries", max: ConfigBounds.count)
+        c.snapshotIntervalMs = try o.positiveInteger("snapshotIntervalMs", max: ConfigBounds.durationMs)
+        c.maxSnapshotBytes = try o.positiveInteger("maxSnapshotBytes", max: 512 * 1024 * 1024)
+        if let p = c.positionIntervalMs, let t = c.nodeTimeoutMs, t <= p {
+            throw ConfigError(key: "cluster.nodeTimeoutMs", "must be above cluster.positionIntervalMs (\(p)): a live node publishes its position every positionIntervalMs")
+        }
         return c
     }
 }

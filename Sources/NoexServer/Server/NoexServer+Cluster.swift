@@ -10,7 +10,9 @@ import NoexStore
 extension NoexServer {
     func joinCluster(_ c: ClusterConfig) throws(StartError) {
         if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
-        let position = try startingPosition()
+        var position = try startingPosition()
+        // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
+        if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
         if let durable {
             node.applier.journal = durable
@@ -26,6 +28,9 @@ extension NoexServer {
         registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()
+        // Published from the start: a node that just loaded a snapshot holds trimming back
+        // while it catches up.
+        let ticks = startPositionTicks(node)
         // The tail as of now; caught up once the reader delivered it.
         var tail: StreamID?
         var failure: String?
@@ -49,8 +54,59 @@ extension NoexServer {
             ? "could not catch up with the cluster log within \(c.startupTimeoutMs) ms (\(node.lastLinkProblem ?? "Redis at \(c.redis) is slow")); is Redis running at \(c.redis)?"
             : nil)
         if let problem {
+            transport.cancelTimer(ticks)
             node.close()
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
+        }
+    }
+
+    /// Publishes this node's position every `positionIntervalMs` (docs/cluster.md#trimming-and-bootstrap):
+    /// with sqlite the committed one (what a restart resumes from), else the applied one.
+    private func startPositionTicks(_ node: ClusterNode) -> LoopTimerID {
+        let interval = UInt64(node.config.positionIntervalMs)
+        return transport.addTimer(delayMs: 0, repeatMs: interval) { [unowned self, unowned node] in
+            var needed = node.applier.position
+            if let durable = self.durable {
+                needed = durable.committedClusterPosition.flatMap(ClusterPosition.init(text:)) ?? .start
+            }
+            node.positionTick(needed: needed, durable: self.durable != nil, nowMs: self.core.clock.wallMs())
+        }
+    }
+
+    /// A node that starts with nothing (no persistence, or an empty database) loads the snapshot
+    /// the lease holder stored in Redis (docs/cluster.md#trimming-and-bootstrap) — with sqlite
+    /// written into the database in one transaction with its position — and follows the log
+    /// after it; nil when there is none (then it reads the log from its start).
+    private func bootstrap(_ c: ClusterConfig) throws(StartError) -> ClusterPosition? {
+        var options = RedisConnectionOptions()
+        options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
+        options.connectTimeoutMs = UInt64(min(c.startupTimeoutMs, 2_000))
+        let connection = RedisConnection(loop: loop, endpoint: c.redis, options: options)
+        defer { connection.close() }
+        connection.start()
+        var answer: Result<RedisReply, RedisFailure>?
+        connection.send(["GET", "noex:{\(c.name)}:snapshot"]) { answer = $0 }
+        while answer == nil { uv_run(loop, UV_RUN_ONCE) }
+        let fail = { (m: String) in StartError(message: "cluster \"\(c.name)\": \(m)", code: -1) }
+        switch answer! {
+        case .failure(let f):
+            throw fail("could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?")
+        case .success(.null): return nil
+        case .success(.bulk(let bytes)):
+            do {
+                let snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024))  // Redis' string limit
+                let store = config.store
+                let buckets = Set(store.bucketNames), queries = Set(store.declarativeQueries().map(\.name))
+                let p = try ClusterSnapshot.restore(snapshot, into: store)
+                try durable?.saveBootstrap(buckets: store.bucketNames.filter { !buckets.contains($0) },
+                                           queries: store.declarativeQueries().map(\.name).filter { !queries.contains($0) },
+                                           clusterPosition: p.text)
+                printToStandardError("[noex-server] cluster: loaded the snapshot at \(p.lastID) (\(bytes.count) bytes) from Redis")
+                return p
+            } catch {
+                throw fail("the snapshot in Redis (noex:{\(c.name)}:snapshot) does not load: \(error)")
+            }
+        case .success(let other): throw fail("unexpected reply to GET noex:{\(c.name)}:snapshot: \(other)")
         }
     }
 
@@ -92,6 +148,15 @@ extension NoexServer {
         }
         metrics.gauge("noex_cluster_redis_connected", help: "1 when both Redis links (append, read) are up, else 0.") {
             [unowned node] in node.log.connection.state == .connected && node.reader.connection.state == .connected ? 1 : 0
+        }
+        metrics.counter("noex_cluster_snapshots_stored_total", help: "Snapshots this node stored in Redis as the lease holder.") {
+            [unowned node] in Double(node.snapshotSchedule.stored)
+        }
+        metrics.gauge("noex_cluster_snapshot_capture_ms", help: "How long the last snapshot capture and serialization held this node's loop.") {
+            [unowned node] in node.snapshotSchedule.lastCaptureMs
+        }
+        metrics.gauge("noex_cluster_snapshot_bytes", help: "Size of the last snapshot this node captured.") {
+            [unowned node] in Double(node.snapshotSchedule.lastBytes)
         }
     }
 
