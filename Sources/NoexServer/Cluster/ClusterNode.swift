@@ -19,8 +19,9 @@ final class ClusterNode {
     private var nextSerial: UInt64 = 1
     /// Writes appended (or being appended) whose entry this node has not applied yet.
     var pending: [UInt64: ClusterPendingWrite] = [:]
-    /// Set when the log lost entries this node still needed (trimmed): it stops applying and
-    /// every write is answered `CLUSTER_UNAVAILABLE` with this text.
+    /// Set when the log lost entries this node still needed (trimmed), or reading it failed with
+    /// an error reply: it stops applying and every write is answered `CLUSTER_UNAVAILABLE` with
+    /// this text.
     private(set) var stopped: String?
     /// The last link problem, for the start-up error and the unavailable answers.
     private(set) var lastLinkProblem: String?
@@ -58,7 +59,13 @@ final class ClusterNode {
         reader.onGap = { [weak self] last, trimmed in
             self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
         }
-        reader.onError = { [weak self] m in self?.lastLinkProblem = m }
+        // An error reply to a read (not a lost link, which is retried; not LOADING, which the
+        // connection waits out) means the log key is not what this node can follow: stop
+        // applying rather than serve a store that silently stopped moving.
+        reader.onError = { [weak self] m in
+            self?.lastLinkProblem = m
+            self?.stopped = "reading the cluster log failed (\(m)); this node stopped applying entries: check the Redis key and restart the node"
+        }
     }
 
     func start() {
