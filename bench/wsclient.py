@@ -41,10 +41,6 @@ class WSClient:
             raise SystemExit("server closed the connection")
         self.buf += chunk
 
-    def _need(self, n):
-        while len(self.buf) < n:
-            self._fill()
-
     def send(self, obj):
         payload = json.dumps(obj, separators=(",", ":")).encode()
         n = len(payload)
