@@ -3,8 +3,8 @@
 # here is recorded in STARTED_PIDS and killed by stop_all (installed as an EXIT trap).
 #
 # Servers: noex (noex-server --echo), hummingbird (peers/hummingbird-echo),
-#          picows (peers/picows_echo.py in a venv), uws (peers/uws_echo.py: uWebSockets through its
-#          Python binding socketify, same venv), noex-proto (noex-server -c proto-config.json).
+#          picows (peers/picows_echo.py in a venv), uws (peers/uws_echo.c: uWebSockets' C API, linked
+#          against the uWS library socketify ships, same venv), noex-proto (noex-server -c proto-config.json).
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT_DIR="$(cd "$BENCH_DIR/.." && pwd)"
@@ -13,6 +13,7 @@ LOADGEN="$BENCH_DIR/.build/release/loadgen"
 # NOEX_BIN may name another build, e.g. a copy of the binary before a change, for before/after runs.
 NOEX_BIN="${NOEX_BIN:-$ROOT_DIR/.build/release/noex-server}"
 HUMMINGBIRD_BIN="$BENCH_DIR/peers/hummingbird-echo/.build/release/hummingbird-echo"
+UWS_BIN="$BENCH_DIR/peers/.build/uws-echo"
 STARTED_PIDS=()
 SERVER_PID=""
 
@@ -96,6 +97,18 @@ build_all() {
     if [[ -x "$VENV/bin/python" ]] && ! "$VENV/bin/python" -c 'import socketify' 2>/dev/null; then
         "$VENV/bin/pip" install -q socketify >&2 || log "socketify (uWS) did not install; uws is left out"
     fi
+    build_uws || log "the uWS echo peer did not build; uws is left out"
+}
+
+# build_uws: compiles peers/uws_echo.c against the uWebSockets library inside the venv's socketify
+# package (libsocketify_linux_amd64.so exports uWS's C API), with an rpath to it.
+build_uws() {
+    local lib
+    lib=$("$VENV/bin/python" -c 'import os, socketify; print(os.path.dirname(socketify.__file__))' 2>/dev/null) || return 1
+    [[ -f "$lib/libsocketify_linux_amd64.so" ]] || { log "uws: no libsocketify_linux_amd64.so in $lib"; return 1; }
+    mkdir -p "$(dirname "$UWS_BIN")"
+    log "building the uWS echo peer (cc -O2)"
+    cc -O2 -o "$UWS_BIN" "$BENCH_DIR/peers/uws_echo.c" -L"$lib" -l:libsocketify_linux_amd64.so -Wl,-rpath,"$lib" >&2
 }
 
 # start_server NAME PORT [FLAGS...]: starts the named echo server in the background and waits
@@ -126,9 +139,8 @@ start_server() {
                 >/dev/null 2>"$BENCH_TMP/$name.err" &
             ;;
         uws)
-            "$VENV/bin/python" -c 'import socketify' 2>/dev/null || { log "uws: socketify not installed"; return 1; }
-            $(server_cpu) "$VENV/bin/python" "$BENCH_DIR/peers/uws_echo.py" --host 127.0.0.1 --port "$port" \
-                >/dev/null 2>"$BENCH_TMP/$name.err" &
+            [[ -x "$UWS_BIN" ]] || { log "uws: $UWS_BIN missing (built by build_all from peers/uws_echo.c)"; return 1; }
+            $(server_cpu) "$UWS_BIN" --host 127.0.0.1 --port "$port" >/dev/null 2>"$BENCH_TMP/$name.err" &
             ;;
         *) log "unknown server $name"; return 1 ;;
     esac
