@@ -25,31 +25,78 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A vector of optional slots with a free list; each reuse bumps the slot's generation.
-struct Slab<Element> {
-    private var values: [Element?] = []
-    private var generations: [UInt32] = []
-    private var freeList: [UInt32] = []
-    private(set) var count = 0
+///
+/// A class over manually managed storage, because it sits under every event of every
+/// connection: a `[Element?]` inside the server costs a dynamic exclusivity check on the
+/// server's property, a uniqueness check and a bounds check per in-place access, and reading
+/// whether a slot is occupied copied the whole entry out (retaining everything it owns). Here
+/// an access is a generation compare and a pointer offset. The slab belongs to the loop thread.
+final class Slab<Element> {
+    /// Slots `0..<used` are initialized (occupied or nil); `capacity` are allocated.
+    @exclusivity(unchecked) private var values: UnsafeMutablePointer<Element?>
+    @exclusivity(unchecked) private var generations: UnsafeMutablePointer<UInt32>
+    /// Whether each slot is occupied, apart from the slot itself: even a pattern match on an
+    /// `Element?` in memory copies it out.
+    @exclusivity(unchecked) private var occupied: UnsafeMutablePointer<Bool>
+    @exclusivity(unchecked) private var used = 0
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) private var freeList: [UInt32] = []
+    @exclusivity(unchecked) private(set) var count = 0
+
+    init(capacity: Int = 16) {
+        self.capacity = Swift.max(1, capacity)
+        values = .allocate(capacity: self.capacity)
+        generations = .allocate(capacity: self.capacity)
+        occupied = .allocate(capacity: self.capacity)
+    }
+
+    deinit {
+        values.deinitialize(count: used)
+        values.deallocate()
+        generations.deallocate()
+        occupied.deallocate()
+    }
 
     /// Stores `value` in a free slot and returns its id.
-    mutating func insert(_ value: Element) -> ConnectionID {
+    func insert(_ value: Element) -> ConnectionID {
         count += 1
         if let i = freeList.popLast() {
             values[Int(i)] = value
+            occupied[Int(i)] = true
             return ConnectionID(index: i, generation: generations[Int(i)])
         }
-        values.append(value)
-        generations.append(0)
-        return ConnectionID(index: UInt32(values.count - 1), generation: 0)
+        if used == capacity { grow() }
+        (values + used).initialize(to: value)
+        generations[used] = 0
+        occupied[used] = true
+        used += 1
+        return ConnectionID(index: UInt32(used - 1), generation: 0)
+    }
+
+    private func grow() {
+        let bigger = capacity * 2
+        let newValues = UnsafeMutablePointer<Element?>.allocate(capacity: bigger)
+        newValues.moveInitialize(from: values, count: used)
+        values.deallocate()
+        values = newValues
+        let newGenerations = UnsafeMutablePointer<UInt32>.allocate(capacity: bigger)
+        newGenerations.moveInitialize(from: generations, count: used)
+        generations.deallocate()
+        generations = newGenerations
+        let newOccupied = UnsafeMutablePointer<Bool>.allocate(capacity: bigger)
+        newOccupied.moveInitialize(from: occupied, count: used)
+        occupied.deallocate()
+        occupied = newOccupied
+        capacity = bigger
     }
 
     /// Removes and returns the occupant of `id`, or nil when `id` is stale.
     @discardableResult
-    mutating func remove(_ id: ConnectionID) -> Element? {
+    func remove(_ id: ConnectionID) -> Element? {
         guard contains(id) else { return nil }
         let i = Int(id.index)
-        let value = values[i]
-        values[i] = nil
+        let value = values[i].take()
+        occupied[i] = false
         generations[i] &+= 1
         freeList.append(id.index)
         count -= 1
@@ -58,16 +105,16 @@ struct Slab<Element> {
 
     func contains(_ id: ConnectionID) -> Bool {
         let i = Int(id.index)
-        return i < values.count && generations[i] == id.generation && values[i] != nil
+        return i < used && generations[i] == id.generation && occupied[i]
     }
 
     subscript(id: ConnectionID) -> Element? {
         contains(id) ? values[Int(id.index)] : nil
     }
 
-    /// Runs `body` on the occupant in place (no copy-on-write copy of what it owns). Returns
-    /// nil when `id` is stale. `body` must not touch the slab itself.
-    mutating func withValue<R>(_ id: ConnectionID, _ body: (inout Element) -> R) -> R? {
+    /// Runs `body` on the occupant in place (no copy of what it owns). Returns nil when `id`
+    /// is stale. `body` must not touch the slab itself.
+    func withValue<R>(_ id: ConnectionID, _ body: (inout Element) -> R) -> R? {
         guard contains(id) else { return nil }
         return body(&values[Int(id.index)]!)
     }
@@ -77,7 +124,7 @@ struct Slab<Element> {
     var ids: [ConnectionID] {
         var out: [ConnectionID] = []
         out.reserveCapacity(count)
-        for i in values.indices where values[i] != nil {
+        for i in 0..<used where contains(ConnectionID(index: UInt32(i), generation: generations[i])) {
             out.append(ConnectionID(index: UInt32(i), generation: generations[i]))
         }
         return out

@@ -14,12 +14,12 @@ public final class WebSocketServer {
     public let config: WebSocketServerConfig
     /// Receives events. Held strongly: the delegate should not hold the server strongly
     /// (every callback passes the server in).
-    public var delegate: (any WebSocketServerDelegate)?
+    @exclusivity(unchecked) public var delegate: (any WebSocketServerDelegate)?
     /// Runs before each poll, ahead of the write flush (the owner's group commit).
     public var beforeFlush: (() -> Void)?
 
-    var connections = Slab<Connection>()
-    var timers = Slab<LoopTimer>()
+    let connections = Slab<Connection>()
+    let timers = Slab<LoopTimer>()
     private var listener: Listener?
     private var prepare: UnsafeMutablePointer<uv_prepare_t>?
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
@@ -29,7 +29,7 @@ public final class WebSocketServer {
     /// so an open connection does not carry one).
     private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
     /// Connections with pending bytes, flushed by the prepare callback.
-    private var dirty: [ConnectionID] = []
+    @exclusivity(unchecked) private var dirty: [ConnectionID] = []
     /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
     /// the parsers copy out what they keep.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
@@ -38,7 +38,7 @@ public final class WebSocketServer {
     /// The bound port (the real one when `config.port` was 0); 0 before `start`.
     public private(set) var port = 0
     /// Bytes in/out, accepted sockets and loop lag, for monitoring.
-    public internal(set) var counters: TransportCounters
+    @exclusivity(unchecked) public internal(set) var counters: TransportCounters
     /// Keep accepting during a stop's grace period (closed when the grace ends), so that plain
     /// requests such as a health probe are still answered while connections drain. WebSocket
     /// handshakes in that time still complete; the delegate decides what to do with them (the

@@ -201,7 +201,7 @@ private func openMachine(heartbeat: HeartbeatConfig? = nil) -> ConnectionStateMa
 
 @Suite struct SlabTests {
     @Test func reusedSlotsGetANewGeneration() {
-        var slab = Slab<String>()
+        let slab = Slab<String>()
         let a = slab.insert("a")
         #expect(slab.remove(a) == "a")
         let b = slab.insert("b")
@@ -210,6 +210,29 @@ private func openMachine(heartbeat: HeartbeatConfig? = nil) -> ConnectionStateMa
         #expect(slab.withValue(a) { $0 = "x" } == nil)
         #expect(slab[b] == "b")
         #expect(slab.count == 1)
+    }
+
+    /// Growth moves the occupants; every id keeps naming its own value, freed slots are reused,
+    /// and the slab releases what it holds (removed values at once, the rest when it goes).
+    @Test func growsAndReleasesWhatItHolds() {
+        final class Counted {
+            nonisolated(unsafe) static var alive = 0
+            let n: Int
+            init(_ n: Int) { self.n = n; Counted.alive += 1 }
+            deinit { Counted.alive -= 1 }
+        }
+        do {
+            let slab = Slab<Counted>(capacity: 2)
+            var ids: [Int: ConnectionID] = [:]
+            for n in 0..<100 { ids[n] = slab.insert(Counted(n)) }
+            for n in stride(from: 0, to: 100, by: 3) { #expect(slab.remove(ids[n]!)?.n == n); ids[n] = nil }
+            #expect(Counted.alive == 66)
+            for n in 100..<120 { ids[n] = slab.insert(Counted(n)) }
+            #expect(slab.count == 86 && Counted.alive == 86)
+            for (n, id) in ids { #expect(slab.withValue(id) { $0.n } == n) }
+            #expect(Set(slab.ids) == Set(ids.values))
+        }
+        #expect(Counted.alive == 0)
     }
 
     @Test func idsRoundTripThroughPointerBits() {
