@@ -87,6 +87,8 @@ enum ClusterRequest {
             default:
                 return .failure(ServerError(e))
             }
+        case .failed(let code, let message, let details)?:
+            return .failure(ServerError(ErrorCode(rawValue: code) ?? .internalError, message, details: details))
         case .invalid(let reason)?:
             return .failure(ServerError(.internalError, "the cluster log entry of this write could not be applied: \(reason)"))
         case nil:

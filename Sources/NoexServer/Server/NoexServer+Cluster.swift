@@ -3,6 +3,7 @@ import NoexCluster
 import NoexJSON
 import NoexLoop
 import NoexPersistence
+import NoexRules
 import NoexStore
 
 /// Cluster mode at start (docs/cluster.md#running-a-cluster): load the stored position, follow
@@ -25,6 +26,7 @@ extension NoexServer {
             }
         }
         core.cluster = node
+        core.installClusterRules(node)
         registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()
@@ -98,6 +100,7 @@ extension NoexServer {
                 let store = config.store
                 let buckets = Set(store.bucketNames), queries = Set(store.declarativeQueries().map(\.name))
                 let p = try ClusterSnapshot.restore(snapshot, into: store)
+                if let state = snapshot["rules"], let engine = config.rules { try engine.restoreReplicatedState(state) }
                 try durable?.saveBootstrap(buckets: store.bucketNames.filter { !buckets.contains($0) },
                                            queries: store.declarativeQueries().map(\.name).filter { !queries.contains($0) },
                                            clusterPosition: p.text)
@@ -163,9 +166,10 @@ extension NoexServer {
     /// TTL expiry in a cluster: one node at a time (the holder of a lease in Redis) appends a
     /// `purgeExpired` every `store.ttlCheckIntervalMs`; every node applies it at the same point
     /// of the log. No node purges on its own clock.
-    func startClusterPurge(_ node: ClusterNode, intervalMs: Int) -> LoopTimerID {
+    /// `purges: false`: TTL expiry is off, the lease is still kept (it elects the rule-timer node).
+    func startClusterPurge(_ node: ClusterNode, intervalMs: Int, purges: Bool = true) -> LoopTimerID {
         transport.addTimer(delayMs: UInt64(intervalMs), repeatMs: UInt64(intervalMs)) { [unowned self, unowned node] in
-            node.purgeTick(intervalMs: Int64(intervalMs), nowMs: self.core.clock.wallMs())
+            node.purgeTick(intervalMs: Int64(intervalMs), nowMs: self.core.clock.wallMs(), purges: purges)
         }
     }
 }

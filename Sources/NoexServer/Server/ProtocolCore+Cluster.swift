@@ -1,5 +1,6 @@
 import NoexCluster
 import NoexJSON
+import NoexRules
 
 /// Cluster mode (docs/cluster.md): a store write is checked here as the single server checks
 /// it, appended to the cluster's log, and answered when this node applies its own entry —
@@ -12,12 +13,51 @@ extension ProtocolCore {
         if r.type.hasPrefix("procedures."), r.type != "procedures.get", r.type != "procedures.list" {
             throw .notReplicated(r.type)
         }
+        if let node = cluster, RulesInput.types.contains(r.type) { return try clusterTakesRules(r, node) }
         guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
         let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
         if let why = node.refusal { throw .clusterUnavailable(why) }
         clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
         return true
+    }
+
+    /// A rule-engine input (docs/cluster.md#rule-engine-inputs): checked as the single server
+    /// checks it, then appended as a custom entry that every node applies to its own engine.
+    private func clusterTakesRules(_ r: Request, _ node: ClusterNode) throws(ServerError) -> Bool {
+        guard rulesOps != nil else { throw .rulesNotConfigured }
+        guard let input = try RulesInput(r) else { return false }
+        if let why = node.refusal { throw .clusterUnavailable(why) }
+        clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: input.args), nowMs: clock.wallMs()))
+        return true
+    }
+
+    /// Makes the node apply rule-engine entries (inputs and timer firings) to this server's
+    /// engine, pins the engine's time and ids to each entry's decisions (store entries too: the
+    /// store bridge feeds the engine while they apply), and puts the engine into snapshots.
+    func installClusterRules(_ node: ClusterNode) {
+        guard let engine = rules else { return }
+        node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args in
+            guard let ops = self.rulesOps else { return .failed(code: ServerError.rulesNotConfigured.code.rawValue, message: ServerError.rulesNotConfigured.message, details: nil) }
+            do throws(ServerError) {
+                return .applied(try ops.handle(Request(id: .null, type: name, fields: args)))
+            } catch {
+                // The other nodes stored this change: this one must restart from its stored state.
+                if error.code == .persistenceError {
+                    node.applier.halt("a rule change could not be committed (\(error.message)); restart this node to resume from its stored position")
+                }
+                return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+            }
+        }
+        node.applier.handle([ClusterNode.fireTimersOp]) { [unowned engine] _, _ in
+            .applied(["fired": .int(Int64(engine.fireDueTimers()))])
+        }
+        node.applier.decisionScope = { [unowned engine] now, seed, apply in
+            // The store draws from (seed.0, seed.1); the engine's ids from a separate stream.
+            var ids = CommandRandom(seed: (seed.1, seed.0))
+            return engine.withDecisions(nowMs: now, idSeed: ids.next(), apply)
+        }
+        node.snapshotExtensions = { [unowned engine] in ["rules": engine.replicatedState()] }
     }
 
     /// Appends the command; the connection's later frames wait until it is answered.
