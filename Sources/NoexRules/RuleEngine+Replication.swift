@@ -19,15 +19,25 @@ extension RuleEngine {
     /// order, with version, timestamp, source), pending timers (firing order, with how often a
     /// repeating one fired) and the next rule version.
     public func replicatedState() -> JSON {
+        var o = timersAndCounters().objectValue ?? [:]
+        o["rules"] = .array(getRules().map(\.json))
+        o["facts"] = .array(getAllFacts().map(\.json))
+        return .object(o)
+    }
+
+    /// The part of `replicatedState()` a durable rules/facts store does not hold: pending
+    /// timers and the next rule version (`restoreReplicatedState` loads it too).
+    public func timersAndCounters() -> JSON {
         [
-            "rules": .array(getRules().map(\.json)),
-            "facts": .array(getAllFacts().map(\.json)),
             "timers": .array(timers.inFiringOrder().map { t in
                 var o = t.json.objectValue ?? [:]
                 o["firedCount"] = .int(Int64(t.firedCount))
                 return .object(o)
             }),
             "nextRuleVersion": .int(Int64(nextRuleVersion)),
+            // Equal priorities run in registration order; a durable store may load rules in
+            // another order (an update moves a rule to the end only in memory).
+            "ruleOrder": .array(ruleOrder.keys.map { .string($0) }),
         ]
     }
 
@@ -51,7 +61,14 @@ extension RuleEngine {
             timer.firedCount = Int(t["firedCount"]?.intValue ?? 0)
             timers.insert(timer)
         }
-        if let next = state["nextRuleVersion"]?.intValue { nextRuleVersion = Swift.max(nextRuleVersion, Int(next)) }
+        // Re-registering moves a rule to the end of every order, keeping version and timestamps.
+        for id in state["ruleOrder"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            guard let saved = rules[id]?.json else { continue }
+            try unregisterRule(id)
+            try restoreRule(saved)
+        }
+        // Set last and exactly: every restore above drew a version from the counter.
+        if let next = state["nextRuleVersion"]?.intValue { nextRuleVersion = Int(next) }
         reportDeadline()
     }
 }

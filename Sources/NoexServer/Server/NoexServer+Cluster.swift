@@ -12,6 +12,7 @@ extension NoexServer {
     func joinCluster(_ c: ClusterConfig) throws(StartError) {
         if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
         var position = try startingPosition()
+        try keepRuleTimersDurable()
         // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
         if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
@@ -59,6 +60,21 @@ extension NoexServer {
             transport.cancelTimer(ticks)
             node.close()
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
+        }
+    }
+
+    /// With sqlite, the rule engine's timers (and next rule version) are committed with every
+    /// position, and loaded back here: the rules and facts tables do not hold them, and every
+    /// node must keep the same timer table (docs/cluster.md#rule-timers).
+    private func keepRuleTimersDurable() throws(StartError) {
+        guard let durable, let engine = config.rules else { return }
+        let key = "cluster_rule_timers"
+        durable.clusterMeta = { [unowned engine] in [(key, engine.timersAndCounters().jsonString)] }
+        do {
+            guard durable.committedClusterPosition != nil, let text = try durable.storedMeta(key) else { return }
+            try engine.restoreReplicatedState(try JSON.parse(text, limits: JSONLimits(maxBytes: 512 * 1024 * 1024)))
+        } catch {
+            throw StartError(message: "database \"\(durable.path)\": the stored rule timers do not load (\(error)); start this node with a new database path", code: -1)
         }
     }
 
