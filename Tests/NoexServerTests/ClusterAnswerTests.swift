@@ -1,6 +1,7 @@
 import Foundation
 import NoexCluster
 import NoexJSON
+import NoexRules
 import NoexStore
 import RedisTestSupport
 import Testing
@@ -60,10 +61,36 @@ struct ClusterAnswerTests {
         ["type": "store.listQueries"],
     ]
 
+    /// Every rule-engine input with each way it can fail (request checks and engine errors), then reads.
+    static let rulesScript: [JSONObject] = [
+        ["type": "rules.registerRule", "rule": WireRules.r1],
+        ["type": "rules.registerRule", "rule": WireRules.r1],
+        ["type": "rules.registerRule", "rule": ["id": "bad"]],
+        ["type": "rules.registerRule"],
+        ["type": "rules.emit", "topic": "t.x", "data": ["a": 1], "correlationId": "c1", "causationId": "z"],
+        ["type": "rules.emit", "topic": ""],
+        ["type": "rules.emit", "topic": "t", "data": 3],
+        ["type": "rules.emit", "topic": "t", "correlationId": ""],
+        ["type": "rules.setFact", "key": "k", "value": ["n": 1]],
+        ["type": "rules.setFact", "key": "k", "value": .null],
+        ["type": "rules.setFact", "key": "k"],
+        ["type": "rules.deleteFact", "key": "k"],
+        ["type": "rules.deleteFact", "key": "k"],
+        ["type": "rules.updateRule", "ruleId": "r1", "updates": ["name": "renamed"]],
+        ["type": "rules.updateRule", "ruleId": "nope", "updates": [:]],
+        ["type": "rules.updateRule", "ruleId": "r1"],
+        ["type": "rules.disableRule", "ruleId": "r1"],
+        ["type": "rules.enableRule", "ruleId": "nope"],
+        ["type": "rules.unregisterRule", "ruleId": "r1"],
+        ["type": "rules.unregisterRule", "ruleId": "r1"],
+        ["type": "rules.getRules"],
+        ["type": "rules.getAllFacts"],
+    ]
+
     /// The answers to the script, timestamps replaced by 0.
-    private func answers(port: Int) throws -> [String] {
+    private func answers(port: Int, script: [JSONObject] = Self.script) throws -> [String] {
         let c = try WireStoreClient(port: port)
-        return Self.script.enumerated().map { i, request in
+        return script.enumerated().map { i, request in
             var r = request
             r["id"] = .int(Int64(i + 1))
             return Self.withoutTimestamps(c.askRaw(r) ?? "no answer")
@@ -84,10 +111,11 @@ struct ClusterAnswerTests {
     }
 
     /// An in-process node of the cluster `name` on the wire-test fixture.
-    static func node(_ redis: RedisServer, _ name: String) -> ServerThread {
+    static func node(_ redis: RedisServer, _ name: String, rules: Bool = false) -> ServerThread {
         let endpoint = redis.endpoint
         return ServerThread {
-            var c = ServerConfig(store: wireStoreFixture())
+            var c = ServerConfig(store: wireStoreFixture(),
+                                 rules: rules ? RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock()) : nil)
             c.cluster = ClusterConfig(redis: endpoint, name: name)
             return c
         }
@@ -117,6 +145,33 @@ struct ClusterAnswerTests {
         #expect(scrape.contains("\nnoex_cluster_entries_applied_total \(writes - 7)\n"))
         #expect(scrape.contains("\nnoex_cluster_pending_writes 0\n") && scrape.contains("\nnoex_cluster_redis_connected 1\n"))
         #expect(scrape.contains("noex_request_errors_total{op=\"store.insert\",code=\"ALREADY_EXISTS\"} 2"))
+    }
+
+    /// The rule-engine inputs go through the log too, and are answered with the single server's
+    /// bytes (timestamps and event ids aside: they are the entry's).
+    @Test func aClusterNodeAnswersEveryRulesInputAsTheSingleServer() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let single = WireRules.server()
+        defer { single.stop() }
+        let node = Self.node(redis, "rules", rules: true)
+        defer { node.stop() }
+        #expect(node.startError == nil)
+        let eventID = try Regex(#""id":"[0-9a-z]+-[0-9a-z]{9}""#)
+        let timestamp = try Regex(#""timestamp":[0-9]+"#)
+        func normal(_ s: String) -> String {
+            s.replacing(eventID, with: #""id":"ID""#).replacing(timestamp, with: #""timestamp":"ts""#)
+        }
+        let expected = try answers(port: single.port, script: Self.rulesScript).map(normal)
+        let got = try answers(port: node.port, script: Self.rulesScript).map(normal)
+        #expect(got.count == expected.count)
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            #expect(g == e, "request \(i + 1) \(JSON.object(Self.rulesScript[i]).jsonString)")
+        }
+        #expect(expected[4].contains(#""id":"ID""#) && expected[1].contains(#""type":"error""#))  // the script hits both paths
+        // Six inputs fail their request checks before the append; the rest are entries.
+        let inputs = Self.rulesScript.filter { RulesInput.types.contains($0["type"]!.stringValue!) }.count
+        #expect(redis.command(["XLEN", "noex:{rules}:log"]) == ":\(inputs - 6)")
     }
 
     @Test func procedureWritesAreRefusedInClusterMode() throws {

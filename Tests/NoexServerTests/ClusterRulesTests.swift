@@ -107,6 +107,26 @@ struct ClusterRulesTests {
         for c in clients { #expect(c.data(["type": "rules.stats"])["timersCount"] == 0) }
     }
 
+    /// Whichever node held the lease, the survivor takes it over and fires the overdue timer.
+    @Test func whenTheOtherNodesDieTheSurvivorFiresTheTimer() throws {
+        let f = try ClusterFixture(nodes: 3)
+        defer { f.shutdown() }
+        let a = try WireStoreClient(port: f.nodes[0].port)
+        let c = try WireStoreClient(port: f.nodes[2].port)
+        _ = Self.subscribe(c, "t.expired")
+        a.data(["type": "rules.registerRule", "rule": W.onEvent("arm", "t.arm", actions: [[
+            "type": "set_timer", "timer": ["name": "t", "duration": "500ms", "onExpire": ["topic": "t.expired", "data": [:]]],
+        ]])])
+        #expect(a.data(["type": "rules.emit", "topic": "t.arm"])["topic"] == "t.arm")
+        f.nodes[0].kill()
+        f.nodes[1].kill()
+        // The lease of a dead holder lapses after 3 s; the survivor's next tick takes it.
+        let push = c.nextPush(timeoutMs: 10_000)
+        #expect(push?["data"]?["event"]?["topic"] == "t.expired", "\(push?.jsonString ?? "no push")")
+        #expect(c.noPush(withinMs: 500))
+        #expect(c.data(["type": "rules.stats"])["timersCount"] == 0)
+    }
+
     @Test func aKilledNodeRestartsAndANewNodeBootstrapsWithTheSameEngine() throws {
         let config = ClusterFixture.config.replacingOccurrences(
             of: #""cluster": {"#, with: #""cluster": {"snapshotEveryEntries": 5, "positionIntervalMs": 200, "#)
