@@ -212,9 +212,16 @@ public final class NoexServer {
         ruleTimer = transport.addTimer(delayMs: delay) { [unowned self] in
             self.ruleTimer = nil
             if let node = self.core.cluster {
+                // A loop timer may run a few ms early against the wall clock; an entry decided
+                // before the deadline would fire nothing.
+                let now = self.core.clock.wallMs()
+                if let next = engine.nextTimerDeadlineMs, next > now {
+                    self.armRuleTimer(next)
+                    return
+                }
                 // In a cluster only the lease holder fires, through the log; applying that entry
                 // re-arms this timer. Until then (or on the other nodes) it checks again.
-                node.ruleTimersDue(nowMs: self.core.clock.wallMs())
+                node.ruleTimersDue(nowMs: now)
                 self.armRuleTimer(engine.nextTimerDeadlineMs, notBeforeMs: 250)
                 return
             }
