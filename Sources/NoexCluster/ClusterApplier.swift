@@ -15,8 +15,8 @@ public enum ClusterOutcome: Equatable, Sendable {
     case failed(code: String, message: String, details: JSON?)
 }
 
-/// Applies one `.custom` operation; runs inside the entry's pinned decisions.
-public typealias ClusterCustomHandler = (_ name: String, _ args: JSONObject) -> ClusterOutcome
+/// Applies one `.custom` operation at the entry's time; runs inside the entry's pinned decisions.
+public typealias ClusterCustomHandler = (_ name: String, _ args: JSONObject, _ nowMs: Int64) -> ClusterOutcome
 
 /// Wraps the application of every entry (store or custom) with its decided time and seed, so a
 /// component outside the store (the rule engine) reads the same decisions while it reacts.
@@ -89,7 +89,7 @@ public final class ClusterApplier {
     private func run(_ op: ClusterOperation, now: Int64) -> ClusterOutcome {
         if case .custom(let name, let args) = op {
             guard let handler = handlers[name] else { return .invalid("no handler for the operation \"\(name)\" on this node: upgrade it") }
-            return handler(name, args)
+            return handler(name, args, now)
         }
         do throws(StoreError) {
             return .applied(try execute(op, now: now))

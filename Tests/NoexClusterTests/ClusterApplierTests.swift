@@ -174,8 +174,8 @@ struct ClusterApplierTests {
         let nodes = [Self.node(0), Self.node(1)]
         var seen: [[String]] = [[], []]
         for (i, node) in nodes.enumerated() {
-            node.handle(["x.echo", "x.fail"]) { name, args in
-                seen[i].append("\(name) \(JSON.object(args).jsonString)")
+            node.handle(["x.echo", "x.fail"]) { name, args, now in
+                seen[i].append("\(name) \(JSON.object(args).jsonString) at \(now)")
                 return name == "x.fail" ? .failed(code: "NOT_FOUND", message: "no \(args["k"]?.stringValue ?? "")", details: ["k": args["k"] ?? .null])
                     : .applied(["echo": .object(args)])
             }

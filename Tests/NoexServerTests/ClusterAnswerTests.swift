@@ -174,15 +174,56 @@ struct ClusterAnswerTests {
         #expect(redis.command(["XLEN", "noex:{rules}:log"]) == ":\(inputs - 6)")
     }
 
-    @Test func procedureWritesAreRefusedInClusterMode() throws {
+    /// A procedure that writes the store and the rule engine.
+    static let addItem: JSON = [
+        "name": "add-item", "input": ["sku": ["type": "string"]],
+        "steps": [
+            ["action": "store.insert", "bucket": "items", "data": ["sku": "{{ input.sku }}", "name": "via procedure"], "as": "item"],
+            ["action": "rules.setFact", "key": "added:{{ input.sku }}", "value": true],
+            ["action": "store.count", "bucket": "items", "as": "n"],
+        ],
+    ]
+
+    static let proceduresScript: [JSONObject] = [
+        ["type": "procedures.register", "procedure": addItem],
+        ["type": "procedures.register", "procedure": addItem],
+        ["type": "procedures.register", "procedure": ["name": "bad", "steps": [["action": "nope"]]]],
+        ["type": "procedures.register"],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": "p1"]],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": "p1"]],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": 5]],
+        ["type": "procedures.call", "name": "ghost"],
+        ["type": "procedures.call"],
+        ["type": "procedures.update", "name": "add-item", "updates": ["description": "adds"]],
+        ["type": "procedures.update", "name": "ghost", "updates": [:]],
+        ["type": "procedures.list"],
+        ["type": "procedures.get", "name": "add-item"],
+        ["type": "procedures.unregister", "name": "add-item"],
+        ["type": "procedures.unregister", "name": "add-item"],
+        ["type": "store.all", "bucket": "items"],
+        ["type": "rules.getFact", "key": "added:p1"],
+    ]
+
+    /// Procedures go through the log (every node runs a call at its position) and are answered
+    /// with the single server's bytes.
+    @Test func aClusterNodeAnswersEveryProceduresRequestAsTheSingleServer() throws {
         let redis = try RedisServer()
         defer { redis.shutdown() }
-        let node = Self.node(redis, "procs")
+        let single = WireRules.server { $0.store = wireStoreFixture() }
+        defer { single.stop() }
+        let node = Self.node(redis, "procs", rules: true)
         defer { node.stop() }
-        let c = try WireStoreClient(port: node.port)
-        let answer = c.askRaw(["id": 1, "type": "procedures.register", "name": "p", "steps": []])
-        #expect(answer == #"{"id":1,"type":"error","code":"CLUSTER_UNAVAILABLE","message":"procedures.register is not available in cluster mode: procedures are not replicated between nodes (docs/cluster.md)","details":{"applied":"no"}}"#)
-        #expect(c.askRaw(["id": 2, "type": "procedures.list"]) == #"{"id":2,"type":"result","data":{"procedures":[]}}"#)
+        #expect(node.startError == nil)
+        let expected = try answers(port: single.port, script: Self.proceduresScript)
+        let got = try answers(port: node.port, script: Self.proceduresScript)
+        #expect(got.count == expected.count)
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            #expect(g == e, "request \(i + 1) \(JSON.object(Self.proceduresScript[i]).jsonString)")
+        }
+        #expect(expected[4].contains(#""success":true"#) && expected[15].contains(#""sku":"p1""#), "\(expected)")
+        // Every write request is an entry (their checks run where the entry is applied).
+        let writes = Self.proceduresScript.filter { ClusterProcedures.writes.contains($0["type"]!.stringValue!) }.count
+        #expect(redis.command(["XLEN", "noex:{procs}:log"]) == ":\(writes)")
     }
 
     @Test func aNodeDoesNotStartWithoutRedis() {

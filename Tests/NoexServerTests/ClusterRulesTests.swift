@@ -191,6 +191,22 @@ struct ClusterRulesTests {
         #expect(events[0] == events[1], "\(events[0].jsonString) vs \(events[1].jsonString) (\(subs))")
     }
 
+    /// A procedure registered on A and called on B writes the store and the engine on every node.
+    @Test func aProcedureCalledOnOneNodeWritesEveryNode() throws {
+        let f = try ClusterFixture(nodes: 3)
+        defer { f.shutdown() }
+        let clients = try f.nodes.map { try WireStoreClient(port: $0.port) }
+        #expect(clients[0].ask(["type": "procedures.register", "procedure": ClusterAnswerTests.addItem])["type"] == "result")
+        _ = Self.subscribe(clients[2], "never")  // the engine on C is live
+        let call = clients[1].ask(["type": "procedures.call", "name": "add-item", "input": ["sku": "p9"]])
+        #expect(call["data"]?["success"] == true && call["data"]?["results"]?["n"] == 1, "\(call.jsonString)")
+        let digests = ClusterFixture.converge(clients)
+        #expect(Set(digests).count == 1 && digests[0].contains(#""sku":"p9""#), "\(digests)")
+        let facts = ClusterFixture.converge(clients, digest: Self.rulesDigest)
+        #expect(Set(facts).count == 1 && facts[0].contains(#""key":"added:p9""#))
+        #expect(clients[2].data(["type": "procedures.list"])["procedures"]?.arrayValue?.count == 1)
+    }
+
     @Test func rulesInputsFailCleanlyWhileRedisIsDown() throws {
         let f = try ClusterFixture(nodes: 2)
         defer { f.shutdown() }

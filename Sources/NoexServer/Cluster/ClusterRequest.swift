@@ -106,8 +106,4 @@ extension ServerError {
         ServerError(.clusterUnavailable, "The cluster log is unavailable: \(why)", details: ["applied": .string(applied)])
     }
 
-    static func notReplicated(_ type: String) -> ServerError {
-        ServerError(.clusterUnavailable, "\(type) is not available in cluster mode: procedures are not replicated between nodes (docs/cluster.md)",
-                    details: ["applied": "no"])
-    }
 }

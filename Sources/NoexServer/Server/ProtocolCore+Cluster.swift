@@ -9,11 +9,13 @@ import NoexRules
 extension ProtocolCore {
     /// Takes a write (true: `clusterWrite` is set and the answer comes later); refuses what is
     /// not replicated; leaves everything else (reads, subscriptions, rules…) to the normal route.
-    func clusterTakes(_ r: Request) throws(ServerError) -> Bool {
-        if r.type.hasPrefix("procedures."), r.type != "procedures.get", r.type != "procedures.list" {
-            throw .notReplicated(r.type)
-        }
+    func clusterTakes(_ r: Request, _ state: ConnectionState) throws(ServerError) -> Bool {
         if let node = cluster, RulesInput.types.contains(r.type) { return try clusterTakesRules(r, node) }
+        if let node = cluster, let args = ClusterProcedures.args(of: r, session: state.session) {
+            if let why = node.refusal { throw .clusterUnavailable(why) }
+            clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: args), nowMs: clock.wallMs()))
+            return true
+        }
         guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
         let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
@@ -36,8 +38,9 @@ extension ProtocolCore {
     /// engine, pins the engine's time and ids to each entry's decisions (store entries too: the
     /// store bridge feeds the engine while they apply), and puts the engine into snapshots.
     func installClusterRules(_ node: ClusterNode) {
+        installClusterProcedures(node)
         guard let engine = rules else { return }
-        node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args in
+        node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args, _ in
             guard let ops = self.rulesOps else { return .failed(code: ServerError.rulesNotConfigured.code.rawValue, message: ServerError.rulesNotConfigured.message, details: nil) }
             do throws(ServerError) {
                 return .applied(try ops.handle(Request(id: .null, type: name, fields: args)))
@@ -49,7 +52,7 @@ extension ProtocolCore {
                 return .failed(code: error.code.rawValue, message: error.message, details: error.details)
             }
         }
-        node.applier.handle([ClusterNode.fireTimersOp]) { [unowned engine] _, _ in
+        node.applier.handle([ClusterNode.fireTimersOp]) { [unowned engine] _, _, _ in
             .applied(["fired": .int(Int64(engine.fireDueTimers()))])
         }
         node.applier.decisionScope = { [unowned engine] now, seed, apply in
@@ -58,6 +61,26 @@ extension ProtocolCore {
             return engine.withDecisions(nowMs: now, idSeed: ids.next(), apply)
         }
         node.snapshotExtensions = { [unowned engine] in ["rules": engine.replicatedState()] }
+    }
+
+    /// `procedures.register/update/unregister/call` entries (docs/cluster.md#procedures): every
+    /// node runs the single server's operation at the entry's position and time, a call's steps
+    /// checked as the origin's session would be, without the wall-clock timeout.
+    private func installClusterProcedures(_ node: ClusterNode) {
+        node.applier.handle(ClusterProcedures.writes) { [unowned self, unowned node] name, args, now in
+            var fields = args
+            let session = fields.removeValue(forKey: ClusterProcedures.sessionField).flatMap(ClusterProcedures.session(from:))
+            var ops = self.procedureOperations(session: { session }, nowMs: { now })
+            ops.enforcesTimeout = false
+            do throws(ServerError) {
+                return .applied(try ops.handle(Request(id: .null, type: name, fields: fields)))
+            } catch {
+                if error.code == .persistenceError {
+                    node.applier.halt("a procedure change could not be committed (\(error.message)); restart this node to resume from its stored position")
+                }
+                return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+            }
+        }
     }
 
     /// Appends the command; the connection's later frames wait until it is answered.
