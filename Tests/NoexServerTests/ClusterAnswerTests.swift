@@ -226,6 +226,36 @@ struct ClusterAnswerTests {
         #expect(redis.command(["XLEN", "noex:{procs}:log"]) == ":\(writes)")
     }
 
+    /// A call's steps are checked as the caller's session on every node; a `session` field the
+    /// client adds to its request is not what the log carries.
+    @Test func aCallsStepsAreCheckedAsTheCallersSessionInTheCluster() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let endpoint = redis.endpoint
+        let single = WireProcedures.authServer()
+        defer { single.stop() }
+        let node = WireProcedures.authServer { $0.cluster = ClusterConfig(redis: endpoint, name: "authprocs") }
+        defer { node.stop() }
+        #expect(node.startError == nil)
+        let secretWrite: JSON = ["name": "leak", "steps": [["action": "store.insert", "bucket": "secret", "data": ["id": "s1"]]]]
+        var answers: [[String]] = []
+        for server in [single, node] {
+            let admin = try WireProcedures.client(server, token: "admin")
+            WireProcedures.register(admin, secretWrite)
+            WireProcedures.register(admin, ["name": "ok", "steps": [["action": "store.insert", "bucket": "public", "data": ["id": "p1"]]]])
+            let writer = try WireProcedures.client(server, token: "writer")
+            answers.append([
+                WireStoreClient.parse(writer.askRaw(["id": 6, "type": "procedures.call", "name": "ok"]))["data"]?["success"]?.jsonString ?? "?",
+                writer.askRaw(["id": 7, "type": "procedures.call", "name": "leak",
+                               "session": ["userId": "admin-1", "roles": ["admin"]]]) ?? "no answer",
+                admin.askRaw(["id": 8, "type": "store.count", "bucket": "secret"]) ?? "no answer",
+            ])
+        }
+        #expect(answers[0] == answers[1])
+        #expect(answers[1] == ["true", answers[1][1], #"{"id":8,"type":"result","data":0}"#] && answers[1][1].contains(#""code":"FORBIDDEN""#),
+                "\(answers)")
+    }
+
     @Test func aNodeDoesNotStartWithoutRedis() {
         let port = RedisServer.freePort()
         let node = ServerThread {
