@@ -27,7 +27,7 @@ extension NoexServer {
             }
         }
         core.cluster = node
-        core.installClusterRules(node)
+        core.installClusterHandlers(node)
         registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()

@@ -34,22 +34,17 @@ extension ProtocolCore {
         return true
     }
 
-    /// Makes the node apply rule-engine entries (inputs and timer firings) to this server's
-    /// engine, pins the engine's time and ids to each entry's decisions (store entries too: the
-    /// store bridge feeds the engine while they apply), and puts the engine into snapshots.
-    func installClusterRules(_ node: ClusterNode) {
+    /// Installs the `ext` entries this server applies: procedures, and with a rule engine its
+    /// inputs and timer firings; pins the engine's time and ids to each entry's decisions (store
+    /// entries too: the store bridge feeds the engine while they apply); puts the engine into
+    /// snapshots.
+    func installClusterHandlers(_ node: ClusterNode) {
         installClusterProcedures(node)
         guard let engine = rules else { return }
         node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args, _ in
-            guard let ops = self.rulesOps else { return .failed(code: ServerError.rulesNotConfigured.code.rawValue, message: ServerError.rulesNotConfigured.message, details: nil) }
-            do throws(ServerError) {
-                return .applied(try ops.handle(Request(id: .null, type: name, fields: args)))
-            } catch {
-                // The other nodes stored this change: this one must restart from its stored state.
-                if error.code == .persistenceError {
-                    node.applier.halt("a rule change could not be committed (\(error.message)); restart this node to resume from its stored position")
-                }
-                return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+            Self.outcome(node, "a rule change") { () throws(ServerError) in
+                guard let ops = self.rulesOps else { throw .rulesNotConfigured }
+                return try ops.handle(Request(id: .null, type: name, fields: args))
             }
         }
         node.applier.handle([ClusterNode.fireTimersOp]) { [unowned engine] _, _, _ in
@@ -72,14 +67,22 @@ extension ProtocolCore {
             let session = fields.removeValue(forKey: ClusterProcedures.sessionField).flatMap(ClusterProcedures.session(from:))
             var ops = self.procedureOperations(session: { session }, nowMs: { now })
             ops.enforcesTimeout = false
-            do throws(ServerError) {
-                return .applied(try ops.handle(Request(id: .null, type: name, fields: fields)))
-            } catch {
-                if error.code == .persistenceError {
-                    node.applier.halt("a procedure change could not be committed (\(error.message)); restart this node to resume from its stored position")
-                }
-                return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+            return Self.outcome(node, "a procedure change") { () throws(ServerError) in
+                try ops.handle(Request(id: .null, type: name, fields: fields))
             }
+        }
+    }
+
+    /// An `ext` operation's answer as its outcome. A failed commit halts the node: the other
+    /// nodes stored `what`, so this one must restart from its stored position.
+    private static func outcome(_ node: ClusterNode, _ what: String, _ body: () throws(ServerError) -> JSON) -> ClusterOutcome {
+        do throws(ServerError) {
+            return .applied(try body())
+        } catch {
+            if error.code == .persistenceError {
+                node.applier.halt("\(what) could not be committed (\(error.message)); restart this node to resume from its stored position")
+            }
+            return .failed(code: error.code.rawValue, message: error.message, details: error.details)
         }
     }
 
