@@ -11,7 +11,16 @@ public enum ClusterOutcome: Equatable, Sendable {
     case rejected(StoreError)
     /// The entry cannot be understood (malformed, newer format); skipped by every node.
     case invalid(String)
+    /// A custom operation refused with the single server's error (its code, message, details).
+    case failed(code: String, message: String, details: JSON?)
 }
+
+/// Applies one `.custom` operation at the entry's time; runs inside the entry's pinned decisions.
+public typealias ClusterCustomHandler = (_ name: String, _ args: JSONObject, _ nowMs: Int64) -> ClusterOutcome
+
+/// Wraps the application of every entry (store or custom) with its decided time and seed, so a
+/// component outside the store (the rule engine) reads the same decisions while it reacts.
+public typealias ClusterDecisionScope = (_ nowMs: Int64, _ seed: (UInt64, UInt64), _ apply: () -> ClusterOutcome) -> ClusterOutcome
 
 /// Applies log entries to a store in log order, deterministically (docs/cluster.md): the
 /// command's decided time and random seed are pinned for the duration of the application.
@@ -29,10 +38,19 @@ public final class ClusterApplier {
     /// Set when a durable schema commit failed: this node no longer matches the others and
     /// must restart from its stored position (docs/cluster.md#failure-modes).
     public private(set) var haltReason: String?
+    /// Handlers of `.custom` operations by name (`handle(_:with:)`).
+    private var handlers: [String: ClusterCustomHandler] = [:]
+    /// Set by the server to pin the rule engine's decisions to the entry's (nil: store only).
+    public var decisionScope: ClusterDecisionScope?
 
     public init(store: Store, position: ClusterPosition = .start) {
         self.store = store
         self.position = position
+    }
+
+    /// Installs the handler of the `.custom` operations named `names` (NoexCluster knows none).
+    public func handle(_ names: some Sequence<String>, with handler: @escaping ClusterCustomHandler) {
+        for n in names { handlers[n] = handler }
     }
 
     /// Applies the entry with `id`; nil when it was applied before (id at or below the position)
@@ -50,7 +68,8 @@ public final class ClusterApplier {
         // and must carry its own entry's position with it.
         advance(ClusterPosition(lastID: id, timeMs: time))
         let outcome = store.withDecisions(nowMs: time, random: CommandRandom(seed: command.seed)) {
-            run(command.operation, now: time)
+            guard let scope = decisionScope else { return run(command.operation, now: time) }
+            return scope(time, command.seed) { run(command.operation, now: time) }
         }
         if haltReason != nil { advance(previous) }  // not applied here: the position goes back
         return outcome
@@ -68,6 +87,10 @@ public final class ClusterApplier {
     }
 
     private func run(_ op: ClusterOperation, now: Int64) -> ClusterOutcome {
+        if case .custom(let name, let args) = op {
+            guard let handler = handlers[name] else { return .invalid("no handler for the operation \"\(name)\" on this node: upgrade it") }
+            return handler(name, args, now)
+        }
         do throws(StoreError) {
             return .applied(try execute(op, now: now))
         } catch {
@@ -125,6 +148,8 @@ public final class ClusterApplier {
             return ["name": .string(n), "undefined": true]
         case .purgeExpired:
             return ["purged": .int(Int64(store.purgeExpired(now: now)))]
+        case .custom:
+            preconditionFailure("custom operations are dispatched by run(_:now:)")
         }
     }
 

@@ -91,6 +91,9 @@ public enum ClusterOperation: Equatable, Sendable {
     case undefineQuery(name: String)
     /// TTL expiry at the command's time: every record with `_expiresAt <= atMs` goes.
     case purgeExpired
+    /// An operation outside the store (e.g. `rules.setFact`), applied by the handler the server
+    /// installed for `name` on the `ClusterApplier`; `args` are the fields it reads.
+    case custom(name: String, args: JSONObject)
 
     var fields: JSONObject {
         switch self {
@@ -111,6 +114,7 @@ public enum ClusterOperation: Equatable, Sendable {
         case .defineQuery(let n, let c): return ["op": "defineQuery", "name": .string(n), "config": .object(c)]
         case .undefineQuery(let n): return ["op": "undefineQuery", "name": .string(n)]
         case .purgeExpired: return ["op": "purgeExpired"]
+        case .custom(let n, let a): return ["op": "ext", "name": .string(n), "args": .object(a)]
         }
     }
 
@@ -144,6 +148,7 @@ public enum ClusterOperation: Equatable, Sendable {
         case "defineQuery": self = .defineQuery(name: try string("name"), config: try object("config"))
         case "undefineQuery": self = .undefineQuery(name: try string("name"))
         case "purgeExpired": self = .purgeExpired
+        case "ext": self = .custom(name: try string("name"), args: try object("args"))
         default: throw .init("unknown \"op\" \"\(op)\" in entry: upgrade this node")
         }
     }

@@ -8,9 +8,12 @@ import NoexStore
 /// same bytes, which is also how tests compare nodes.
 public enum ClusterSnapshot {
     public static let format = "noex-cluster-snapshot"
-    public static let version: Int64 = 1
+    /// 2: may carry members beyond the store (`extensions`, e.g. `rules`); 1 is still loaded.
+    public static let version: Int64 = 2
 
-    public static func capture(_ store: Store, at position: ClusterPosition) -> JSON {
+    /// `extensions`: state outside the store that the server replicates (the rule engine's
+    /// under `rules`), stored as top-level members and given back by the server at restore.
+    public static func capture(_ store: Store, at position: ClusterPosition, extensions: JSONObject = [:]) -> JSON {
         var buckets: [JSON] = []
         for name in store.bucketNames {
             let records = store.storedRecords(bucket: name) ?? []
@@ -21,10 +24,12 @@ public enum ClusterSnapshot {
             ])
         }
         let queries: [JSON] = store.declarativeQueries().map { ["name": .string($0.name), "config": .object($0.config)] }
-        return [
+        var o: JSONObject = [
             "format": .string(format), "version": .int(version), "position": position.json,
             "buckets": .array(buckets), "queries": .array(queries),
         ]
+        for (k, v) in extensions where o[k] == nil { o[k] = v }
+        return .object(o)
     }
 
     /// Loads a snapshot into an empty store (no events); returns its position. Buckets and

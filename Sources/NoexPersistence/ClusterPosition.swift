@@ -30,4 +30,9 @@ extension DurableStore {
     public func storedClusterPosition() throws(PersistenceError) -> String? {
         try engine.loadMeta(SQLiteEngine.clusterPositionKey)
     }
+
+    /// A `meta` row written through `clusterMeta` (nil when absent).
+    public func storedMeta(_ key: String) throws(PersistenceError) -> String? {
+        try engine.loadMeta(key)
+    }
 }

@@ -43,6 +43,10 @@ public final class DurableStore {
     public var clusterPosition: String? {
         didSet { if clusterPosition != committedClusterPosition { positionDirty = true } }
     }
+    /// Cluster mode: more `meta` rows written with every commit that writes the position (the
+    /// rule engine's timers, which the rules and facts tables do not hold), so a restarted node
+    /// resumes with them at its stored position.
+    public var clusterMeta: (() -> [(key: String, value: String)])?
     /// The position as last committed.
     public private(set) var committedClusterPosition: String?
     private var positionDirty = false
@@ -123,7 +127,7 @@ public final class DurableStore {
         let start = uv_hrtime()
         defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
         do throws(PersistenceError) {
-            try engine.commit(batch, facts: facts, store: store, meta: positionMeta)
+            try engine.commit(batch, facts: facts, store: store, meta: positionMeta, extraMeta: clusterMetaRows)
         } catch {
             fail(batch, facts)
             discardClusterPosition()
@@ -151,6 +155,10 @@ public final class DurableStore {
     private var positionMeta: (key: String, value: String)? {
         guard positionDirty, let p = clusterPosition else { return nil }
         return (SQLiteEngine.clusterPositionKey, p)
+    }
+
+    private var clusterMetaRows: [(key: String, value: String)] {
+        positionMeta == nil ? [] : clusterMeta?() ?? []
     }
 
     /// After a failed commit the stored position stays the last committed one; the node's
@@ -191,7 +199,7 @@ public final class DurableStore {
             pendingFacts = []
         }
         do throws(PersistenceError) {
-            try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta)
+            try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta, extraMeta: clusterMetaRows)
         } catch {
             if !batch.isEmpty || !facts.isEmpty { fail(batch, facts) } else { commitFailures += 1 }
             discardClusterPosition()
@@ -213,10 +221,14 @@ public final class DurableStore {
         }
         let configs = buckets.map { ($0, store.getBucketSchema($0) ?? [:]) }
         let defined = store.declarativeQueries().filter { queries.contains($0.name) }
-        try engine.commit([events], store: store, schema: { db throws(PersistenceError) in
+        // The snapshot's rule-engine state (rules, facts, timers) goes into the same transaction.
+        let savedRules = rules?.getRules().map { ($0.id, $0.json) } ?? []
+        let facts = rules?.getAllFacts().map { FactChange(key: $0.key, before: nil, after: $0) } ?? []
+        try engine.commit([events], facts: facts, store: store, schema: { db throws(PersistenceError) in
             for (name, config) in configs { try SQLiteEngine.saveBucket(name, config)(db) }
             for q in defined { try SQLiteEngine.saveQuery(q.name, q.config)(db) }
-        }, meta: (SQLiteEngine.clusterPositionKey, position))
+            for (id, rule) in savedRules { try SQLiteEngine.saveRule(id, rule)(db) }
+        }, meta: (SQLiteEngine.clusterPositionKey, position), extraMeta: clusterMeta?() ?? [])
         committedClusterPosition = position
         clusterPosition = position
         positionDirty = false

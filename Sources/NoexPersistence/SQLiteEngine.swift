@@ -135,7 +135,7 @@ final class SQLiteEngine {
     /// on failure nothing of it is in the database.
     func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
                 schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
-                meta: (key: String, value: String)? = nil) throws(PersistenceError)
+                meta: (key: String, value: String)? = nil, extraMeta: [(key: String, value: String)] = []) throws(PersistenceError)
     {
         try db.exec("BEGIN IMMEDIATE")
         do throws(PersistenceError) {
@@ -170,6 +170,7 @@ final class SQLiteEngine {
             }
             try schema?(db)
             if let meta { try Self.saveMeta(meta.key, meta.value)(db) }
+            for m in extraMeta { try Self.saveMeta(m.key, m.value)(db) }
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")

@@ -17,7 +17,7 @@ extension RuleEngine {
         switch action {
         case .setFact(let key, let value):
             // Does not trigger fact rules (docs/rules.md#semantics-in-brief).
-            facts.set(try render(key, ctx), try resolve(value, ctx), source: "rule", now: clock.nowMs())
+            facts.set(try render(key, ctx), try resolve(value, ctx), source: "rule", now: nowMs())
 
         case .deleteFact(let key):
             facts.delete(try render(key, ctx))
@@ -101,7 +101,7 @@ extension RuleEngine {
         var interval: Int64?
         if let r = template.repeatInterval { interval = Swift.max(1, try Durations.milliseconds(r)) }
         timers.remove(name)
-        let now = clock.nowMs()
+        let now = nowMs()
         let timer = RuleTimer(
             id: ids.next(now: now), name: name, expiresAt: now + durationMs, topic: topic, data: data,
             repeatIntervalMs: interval, repeatMaxCount: template.repeatMaxCount, correlationId: ctx.correlationId)

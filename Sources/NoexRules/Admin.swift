@@ -83,7 +83,7 @@ extension RuleEngine {
         try ensureRunning()
         guard var rule = rules[id] else { throw RulesError.ruleNotFound(id) }
         rule.enabled = enabled
-        rule.updatedAt = clock.nowMs()
+        rule.updatedAt = nowMs()
         rules[id] = rule
         runtimes[id]?.enabled = enabled
         return rule
@@ -104,7 +104,7 @@ extension RuleEngine {
         let result = RuleValidator.validate(input)
         guard result.valid, let object = input.objectValue else { throw validationFailed(result) }
         try checkGroup(object)
-        let rule = Rule(validated: object, version: nextRuleVersion, now: clock.nowMs())
+        let rule = Rule(validated: object, version: nextRuleVersion, now: nowMs())
         nextRuleVersion += 1
         let runtime = RuleRuntime(rule)
         rules[rule.id] = rule

@@ -44,6 +44,9 @@ public final class RuleEngine {
     var ids = IdGenerator()
 
     var nextRuleVersion = 1
+    /// The time of the replicated entry being applied (RuleEngine+Replication.swift), which
+    /// every timestamp, version time and timer deadline reads instead of `clock`.
+    var pinnedNowMs: Int64?
     var eventsProcessed = 0
     var rulesExecuted = 0
     var totalProcessingMs: Int64 = 0
@@ -104,7 +107,7 @@ public final class RuleEngine {
     @discardableResult
     public func setFact(key: String, value: JSON?) throws(RulesError) -> Fact {
         try ensureRunning()
-        let fact = facts.set(key, value, source: "api", now: clock.nowMs())
+        let fact = facts.set(key, value, source: "api", now: nowMs())
         _ = takeRegexOverrun()
         topLevel { self.runFactRules(fact) }
         if let overrun = takeRegexOverrun() { throw overrun.error }
@@ -170,7 +173,7 @@ public final class RuleEngine {
     @discardableResult
     public func fireDueTimers() -> Int {
         guard isRunning else { return 0 }
-        let now = clock.nowMs()
+        let now = nowMs()
         var fired = 0
         while let timer = timers.popDue(now: now) {
             fired += 1
@@ -208,7 +211,7 @@ public final class RuleEngine {
     func makeEvent(
         _ topic: String, _ data: JSONObject, correlationId: String?, causationId: String?, source: RuleEvent.Source
     ) -> RuleEvent {
-        let now = clock.nowMs()
+        let now = nowMs()
         return RuleEvent(
             id: ids.next(now: now), topic: topic, data: data, timestamp: now,
             correlationId: correlationId, causationId: causationId, source: source)
@@ -230,6 +233,9 @@ public final class RuleEngine {
         processing = false
         reportDeadline()
     }
+
+    /// The time the engine's state changes carry: the pinned entry time, else the clock.
+    func nowMs() -> Int64 { pinnedNowMs ?? clock.nowMs() }
 
     func reportDeadline() {
         let next = timers.nextDeadline()
@@ -260,6 +266,9 @@ struct IdGenerator {
     }()
     private var lastMs: Int64 = .min
     private var prefix = ""
+
+    /// Restarts the random part from `seed`: a replicated entry draws the same ids on every node.
+    mutating func reseed(_ seed: UInt64) { state = seed }
 
     private mutating func next64() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

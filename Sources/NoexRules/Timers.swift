@@ -65,6 +65,12 @@ struct TimerTable {
         for timer in byName.values.sorted(by: { $0.expiresAt < $1.expiresAt }) { push(timer) }
     }
 
+    /// The pending timers in firing order (deadline, then arming order): re-inserting them in
+    /// this order rebuilds a table that fires the same way (snapshots).
+    func inFiringOrder() -> [RuleTimer] {
+        heap.filter(isLive).sorted { $0.precedes($1) }.compactMap { byName[$0.name] }
+    }
+
     @discardableResult
     mutating func remove(_ name: String) -> Bool { byName.removeValue(forKey: name) != nil }
 

@@ -52,7 +52,7 @@ struct ClusterApplierTests {
             .delete(bucket: "users", key: "k", expectedVersion: 1), .delete(bucket: "users", key: "k", expectedVersion: nil),
             .clear(bucket: "seq"), .transaction(operations: [["op": "insert", "bucket": "seq", "data": ["v": 1]]]),
             .dropBucket(name: "x"), .updateBucket(name: "users", updates: ["addIndexes": ["n"]]), .undefineQuery(name: "q"),
-            .purgeExpired,
+            .purgeExpired, .custom(name: "rules.setFact", args: ["key": "k", "value": .null]),
         ]
         for op in ops {
             let c = ClusterCommand(origin: "a", request: .max, atMs: -5, seed: (.max, 1), operation: op)
@@ -165,6 +165,53 @@ struct ClusterApplierTests {
         #expect(try c.store.get(bucket: "seq", key: 2) != nil)
         #expect(throws: ClusterCommandError.self) { try ClusterSnapshot.restore(snapshot, into: a.store) }  // not empty
         #expect(throws: ClusterCommandError.self) { try ClusterSnapshot.restore(["format": "other"], into: Store(nowMs: { 0 })) }
+    }
+
+    /// The extension point: a `.custom` entry reaches the handler installed for its name, inside
+    /// the entry's pinned decisions (the same time and seed on every node whatever its clock);
+    /// a handler's error is the outcome; a name without a handler is invalid everywhere.
+    @Test func customOperationsReachTheirHandlerWithTheEntrysDecisions() throws {
+        let nodes = [Self.node(0), Self.node(1)]
+        var seen: [[String]] = [[], []]
+        for (i, node) in nodes.enumerated() {
+            node.handle(["x.echo", "x.fail"]) { name, args, now in
+                seen[i].append("\(name) \(JSON.object(args).jsonString) at \(now)")
+                return name == "x.fail" ? .failed(code: "NOT_FOUND", message: "no \(args["k"]?.stringValue ?? "")", details: ["k": args["k"] ?? .null])
+                    : .applied(["echo": .object(args)])
+            }
+            node.decisionScope = { now, seed, apply in
+                seen[i].append("scope at \(now) seed \(seed.0 % 1000)")
+                return apply()
+            }
+        }
+        let outcomes = Self.feed(nodes, [
+            .custom(name: "x.echo", args: ["k": "a"]), .custom(name: "x.fail", args: ["k": "b"]),
+            .custom(name: "x.unknown", args: [:]), .clear(bucket: "none"),
+        ])
+        #expect(outcomes[0] == outcomes[1])
+        #expect(outcomes[0][1] == .failed(code: "NOT_FOUND", message: "no b", details: ["k": "b"]))
+        #expect(outcomes[0][2] == .invalid("no handler for the operation \"x.unknown\" on this node: upgrade it"))
+        if case .rejected = outcomes[0][3] {} else { Issue.record("a store entry still applies: \(String(describing: outcomes[0][3]))") }
+        #expect(seen[0] == seen[1] && seen[0].count == 6, "\(seen)")  // a scope per entry (4), a call per handled entry (2)
+        #expect(nodes[0].position == nodes[1].position)
+    }
+
+    /// Version 2 carries members from outside the store; version 1 (without them) still loads.
+    @Test func snapshotsCarryExtensionsAndVersionOneStillLoads() throws {
+        let a = Self.node(0)
+        _ = Self.feed([a], Self.schema + [.insert(bucket: "users", data: ["email": "e"])])
+        let snapshot = ClusterSnapshot.capture(a.store, at: a.position, extensions: ["rules": ["facts": []], "buckets": "ignored"])
+        #expect(snapshot["version"] == 2 && snapshot["rules"] == ["facts": []])
+        #expect(snapshot["buckets"]?.arrayValue?.count == 3)  // an extension never replaces a store member
+        var v1 = snapshot.objectValue!
+        v1["version"] = 1
+        v1["rules"] = nil
+        let b = Store(nowMs: { 0 })
+        let pos = try ClusterSnapshot.restore(.object(v1), into: b)
+        #expect(digest(b, pos) == digest(a.store, a.position))
+        var v3 = v1
+        v3["version"] = 3
+        #expect(throws: ClusterCommandError.self) { try ClusterSnapshot.restore(.object(v3), into: Store(nowMs: { 0 })) }
     }
 
     @Test func durablePositionIsCommittedWithTheData() throws {

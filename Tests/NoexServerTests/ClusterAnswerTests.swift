@@ -1,6 +1,7 @@
 import Foundation
 import NoexCluster
 import NoexJSON
+import NoexRules
 import NoexStore
 import RedisTestSupport
 import Testing
@@ -60,10 +61,36 @@ struct ClusterAnswerTests {
         ["type": "store.listQueries"],
     ]
 
+    /// Every rule-engine input with each way it can fail (request checks and engine errors), then reads.
+    static let rulesScript: [JSONObject] = [
+        ["type": "rules.registerRule", "rule": WireRules.r1],
+        ["type": "rules.registerRule", "rule": WireRules.r1],
+        ["type": "rules.registerRule", "rule": ["id": "bad"]],
+        ["type": "rules.registerRule"],
+        ["type": "rules.emit", "topic": "t.x", "data": ["a": 1], "correlationId": "c1", "causationId": "z"],
+        ["type": "rules.emit", "topic": ""],
+        ["type": "rules.emit", "topic": "t", "data": 3],
+        ["type": "rules.emit", "topic": "t", "correlationId": ""],
+        ["type": "rules.setFact", "key": "k", "value": ["n": 1]],
+        ["type": "rules.setFact", "key": "k", "value": .null],
+        ["type": "rules.setFact", "key": "k"],
+        ["type": "rules.deleteFact", "key": "k"],
+        ["type": "rules.deleteFact", "key": "k"],
+        ["type": "rules.updateRule", "ruleId": "r1", "updates": ["name": "renamed"]],
+        ["type": "rules.updateRule", "ruleId": "nope", "updates": [:]],
+        ["type": "rules.updateRule", "ruleId": "r1"],
+        ["type": "rules.disableRule", "ruleId": "r1"],
+        ["type": "rules.enableRule", "ruleId": "nope"],
+        ["type": "rules.unregisterRule", "ruleId": "r1"],
+        ["type": "rules.unregisterRule", "ruleId": "r1"],
+        ["type": "rules.getRules"],
+        ["type": "rules.getAllFacts"],
+    ]
+
     /// The answers to the script, timestamps replaced by 0.
-    private func answers(port: Int) throws -> [String] {
+    private func answers(port: Int, script: [JSONObject] = Self.script) throws -> [String] {
         let c = try WireStoreClient(port: port)
-        return Self.script.enumerated().map { i, request in
+        return script.enumerated().map { i, request in
             var r = request
             r["id"] = .int(Int64(i + 1))
             return Self.withoutTimestamps(c.askRaw(r) ?? "no answer")
@@ -84,10 +111,11 @@ struct ClusterAnswerTests {
     }
 
     /// An in-process node of the cluster `name` on the wire-test fixture.
-    static func node(_ redis: RedisServer, _ name: String) -> ServerThread {
+    static func node(_ redis: RedisServer, _ name: String, rules: Bool = false) -> ServerThread {
         let endpoint = redis.endpoint
         return ServerThread {
-            var c = ServerConfig(store: wireStoreFixture())
+            var c = ServerConfig(store: wireStoreFixture(),
+                                 rules: rules ? RuleEngine(config: RuleEngineConfig(name: "rule-engine"), clock: WallRulesClock()) : nil)
             c.cluster = ClusterConfig(redis: endpoint, name: name)
             return c
         }
@@ -119,15 +147,113 @@ struct ClusterAnswerTests {
         #expect(scrape.contains("noex_request_errors_total{op=\"store.insert\",code=\"ALREADY_EXISTS\"} 2"))
     }
 
-    @Test func procedureWritesAreRefusedInClusterMode() throws {
+    /// The rule-engine inputs go through the log too, and are answered with the single server's
+    /// bytes (timestamps and event ids aside: they are the entry's).
+    @Test func aClusterNodeAnswersEveryRulesInputAsTheSingleServer() throws {
         let redis = try RedisServer()
         defer { redis.shutdown() }
-        let node = Self.node(redis, "procs")
+        let single = WireRules.server()
+        defer { single.stop() }
+        let node = Self.node(redis, "rules", rules: true)
         defer { node.stop() }
-        let c = try WireStoreClient(port: node.port)
-        let answer = c.askRaw(["id": 1, "type": "procedures.register", "name": "p", "steps": []])
-        #expect(answer == #"{"id":1,"type":"error","code":"CLUSTER_UNAVAILABLE","message":"procedures.register is not available in cluster mode: procedures are not replicated between nodes (docs/cluster.md)","details":{"applied":"no"}}"#)
-        #expect(c.askRaw(["id": 2, "type": "procedures.list"]) == #"{"id":2,"type":"result","data":{"procedures":[]}}"#)
+        #expect(node.startError == nil)
+        let eventID = try Regex(#""id":"[0-9a-z]+-[0-9a-z]{9}""#)
+        let timestamp = try Regex(#""timestamp":[0-9]+"#)
+        func normal(_ s: String) -> String {
+            s.replacing(eventID, with: #""id":"ID""#).replacing(timestamp, with: #""timestamp":"ts""#)
+        }
+        let expected = try answers(port: single.port, script: Self.rulesScript).map(normal)
+        let got = try answers(port: node.port, script: Self.rulesScript).map(normal)
+        #expect(got.count == expected.count)
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            #expect(g == e, "request \(i + 1) \(JSON.object(Self.rulesScript[i]).jsonString)")
+        }
+        #expect(expected[4].contains(#""id":"ID""#) && expected[1].contains(#""type":"error""#))  // the script hits both paths
+        // Six inputs fail their request checks before the append; the rest are entries.
+        let inputs = Self.rulesScript.filter { RulesInput.types.contains($0["type"]!.stringValue!) }.count
+        #expect(redis.command(["XLEN", "noex:{rules}:log"]) == ":\(inputs - 6)")
+    }
+
+    /// A procedure that writes the store and the rule engine.
+    static let addItem: JSON = [
+        "name": "add-item", "input": ["sku": ["type": "string"]],
+        "steps": [
+            ["action": "store.insert", "bucket": "items", "data": ["sku": "{{ input.sku }}", "name": "via procedure"], "as": "item"],
+            ["action": "rules.setFact", "key": "added:{{ input.sku }}", "value": true],
+            ["action": "store.count", "bucket": "items", "as": "n"],
+        ],
+    ]
+
+    static let proceduresScript: [JSONObject] = [
+        ["type": "procedures.register", "procedure": addItem],
+        ["type": "procedures.register", "procedure": addItem],
+        ["type": "procedures.register", "procedure": ["name": "bad", "steps": [["action": "nope"]]]],
+        ["type": "procedures.register"],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": "p1"]],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": "p1"]],
+        ["type": "procedures.call", "name": "add-item", "input": ["sku": 5]],
+        ["type": "procedures.call", "name": "ghost"],
+        ["type": "procedures.call"],
+        ["type": "procedures.update", "name": "add-item", "updates": ["description": "adds"]],
+        ["type": "procedures.update", "name": "ghost", "updates": [:]],
+        ["type": "procedures.list"],
+        ["type": "procedures.get", "name": "add-item"],
+        ["type": "procedures.unregister", "name": "add-item"],
+        ["type": "procedures.unregister", "name": "add-item"],
+        ["type": "store.all", "bucket": "items"],
+        ["type": "rules.getFact", "key": "added:p1"],
+    ]
+
+    /// Procedures go through the log (every node runs a call at its position) and are answered
+    /// with the single server's bytes.
+    @Test func aClusterNodeAnswersEveryProceduresRequestAsTheSingleServer() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let single = WireRules.server { $0.store = wireStoreFixture() }
+        defer { single.stop() }
+        let node = Self.node(redis, "procs", rules: true)
+        defer { node.stop() }
+        #expect(node.startError == nil)
+        let expected = try answers(port: single.port, script: Self.proceduresScript)
+        let got = try answers(port: node.port, script: Self.proceduresScript)
+        #expect(got.count == expected.count)
+        for (i, (g, e)) in zip(got, expected).enumerated() {
+            #expect(g == e, "request \(i + 1) \(JSON.object(Self.proceduresScript[i]).jsonString)")
+        }
+        #expect(expected[4].contains(#""success":true"#) && expected[15].contains(#""sku":"p1""#), "\(expected)")
+        // Every write request is an entry (their checks run where the entry is applied).
+        let writes = Self.proceduresScript.filter { ClusterProcedures.writes.contains($0["type"]!.stringValue!) }.count
+        #expect(redis.command(["XLEN", "noex:{procs}:log"]) == ":\(writes)")
+    }
+
+    /// A call's steps are checked as the caller's session on every node; a `session` field the
+    /// client adds to its request is not what the log carries.
+    @Test func aCallsStepsAreCheckedAsTheCallersSessionInTheCluster() throws {
+        let redis = try RedisServer()
+        defer { redis.shutdown() }
+        let endpoint = redis.endpoint
+        let single = WireProcedures.authServer()
+        defer { single.stop() }
+        let node = WireProcedures.authServer { $0.cluster = ClusterConfig(redis: endpoint, name: "authprocs") }
+        defer { node.stop() }
+        #expect(node.startError == nil)
+        let secretWrite: JSON = ["name": "leak", "steps": [["action": "store.insert", "bucket": "secret", "data": ["id": "s1"]]]]
+        var answers: [[String]] = []
+        for server in [single, node] {
+            let admin = try WireProcedures.client(server, token: "admin")
+            WireProcedures.register(admin, secretWrite)
+            WireProcedures.register(admin, ["name": "ok", "steps": [["action": "store.insert", "bucket": "public", "data": ["id": "p1"]]]])
+            let writer = try WireProcedures.client(server, token: "writer")
+            answers.append([
+                WireStoreClient.parse(writer.askRaw(["id": 6, "type": "procedures.call", "name": "ok"]))["data"]?["success"]?.jsonString ?? "?",
+                writer.askRaw(["id": 7, "type": "procedures.call", "name": "leak",
+                               "session": ["userId": "admin-1", "roles": ["admin"]]]) ?? "no answer",
+                admin.askRaw(["id": 8, "type": "store.count", "bucket": "secret"]) ?? "no answer",
+            ])
+        }
+        #expect(answers[0] == answers[1])
+        #expect(answers[1] == ["true", answers[1][1], #"{"id":8,"type":"result","data":0}"#] && answers[1][1].contains(#""code":"FORBIDDEN""#),
+                "\(answers)")
     }
 
     @Test func aNodeDoesNotStartWithoutRedis() {

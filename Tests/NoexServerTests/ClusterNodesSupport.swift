@@ -101,7 +101,8 @@ final class ClusterFixture {
     }
 
     /// Polls until every client's digest is the same (bounded); returns the digests.
-    static func converge(_ clients: [WireStoreClient], limitMs: Int = 15_000) -> [String] {
+    static func converge(_ clients: [WireStoreClient], limitMs: Int = 15_000,
+                         digest: (WireStoreClient) -> String = ClusterFixture.digest) -> [String] {
         let deadline = Date().addingTimeInterval(Double(limitMs) / 1000)
         var digests = clients.map(digest)
         while Set(digests).count > 1, Date() < deadline {

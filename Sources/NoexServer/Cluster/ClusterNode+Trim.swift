@@ -50,7 +50,7 @@ extension ClusterNode {
     private func storeSnapshot(nowMs: Int64) {
         let position = applier.position
         let started = uv_hrtime()
-        let bytes = ClusterSnapshot.capture(applier.store, at: position).serializedBytes
+        let bytes = ClusterSnapshot.capture(applier.store, at: position, extensions: snapshotExtensions?() ?? [:]).serializedBytes
         snapshotSchedule.lastCaptureMs = Double(uv_hrtime() - started) / 1e6
         snapshotSchedule.lastBytes = bytes.count
         snapshotSchedule.lastID = position.lastID

@@ -32,6 +32,10 @@ final class ClusterNode {
     private var random = SystemRandomNumberGenerator()
     /// The snapshot holder's bookkeeping (ClusterNode+Trim.swift).
     var snapshotSchedule = ClusterSnapshotSchedule()
+    /// State outside the store that snapshots carry (the rule engine's, under `rules`).
+    var snapshotExtensions: (() -> JSONObject)?
+    /// Whether the last lease tick found this node holding the lease: it alone fires rule timers.
+    private(set) var holdsLease = false
 
     init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
         self.config = config
@@ -123,13 +127,28 @@ final class ClusterNode {
     /// Takes or renews the purge lease (SET NX PX, or PEXPIRE when this node holds it) and,
     /// when this node holds it, appends a `purgeExpired` decided now. The lease outlives two
     /// missed ticks, so another node takes over when the holder is gone.
-    func purgeTick(intervalMs: Int64, nowMs: Int64) {
+    /// `purges: false` keeps the lease (the rule-timer election) with TTL expiry off.
+    func purgeTick(intervalMs: Int64, nowMs: Int64, purges: Bool = true) {
         let ttl = String(max(1_000, 3 * intervalMs))
         log.connection.send(["EVAL", Self.leaseScript, "1", purgeLeaseKey, origin, ttl]) { [weak self] result in
-            guard let self, case .success(.integer(1)) = result, self.refusal == nil else { return }
+            guard let self else { return }
+            if case .success(.integer(1)) = result { self.holdsLease = true } else { self.holdsLease = false }
+            guard self.holdsLease, purges, self.refusal == nil else { return }
             let command = ClusterCommand.decide(.purgeExpired, origin: self.origin, request: 0, nowMs: nowMs, random: &self.random)
             self.log.append(command) { _ in }  // nobody waits: a lost purge is redone next tick
         }
+    }
+
+    /// The custom entry that fires the rule engine's due timers at the entry's time.
+    static let fireTimersOp = "rules.fireTimers"
+
+    /// A rule timer's deadline passed on this node's clock: the lease holder appends a
+    /// "fire due timers" entry (every node fires at its position, with its time); the others
+    /// wait for it (docs/cluster.md#rule-timers). A duplicate entry fires nothing.
+    func ruleTimersDue(nowMs: Int64) {
+        guard holdsLease, refusal == nil else { return }
+        let command = ClusterCommand.decide(.custom(name: Self.fireTimersOp, args: [:]), origin: origin, request: 0, nowMs: nowMs, random: &random)
+        log.append(command) { _ in }  // nobody waits: the holder retries while a timer is overdue
     }
 
     static let leaseScript = """

@@ -87,6 +87,8 @@ enum ClusterRequest {
             default:
                 return .failure(ServerError(e))
             }
+        case .failed(let code, let message, let details)?:
+            return .failure(ServerError(ErrorCode(rawValue: code) ?? .internalError, message, details: details))
         case .invalid(let reason)?:
             return .failure(ServerError(.internalError, "the cluster log entry of this write could not be applied: \(reason)"))
         case nil:
@@ -104,8 +106,4 @@ extension ServerError {
         ServerError(.clusterUnavailable, "The cluster log is unavailable: \(why)", details: ["applied": .string(applied)])
     }
 
-    static func notReplicated(_ type: String) -> ServerError {
-        ServerError(.clusterUnavailable, "\(type) is not available in cluster mode: procedures are not replicated between nodes (docs/cluster.md)",
-                    details: ["applied": "no"])
-    }
 }

@@ -12,6 +12,9 @@ struct ProceduresOperations {
     let table: ProcedureTable
     /// The check a standalone request would pass, applied to every store and rules step.
     let authorize: (Request) throws(ServerError) -> Void
+    /// False in cluster mode: a call applied on every node must end the same way everywhere,
+    /// and a wall-clock timeout would not (docs/cluster.md#procedures); the budgets still bound it.
+    var enforcesTimeout = true
 
     init(store: Store, rules: RuleEngine?, limits: ProceduresConfig, journal: (any SchemaJournal)?,
          authorize: @escaping (Request) throws(ServerError) -> Void) {
@@ -83,7 +86,7 @@ struct ProceduresOperations {
 
     private func call(_ name: String, _ definition: JSONObject, input raw: JSONObject) throws(ServerError) -> JSON {
         let input = try ProcedureInput.checked(raw, against: definition["input"])
-        let timeoutMs = definition["timeoutMs"]?.numberValue ?? limits.defaultTimeoutMs
+        let timeoutMs = enforcesTimeout ? definition["timeoutMs"]?.numberValue ?? limits.defaultTimeoutMs : .infinity
         let steps = definition["steps"]?.arrayValue ?? []
         func run(_ access: ProcedureStoreAccess, deferRules: Bool) -> ProcedureRun {
             ProcedureRun(name: name, input: input, timeoutMs: timeoutMs, limits: limits, store: access,

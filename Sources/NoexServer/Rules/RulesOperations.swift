@@ -23,62 +23,16 @@ struct RulesOperations {
     }
 
     private func dispatch(_ r: Request) throws -> JSON {
+        if let input = try RulesInput(r) { return try apply(input) }
         switch r.type {
-        case "rules.emit":
-            let topic = try r.nonEmptyString("topic")
-            let data: JSONObject
-            switch r["data"] {
-            case nil, .null?: data = JSONObject()
-            case .object(let o)?: data = o
-            default: throw ServerError(.validationError, "Invalid \"data\": expected object")
-            }
-            var correlationId: String?
-            switch r["correlationId"] {
-            case nil, .null?: correlationId = nil
-            case .string(let s)? where !s.isEmpty: correlationId = s
-            default: throw ServerError(.validationError, "Invalid \"correlationId\": expected non-empty string")
-            }
-            let causationId = correlationId == nil ? nil : r["causationId"]?.stringValue
-            return try engine.emit(topic: topic, data: data, correlationId: correlationId, causationId: causationId).json
-        case "rules.setFact":
-            let key = try r.nonEmptyString("key")
-            guard let value = r["value"] else { throw ServerError(.validationError, "Missing \"value\": expected a value") }
-            return try engine.setFact(key: key, value: value).json
         case "rules.getFact":
             return engine.getFact(try r.nonEmptyString("key")) ?? .null
-        case "rules.deleteFact":
-            return ["deleted": .bool(try engine.deleteFact(try r.nonEmptyString("key")))]
         case "rules.queryFacts":
             return .array(engine.queryFacts(try r.nonEmptyString("pattern")).map(\.json))
         case "rules.getAllFacts":
             return .array(engine.getAllFacts().map(\.json))
         case "rules.stats":
             return engine.stats().json
-        case "rules.registerRule":
-            guard case .object = r["rule"] else { throw ServerError(.validationError, "Missing or invalid \"rule\": expected object") }
-            let rule = try engine.registerRule(r["rule"]!)
-            try persist(rule.id, undo: { try? engine.unregisterRule(rule.id) })
-            return rule.registerResultJSON
-        case "rules.unregisterRule":
-            let id = try r.nonEmptyString("ruleId")
-            let saved = try engine.getRule(id).json
-            try engine.unregisterRule(id)
-            try persist(id, undo: { try? engine.restoreRule(saved) })
-            return ["ruleId": .string(id), "unregistered": true]
-        case "rules.updateRule":
-            let id = try r.nonEmptyString("ruleId")
-            let updates = try r.object("updates")
-            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
-            let rule = try engine.updateRule(id, updates: updates)
-            try persist(id, undo: { revert(id, to: saved) })
-            return rule.updateResultJSON
-        case "rules.enableRule", "rules.disableRule":
-            let id = try r.nonEmptyString("ruleId")
-            let enable = r.type == "rules.enableRule"
-            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
-            _ = enable ? try engine.enableRule(id) : try engine.disableRule(id)
-            try persist(id, undo: { revert(id, to: saved) })
-            return ["ruleId": .string(id), "enabled": .bool(enable)]
         case "rules.getRule":
             return try engine.getRule(try r.nonEmptyString("ruleId")).json
         case "rules.getRules":
@@ -88,6 +42,37 @@ struct RulesOperations {
             return engine.validateRule(r["rule"]!).json
         default:
             throw ServerError.unknownOperation(r.type, in: "rules")
+        }
+    }
+
+    /// Changes the engine as `input` asks; the answer's `data`.
+    private func apply(_ input: RulesInput) throws -> JSON {
+        switch input {
+        case .emit(let topic, let data, let correlationId, let causationId):
+            return try engine.emit(topic: topic, data: data, correlationId: correlationId, causationId: causationId).json
+        case .setFact(let key, let value):
+            return try engine.setFact(key: key, value: value).json
+        case .deleteFact(let key):
+            return ["deleted": .bool(try engine.deleteFact(key))]
+        case .registerRule(let input):
+            let rule = try engine.registerRule(input)
+            try persist(rule.id, undo: { try? engine.unregisterRule(rule.id) })
+            return rule.registerResultJSON
+        case .unregisterRule(let id):
+            let saved = try engine.getRule(id).json
+            try engine.unregisterRule(id)
+            try persist(id, undo: { try? engine.restoreRule(saved) })
+            return ["ruleId": .string(id), "unregistered": true]
+        case .updateRule(let id, let updates):
+            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
+            let rule = try engine.updateRule(id, updates: updates)
+            try persist(id, undo: { revert(id, to: saved) })
+            return rule.updateResultJSON
+        case .setEnabled(let id, let enable):
+            let saved = engine.hasRule(id) ? try engine.getRule(id).json : nil
+            _ = enable ? try engine.enableRule(id) : try engine.disableRule(id)
+            try persist(id, undo: { revert(id, to: saved) })
+            return ["ruleId": .string(id), "enabled": .bool(enable)]
         }
     }
 

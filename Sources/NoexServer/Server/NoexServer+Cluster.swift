@@ -3,6 +3,7 @@ import NoexCluster
 import NoexJSON
 import NoexLoop
 import NoexPersistence
+import NoexRules
 import NoexStore
 
 /// Cluster mode at start (docs/cluster.md#running-a-cluster): load the stored position, follow
@@ -11,6 +12,7 @@ extension NoexServer {
     func joinCluster(_ c: ClusterConfig) throws(StartError) {
         if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
         var position = try startingPosition()
+        try keepRuleTimersDurable()
         // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
         if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
@@ -25,6 +27,7 @@ extension NoexServer {
             }
         }
         core.cluster = node
+        core.installClusterHandlers(node)
         registerClusterMetrics(node)
         node.reader.onEntry = { [unowned core] id, entry in core.clusterEntry(id, entry) }
         node.start()
@@ -57,6 +60,21 @@ extension NoexServer {
             transport.cancelTimer(ticks)
             node.close()
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
+        }
+    }
+
+    /// With sqlite, the rule engine's timers (and next rule version) are committed with every
+    /// position, and loaded back here: the rules and facts tables do not hold them, and every
+    /// node must keep the same timer table (docs/cluster.md#rule-timers).
+    private func keepRuleTimersDurable() throws(StartError) {
+        guard let durable, let engine = config.rules else { return }
+        let key = "cluster_rule_timers"
+        durable.clusterMeta = { [unowned engine] in [(key, engine.timersAndCounters().jsonString)] }
+        do {
+            guard durable.committedClusterPosition != nil, let text = try durable.storedMeta(key) else { return }
+            try engine.restoreReplicatedState(try JSON.parse(text, limits: JSONLimits(maxBytes: 512 * 1024 * 1024)))
+        } catch {
+            throw StartError(message: "database \"\(durable.path)\": the stored rule timers do not load (\(error)); start this node with a new database path", code: -1)
         }
     }
 
@@ -98,6 +116,7 @@ extension NoexServer {
                 let store = config.store
                 let buckets = Set(store.bucketNames), queries = Set(store.declarativeQueries().map(\.name))
                 let p = try ClusterSnapshot.restore(snapshot, into: store)
+                if let state = snapshot["rules"], let engine = config.rules { try engine.restoreReplicatedState(state) }
                 try durable?.saveBootstrap(buckets: store.bucketNames.filter { !buckets.contains($0) },
                                            queries: store.declarativeQueries().map(\.name).filter { !queries.contains($0) },
                                            clusterPosition: p.text)
@@ -163,9 +182,10 @@ extension NoexServer {
     /// TTL expiry in a cluster: one node at a time (the holder of a lease in Redis) appends a
     /// `purgeExpired` every `store.ttlCheckIntervalMs`; every node applies it at the same point
     /// of the log. No node purges on its own clock.
-    func startClusterPurge(_ node: ClusterNode, intervalMs: Int) -> LoopTimerID {
+    /// `purges: false`: TTL expiry is off, the lease is still kept (it elects the rule-timer node).
+    func startClusterPurge(_ node: ClusterNode, intervalMs: Int, purges: Bool = true) -> LoopTimerID {
         transport.addTimer(delayMs: UInt64(intervalMs), repeatMs: UInt64(intervalMs)) { [unowned self, unowned node] in
-            node.purgeTick(intervalMs: Int64(intervalMs), nowMs: self.core.clock.wallMs())
+            node.purgeTick(intervalMs: Int64(intervalMs), nowMs: self.core.clock.wallMs(), purges: purges)
         }
     }
 }

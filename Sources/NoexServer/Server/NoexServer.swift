@@ -180,11 +180,12 @@ public final class NoexServer {
     /// affected queries get their pushes from the purge's `deleted` events.
     private func startTTLPurge() {
         let interval = config.store.ttlCheckIntervalMs
-        guard interval > 0 else { return }
         if let node = core.cluster {
-            ttlTimer = startClusterPurge(node, intervalMs: interval)
+            // The purge lease also elects the node that fires rule timers: kept with TTL off too.
+            ttlTimer = startClusterPurge(node, intervalMs: interval > 0 ? interval : 1000, purges: interval > 0)
             return
         }
+        guard interval > 0 else { return }
         ttlTimer = transport.addTimer(delayMs: UInt64(interval), repeatMs: UInt64(interval)) { [store = config.store] in
             _ = store.purgeExpired()
         }
@@ -202,13 +203,28 @@ public final class NoexServer {
         armRuleTimer(engine.nextTimerDeadlineMs)
     }
 
-    private func armRuleTimer(_ deadline: Int64?) {
+    /// `notBeforeMs`: the least delay (a cluster node retries an overdue deadline at that pace).
+    private func armRuleTimer(_ deadline: Int64?, notBeforeMs: Int64 = 0) {
         if let t = ruleTimer { transport.cancelTimer(t) }
         ruleTimer = nil
         guard let deadline, let engine = config.rules, !transport.isStopping else { return }
-        let delay = UInt64(max(0, deadline - core.clock.wallMs()))
+        let delay = UInt64(max(notBeforeMs, deadline - core.clock.wallMs()))
         ruleTimer = transport.addTimer(delayMs: delay) { [unowned self] in
             self.ruleTimer = nil
+            if let node = self.core.cluster {
+                // A loop timer may run a few ms early against the wall clock; an entry decided
+                // before the deadline would fire nothing.
+                let now = self.core.clock.wallMs()
+                if let next = engine.nextTimerDeadlineMs, next > now {
+                    self.armRuleTimer(next)
+                    return
+                }
+                // In a cluster only the lease holder fires, through the log; applying that entry
+                // re-arms this timer. Until then (or on the other nodes) it checks again.
+                node.ruleTimersDue(nowMs: now)
+                self.armRuleTimer(engine.nextTimerDeadlineMs, notBeforeMs: 250)
+                return
+            }
             _ = engine.fireDueTimers()
             self.armRuleTimer(engine.nextTimerDeadlineMs)
         }

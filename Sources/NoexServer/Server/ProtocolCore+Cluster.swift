@@ -1,5 +1,6 @@
 import NoexCluster
 import NoexJSON
+import NoexRules
 
 /// Cluster mode (docs/cluster.md): a store write is checked here as the single server checks
 /// it, appended to the cluster's log, and answered when this node applies its own entry —
@@ -8,9 +9,12 @@ import NoexJSON
 extension ProtocolCore {
     /// Takes a write (true: `clusterWrite` is set and the answer comes later); refuses what is
     /// not replicated; leaves everything else (reads, subscriptions, rules…) to the normal route.
-    func clusterTakes(_ r: Request) throws(ServerError) -> Bool {
-        if r.type.hasPrefix("procedures."), r.type != "procedures.get", r.type != "procedures.list" {
-            throw .notReplicated(r.type)
+    func clusterTakes(_ r: Request, _ state: ConnectionState) throws(ServerError) -> Bool {
+        if let node = cluster, RulesInput.types.contains(r.type) { return try clusterTakesRules(r, node) }
+        if let node = cluster, let args = ClusterProcedures.args(of: r, session: state.session) {
+            if let why = node.refusal { throw .clusterUnavailable(why) }
+            clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: args), nowMs: clock.wallMs()))
+            return true
         }
         guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
@@ -18,6 +22,68 @@ extension ProtocolCore {
         if let why = node.refusal { throw .clusterUnavailable(why) }
         clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
         return true
+    }
+
+    /// A rule-engine input (docs/cluster.md#rule-engine-inputs): checked as the single server
+    /// checks it, then appended as a custom entry that every node applies to its own engine.
+    private func clusterTakesRules(_ r: Request, _ node: ClusterNode) throws(ServerError) -> Bool {
+        guard rulesOps != nil else { throw .rulesNotConfigured }
+        guard let input = try RulesInput(r) else { return false }
+        if let why = node.refusal { throw .clusterUnavailable(why) }
+        clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: input.args), nowMs: clock.wallMs()))
+        return true
+    }
+
+    /// Installs the `ext` entries this server applies: procedures, and with a rule engine its
+    /// inputs and timer firings; pins the engine's time and ids to each entry's decisions (store
+    /// entries too: the store bridge feeds the engine while they apply); puts the engine into
+    /// snapshots.
+    func installClusterHandlers(_ node: ClusterNode) {
+        installClusterProcedures(node)
+        guard let engine = rules else { return }
+        node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args, _ in
+            Self.outcome(node, "a rule change") { () throws(ServerError) in
+                guard let ops = self.rulesOps else { throw .rulesNotConfigured }
+                return try ops.handle(Request(id: .null, type: name, fields: args))
+            }
+        }
+        node.applier.handle([ClusterNode.fireTimersOp]) { [unowned engine] _, _, _ in
+            .applied(["fired": .int(Int64(engine.fireDueTimers()))])
+        }
+        node.applier.decisionScope = { [unowned engine] now, seed, apply in
+            // The store draws from (seed.0, seed.1); the engine's ids from a separate stream.
+            var ids = CommandRandom(seed: (seed.1, seed.0))
+            return engine.withDecisions(nowMs: now, idSeed: ids.next(), apply)
+        }
+        node.snapshotExtensions = { [unowned engine] in ["rules": engine.replicatedState()] }
+    }
+
+    /// `procedures.register/update/unregister/call` entries (docs/cluster.md#procedures): every
+    /// node runs the single server's operation at the entry's position and time, a call's steps
+    /// checked as the origin's session would be, without the wall-clock timeout.
+    private func installClusterProcedures(_ node: ClusterNode) {
+        node.applier.handle(ClusterProcedures.writes) { [unowned self, unowned node] name, args, now in
+            var fields = args
+            let session = fields.removeValue(forKey: ClusterProcedures.sessionField).flatMap(ClusterProcedures.session(from:))
+            var ops = self.procedureOperations(session: { session }, nowMs: { now })
+            ops.enforcesTimeout = false
+            return Self.outcome(node, "a procedure change") { () throws(ServerError) in
+                try ops.handle(Request(id: .null, type: name, fields: fields))
+            }
+        }
+    }
+
+    /// An `ext` operation's answer as its outcome. A failed commit halts the node: the other
+    /// nodes stored `what`, so this one must restart from its stored position.
+    private static func outcome(_ node: ClusterNode, _ what: String, _ body: () throws(ServerError) -> JSON) -> ClusterOutcome {
+        do throws(ServerError) {
+            return .applied(try body())
+        } catch {
+            if error.code == .persistenceError {
+                node.applier.halt("\(what) could not be committed (\(error.message)); restart this node to resume from its stored position")
+            }
+            return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+        }
     }
 
     /// Appends the command; the connection's later frames wait until it is answered.

@@ -232,7 +232,7 @@ public final class ProtocolCore {
 
     private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
-        if cluster != nil, try clusterTakes(r) { return .null }
+        if cluster != nil, try clusterTakes(r, state) { return .null }
         if type.hasPrefix("store.") {
             switch type {
             case "store.subscribe":
