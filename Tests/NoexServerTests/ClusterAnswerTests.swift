@@ -112,7 +112,8 @@ struct ClusterAnswerTests {
         // Seven writes fail their request checks (fields, system buckets) before the append.
         #expect(redis.command(["XLEN", "noex:{answers}:log"]) == ":\(writes - 7)")
         let health = try #require(curl(port: node.port, "/health"))
-        #expect(health.status == 200 && health.body.hasSuffix(#","cluster":{"name":"answers","redis":true,"pendingWrites":0}}"#), "\(health.body)")
+        #expect(health.status == 200 && health.body.contains(#","cluster":{"name":"answers","redis":true,"pendingWrites":0,"origin":"answers-"#)
+                && health.body.hasSuffix(#"","lagMs":0}}"#), "\(health.body)")
         let scrape = try #require(curl(port: node.port, "/metrics")).body
         #expect(scrape.contains("\nnoex_cluster_entries_applied_total \(writes - 7)\n"))
         #expect(scrape.contains("\nnoex_cluster_pending_writes 0\n") && scrape.contains("\nnoex_cluster_redis_connected 1\n"))

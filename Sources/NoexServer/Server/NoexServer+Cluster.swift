@@ -58,12 +58,14 @@ extension NoexServer {
             node.close()
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
         }
+        // The id flow control's errors and /health name this node by.
+        printToStandardError("[noex-server] cluster \"\(c.name)\": joined as \(node.origin) at \(node.applier.position.lastID)")
     }
 
     /// Publishes this node's position every `positionIntervalMs` (docs/cluster.md#trimming-and-bootstrap):
     /// with sqlite the committed one (what a restart resumes from), else the applied one.
     private func startPositionTicks(_ node: ClusterNode) -> LoopTimerID {
-        let interval = UInt64(node.config.positionIntervalMs)
+        let interval = UInt64(node.config.publishIntervalMs)
         return transport.addTimer(delayMs: 0, repeatMs: interval) { [unowned self, unowned node] in
             var needed = node.applier.position
             if let durable = self.durable {
@@ -148,6 +150,17 @@ extension NoexServer {
         }
         metrics.gauge("noex_cluster_redis_connected", help: "1 when both Redis links (append, read) are up, else 0.") {
             [unowned node] in node.log.connection.state == .connected && node.reader.connection.state == .connected ? 1 : 0
+        }
+        metrics.gauge("noex_cluster_max_lag_ms",
+                      help: "How far the slowest live node (this one included) is behind the cluster log, as this node sees it (0: none behind).") {
+            [unowned node, unowned self] in Double(node.slowest(nowMs: self.core.clock.wallMs())?.lagMs ?? 0)
+        }
+        metrics.counter("noex_cluster_writes_refused_lag_total",
+                        help: "Writes of this node's clients refused because a live node was more than cluster.maxLagMs behind.") {
+            [unowned node] in Double(node.flow.refused)
+        }
+        metrics.gauge("noex_cluster_halted", help: "1 when this node stopped applying the cluster log (see /health for why), else 0.") {
+            [unowned node] in node.refusal == nil ? 0 : 1
         }
         metrics.counter("noex_cluster_snapshots_stored_total", help: "Snapshots this node stored in Redis as the lease holder.") {
             [unowned node] in Double(node.snapshotSchedule.stored)

@@ -16,6 +16,7 @@ extension ProtocolCore {
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
         let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
         if let why = node.refusal { throw .clusterUnavailable(why) }
+        if let lagging = node.lagRefusal(nowMs: clock.wallMs()) { throw lagging }
         clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
         return true
     }
