@@ -210,7 +210,7 @@ struct ClusterAnswerTests {
         #expect(redis.command(["SET", "noex:{gap}:trimmed", "5-0"]) == "+OK")
         let node = Self.node(redis, "gap")
         defer { node.stop() }
-        #expect(node.startError == "cluster \"gap\": the cluster log no longer holds the entries after 0-0 (trimmed up to 5-0): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)",
+        #expect(node.startError == "cluster \"gap\": the cluster log no longer holds the entries after 0-0 (trimmed up to 5-0) and Redis held no snapshot at or past that point when this node started: this node cannot catch up; start it again once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)",
                 "\(node.startError ?? "started")")
     }
 }

@@ -66,7 +66,7 @@ final class ClusterNode {
             }
         }
         reader.onGap = { [weak self] last, trimmed in
-            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
+            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)) and Redis held no snapshot at or past that point when this node started: this node cannot catch up; start it again once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
         }
         // An error reply to a read (not a lost link, which is retried; not LOADING, which the
         // connection waits out) means the log key is not what this node can follow: stop

@@ -12,7 +12,11 @@ extension NoexServer {
         if let problem = ClusterConfig.problem(with: config) { throw StartError(message: problem, code: -1) }
         var position = try startingPosition()
         // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
-        if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
+        if durable == nil || durable?.committedClusterPosition == nil {
+            position = try bootstrap(c) ?? position
+        } else {
+            position = try reloadIfTrimmedPast(position, c) ?? position
+        }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
         if let durable {
             node.applier.journal = durable
@@ -80,21 +84,10 @@ extension NoexServer {
     /// written into the database in one transaction with its position — and follows the log
     /// after it; nil when there is none (then it reads the log from its start).
     private func bootstrap(_ c: ClusterConfig) throws(StartError) -> ClusterPosition? {
-        var options = RedisConnectionOptions()
-        options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
-        options.connectTimeoutMs = UInt64(min(c.startupTimeoutMs, 2_000))
-        let connection = RedisConnection(loop: loop, endpoint: c.redis, options: options)
-        defer { connection.close() }
-        connection.start()
-        var answer: Result<RedisReply, RedisFailure>?
-        connection.send(["GET", "noex:{\(c.name)}:snapshot"]) { answer = $0 }
-        while answer == nil { uv_run(loop, UV_RUN_ONCE) }
         let fail = { (m: String) in StartError(message: "cluster \"\(c.name)\": \(m)", code: -1) }
-        switch answer! {
-        case .failure(let f):
-            throw fail("could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?")
-        case .success(.null): return nil
-        case .success(.bulk(let bytes)):
+        switch try startupGet(c, "noex:{\(c.name)}:snapshot") {
+        case .null: return nil
+        case .bulk(let bytes):
             do {
                 let snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024))  // Redis' string limit
                 let store = config.store
@@ -108,7 +101,26 @@ extension NoexServer {
             } catch {
                 throw fail("the snapshot in Redis (noex:{\(c.name)}:snapshot) does not load: \(error)")
             }
-        case .success(let other): throw fail("unexpected reply to GET noex:{\(c.name)}:snapshot: \(other)")
+        case let other: throw fail("unexpected reply to GET noex:{\(c.name)}:snapshot: \(other)")
+        }
+    }
+
+    /// One GET at start, on a connection of its own (the node's are not made yet), waiting at
+    /// most `startupTimeoutMs` for Redis.
+    func startupGet(_ c: ClusterConfig, _ key: String) throws(StartError) -> RedisReply {
+        var options = RedisConnectionOptions()
+        options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
+        options.connectTimeoutMs = UInt64(min(c.startupTimeoutMs, 2_000))
+        let connection = RedisConnection(loop: loop, endpoint: c.redis, options: options)
+        defer { connection.close() }
+        connection.start()
+        var answer: Result<RedisReply, RedisFailure>?
+        connection.send(["GET", key]) { answer = $0 }
+        while answer == nil { uv_run(loop, UV_RUN_ONCE) }
+        switch answer! {
+        case .failure(let f):
+            throw StartError(message: "cluster \"\(c.name)\": could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?", code: -1)
+        case .success(let reply): return reply
         }
     }
 
