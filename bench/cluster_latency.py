@@ -64,6 +64,10 @@ def main():
     print(f"{p}write_to_push_p99_ms: {pct(w2p, 99):.2f}")
     print(f"{p}replication_lag_p50_ms: {pct(lag, 50):.2f}")
     print(f"{p}replication_lag_p99_ms: {pct(lag, 99):.2f}")
+    print(f"{p}replication_lag_max_ms: {max(lag, default=0.0):.2f}")
+    refused = sum(1 for k in sent if k not in answered)
+    if refused:
+        print(f"{p}probes_not_answered_result: {refused}")
     return 0 if len(keys) == a.count else 1
 
 
