@@ -14,10 +14,11 @@
 #
 #   - with --lag (or --lag-only, which skips the rest): flow control (docs/cluster.md#bounded-staleness)
 #     under a saturating insert load on both nodes, once with cluster.maxLagMs MS (default 1000)
-#     and once with it off: the replication lag node 1 -> node 2 (p50/p99/max, cluster_latency.py
-#     probes at 200/s beside the load), the bound, the largest lag a node reported on /metrics,
-#     the writes refused, and what publishing and reading positions cost Redis (HSET/HGETALL
-#     calls per second, from INFO commandstats).
+#     and once with it off: the replication lag (noex_cluster_apply_lag_ms of both nodes sampled
+#     every 100 ms: apply time minus append time of the last applied entry, p50/p99/max) next to
+#     the bound, the largest lag flow control estimated, cluster_latency.py probes at 200/s
+#     beside the load (node 1 answer -> node 2 push), writes accepted and refused, and what
+#     publishing and reading positions cost Redis (HSET/HGETALL calls per second, INFO commandstats).
 #
 #   bench/cluster-nodes.sh [--seconds S] [--connections N] [--subscribers M] [--lag|--lag-only] [--max-lag MS] [--no-build]
 set -euo pipefail
@@ -127,17 +128,21 @@ done
 
 # cmdstat CALLS-OF: calls of one Redis command so far (INFO commandstats).
 cmdstat() { redis-cli -p "$redis_port" INFO commandstats | sed -n -E "s/^cmdstat_$1:calls=([0-9]+),.*/\1/p" | tr -d '\r'; }
-# The largest noex_cluster_max_lag_ms either node reports, sampled every 200 ms until killed.
+# Every 100 ms until killed, one line per node: noex_cluster_apply_lag_ms (how long after its
+# append the node applied the entry it applied last) and noex_cluster_max_lag_ms (flow
+# control's estimate of the slowest node).
 sample_lag() {
-    local port v
+    local port
     while true; do
         for port in "${NODE_PORTS[@]}"; do
-            v=$(curl -s --max-time 1 "http://127.0.0.1:$port/metrics" | sed -n 's/^noex_cluster_max_lag_ms //p')
-            echo "${v:-0}"
+            curl -s --max-time 1 "http://127.0.0.1:$port/metrics" \
+                | awk '/^noex_cluster_apply_lag_ms /{a=$2} /^noex_cluster_max_lag_ms /{m=$2} END {if (a != "") print a, m}'
         done
-        sleep 0.2
+        sleep 0.1
     done
 }
+# pctl P: the P-th percentile of the numbers on stdin.
+pctl() { sort -n | awk -v p="$1" '{v[NR] = $1} END {i = int(NR * p / 100); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] + 0}'; }
 
 if (( lag )); then
     for bound in "$max_lag" 0; do
@@ -165,9 +170,13 @@ if (( lag )); then
         wait "$sampler" 2>/dev/null || true
         t1=$(date +%s.%N)
         echo "${p}bound_ms: $bound"
-        echo "${p}reported_max_lag_ms: $(sort -n "$BENCH_TMP/lag-samples" | tail -1)"
-        echo "${p}writes_per_s: $(sum req_per_s "${outs[@]}")"
-        echo "${p}write_errors: $(sum errors "${outs[@]}")"
+        echo "${p}apply_lag_samples: $(wc -l <"$BENCH_TMP/lag-samples")"
+        echo "${p}apply_lag_p50_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 50)"
+        echo "${p}apply_lag_p99_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 99)"
+        echo "${p}apply_lag_max_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 100)"
+        echo "${p}flow_control_estimate_max_ms: $(cut -d' ' -f2 "$BENCH_TMP/lag-samples" | pctl 100)"
+        echo "${p}accepted_writes_per_s: $(sum req_per_s "${outs[@]}")"
+        echo "${p}writes_refused: $(sum errors "${outs[@]}")"
         echo "${p}redis_hset_per_s: $(awk -v a="$hset0" -v b="$(cmdstat hset)" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", (b - a) / (t1 - t0)}')"
         echo "${p}redis_hgetall_per_s: $(awk -v a="$hgetall0" -v b="$(cmdstat hgetall)" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", (b - a) / (t1 - t0)}')"
         stop_nodes

@@ -44,8 +44,8 @@ struct ClusterFlowControl {
     private(set) var peersHead: StreamID = .zero
     /// Writes of this node's clients refused because a node lagged, for `/metrics`.
     var refused = 0
-    /// The largest lag found by the last check, for `/metrics`.
-    var lastMaxLagMs: Int64 = 0
+    /// Set by a refusal: the refused connection's next request is read after a pause.
+    var pauseNext = false
 
     /// The slowest live node and its lag in ms, or nil when no node lags at all. A peer that
     /// applied `head` (the newest entry this node knows of) lags 0 whatever its clock says; one

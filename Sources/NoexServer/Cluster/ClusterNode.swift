@@ -146,12 +146,17 @@ final class ClusterNode {
         flow.slowest(own: (origin, ownLagMs(nowMs: nowMs)), head: knownHead, nowMs: nowMs, timeoutMs: config.nodeTimeoutMs)
     }
 
+    /// How long a connection whose write was refused for lag is not read: a client that retries
+    /// at once would otherwise turn refusals into a load that keeps the slow node from catching up.
+    var refusalPauseMs: UInt64 { UInt64(max(10, min(100, config.maxLagMs / 10))) }
+
     /// The error a client's write gets when a live node is more than `maxLagMs` behind, or nil.
     /// Only this node's clients' writes are refused: the reader goes on, so a node that is
     /// itself behind catches up, and the purge lease's appends go on.
     func lagRefusal(nowMs: Int64) -> ServerError? {
         guard config.maxLagMs > 0, let (field, lag) = slowest(nowMs: nowMs), lag > config.maxLagMs else { return nil }
         flow.refused += 1
+        flow.pauseNext = true
         return .clusterLagging(node: field, lagMs: lag, isSelf: field == origin, maxLagMs: config.maxLagMs)
     }
 

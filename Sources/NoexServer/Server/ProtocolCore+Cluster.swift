@@ -21,6 +21,19 @@ extension ProtocolCore {
         return true
     }
 
+    /// After a write refused because a node lags (ClusterNode.lagRefusal): the connection's
+    /// next frames wait `refusalPauseMs`, so a client retrying at once cannot flood the node.
+    func pauseAfterLagRefusal(_ state: ConnectionState) {
+        guard let node = cluster, node.flow.pauseNext else { return }
+        node.flow.pauseNext = false
+        state.inFlight = true
+        _ = OneShotLoopTimer(loop: node.loop, delayMs: node.refusalPauseMs) { [weak self, weak state] in
+            guard let self, let state, self.connections[state.id] === state else { return }
+            state.inFlight = false
+            self.drainWaiting(state)
+        }
+    }
+
     /// Appends the command; the connection's later frames wait until it is answered.
     func appendClusterWrite(_ write: ClusterAppend, _ request: Request, _ state: ConnectionState, op: Int, sessionBefore: AuthSession?) {
         guard let node = cluster else { return }
