@@ -58,6 +58,13 @@ struct ClusterFlowTests {
         #expect((r["details"]?["lagMs"]?.intValue ?? 0) > 1000, "\(r.jsonString)")
         let message = r["message"]?.stringValue ?? ""
         #expect(message.contains("node \(slowOrigin) is ") && message.contains(" ms behind the cluster log, above cluster.maxLagMs (1000 ms)"), "\(message)")
+        // A refused connection is paused briefly, not dropped: a write and a read pipelined
+        // behind it are answered in order.
+        a.ws.sendText(#"{"id":9001,"type":"store.insert","bucket":"items","data":{"sku":"piped","name":"w"}}"#)
+        a.ws.sendText(#"{"id":9002,"type":"store.count","bucket":"items"}"#)
+        let first = WireStoreClient.parse(a.ws.nextText()), second = WireStoreClient.parse(a.ws.nextText())
+        #expect(first["id"] == 9001 && first["code"] == "CLUSTER_UNAVAILABLE", "\(first.jsonString)")
+        #expect(second["id"] == 9002 && second["data"] == .int(Int64(acknowledged)), "\(second.jsonString)")
         // Every node refuses (B too), reads go on, and the metrics count the refusals.
         let onB = Self.insert(b, "refused-on-b")
         #expect(onB["code"] == "CLUSTER_UNAVAILABLE" && onB["details"]?["node"]?.stringValue == slowOrigin, "\(onB.jsonString)")
