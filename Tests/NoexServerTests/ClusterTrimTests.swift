@@ -36,6 +36,13 @@ struct ClusterTrimTests {
 
     static func id(_ text: String?) -> StreamID? { text.flatMap(StreamID.init) }
 
+    /// Starts a node on the sqlite database `db` (fsync always; the fixture stops it) and connects.
+    static func startDurable(_ f: ClusterFixture, _ db: String) throws -> (ClusterNodeProcess, WireStoreClient) {
+        let node = try f.start(["--persistence", "sqlite", "--db", db, "--fsync", "always"])
+        f.nodes.append(node)
+        return (node, try WireStoreClient(port: node.port))
+    }
+
     @Test func theHolderSnapshotsAndTrimsAndANewNodeBootstrapsFromTheSnapshot() throws {
         let f = try ClusterFixture(nodes: 3, config: Self.config)
         defer { f.shutdown() }
@@ -118,9 +125,7 @@ struct ClusterTrimTests {
         #expect(f.redis.command(["HEXISTS", f.key("nodes"), field]) == ":0")
         // D's database is now behind the log: restarted on it, D replaces its replicated state
         // with the snapshot (the deleted record goes) and follows the log after it …
-        var stale = try f.start(["--persistence", "sqlite", "--db", db, "--fsync", "always"])
-        f.nodes.append(stale)
-        var onStale = try WireStoreClient(port: stale.port)
+        var (stale, onStale) = try Self.startDurable(f, db)
         #expect(Self.insert(onStale, "from-reloaded-d"))
         var reloaded = ClusterFixture.converge([a, b, onStale])
         #expect(Set(reloaded).count == 1, "the reloaded node differs")
@@ -129,25 +134,20 @@ struct ClusterTrimTests {
         // state (the log before the snapshot is gone: with the old records it would differ).
         stale.kill()
         #expect(Self.insert(a, "while-reloaded-d-down"))
-        stale = try f.start(["--persistence", "sqlite", "--db", db, "--fsync", "always"])
-        f.nodes.append(stale)
-        onStale = try WireStoreClient(port: stale.port)
+        (stale, onStale) = try Self.startDurable(f, db)
         reloaded = ClusterFixture.converge([a, b, onStale])
         #expect(Set(reloaded).count == 1, "the reloaded node differs after its restart")
         // A new, empty database bootstraps from the snapshot, writing it into the database …
         let fresh = f.dir.file("fresh.db")
-        var e = try f.start(["--persistence", "sqlite", "--db", fresh, "--fsync", "always"])
-        f.nodes.append(e)
-        let firstE = try WireStoreClient(port: e.port)
+        var (e, firstE) = try Self.startDurable(f, fresh)
         #expect(Self.insert(firstE, "e-before-kill"))  // a commit after the bootstrap: the database has a position
         #expect(Set(ClusterFixture.converge([a, b, firstE])).count == 1)
         // … so that, killed and restarted, it resumes from that database (the log before the
         // snapshot is gone: without the snapshot's records in the database it would differ).
         e.kill()
         for n in 0..<10 { #expect(Self.insert(a, "while-e-down-\(n)")) }
-        e = try f.start(["--persistence", "sqlite", "--db", fresh, "--fsync", "always"])
-        f.nodes.append(e)
-        let onE = try WireStoreClient(port: e.port)
+        let onE: WireStoreClient
+        (e, onE) = try Self.startDurable(f, fresh)
         #expect(Self.insert(onE, "from-e"))
         let digests = ClusterFixture.converge([a, b, onE])
         #expect(Set(digests).count == 1, "the bootstrapped durable node differs after its restart")
