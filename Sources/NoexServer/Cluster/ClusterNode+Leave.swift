@@ -9,18 +9,26 @@ extension ClusterNode {
     /// How long a stop waits for Redis to confirm the removal.
     static let leaveWaitMs: UInt64 = 1_000
 
-    /// Stops following the log, removes this node's entry (bounded wait), then closes both links.
-    /// Runs on the loop; the loop ends once the links are closed.
-    func leave() {
+    /// Stops following the log, removes this node's entry (bounded wait), then closes both links
+    /// and calls `done`. Runs on the loop; the loop ends once the links are closed.
+    func leave(_ done: (() -> Void)? = nil) {
         reader.stop()
         guard log.connection.state == .connected else {
             close()
+            done?()
             return
         }
-        let deadline = OneShotLoopTimer(loop: loop, delayMs: Self.leaveWaitMs) { [weak self] in self?.close() }
-        log.connection.send(["HDEL", nodesKey, origin]) { [weak self] _ in
-            deadline.cancel()
+        var finished = false
+        let finish = { [weak self] in
+            guard !finished else { return }
+            finished = true
             self?.close()
+            done?()
+        }
+        let deadline = OneShotLoopTimer(loop: loop, delayMs: Self.leaveWaitMs, finish)
+        log.connection.send(["HDEL", nodesKey, origin]) { _ in
+            deadline.cancel()
+            finish()
         }
     }
 }

@@ -59,7 +59,11 @@ extension NoexServer {
             : nil)
         if let problem {
             transport.cancelTimer(ticks)
-            node.close()
+            // Its entry, published while it tried, would hold trimming and flow control back
+            // until nodeTimeoutMs: remove it (bounded wait).
+            var left = false
+            node.leave { left = true }
+            while !left { uv_run(loop, UV_RUN_ONCE) }
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
         }
         // The id flow control's errors and /health name this node by.
