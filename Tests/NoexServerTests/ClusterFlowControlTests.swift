@@ -29,7 +29,7 @@ struct ClusterFlowControlTests {
         #expect(own.field == "a" && own.lagMs == 4_000)
     }
 
-    @Test func aSilentPeerStopsCountingAfterTheTimeoutAndAHaltedOneNeverCounts() throws {
+    @Test func aSilentPeerStopsCountingAfterTheTimeoutAndAHaltedOrJoiningOneNeverCounts() throws {
         var flow = ClusterFlowControl()
         flow.peers = [Self.peer("gone", applied: .zero, seenMs: 1_000, atMs: 4_000)]
         #expect(flow.slowest(own: ("a", 0), head: Self.head, nowMs: 9_000, timeoutMs: 5_000)?.field == "gone")
@@ -37,6 +37,10 @@ struct ClusterFlowControlTests {
         let halted = try #require(ClusterPeer(field: "h", value: #"{"position":{"id":"1-0","timeMs":1},"durable":false,"atMs":9900,"applied":"1-0","seenMs":1,"halted":true}"#))
         flow.peers = [halted]
         #expect(halted.halted && flow.slowest(own: ("a", 0), head: Self.head, nowMs: 10_000, timeoutMs: 5_000) == nil)
+        // Nor does one catching up at start: it serves no client yet.
+        let joining = try #require(ClusterPeer(field: "j", value: #"{"position":{"id":"1-0","timeMs":1},"durable":false,"atMs":9900,"applied":"1-0","seenMs":1,"joining":true}"#))
+        flow.peers = [joining]
+        #expect(joining.joining && flow.slowest(own: ("a", 0), head: Self.head, nowMs: 10_000, timeoutMs: 5_000) == nil)
     }
 
     @Test func entriesParseWithAndWithoutTheFlowFields() throws {

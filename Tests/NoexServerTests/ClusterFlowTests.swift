@@ -38,6 +38,13 @@ struct ClusterFlowTests {
         #expect(Set(ClusterFixture.converge(clients)).count == 1)
         let slow = f.nodes[2]
         let slowOrigin = try Self.origin(slow)
+        // C has published that it serves and applied the last write (a node still catching up
+        // at start does not count).
+        let last = try #require(f.lua("redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1][1]", keys: [f.key("log")]))
+        #expect(ClusterTrimTests.eventually {
+            let entry = WireStoreClient.parse(f.lua("redis.call('HGET', KEYS[1], '\(slowOrigin)')", keys: [f.key("nodes")]))
+            return entry["joining"] == nil && entry["applied"]?.stringValue == last
+        })
         // C stops (SIGSTOP): it neither reads nor publishes. Writes on A go on until A sees C
         // more than 1 s behind, then are refused at once; nothing refused was applied.
         kill(slow.process.processIdentifier, SIGSTOP)

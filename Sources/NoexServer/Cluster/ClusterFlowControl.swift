@@ -11,6 +11,8 @@ struct ClusterPeer: Equatable {
     /// A halted node publishes its position (trimming keeps what it needs to restart) but does
     /// not hold writes back: it will not catch up before it is restarted.
     var halted = false
+    /// A node catching up at start serves no client yet: its lag shows nobody a stale state.
+    var joining = false
 
     /// Nil for an entry that is not a node's JSON. An entry of a node without flow control (an
     /// older version) counts with its trimming position: its lag is then overstated, never hidden.
@@ -22,6 +24,7 @@ struct ClusterPeer: Equatable {
         applied = json["applied"]?.stringValue.flatMap(StreamID.init) ?? position.lastID
         seenMs = json["seenMs"]?.intValue ?? Int64(clamping: position.lastID.ms)
         halted = json["halted"]?.boolValue ?? false
+        joining = json["joining"]?.boolValue ?? false
     }
 
     init(field: String, applied: StreamID, seenMs: Int64, atMs: Int64) {
@@ -53,7 +56,7 @@ struct ClusterFlowControl {
     /// longer counts (as for trimming). `own` is this node's lag, measured locally.
     func slowest(own: (field: String, lagMs: Int64), head: StreamID, nowMs: Int64, timeoutMs: Int64) -> (field: String, lagMs: Int64)? {
         var worst = own
-        for p in peers where p.field != own.field && !p.halted && nowMs - p.atMs <= timeoutMs {
+        for p in peers where p.field != own.field && !p.halted && !p.joining && nowMs - p.atMs <= timeoutMs {
             let lag = p.applied >= head ? 0 : max(0, nowMs - p.seenMs)
             if lag > worst.lagMs { worst = (p.field, lag) }
         }

@@ -37,8 +37,8 @@ extension ClusterNode {
             lastSeenMs = readingBehind ? Int64(clamping: applier.position.lastID.ms) : nowMs
         }
         var entry = ClusterNodeTable.entry(position: needed, durable: durable, atMs: nowMs, applied: applier.position.lastID, seenMs: lastSeenMs)
-        if refusal != nil, case .object(var o) = entry {
-            o["halted"] = true
+        if refusal != nil || !serving, case .object(var o) = entry {
+            o[refusal != nil ? "halted" : "joining"] = true
             entry = .object(o)
         }
         log.connection.send(bytes: [Array("HSET".utf8), Array(nodesKey.utf8), Array(origin.utf8), entry.serializedBytes]) { _ in }

@@ -40,6 +40,8 @@ final class ClusterNode {
     /// The last published `seenMs` and when the tick ran, to notice a loop that was held.
     var lastSeenMs: Int64 = 0
     var lastTickMs: Int64 = 0
+    /// False while the node catches up at start (not listening yet): flow control ignores it.
+    var serving = false
 
     init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
         self.config = config

@@ -66,6 +66,7 @@ extension NoexServer {
             while !left { uv_run(loop, UV_RUN_ONCE) }
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
         }
+        node.serving = true
         // The id flow control's errors and /health name this node by.
         printToStandardError("[noex-server] cluster \"\(c.name)\": joined as \(node.origin) at \(node.applier.position.lastID)")
     }
