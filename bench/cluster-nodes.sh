@@ -12,18 +12,29 @@
 #     idle and under a moderate insert load (4 connections, 1 in flight, on each node; a
 #     saturating load only measures the backlog) (cluster_latency.py).
 #
-#   bench/cluster-nodes.sh [--seconds S] [--connections N] [--subscribers M] [--no-build]
+#   - with --lag (or --lag-only, which skips the rest): flow control (docs/cluster.md#bounded-staleness)
+#     under a saturating insert load on both nodes, once with cluster.maxLagMs MS (default 1000)
+#     and once with it off: the replication lag (noex_cluster_apply_lag_ms of both nodes sampled
+#     every 100 ms: apply time minus append time of the last applied entry, p50/p99/max) next to
+#     the bound, the largest lag flow control estimated, cluster_latency.py probes at 200/s
+#     beside the load (node 1 answer -> node 2 push), writes accepted and refused, and what
+#     publishing and reading positions cost Redis (HSET/HGETALL calls per second, INFO commandstats).
+#
+#   bench/cluster-nodes.sh [--seconds S] [--connections N] [--subscribers M] [--lag|--lag-only] [--max-lag MS] [--no-build]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
-seconds=5 connections=32 inflight=8 subscribers=200 build=1
+seconds=5 connections=32 inflight=8 subscribers=200 build=1 lag=0 main=1 max_lag=1000
 while (( $# )); do
     case "$1" in
+        --lag) lag=1; shift ;;
+        --lag-only) lag=1 main=0; shift ;;
+        --max-lag) max_lag=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --subscribers) subscribers=$2; shift 2 ;;
         --no-build) build=0; shift ;;
-        *) echo "usage: $0 [--seconds S] [--connections N] [--subscribers M] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--seconds S] [--connections N] [--subscribers M] [--lag|--lag-only] [--max-lag MS] [--no-build]" >&2; exit 2 ;;
     esac
 done
 
@@ -41,13 +52,13 @@ STARTED_PIDS+=("$!")
 wait_port "$redis_port" 10 || { echo "redis-server did not start; see its log" >&2; exit 1; }
 
 NODE_PIDS=() NODE_PORTS=()
-# start_nodes N CLUSTER: N nodes of a fresh cluster (its own stream).
+# start_nodes N CLUSTER [CONFIG]: N nodes of a fresh cluster (its own stream).
 start_nodes() {
     local i port
     NODE_PIDS=() NODE_PORTS=()
     for (( i = 0; i < $1; i++ )); do
         port=$(free_port)
-        $(cpu "$i") "$NOEX_BIN" -c "$BENCH_DIR/cluster-config.json" --host 127.0.0.1 --port "$port" \
+        $(cpu "$i") "$NOEX_BIN" -c "${3:-$BENCH_DIR/cluster-config.json}" --host 127.0.0.1 --port "$port" \
             --cluster "redis://127.0.0.1:$redis_port" --name "$2" >/dev/null 2>"$BENCH_TMP/node$i.err" &
         NODE_PIDS+=("$!") NODE_PORTS+=("$port")
         STARTED_PIDS+=("$!")
@@ -63,6 +74,7 @@ sum() { local key=$1; shift; cat "$@" | sed -n -E "s/^[a-z.]+\.$key: //p" | awk 
 avg() { local key=$1; shift; cat "$@" | sed -n -E "s/^[a-z.]+\.$key: //p" | awk '{s += $1; n++} END {if (n) printf "%.1f", s / n}'; }
 
 for nodes in 1 2; do
+    (( main )) || break
     p="cluster.${nodes}node."
     start_nodes "$nodes" "bench-insert-$nodes-$RANDOM"
     outs=() LOADGENS=()
@@ -113,3 +125,60 @@ for nodes in 1 2; do
         stop_nodes
     fi
 done
+
+# cmdstat CALLS-OF: calls of one Redis command so far (INFO commandstats).
+cmdstat() { redis-cli -p "$redis_port" INFO commandstats | sed -n -E "s/^cmdstat_$1:calls=([0-9]+),.*/\1/p" | tr -d '\r'; }
+# Every 100 ms until killed, one line per node: noex_cluster_apply_lag_ms (how long after its
+# append the node applied the entry it applied last) and noex_cluster_max_lag_ms (flow
+# control's estimate of the slowest node).
+sample_lag() {
+    local port
+    while true; do
+        for port in "${NODE_PORTS[@]}"; do
+            curl -s --max-time 1 "http://127.0.0.1:$port/metrics" \
+                | awk '/^noex_cluster_apply_lag_ms /{a=$2} /^noex_cluster_max_lag_ms /{m=$2} END {if (a != "") print a, m}'
+        done
+        sleep 0.1
+    done
+}
+# pctl P: the P-th percentile of the numbers on stdin.
+pctl() { sort -n | awk -v p="$1" '{v[NR] = $1} END {i = int(NR * p / 100); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] + 0}'; }
+
+if (( lag )); then
+    for bound in "$max_lag" 0; do
+        p="cluster.2node.saturated.maxlag_${bound}."
+        config="$BENCH_TMP/cluster-lag-$bound.json"
+        python3 -c 'import json,sys; c = json.load(open(sys.argv[1])); c["cluster"] = {"maxLagMs": int(sys.argv[2])}; json.dump(c, open(sys.argv[3], "w"))' \
+            "$BENCH_DIR/cluster-config.json" "$bound" "$config"
+        start_nodes 2 "bench-lag-$bound-$RANDOM" "$config"
+        hset0=$(cmdstat hset) hgetall0=$(cmdstat hgetall) t0=$(date +%s.%N)
+        outs=() LOADGENS=()
+        for (( i = 0; i < 2; i++ )); do
+            timeout "$limit" "$LOADGEN" --port "${NODE_PORTS[$i]}" --seconds "$((seconds + 2))" --warmup 0 \
+                --mode proto --op insert --bucket bench --connections $((connections / 2)) --inflight "$inflight" \
+                >"$BENCH_TMP/lag$i.out" &
+            LOADGENS+=("$!")
+            outs+=("$BENCH_TMP/lag$i.out")
+        done
+        sample_lag >"$BENCH_TMP/lag-samples" &
+        sampler=$!
+        sleep 1
+        python3 "$BENCH_DIR/cluster_latency.py" --writer "${NODE_PORTS[0]}" --reader "${NODE_PORTS[1]}" \
+            --count $((200 * seconds)) --rate 200 --label "${p%.}" || true
+        wait "${LOADGENS[@]}" || true
+        kill "$sampler" 2>/dev/null || true
+        wait "$sampler" 2>/dev/null || true
+        t1=$(date +%s.%N)
+        echo "${p}bound_ms: $bound"
+        echo "${p}apply_lag_samples: $(wc -l <"$BENCH_TMP/lag-samples")"
+        echo "${p}apply_lag_p50_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 50)"
+        echo "${p}apply_lag_p99_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 99)"
+        echo "${p}apply_lag_max_ms: $(cut -d' ' -f1 "$BENCH_TMP/lag-samples" | pctl 100)"
+        echo "${p}flow_control_estimate_max_ms: $(cut -d' ' -f2 "$BENCH_TMP/lag-samples" | pctl 100)"
+        echo "${p}accepted_writes_per_s: $(sum req_per_s "${outs[@]}")"
+        echo "${p}writes_refused: $(sum errors "${outs[@]}")"
+        echo "${p}redis_hset_per_s: $(awk -v a="$hset0" -v b="$(cmdstat hset)" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", (b - a) / (t1 - t0)}')"
+        echo "${p}redis_hgetall_per_s: $(awk -v a="$hgetall0" -v b="$(cmdstat hgetall)" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", (b - a) / (t1 - t0)}')"
+        stop_nodes
+    done
+fi

@@ -14,6 +14,8 @@ public final class ClusterLogReader {
     public let blockMs: Int
     /// The last id handed to `onEntry`.
     public private(set) var lastID: StreamID
+    /// Entries the last read returned: below `batch`, the reader had reached the log's tail.
+    public private(set) var lastReadCount = 0
     /// Called for every entry, in stream order; `entry` is nil when the field is not JSON.
     public var onEntry: ((StreamID, JSON?) -> Void)?
     /// Called when entries after `lastID` were trimmed: reading stopped.
@@ -88,7 +90,9 @@ public final class ClusterLogReader {
             case .success(.error(let e)):
                 self.onError?("XREAD \(self.streamKey) failed: \(e)")
             case .success(let reply):
-                for (id, entry) in Self.entries(reply) where id > self.lastID {
+                let entries = Self.entries(reply)
+                self.lastReadCount = entries.count
+                for (id, entry) in entries where id > self.lastID {
                     self.lastID = id
                     self.onEntry?(id, entry)
                     if gen != self.generation || self.state != .reading { return }  // stopped by the callback

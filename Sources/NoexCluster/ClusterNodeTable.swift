@@ -7,9 +7,14 @@ import NoexJSON
 public enum ClusterNodeTable {
     public static func key(cluster name: String) -> String { "noex:{\(name)}:nodes" }
 
-    /// One node's value: `{"position":{"id":"MS-SEQ","timeMs":N},"durable":B,"atMs":N}`.
-    public static func entry(position: ClusterPosition, durable: Bool, atMs: Int64) -> JSON {
-        ["position": position.json, "durable": .bool(durable), "atMs": .int(atMs)]
+    /// One node's value: `{"position":{"id":"MS-SEQ","timeMs":N},"durable":B,"atMs":N}`, and for
+    /// flow control `"applied":"MS-SEQ"` (the last entry it applied) and `"seenMs":N` (it had
+    /// applied everything appended before that time).
+    public static func entry(position: ClusterPosition, durable: Bool, atMs: Int64, applied: StreamID? = nil, seenMs: Int64? = nil) -> JSON {
+        var o: JSONObject = ["position": position.json, "durable": .bool(durable), "atMs": .int(atMs)]
+        if let applied { o["applied"] = .string(applied.description) }
+        if let seenMs { o["seenMs"] = .int(seenMs) }
+        return .object(o)
     }
 
     /// What the table allows: trim below `limit` (nil: not at all, because an entry cannot be

@@ -94,4 +94,20 @@ import Testing
             try FileConfig.decode(["cluster": ["url": "redis://b:1", "maxSnapshotBytes": 600_000_000]])
         }
     }
+
+    @Test func maxLagHasADefaultBoundsAndSetsThePublishInterval() throws {
+        let d = try #require(try resolve(cli("redis://h", name: "a")).server.cluster)
+        #expect(d.maxLagMs == 5_000 && d.publishIntervalMs == 1_250)
+        let set = try #require(try resolve(CommandLineOptions(), ["cluster": ["url": "redis://r:1", "name": "o", "maxLagMs": 400]]).server.cluster)
+        #expect(set.maxLagMs == 400 && set.publishIntervalMs == 100)
+        // Off: positions at positionIntervalMs, as without flow control.
+        let off = try #require(try resolve(CommandLineOptions(), ["cluster": ["url": "redis://r:1", "name": "o", "maxLagMs": 0]]).server.cluster)
+        #expect(off.maxLagMs == 0 && off.publishIntervalMs == 2_000)
+        #expect(throws: ConfigError(key: "cluster.maxLagMs", "must be 0 (flow control off) or at least 100 ms, got 99: a smaller bound is below the noise of publishing positions")) {
+            try FileConfig.decode(["cluster": ["url": "redis://b:1", "maxLagMs": 99]])
+        }
+        #expect(throws: ConfigError(key: "cluster.maxLagMs", "expected an integer in 0…31536000000, got -1")) {
+            try FileConfig.decode(["cluster": ["url": "redis://b:1", "maxLagMs": -1]])
+        }
+    }
 }

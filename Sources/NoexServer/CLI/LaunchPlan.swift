@@ -133,6 +133,7 @@ public struct LaunchPlan {
         if let v = f.cluster?.snapshotEveryEntries { c.snapshotEveryEntries = v }
         if let v = f.cluster?.snapshotIntervalMs { c.snapshotIntervalMs = v }
         if let v = f.cluster?.maxSnapshotBytes { c.maxSnapshotBytes = v }
+        if let v = f.cluster?.maxLagMs { c.maxLagMs = v }
         if c.nodeTimeoutMs <= c.positionIntervalMs {
             throw CommandLineError("config key \"cluster.nodeTimeoutMs\" (\(c.nodeTimeoutMs)) must be above cluster.positionIntervalMs (\(c.positionIntervalMs)): a live node publishes its position every positionIntervalMs")
         }

@@ -26,8 +26,27 @@ extension ClusterNode {
     /// One tick: publish `needed` (durable: committed with the data), then, on the lease
     /// holder, snapshot and trim when due.
     func positionTick(needed: ClusterPosition, durable: Bool, nowMs: Int64) {
-        let entry = ClusterNodeTable.entry(position: needed, durable: durable, atMs: nowMs)
+        // seenMs: everything appended before it is applied here. At the tail that is now; behind,
+        // the append time of the last applied entry. A tick that comes late (the loop was held,
+        // or the process stopped) says nothing new: the reader has not caught up yet; neither
+        // does one while the reader is not reading (checking the log after a (re)connect).
+        let held = lastTickMs > 0 && nowMs - lastTickMs > 2 * config.publishIntervalMs
+        if lastTickMs == 0 { lastSeenMs = nowMs }
+        lastTickMs = nowMs
+        if !held, reader.state == .reading, reader.connection.state == .connected {
+            lastSeenMs = readingBehind ? Int64(clamping: applier.position.lastID.ms) : nowMs
+        }
+        var entry = ClusterNodeTable.entry(position: needed, durable: durable, atMs: nowMs, applied: applier.position.lastID, seenMs: lastSeenMs)
+        if refusal != nil || !serving, case .object(var o) = entry {
+            o[refusal != nil ? "halted" : "joining"] = true
+            entry = .object(o)
+        }
         log.connection.send(bytes: [Array("HSET".utf8), Array(nodesKey.utf8), Array(origin.utf8), entry.serializedBytes]) { _ in }
+        if config.maxLagMs > 0 {
+            log.connection.send(["HGETALL", nodesKey]) { [weak self] result in
+                if case .success(.array(let items)) = result { self?.flow.peers = ClusterFlowControl.peers(fieldsAndValues: items) }
+            }
+        }
         guard refusal == nil, !snapshotSchedule.inFlight, snapshotDue(nowMs: nowMs) else { return }
         let ttl = String(max(1_000, 3 * config.positionIntervalMs))
         log.connection.send(["EVAL", Self.leaseScript, "1", purgeLeaseKey, origin, ttl]) { [weak self] result in

@@ -8,6 +8,7 @@ import NoexStore
 /// and the writes of this node's clients that wait for their own entry.
 final class ClusterNode {
     let config: ClusterConfig
+    let loop: UnsafeMutablePointer<uv_loop_t>
     /// This process's id in the log (`origin`): the cluster name, a dash and 64 random bits,
     /// new at every start, so a restarted node never mistakes an entry of its previous life for
     /// a write one of its clients waits for.
@@ -36,9 +37,19 @@ final class ClusterNode {
     var snapshotExtensions: (() -> JSONObject)?
     /// Whether the last lease tick found this node holding the lease: it alone fires rule timers.
     private(set) var holdsLease = false
+    /// The other nodes' progress and this node's refusals (ClusterFlowControl.swift).
+    var flow = ClusterFlowControl()
+    /// The newest entry any node is known to have applied (this one's reader included).
+    var knownHead: StreamID { max(reader.lastID, flow.peersHead) }
+    /// The last published `seenMs` and when the tick ran, to notice a loop that was held.
+    var lastSeenMs: Int64 = 0
+    var lastTickMs: Int64 = 0
+    /// False while the node catches up at start (not listening yet): flow control ignores it.
+    var serving = false
 
     init(loop: UnsafeMutablePointer<uv_loop_t>, config: ClusterConfig, store: Store, position: ClusterPosition) {
         self.config = config
+        self.loop = loop
         var r = SystemRandomNumberGenerator()
         let id = String(r.next() as UInt64, radix: 16)
         origin = config.name + "-" + String(repeating: "0", count: 16 - id.count) + id
@@ -61,7 +72,7 @@ final class ClusterNode {
             }
         }
         reader.onGap = { [weak self] last, trimmed in
-            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)): this node cannot catch up; Redis holds no snapshot it could start from, or its database is older than that: start it with a new database path (or without persistence) once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
+            self?.stopped = "the cluster log no longer holds the entries after \(last) (trimmed up to \(trimmed)) and Redis held no snapshot at or past that point when this node started: this node cannot catch up; start it again once the cluster stored a snapshot (docs/cluster.md#trimming-and-bootstrap)"
         }
         // An error reply to a read (not a lost link, which is retried; not LOADING, which the
         // connection waits out) means the log key is not what this node can follow: stop
@@ -112,11 +123,47 @@ final class ClusterNode {
     }
 
     /// `/health`'s `cluster` member: reads are served while Redis is away, so a node without
-    /// Redis is still `ok`; `redis: false` says writes are failing.
-    var health: JSON {
+    /// Redis is still `ok`; `redis: false` says writes are failing. `origin` is the id the flow
+    /// control error names; `lagMs` the slowest live node's lag as this node sees it.
+    func health(nowMs: Int64) -> JSON {
         ["name": .string(config.name),
          "redis": .bool(log.connection.state == .connected && reader.connection.state == .connected),
-         "pendingWrites": .int(Int64(pending.count))]
+         "pendingWrites": .int(Int64(pending.count)),
+         "origin": .string(origin), "lagMs": .int(slowest(nowMs: nowMs)?.lagMs ?? 0)]
+    }
+
+    // MARK: - Flow control (docs/cluster.md#bounded-staleness)
+
+    /// Whether the reader is following the log (not checking after a (re)connect, not stopped)
+    /// and its last read returned a full batch: there is more to read, it is behind.
+    var readingBehind: Bool {
+        reader.state == .reading && reader.connection.state == .connected && reader.lastReadCount >= reader.batch
+    }
+
+    /// How far this node is behind the log: since the append of the last entry it applied
+    /// (Redis' clock, in the entry id) while reads return full batches, else 0 (at the tail, or
+    /// not reading: a lost link is reported by its own errors).
+    func ownLagMs(nowMs: Int64) -> Int64 {
+        readingBehind ? max(0, nowMs - Int64(clamping: reader.lastID.ms)) : 0
+    }
+
+    /// The slowest live node (this one included) and its lag, or nil when none lags.
+    func slowest(nowMs: Int64) -> (field: String, lagMs: Int64)? {
+        flow.slowest(own: (origin, ownLagMs(nowMs: nowMs)), head: knownHead, nowMs: nowMs, timeoutMs: config.nodeTimeoutMs)
+    }
+
+    /// How long a connection whose write was refused for lag is not read: a client that retries
+    /// at once would otherwise turn refusals into a load that keeps the slow node from catching up.
+    var refusalPauseMs: UInt64 { UInt64(max(10, min(100, config.maxLagMs / 10))) }
+
+    /// The error a client's write gets when a live node is more than `maxLagMs` behind, or nil.
+    /// Only this node's clients' writes are refused: the reader goes on, so a node that is
+    /// itself behind catches up, and the purge lease's appends go on.
+    func lagRefusal(nowMs: Int64) -> ServerError? {
+        guard config.maxLagMs > 0, let (field, lag) = slowest(nowMs: nowMs), lag > config.maxLagMs else { return nil }
+        flow.refused += 1
+        flow.pauseNext = true
+        return .clusterLagging(node: field, lagMs: lag, isSelf: field == origin, maxLagMs: config.maxLagMs)
     }
 
     // MARK: - TTL purge on one node

@@ -29,6 +29,20 @@ public struct ClusterConfig: Sendable, Equatable {
     /// A snapshot larger than this (serialized) is not stored, and the log is not trimmed; a
     /// line on stderr says so. Redis refuses strings above 512 MB.
     public var maxSnapshotBytes: Int64 = 500_000_000
+    /// Flow control (docs/cluster.md#bounded-staleness): when the slowest live node is more than
+    /// this far behind the log, this node refuses its clients' writes until it catches up; 0
+    /// turns it off. Positions are then published every quarter of it (`publishIntervalMs`).
+    public var maxLagMs: Int64 = 5_000
+
+    /// Below this a bound is smaller than the publication and scheduling noise it is measured with.
+    public static let minimumMaxLagMs: Int64 = 100
+
+    /// How often positions are published (and, with flow control on, the other nodes' read):
+    /// `positionIntervalMs`, or a quarter of `maxLagMs` when that is shorter, so a live node's
+    /// published lag is never more than a quarter of the bound out of date.
+    public var publishIntervalMs: Int64 {
+        maxLagMs > 0 ? max(25, min(positionIntervalMs, maxLagMs / 4)) : positionIntervalMs
+    }
 
     public init(redis: RedisEndpoint, name: String) {
         self.redis = redis
@@ -54,7 +68,7 @@ public struct ClusterConfig: Sendable, Equatable {
 }
 
 /// The config file's `cluster: {url?, name?, writeTimeoutMs?, maxQueuedWrites?, startupTimeoutMs?,
-/// positionIntervalMs?, nodeTimeoutMs?, snapshotEveryEntries?, snapshotIntervalMs?, maxSnapshotBytes?}`
+/// positionIntervalMs?, nodeTimeoutMs?, snapshotEveryEntries?, snapshotIntervalMs?, maxSnapshotBytes?, maxLagMs?}`
 /// (`url` may come from `--cluster` instead).
 public struct FileClusterConfig: Sendable, Equatable {
     public var url: String?
@@ -67,11 +81,12 @@ public struct FileClusterConfig: Sendable, Equatable {
     public var snapshotEveryEntries: Int64?
     public var snapshotIntervalMs: Int64?
     public var maxSnapshotBytes: Int64?
+    public var maxLagMs: Int64?
 
     static func decode(_ r: ConfigReader) throws(ConfigError) -> FileClusterConfig? {
         guard let o = try r.object("cluster") else { return nil }
         try o.rejectUnknownKeys(["url", "name", "writeTimeoutMs", "maxQueuedWrites", "startupTimeoutMs", "positionIntervalMs",
-                                 "nodeTimeoutMs", "snapshotEveryEntries", "snapshotIntervalMs", "maxSnapshotBytes"])
+                                 "nodeTimeoutMs", "snapshotEveryEntries", "snapshotIntervalMs", "maxSnapshotBytes", "maxLagMs"])
         let url = try o.string("url")
         if let url, ClusterConfig.endpoint(url: url) == nil {
             throw ConfigError(key: "cluster.url", "expected redis://HOST:PORT, got \"\(url)\"")
@@ -87,6 +102,10 @@ public struct FileClusterConfig: Sendable, Equatable {
         c.snapshotEveryEntries = try o.positiveInteger("snapshotEveryEntries", max: ConfigBounds.count)
         c.snapshotIntervalMs = try o.positiveInteger("snapshotIntervalMs", max: ConfigBounds.durationMs)
         c.maxSnapshotBytes = try o.positiveInteger("maxSnapshotBytes", max: 512 * 1024 * 1024)
+        c.maxLagMs = try o.integer("maxLagMs", in: 0...ConfigBounds.durationMs)
+        if let m = c.maxLagMs, m > 0, m < ClusterConfig.minimumMaxLagMs {
+            throw ConfigError(key: "cluster.maxLagMs", "must be 0 (flow control off) or at least \(ClusterConfig.minimumMaxLagMs) ms, got \(m): a smaller bound is below the noise of publishing positions")
+        }
         if let p = c.positionIntervalMs, let t = c.nodeTimeoutMs, t <= p {
             throw ConfigError(key: "cluster.nodeTimeoutMs", "must be above cluster.positionIntervalMs (\(p)): a live node publishes its position every positionIntervalMs")
         }

@@ -46,7 +46,7 @@ extension NoexServer {
             "status": "ok", "uptimeMs": .int(core.clock.wallMs() - startedAtMs),
             "connections": .int(Int64(core.connectionCount)),
         ]
-        if let node = core.cluster { body["cluster"] = node.health }
+        if let node = core.cluster { body["cluster"] = node.health(nowMs: core.clock.wallMs()) }
         return (true, .object(body))
     }
 }

@@ -14,7 +14,11 @@ extension NoexServer {
         var position = try startingPosition()
         try keepRuleTimersDurable()
         // Nothing stored yet (no persistence, or an empty database): start from the snapshot.
-        if durable == nil || durable?.committedClusterPosition == nil { position = try bootstrap(c) ?? position }
+        if durable == nil || durable?.committedClusterPosition == nil {
+            position = try bootstrap(c) ?? position
+        } else {
+            position = try reloadIfTrimmedPast(position, c) ?? position
+        }
         let node = ClusterNode(loop: loop, config: c, store: config.store, position: position)
         if let durable {
             node.applier.journal = durable
@@ -58,9 +62,16 @@ extension NoexServer {
             : nil)
         if let problem {
             transport.cancelTimer(ticks)
-            node.close()
+            // Its entry, published while it tried, would hold trimming and flow control back
+            // until nodeTimeoutMs: remove it (bounded wait).
+            var left = false
+            node.leave { left = true }
+            while !left { uv_run(loop, UV_RUN_ONCE) }
             throw StartError(message: "cluster \"\(c.name)\": \(problem)", code: -1)
         }
+        node.serving = true
+        // The id flow control's errors and /health name this node by.
+        printToStandardError("[noex-server] cluster \"\(c.name)\": joined as \(node.origin) at \(node.applier.position.lastID)")
     }
 
     /// With sqlite, the rule engine's timers (and next rule version) are committed with every
@@ -81,7 +92,7 @@ extension NoexServer {
     /// Publishes this node's position every `positionIntervalMs` (docs/cluster.md#trimming-and-bootstrap):
     /// with sqlite the committed one (what a restart resumes from), else the applied one.
     private func startPositionTicks(_ node: ClusterNode) -> LoopTimerID {
-        let interval = UInt64(node.config.positionIntervalMs)
+        let interval = UInt64(node.config.publishIntervalMs)
         return transport.addTimer(delayMs: 0, repeatMs: interval) { [unowned self, unowned node] in
             var needed = node.applier.position
             if let durable = self.durable {
@@ -96,21 +107,10 @@ extension NoexServer {
     /// written into the database in one transaction with its position — and follows the log
     /// after it; nil when there is none (then it reads the log from its start).
     private func bootstrap(_ c: ClusterConfig) throws(StartError) -> ClusterPosition? {
-        var options = RedisConnectionOptions()
-        options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
-        options.connectTimeoutMs = UInt64(min(c.startupTimeoutMs, 2_000))
-        let connection = RedisConnection(loop: loop, endpoint: c.redis, options: options)
-        defer { connection.close() }
-        connection.start()
-        var answer: Result<RedisReply, RedisFailure>?
-        connection.send(["GET", "noex:{\(c.name)}:snapshot"]) { answer = $0 }
-        while answer == nil { uv_run(loop, UV_RUN_ONCE) }
         let fail = { (m: String) in StartError(message: "cluster \"\(c.name)\": \(m)", code: -1) }
-        switch answer! {
-        case .failure(let f):
-            throw fail("could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?")
-        case .success(.null): return nil
-        case .success(.bulk(let bytes)):
+        switch try startupGet(c, "noex:{\(c.name)}:snapshot") {
+        case .null: return nil
+        case .bulk(let bytes):
             do {
                 let snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024))  // Redis' string limit
                 let store = config.store
@@ -125,7 +125,26 @@ extension NoexServer {
             } catch {
                 throw fail("the snapshot in Redis (noex:{\(c.name)}:snapshot) does not load: \(error)")
             }
-        case .success(let other): throw fail("unexpected reply to GET noex:{\(c.name)}:snapshot: \(other)")
+        case let other: throw fail("unexpected reply to GET noex:{\(c.name)}:snapshot: \(other)")
+        }
+    }
+
+    /// One GET at start, on a connection of its own (the node's are not made yet), waiting at
+    /// most `startupTimeoutMs` for Redis.
+    func startupGet(_ c: ClusterConfig, _ key: String) throws(StartError) -> RedisReply {
+        var options = RedisConnectionOptions()
+        options.maxQueueWaitMs = UInt64(c.startupTimeoutMs)
+        options.connectTimeoutMs = UInt64(min(c.startupTimeoutMs, 2_000))
+        let connection = RedisConnection(loop: loop, endpoint: c.redis, options: options)
+        defer { connection.close() }
+        connection.start()
+        var answer: Result<RedisReply, RedisFailure>?
+        connection.send(["GET", key]) { answer = $0 }
+        while answer == nil { uv_run(loop, UV_RUN_ONCE) }
+        switch answer! {
+        case .failure(let f):
+            throw StartError(message: "cluster \"\(c.name)\": could not catch up with the cluster log within \(c.startupTimeoutMs) ms (Redis at \(c.redis): \(f.message)); is Redis running at \(c.redis)?", code: -1)
+        case .success(let reply): return reply
         }
     }
 
@@ -167,6 +186,17 @@ extension NoexServer {
         }
         metrics.gauge("noex_cluster_redis_connected", help: "1 when both Redis links (append, read) are up, else 0.") {
             [unowned node] in node.log.connection.state == .connected && node.reader.connection.state == .connected ? 1 : 0
+        }
+        metrics.gauge("noex_cluster_max_lag_ms",
+                      help: "How far the slowest live node (this one included) is behind the cluster log, as this node sees it (0: none behind).") {
+            [unowned node, unowned self] in Double(node.slowest(nowMs: self.core.clock.wallMs())?.lagMs ?? 0)
+        }
+        metrics.counter("noex_cluster_writes_refused_lag_total",
+                        help: "Writes of this node's clients refused because a live node was more than cluster.maxLagMs behind.") {
+            [unowned node] in Double(node.flow.refused)
+        }
+        metrics.gauge("noex_cluster_halted", help: "1 when this node stopped applying the cluster log (see /health for why), else 0.") {
+            [unowned node] in node.refusal == nil ? 0 : 1
         }
         metrics.counter("noex_cluster_snapshots_stored_total", help: "Snapshots this node stored in Redis as the lease holder.") {
             [unowned node] in Double(node.snapshotSchedule.stored)

@@ -144,7 +144,7 @@ public final class NoexServer {
             self.healthAnswer()
         }
         delegate.onStoppedHook = { [unowned self] in
-            self.core.cluster?.close()
+            self.core.cluster?.leave()  // removes its entry in Redis (bounded wait), then closes
             self.gate?.beforeFlush()
             self.durable?.close()
             self.snapshots?.close()

@@ -12,16 +12,23 @@ extension ProtocolCore {
     func clusterTakes(_ r: Request, _ state: ConnectionState) throws(ServerError) -> Bool {
         if let node = cluster, RulesInput.types.contains(r.type) { return try clusterTakesRules(r, node) }
         if let node = cluster, let args = ClusterProcedures.args(of: r, session: state.session) {
-            if let why = node.refusal { throw .clusterUnavailable(why) }
+            try checkAppendable(node)
             clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: args), nowMs: clock.wallMs()))
             return true
         }
         guard let node = cluster, ClusterRequest.writes.contains(r.type) else { return false }
         try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
         let operation = try ClusterRequest.operation(of: r, systemBuckets: storeOps.systemBuckets, hasBucket: store.hasBucket)
-        if let why = node.refusal { throw .clusterUnavailable(why) }
+        try checkAppendable(node)
         clusterWrite = ClusterAppend(command: node.decide(operation, nowMs: clock.wallMs()))
         return true
+    }
+
+    /// Every write is refused before its append while Redis is unavailable, or while a live node
+    /// lags more than `cluster.maxLagMs` behind the log (flow control).
+    private func checkAppendable(_ node: ClusterNode) throws(ServerError) {
+        if let why = node.refusal { throw .clusterUnavailable(why) }
+        if let lagging = node.lagRefusal(nowMs: clock.wallMs()) { throw lagging }
     }
 
     /// A rule-engine input (docs/cluster.md#rule-engine-inputs): checked as the single server
@@ -29,7 +36,7 @@ extension ProtocolCore {
     private func clusterTakesRules(_ r: Request, _ node: ClusterNode) throws(ServerError) -> Bool {
         guard rulesOps != nil else { throw .rulesNotConfigured }
         guard let input = try RulesInput(r) else { return false }
-        if let why = node.refusal { throw .clusterUnavailable(why) }
+        try checkAppendable(node)
         clusterWrite = ClusterAppend(command: node.decide(.custom(name: r.type, args: input.args), nowMs: clock.wallMs()))
         return true
     }
@@ -83,6 +90,19 @@ extension ProtocolCore {
                 node.applier.halt("\(what) could not be committed (\(error.message)); restart this node to resume from its stored position")
             }
             return .failed(code: error.code.rawValue, message: error.message, details: error.details)
+        }
+    }
+
+    /// After a write refused because a node lags (ClusterNode.lagRefusal): the connection's
+    /// next frames wait `refusalPauseMs`, so a client retrying at once cannot flood the node.
+    func pauseAfterLagRefusal(_ state: ConnectionState) {
+        guard let node = cluster, node.flow.pauseNext else { return }
+        node.flow.pauseNext = false
+        state.inFlight = true
+        _ = OneShotLoopTimer(loop: node.loop, delayMs: node.refusalPauseMs) { [weak self, weak state] in
+            guard let self, let state, self.connections[state.id] === state else { return }
+            state.inFlight = false
+            self.drainWaiting(state)
         }
     }
 

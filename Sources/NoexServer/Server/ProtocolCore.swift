@@ -189,6 +189,7 @@ public final class ProtocolCore {
             return
         }
         finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
+        if cluster != nil { pauseAfterLagRefusal(state) }
     }
 
     /// The one place where a request finished with its answer, synchronous or deferred: send it,
