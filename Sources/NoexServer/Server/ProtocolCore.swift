@@ -125,8 +125,7 @@ public final class ProtocolCore {
 
     func process(_ state: ConnectionState, _ bytes: [UInt8]) {
         let id = state.id
-        let parsed = try? JSON.parse(bytes)
-        switch Envelope.classify(parsed) {
+        switch Envelope.classify(Envelope.parse(bytes)) {
         case .invalid(let error):
             metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
