@@ -83,7 +83,9 @@ struct FlatObjectScanner {
             switch base[pos] {
             case UInt8(ascii: "\""):
                 guard let stringEnd = plainStringEnd(from: pos + 1) else { return nil }
-                value = .string(String(decoding: UnsafeBufferPointer(start: base + pos + 1, count: stringEnd - pos - 1), as: UTF8.self))
+                let count = stringEnd - pos - 1
+                value = .string(Self.knownValue(base + pos + 1, count: count)
+                                ?? String(decoding: UnsafeBufferPointer(start: base + pos + 1, count: count), as: UTF8.self))
                 pos = stringEnd + 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 guard let n = scanInteger() else { return nil }
@@ -130,7 +132,13 @@ struct FlatObjectScanner {
     /// byte up to it is printable ASCII other than `\`; nil otherwise.
     private func plainStringEnd(from start: Int) -> Int? {
         var i = start
-        while i + 8 <= end, !ByteScan.endsPlainRun(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) {
+        // Eight bytes at a time; the lowest byte that stops the run decides.
+        while i + 8 <= end {
+            let stops = ByteScan.plainRunStops(UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)))
+            if stops != 0 {
+                let j = i + stops.trailingZeroBitCount >> 3
+                return base[j] == UInt8(ascii: "\"") ? j : nil
+            }
             i += 8
         }
         while i < end {
@@ -140,6 +148,26 @@ struct FlatObjectScanner {
             i += 1
         }
         return nil
+    }
+
+    /// The request types most frames carry, as preallocated strings: building (and
+    /// validating) a `String` for them is a measurable share of a `store.get`. Equal strings
+    /// either way; only the work differs.
+    @inline(__always)
+    static func knownValue(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
+        func spells(_ s: StaticString) -> Bool {
+            let q = s.utf8Start
+            for j in 0..<count where p[j] != q[j] { return false }
+            return true
+        }
+        switch count {
+        case 9: return spells("store.get") ? "store.get" : nil
+        case 11: return spells("store.where") ? "store.where" : nil
+        case 12:
+            return spells("store.insert") ? "store.insert" : spells("store.update") ? "store.update"
+                : spells("store.delete") ? "store.delete" : nil
+        default: return nil
+        }
     }
 
     private func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
