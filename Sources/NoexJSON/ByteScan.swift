@@ -23,6 +23,19 @@ enum ByteScan {
         needsEscape(w) || w & highs != 0
     }
 
+    /// The high bit of each byte of `w` (loaded little-endian) that ends a plain run, as
+    /// `endsPlainRun` decides. Exact for the lowest such byte, which is all a caller may use:
+    /// a subtraction's borrow can flag bytes above a match, never below one.
+    @inline(__always)
+    static func plainRunStops(_ w: UInt64) -> UInt64 {
+        let control = (w &- (ones &* 0x20)) & ~w
+        let q = w ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q
+        let s = w ^ (ones &* 0x5C)
+        let backslash = (s &- ones) & ~s
+        return (control | quote | backslash | w) & highs
+    }
+
     /// The index of the first byte at or after `start` that must be escaped in JSON output
     /// (`count` when there is none).
     @inline(__always)

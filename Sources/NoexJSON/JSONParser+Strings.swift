@@ -51,8 +51,12 @@ extension JSONParser {
 
     /// One of `commonKeyStrings` when the `count` bytes at `start` spell it.
     @inline(__always)
-    private func knownKey(at start: Int, count: Int) -> String? {
-        let p = base + start
+    private func knownKey(at start: Int, count: Int) -> String? { Self.knownKey(base + start, count: count) }
+
+    /// One of `commonKeyStrings` when the `count` bytes at `p` spell it (also used by
+    /// `FlatObjectScanner`, so both paths return the same preallocated strings).
+    @inline(__always)
+    static func knownKey(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
         func spells(_ s: StaticString) -> Bool {
             let q = s.utf8Start
             for j in 0..<count where p[j] != q[j] { return false }

@@ -64,4 +64,30 @@ import Testing
             }
         }
     }
+
+    /// `plainRunStops`' lowest flagged byte is the first byte that ends a plain run, for words
+    /// with one stopping byte at every position and for random words (several stops, borrows).
+    @Test func plainRunStopsFindsTheFirstStop() {
+        func firstStop(_ bytes: [UInt8]) -> Int? {
+            bytes.firstIndex { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 >= 0x80 }
+        }
+        func lowestFlag(_ bytes: [UInt8]) -> Int? {
+            let w = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            let stops = ByteScan.plainRunStops(w)
+            return stops == 0 ? nil : stops.trailingZeroBitCount >> 3
+        }
+        for position in 0..<8 {
+            for b in 0...255 {
+                var bytes = Array(repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = UInt8(b)
+                #expect(lowestFlag(bytes) == firstStop(bytes), "byte \(b) at \(position)")
+            }
+        }
+        var rng = SplitMix64(seed: 7)
+        let pool: [UInt8] = [0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA0, 0xC3, 0xFF, 0x61, 0x7A]
+        for _ in 0..<50_000 {
+            let bytes = (0..<8).map { _ in Bool.random(using: &rng) ? UInt8(ascii: "a") : pool.randomElement(using: &rng)! }
+            #expect(lowestFlag(bytes) == firstStop(bytes), "\(bytes)")
+        }
+    }
 }

@@ -1,21 +1,7 @@
 @testable import NoexJSON
 
-/// Structural identity, stricter than `==`: number kinds must match (`.int(1)` is not
-/// `.double(1)`), doubles compare by bit pattern, and object key order must match.
-func identical(_ a: JSON, _ b: JSON) -> Bool {
-    switch (a, b) {
-    case (.null, .null): return true
-    case (.bool(let x), .bool(let y)): return x == y
-    case (.int(let x), .int(let y)): return x == y
-    case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN)
-    case (.string(let x), .string(let y)): return x == y
-    case (.array(let x), .array(let y)):
-        return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case (.object(let x), .object(let y)):
-        return x.keys == y.keys && zip(x.values, y.values).allSatisfy { identical($0, $1) }
-    default: return false
-    }
-}
+/// Structural identity, stricter than `==` (`JSON.isIdentical(to:)`).
+func identical(_ a: JSON, _ b: JSON) -> Bool { a.isIdentical(to: b) }
 
 /// The error a parse of `bytes` throws, or nil when it succeeds.
 func parseError(_ bytes: [UInt8], limits: JSONLimits = .default) -> JSONParseError? {

@@ -15,6 +15,14 @@ public enum Envelope {
         return .request(Request(id: normalizedID(raw, idValue), type: type, fields: object))
     }
 
+    /// Parses one text frame for `classify`: the flat-object scanner for the usual request
+    /// shape, the full parser for anything else (the scanner answers only where its result
+    /// equals the parser's, so the two paths cannot disagree).
+    public static func parse(_ bytes: [UInt8]) -> JSON? {
+        if let object = bytes.withUnsafeBytes({ JSON.scanFlatObject($0) }) { return .object(object) }
+        return try? JSON.parse(bytes)
+    }
+
     /// The id as JavaScript would write it back: integral values without a fraction.
     static func normalizedID(_ raw: JSON, _ value: Double) -> JSON {
         if case .int = raw { return raw }

@@ -125,8 +125,7 @@ public final class ProtocolCore {
 
     func process(_ state: ConnectionState, _ bytes: [UInt8]) {
         let id = state.id
-        let parsed = try? JSON.parse(bytes)
-        switch Envelope.classify(parsed) {
+        switch Envelope.classify(Envelope.parse(bytes)) {
         case .invalid(let error):
             metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
@@ -166,7 +165,9 @@ public final class ProtocolCore {
     // MARK: - Request pipeline
 
     private func handle(_ request: Request, _ state: ConnectionState) {
-        let sessionBefore = state.session
+        // Without auth no operation can set a session (auth.*, identity.* and the gate all need
+        // it), so there is no session to compare after the request: skip the copy and the check.
+        let sessionBefore = gate.auth != nil ? state.session : nil
         let op = metrics.countRequest(request.type)
         let writesBefore = commitGate?.durable.mutationCount
         let result: Result<JSON, ServerError>
@@ -212,7 +213,7 @@ public final class ProtocolCore {
         recordAudit(request, state, failure: failure)
         if !respond(state.id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
         flushDeferredPushes()
-        sessionMayHaveChanged(state, from: sessionBefore)
+        if gate.auth != nil { sessionMayHaveChanged(state, from: sessionBefore) }
         if let identity, identity.generation != checkedIdentityGeneration { permissionsChanged() }
     }
 

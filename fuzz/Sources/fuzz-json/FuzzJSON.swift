@@ -10,6 +10,12 @@ import NoexJSON
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let input = fuzzInput(data, size)
+    // The request path's flat-object scanner must agree with the parser whenever it answers.
+    if let scanned = input.withUnsafeBytes({ JSON.scanFlatObject($0) }) {
+        let parsed = try? JSON.parse(input)
+        invariant(parsed.map { JSON.object(scanned).isIdentical(to: $0) } == true,
+                  "scanner \(JSON.object(scanned)) vs parser \(String(describing: parsed))")
+    }
     let limits = JSONLimits(maxDepth: 64)
     let viaArray = Result { () throws(JSONParseError) in try JSON.parse(input, limits: limits) }
     let viaBuffer = input.withUnsafeBytes { buffer in

@@ -100,6 +100,7 @@ final class FuzzSession {
     }
 
     private func text(_ n: Int, _ bytes: [UInt8]) {
+        Self.checkScanner(bytes)
         let id = connection(n)
         reportCloses()
         guard slots[n] == id else { return }
@@ -121,6 +122,15 @@ final class FuzzSession {
             invariant(answers[0]["id"]?.numberValue == wanted, "answer id \(answers[0]["id"] ?? .null), wanted \(wanted), for \(request)")
             Self.checkAnswer(answers[0], request)
         }
+    }
+
+    /// The request path reads flat frames with `JSON.scanFlatObject` and the rest with the
+    /// parser: whenever the scanner answers, its object must be the parser's, member for member.
+    static func checkScanner(_ bytes: [UInt8]) {
+        guard let scanned = bytes.withUnsafeBytes({ JSON.scanFlatObject($0) }) else { return }
+        let parsed = try? JSON.parse(bytes)
+        invariant(parsed.map { JSON.object(scanned).isIdentical(to: $0) } == true,
+                  "scanner \(JSON.object(scanned)) vs parser \(String(describing: parsed)) for \(String(decoding: bytes.prefix(200), as: UTF8.self))")
     }
 
     /// What the envelope rules (protocol.md) say the answer's id must be: nil for a valid pong

@@ -1,0 +1,243 @@
+/// A fast path for the shape nearly every protocol request has: one flat object of strings,
+/// numbers, booleans and nulls, plus at most one nested object (`data`).
+///
+/// It reads the members straight from the bytes into two exact-size arrays, with none of the
+/// general parser's value stacks, and answers `nil` for anything it does not read exactly the
+/// way `JSON.parse` would: then the caller runs the parser, which also produces every error.
+/// So for any input, `scan(...) ?? JSON.parse(...)` equals `JSON.parse(...)` alone, member
+/// for member, in the same order (`FlatObjectScannerTests`, and fuzz-request checks it on
+/// every input). What it leaves to the parser:
+/// - strings with an escape, a control byte or any byte >= 0x80 (UTF-8 must be validated);
+/// - keys that start with a digit (array-index keys are reordered) and duplicate keys;
+/// - numbers with a fraction, an exponent, a leading zero or more than 18 digits (only
+///   plain integers are exact without the parser's rounding code);
+/// - arrays, a second nested object, more than `maxMembers` members, more than `maxBytes`.
+/// The nested object is read the same way when it is flat itself (a typical record); when it
+/// is not, `JSONParser` parses that object (at depth 2, as in a full parse).
+struct FlatObjectScanner {
+    /// Larger inputs go to the parser (which also enforces `JSONLimits`).
+    static let maxBytes = 4096
+    static let maxMembers = 16
+
+    let base: UnsafePointer<UInt8>
+    let end: Int
+    var pos = 0
+
+    /// The object's members, or nil when the parser must decide.
+    static func scan(_ base: UnsafePointer<UInt8>, count: Int) -> JSONObject? {
+        guard count <= maxBytes else { return nil }
+        var scanner = FlatObjectScanner(base: base, end: count)
+        return scanner.scanObject()
+    }
+
+    private mutating func scanObject() -> JSONObject? {
+        skipWhitespace()
+        guard pos < end, base[pos] == UInt8(ascii: "{"), let object = members(nested: false) else { return nil }
+        skipWhitespace()
+        return pos == end ? object : nil
+    }
+
+    /// The members of the object whose `{` is at `pos`; `pos` ends after its `}`. At the top
+    /// level (`nested` false) one member may be an object: read by this scanner when it is flat
+    /// itself (the usual record), else by the parser. A nested object inside it is left to the
+    /// parser (nil).
+    private mutating func members(nested: Bool) -> JSONObject? {
+        pos += 1  // '{'
+        skipWhitespace()
+        guard pos < end else { return nil }
+        if base[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return JSONObject()
+        }
+        var keys = ContiguousArray<String>()
+        keys.reserveCapacity(8)
+        var values = ContiguousArray<JSON>()
+        values.reserveCapacity(8)
+        // Where each key's bytes lie, for the duplicate check (at most `maxMembers`).
+        var spans: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var sawObject = false
+        while true {
+            guard keys.count < Self.maxMembers, pos < end, base[pos] == UInt8(ascii: "\"") else { return nil }
+            let keyStart = pos + 1
+            guard let keyEnd = plainStringEnd(from: keyStart) else { return nil }
+            let keyCount = keyEnd - keyStart
+            // A key starting with a digit may be an array index, which JavaScript orders first.
+            if keyCount > 0 && base[keyStart] &- UInt8(ascii: "0") < 10 { return nil }
+            let span = UInt64(keyStart) << 32 | UInt64(keyCount)
+            let isDuplicate = withUnsafeBytes(of: &spans) { raw in
+                let known = raw.bindMemory(to: UInt64.self)
+                for i in 0..<keys.count where sameKey(known[i], span) { return true }
+                return false
+            }
+            if isDuplicate { return nil }
+            withUnsafeMutableBytes(of: &spans) { $0.bindMemory(to: UInt64.self)[keys.count] = span }
+            pos = keyEnd + 1
+            skipWhitespace()
+            guard pos < end, base[pos] == UInt8(ascii: ":") else { return nil }
+            pos += 1
+            skipWhitespace()
+            guard pos < end else { return nil }
+            let value: JSON
+            switch base[pos] {
+            case UInt8(ascii: "\""):
+                guard let stringEnd = plainStringEnd(from: pos + 1) else { return nil }
+                let count = stringEnd - pos - 1
+                value = .string(Self.knownValue(base + pos + 1, count: count)
+                                ?? String(decoding: UnsafeBufferPointer(start: base + pos + 1, count: count), as: UTF8.self))
+                pos = stringEnd + 1
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                guard let n = scanInteger() else { return nil }
+                value = .int(n)
+            case UInt8(ascii: "t"):
+                guard literal("true") else { return nil }
+                value = .bool(true)
+            case UInt8(ascii: "f"):
+                guard literal("false") else { return nil }
+                value = .bool(false)
+            case UInt8(ascii: "n"):
+                guard literal("null") else { return nil }
+                value = .null
+            case UInt8(ascii: "{"):
+                guard !nested, !sawObject else { return nil }
+                sawObject = true
+                let start = pos
+                if let flat = members(nested: true) {
+                    value = .object(flat)
+                } else {
+                    // Not flat (or not plain): the parser reads this member's object.
+                    pos = start
+                    guard let parsed = parseNested() else { return nil }
+                    value = parsed
+                }
+            default:
+                return nil
+            }
+            keys.append(JSONParser.knownKey(base + keyStart, count: keyCount)
+                        ?? String(decoding: UnsafeBufferPointer(start: base + keyStart, count: keyCount), as: UTF8.self))
+            values.append(value)
+            skipWhitespace()
+            guard pos < end else { return nil }
+            let b = base[pos]
+            pos += 1
+            if b == UInt8(ascii: "}") { break }
+            guard b == UInt8(ascii: ",") else { return nil }
+            skipWhitespace()
+        }
+        return JSONObject(uncheckedUniqueKeys: keys, values: values)
+    }
+
+    /// The index of the closing quote of a string whose contents start at `start`, when every
+    /// byte up to it is printable ASCII other than `\`; nil otherwise.
+    private func plainStringEnd(from start: Int) -> Int? {
+        var i = start
+        // Eight bytes at a time; the lowest byte that stops the run decides.
+        while i + 8 <= end {
+            let stops = ByteScan.plainRunStops(UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)))
+            if stops != 0 {
+                let j = i + stops.trailingZeroBitCount >> 3
+                return base[j] == UInt8(ascii: "\"") ? j : nil
+            }
+            i += 8
+        }
+        while i < end {
+            let b = base[i]
+            if b == UInt8(ascii: "\"") { return i }
+            if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return nil }
+            i += 1
+        }
+        return nil
+    }
+
+    /// The request types most frames carry, as preallocated strings: building (and
+    /// validating) a `String` for them is a measurable share of a `store.get`. Equal strings
+    /// either way; only the work differs.
+    @inline(__always)
+    static func knownValue(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
+        func spells(_ s: StaticString) -> Bool {
+            let q = s.utf8Start
+            for j in 0..<count where p[j] != q[j] { return false }
+            return true
+        }
+        switch count {
+        case 9: return spells("store.get") ? "store.get" : nil
+        case 11: return spells("store.where") ? "store.where" : nil
+        case 12:
+            return spells("store.insert") ? "store.insert" : spells("store.update") ? "store.update"
+                : spells("store.delete") ? "store.delete" : nil
+        default: return nil
+        }
+    }
+
+    private func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
+        let count = Int(a & 0xFFFF_FFFF)
+        guard count == Int(b & 0xFFFF_FFFF) else { return false }
+        let (p, q) = (base + Int(a >> 32), base + Int(b >> 32))
+        for i in 0..<count where p[i] != q[i] { return false }
+        return true
+    }
+
+    /// `-?(0|[1-9][0-9]{0,17})` not followed by a fraction or exponent: exactly `.int`.
+    private mutating func scanInteger() -> Int64? {
+        var i = pos
+        let negative = base[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        let digitsStart = i
+        var value: Int64 = 0
+        while i < end, base[i] &- UInt8(ascii: "0") < 10 {
+            value = value &* 10 &+ Int64(base[i] &- UInt8(ascii: "0"))
+            i += 1
+        }
+        let digits = i - digitsStart
+        guard digits > 0, digits <= 18 else { return nil }
+        if digits > 1 && base[digitsStart] == UInt8(ascii: "0") { return nil }
+        if i < end, base[i] == UInt8(ascii: ".") || base[i] | 0x20 == UInt8(ascii: "e") { return nil }
+        pos = i
+        return negative ? -value : value
+    }
+
+    private mutating func literal(_ text: StaticString) -> Bool {
+        let n = text.utf8CodeUnitCount
+        guard end - pos >= n else { return false }
+        let q = text.utf8Start
+        for i in 0..<n where base[pos + i] != q[i] { return false }
+        pos += n
+        return true
+    }
+
+    /// The nested object at `pos`, parsed by the full parser as the second nesting level.
+    private mutating func parseNested() -> JSON? {
+        let (start, end, base) = (pos, self.end, self.base)
+        let parsed: (JSON, Int)? = try? JSONParser.withScratch { (scratch) throws(JSONParseError) -> (JSON, Int) in
+            var parser = JSONParser(base: base, count: end, maxDepth: JSONLimits.default.maxDepth, scratch: scratch)
+            parser.pos = start
+            parser.depth = 1
+            let value = try parser.parseObject()
+            return (value, parser.pos)
+        }
+        guard let parsed else { return nil }
+        pos = parsed.1
+        return parsed.0
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while pos < end {
+            switch base[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+}
+
+extension JSON {
+    /// The members of `bytes` when they are a flat object `FlatObjectScanner` reads exactly
+    /// (the shape of a protocol request); nil when only `JSON.parse` can decide, including
+    /// for every invalid input. Whenever it answers, the answer equals `JSON.parse`'s.
+    public static func scanFlatObject(_ bytes: UnsafeRawBufferPointer) -> JSONObject? {
+        guard let raw = bytes.baseAddress, bytes.count > 0 else { return nil }
+        return FlatObjectScanner.scan(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+}
