@@ -69,9 +69,11 @@ final class SQLiteDatabase {
         return Statement(raw: s, db: self)
     }
 
-    /// One row of a single-column integer query, nil when there is no row.
+    /// One row of a single-column integer query, nil when there is no row. The statement is
+    /// reset at once: a statement left mid-result keeps its table locked against schema changes.
     func scalarInt(_ sql: String) throws(PersistenceError) -> Int64? {
         let s = try statement(sql)
+        defer { s.reset() }
         return try s.step() ? s.int(0) : nil
     }
 }
