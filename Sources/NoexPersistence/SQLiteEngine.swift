@@ -17,6 +17,10 @@ final class SQLiteEngine {
     let db: SQLiteDatabase
     /// The records table's writer (set up once the schema exists).
     private(set) var recordLog: SQLiteRecordLog!
+    /// A group commit's `BEGIN IMMEDIATE` and `COMMIT`, prepared once (sqlite3_exec would
+    /// parse them again for every batch).
+    private var beginBatch: Statement!
+    private var commitBatch: Statement!
     /// WAL pages after which a commit is followed by a checkpoint.
     var checkpointPages: Int32 = 2000
     /// Descriptors of the database and its WAL, for fsync off the loop (opened lazily).
@@ -60,6 +64,8 @@ final class SQLiteEngine {
                 throw error
             }
             recordLog = try SQLiteRecordLog(db)
+            beginBatch = try db.statement("BEGIN IMMEDIATE")
+            commitBatch = try db.statement("COMMIT")
         } catch {
             db.close()
             throw error
@@ -161,7 +167,8 @@ final class SQLiteEngine {
                 meta: (key: String, value: String)? = nil) throws(PersistenceError)
     {
         if recordLog.nextSeq == 0, let next = try db.scalarInt(SQLiteSchema.nextSeq) { recordLog.nextSeq = next }
-        try db.exec("BEGIN IMMEDIATE")
+        beginBatch.reset()
+        try beginBatch.run()
         do throws(PersistenceError) {
             var counters: Set<String> = []
             // A batch is mostly writes to one bucket: its lookups are made once per run of
@@ -194,8 +201,10 @@ final class SQLiteEngine {
             }
             try schema?(db)
             if let meta { try Self.saveMeta(meta.key, meta.value)(db) }
-            try db.exec("COMMIT")
+            commitBatch.reset()
+            try commitBatch.run()
         } catch {
+            commitBatch.reset()  // a failed COMMIT is left halted: let go of it before the rollback
             try? db.exec("ROLLBACK")
             recordLog.rolledBack()
             throw error

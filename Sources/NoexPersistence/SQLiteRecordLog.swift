@@ -6,7 +6,7 @@ import NoexStore
 ///
 /// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
 /// the record's text is the one the store attached when it wrote it (or goes, like the key,
-/// through one reused buffer), and a counter that did not
+/// through a reused buffer), bound without a copy, and a counter that did not
 /// change is not written again.
 ///
 /// One B-tree per write: the table is keyed by `(bucket, key)` itself (format version 2). Tried
@@ -18,7 +18,8 @@ final class SQLiteRecordLog {
     private let updateRow: Statement
     private let deleteRow: Statement
     private let upsertCounter: Statement
-    private var buffer: [UInt8] = []
+    private var keyBuffer: [UInt8] = []
+    private var recordBuffer: [UInt8] = []
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
@@ -51,21 +52,31 @@ final class SQLiteRecordLog {
     }
 
     /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record, then runs.
-    /// The caller has reset `s` (and bound any parameter past ?3).
+    /// The caller has reset `s` (and bound any parameter past ?3). Binds ?1 bucket, ?2
+    /// serialised key and (when given) ?3 serialised record without copies, then runs while
+    /// the bytes are lent.
     private func run(_ s: Statement, _ bucket: String, _ key: JSON, _ record: JSONObject?) throws(PersistenceError) {
-        s.bind(1, bucket)
-        buffer.removeAll(keepingCapacity: true)
-        key.serialize(into: &buffer)
-        s.bind(2, bytes: buffer)
-        if let text = record?.attachedText {
-            // The store serialised the record when it wrote it (JSONObject.attachText).
-            s.bind(3, bytes: text)
-        } else if let record {
-            buffer.removeAll(keepingCapacity: true)
-            record.serialize(into: &buffer)
-            s.bind(3, bytes: buffer)
+        keyBuffer.removeAll(keepingCapacity: true)
+        key.serialize(into: &keyBuffer)
+        // The store serialised the record when it wrote it (JSONObject.attachText).
+        let text = record?.attachedText
+        if text == nil, let record {
+            recordBuffer.removeAll(keepingCapacity: true)
+            record.serialize(into: &recordBuffer)
         }
-        try s.run()
+        var name = bucket
+        let result: Result<Void, PersistenceError> = name.withUTF8 { b in
+            keyBuffer.withUnsafeBytes { k in
+                s.bindNoCopy(1, UnsafeRawBufferPointer(b))
+                s.bindNoCopy(2, k)
+                guard record != nil else { return Result { () throws(PersistenceError) in try s.run() } }
+                return (text ?? recordBuffer).withUnsafeBytes { r in
+                    s.bindNoCopy(3, r)
+                    return Result { () throws(PersistenceError) in try s.run() }
+                }
+            }
+        }
+        try result.get()
     }
 
     func saveCounter(_ bucket: String, _ value: Int64) throws(PersistenceError) {
