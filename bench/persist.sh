@@ -80,8 +80,8 @@ for n in $startup; do
 import sqlite3, sys
 db, n = sys.argv[1], int(sys.argv[2])
 c = sqlite3.connect(db)
-c.executemany("INSERT INTO records (bucket, key, seq, record) VALUES ('bench', ?, ?, ?)",
-    (('"k%d"' % i, i + 1, '{"id":"k%d","n":%d,"_version":1,"_createdAt":1700000000000,"_updatedAt":1700000000000}' % (i, i))
+c.executemany("INSERT INTO records (bucket, key, record) VALUES ('bench', ?, ?)",
+    (('"k%d"' % i, '{"id":"k%d","n":%d,"_version":1,"_createdAt":1700000000000,"_updatedAt":1700000000000}' % (i, i))
      for i in range(n)))
 c.commit()
 PY

@@ -48,8 +48,6 @@ public final class DurableStore {
     private var positionDirty = false
     /// Problems found while loading (skipped records or queries), for the startup log.
     public private(set) var loadProblems: [String] = []
-    /// Set when the database was upgraded from an older on-disk format at open, for the log.
-    public var upgradeNote: String? { engine.upgradeNote }
 
     /// Opens (creating if needed) the database and loads it into `store`. Errors name the file:
     /// cannot open, not a database, newer format, unreadable content.

@@ -28,8 +28,6 @@ final class SQLiteEngine {
     private var dbFD: Int32 = -1
     /// Set by a checkpoint: the main file must be fsynced before the next commit.
     private(set) var mainFileDirty = false
-    /// Set when opening upgraded an older on-disk format (for the startup log).
-    private(set) var upgradeNote: String?
 
     init(path: String) throws(PersistenceError) {
         db = try SQLiteDatabase(path: path)
@@ -42,26 +40,14 @@ final class SQLiteEngine {
             // The first statement that reads the file: a corrupt file fails here, by name.
             try db.exec("PRAGMA journal_mode=WAL")
             try db.exec("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")
-            // Version check, upgrade and creation are one transaction: a failed or interrupted
-            // upgrade leaves the older database as it was.
-            try db.exec("BEGIN IMMEDIATE; \(SQLiteSchema.createMeta)")
-            do throws(PersistenceError) {
-                let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
-                if let version, version > SQLiteSchema.formatVersion {
-                    throw PersistenceError(
-                        "database \"\(path)\" has format version \(version), newer than this server's \(SQLiteSchema.formatVersion): use a newer noex-server")
-                }
-                if let version, version < SQLiteSchema.formatVersion {
-                    upgradeNote = try SQLiteUpgrade.run(db, from: version)
-                }
-                try db.exec(SQLiteSchema.create)
-                if version == nil {
-                    try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
-                }
-                try db.exec("COMMIT")
-            } catch {
-                try? db.exec("ROLLBACK")
-                throw error
+            try db.exec("BEGIN IMMEDIATE; \(SQLiteSchema.create) COMMIT")
+            let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
+            if let version, version > SQLiteSchema.formatVersion {
+                throw PersistenceError(
+                    "database \"\(path)\" has format version \(version), newer than this server's \(SQLiteSchema.formatVersion): use a newer noex-server")
+            }
+            if version == nil {
+                try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
             }
             recordLog = try SQLiteRecordLog(db)
             beginBatch = try db.statement("BEGIN IMMEDIATE")
@@ -96,33 +82,24 @@ final class SQLiteEngine {
             let name = counters.text(0)
             if store.isDurable(bucket: name) { store.setAutoincrementCounter(bucket: name, counters.int(1)) }
         }
-        var grouped: [String: [(seq: Int64, key: JSON, record: JSONObject)]] = [:]
+        var grouped: [String: [(key: JSON, record: JSONObject)]] = [:]
         let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
             store.keyField(bucket: n).map { (n, $0) }
         })
-        // In key order (the table's own order: no sort in SQLite, no index on seq), then sorted
-        // by seq per bucket below; every row is read, so the highest seq is known here.
-        var maxSeq: Int64 = 0
-        let rows = try db.statement("SELECT bucket, seq, record FROM records")
+        let rows = try db.statement("SELECT bucket, record FROM records ORDER BY rowid")
         while try rows.step() {
-            let seq = rows.int(1)
-            if seq > maxSeq { maxSeq = seq }
             let name = rows.text(0)
             guard store.isDurable(bucket: name), let keyField = keyFields[name] else { continue }
             let record: JSON
-            do { record = try JSON.parse(rows.bytes(2)) } catch {
+            do { record = try JSON.parse(rows.bytes(1)) } catch {
                 throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
             }
             guard case .object(let o) = record, let key = o[keyField] else {
                 throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
             }
-            grouped[name, default: []].append((seq, key, o))
+            grouped[name, default: []].append((key, o))
         }
-        recordLog.nextSeq = maxSeq + 1
-        for (name, var records) in grouped {
-            records.sort { $0.seq < $1.seq }
-            problems += store.loadRecords(bucket: name, records.map { ($0.key, $0.record) })
-        }
+        for (name, records) in grouped { problems += store.loadRecords(bucket: name, records) }
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
         var storedQueries: [(String, String)] = []
         while try queries.step() { storedQueries.append((queries.text(0), queries.text(1))) }
@@ -166,7 +143,6 @@ final class SQLiteEngine {
                 schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
                 meta: (key: String, value: String)? = nil) throws(PersistenceError)
     {
-        if recordLog.nextSeq == 0, let next = try db.scalarInt(SQLiteSchema.nextSeq) { recordLog.nextSeq = next }
         beginBatch.reset()
         try beginBatch.run()
         do throws(PersistenceError) {

@@ -9,10 +9,11 @@ import NoexStore
 /// through a reused buffer), bound without a copy, and a counter that did not
 /// change is not written again.
 ///
-/// One B-tree per write: the table is keyed by `(bucket, key)` itself (format version 2). Tried
-/// and dropped before that: keeping key → rowid in memory instead of version 1's `(bucket, key)`
-/// index; the Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it
-/// saved (bench/README.md, "persist.sh").
+/// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index (the
+/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved), and a
+/// `WITHOUT ROWID` table keyed by `(bucket, key)` with an insertion sequence (one B-tree per
+/// write, but records in random leaves: more pages written per insert once the table is
+/// large). See bench/README.md, "Making the sqlite write path cheaper".
 final class SQLiteRecordLog {
     private let insertRow: Statement
     private let updateRow: Statement
@@ -23,10 +24,6 @@ final class SQLiteRecordLog {
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
-    /// The `seq` the next inserted row takes (docs/persistence.md: insertion order). Set by the
-    /// load, or read from the table before the first commit when 0. Numbers used by a batch
-    /// that rolls back are skipped, which keeps the order.
-    var nextSeq: Int64 = 0
 
     init(_ db: SQLiteDatabase) throws(PersistenceError) {
         insertRow = try db.statement(SQLiteSchema.insertRecord)
@@ -38,24 +35,18 @@ final class SQLiteRecordLog {
     func write(_ e: StoreEvent) throws(PersistenceError) {
         switch e {
         case .inserted(let b, let key, let r):
-            insertRow.reset()
-            insertRow.bind(4, nextSeq)
-            nextSeq += 1
             try run(insertRow, b, key, r)
         case .updated(let b, let key, _, let r):
-            updateRow.reset()
             try run(updateRow, b, key, r)
         case .deleted(let b, let key, _):
-            deleteRow.reset()
             try run(deleteRow, b, key, nil)
         }
     }
 
-    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record, then runs.
-    /// The caller has reset `s` (and bound any parameter past ?3). Binds ?1 bucket, ?2
-    /// serialised key and (when given) ?3 serialised record without copies, then runs while
-    /// the bytes are lent.
+    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record without
+    /// copies, then runs while the bytes are lent.
     private func run(_ s: Statement, _ bucket: String, _ key: JSON, _ record: JSONObject?) throws(PersistenceError) {
+        s.reset()
         keyBuffer.removeAll(keepingCapacity: true)
         key.serialize(into: &keyBuffer)
         // The store serialised the record when it wrote it (JSONObject.attachText).

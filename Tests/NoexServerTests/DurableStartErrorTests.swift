@@ -94,10 +94,10 @@ import Testing
             #expect(server.startError == nil)
             server.stop()
         }
-        // what a future version would write: the format row says 3
-        try SQLiteDatabase(path: db).exec("UPDATE meta SET value = 3 WHERE key = 'format_version'")
+        // what a future version would write: the format row says 2
+        try SQLiteDatabase(path: db).exec("UPDATE meta SET value = 2 WHERE key = 'format_version'")
         let server = durableServer(db)
         defer { server.stop() }
-        #expect(server.startError == "database \"\(db)\" has format version 3, newer than this server's 2: use a newer noex-server")
+        #expect(server.startError == "database \"\(db)\" has format version 2, newer than this server's 1: use a newer noex-server")
     }
 }

@@ -120,7 +120,6 @@ public final class NoexServer {
             }
             // Stored entries that could not be loaded (e.g. a record violating a unique index the
             // config file added): the start goes on, but the operator is told.
-            if let note = durable!.upgradeNote { printToStandardError("[noex-server] \(note)") }
             for problem in durable!.loadProblems { printToStandardError("[noex-server] Warning: \(problem)") }
             let g = CommitGate(transport: transport, durable: durable!, exposeDetails: config.exposeErrorDetails)
             gate = g
