@@ -69,9 +69,11 @@ final class SQLiteDatabase {
         return Statement(raw: s, db: self)
     }
 
-    /// One row of a single-column integer query, nil when there is no row.
+    /// One row of a single-column integer query, nil when there is no row. The statement is
+    /// reset at once: a statement left mid-result keeps its table locked against schema changes.
     func scalarInt(_ sql: String) throws(PersistenceError) -> Int64? {
         let s = try statement(sql)
+        defer { s.reset() }
         return try s.step() ? s.int(0) : nil
     }
 }
@@ -93,6 +95,14 @@ struct Statement {
     }
 
     func bind(_ i: Int32, _ value: Int64) { sqlite3_bind_int64(raw, i, value) }
+
+    /// Binds text without a copy (SQLITE_STATIC): the bytes must stay valid and unchanged until
+    /// the statement has run, so callers bind and run inside the closure that lends the bytes.
+    func bindNoCopy(_ i: Int32, _ bytes: UnsafeRawBufferPointer) {
+        // An empty buffer has no base address; SQLite reads a NULL pointer as SQL NULL.
+        let p = bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)
+        sqlite3_bind_text(raw, i, p.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+    }
 
     /// Readies a held statement for its next run; every parameter is bound again by the caller.
     func reset() { sqlite3_reset(raw) }

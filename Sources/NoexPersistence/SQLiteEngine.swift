@@ -17,6 +17,10 @@ final class SQLiteEngine {
     let db: SQLiteDatabase
     /// The records table's writer (set up once the schema exists).
     private(set) var recordLog: SQLiteRecordLog!
+    /// A group commit's `BEGIN IMMEDIATE` and `COMMIT`, prepared once (sqlite3_exec would
+    /// parse them again for every batch).
+    private var beginBatch: Statement!
+    private var commitBatch: Statement!
     /// WAL pages after which a commit is followed by a checkpoint.
     var checkpointPages: Int32 = 2000
     /// Descriptors of the database and its WAL, for fsync off the loop (opened lazily).
@@ -46,6 +50,8 @@ final class SQLiteEngine {
                 try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
             }
             recordLog = try SQLiteRecordLog(db)
+            beginBatch = try db.statement("BEGIN IMMEDIATE")
+            commitBatch = try db.statement("COMMIT")
         } catch {
             db.close()
             throw error
@@ -137,7 +143,8 @@ final class SQLiteEngine {
                 schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
                 meta: (key: String, value: String)? = nil, extraMeta: [(key: String, value: String)] = []) throws(PersistenceError)
     {
-        try db.exec("BEGIN IMMEDIATE")
+        beginBatch.reset()
+        try beginBatch.run()
         do throws(PersistenceError) {
             var counters: Set<String> = []
             // A batch is mostly writes to one bucket: its lookups are made once per run of
@@ -171,8 +178,10 @@ final class SQLiteEngine {
             try schema?(db)
             if let meta { try Self.saveMeta(meta.key, meta.value)(db) }
             for m in extraMeta { try Self.saveMeta(m.key, m.value)(db) }
-            try db.exec("COMMIT")
+            commitBatch.reset()
+            try commitBatch.run()
         } catch {
+            commitBatch.reset()  // a failed COMMIT is left halted: let go of it before the rollback
             try? db.exec("ROLLBACK")
             recordLog.rolledBack()
             throw error

@@ -6,18 +6,21 @@ import NoexStore
 ///
 /// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
 /// the record's text is the one the store attached when it wrote it (or goes, like the key,
-/// through one reused buffer), and a counter that did not
+/// through a reused buffer), bound without a copy, and a counter that did not
 /// change is not written again.
 ///
-/// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index. The
-/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved
-/// (bench/README.md, "persist.sh").
+/// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index (the
+/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved), and a
+/// `WITHOUT ROWID` table keyed by `(bucket, key)` with an insertion sequence (one B-tree per
+/// write, but records in random leaves: more pages written per insert once the table is
+/// large). See bench/README.md, "Making the sqlite write path cheaper".
 final class SQLiteRecordLog {
     private let insertRow: Statement
     private let updateRow: Statement
     private let deleteRow: Statement
     private let upsertCounter: Statement
-    private var buffer: [UInt8] = []
+    private var keyBuffer: [UInt8] = []
+    private var recordBuffer: [UInt8] = []
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
@@ -40,22 +43,31 @@ final class SQLiteRecordLog {
         }
     }
 
-    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record, then runs.
+    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record without
+    /// copies, then runs while the bytes are lent.
     private func run(_ s: Statement, _ bucket: String, _ key: JSON, _ record: JSONObject?) throws(PersistenceError) {
         s.reset()
-        s.bind(1, bucket)
-        buffer.removeAll(keepingCapacity: true)
-        key.serialize(into: &buffer)
-        s.bind(2, bytes: buffer)
-        if let text = record?.attachedText {
-            // The store serialised the record when it wrote it (JSONObject.attachText).
-            s.bind(3, bytes: text)
-        } else if let record {
-            buffer.removeAll(keepingCapacity: true)
-            record.serialize(into: &buffer)
-            s.bind(3, bytes: buffer)
+        keyBuffer.removeAll(keepingCapacity: true)
+        key.serialize(into: &keyBuffer)
+        // The store serialised the record when it wrote it (JSONObject.attachText).
+        let text = record?.attachedText
+        if text == nil, let record {
+            recordBuffer.removeAll(keepingCapacity: true)
+            record.serialize(into: &recordBuffer)
         }
-        try s.run()
+        var name = bucket
+        let result: Result<Void, PersistenceError> = name.withUTF8 { b in
+            keyBuffer.withUnsafeBytes { k in
+                s.bindNoCopy(1, UnsafeRawBufferPointer(b))
+                s.bindNoCopy(2, k)
+                guard record != nil else { return Result { () throws(PersistenceError) in try s.run() } }
+                return (text ?? recordBuffer).withUnsafeBytes { r in
+                    s.bindNoCopy(3, r)
+                    return Result { () throws(PersistenceError) in try s.run() }
+                }
+            }
+        }
+        try result.get()
     }
 
     func saveCounter(_ bucket: String, _ value: Int64) throws(PersistenceError) {
