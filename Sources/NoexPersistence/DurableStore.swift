@@ -57,6 +57,8 @@ public final class DurableStore {
     /// The position as last committed.
     public private(set) var committedClusterPosition: String?
     private var positionDirty = false
+    /// The `rule_order` row as last committed by this process (StoredRuleOrder).
+    private var committedRuleOrder: String?
     /// Problems found while loading (skipped records or queries), for the startup log.
     public private(set) var loadProblems: [String] = []
 
@@ -274,11 +276,14 @@ public final class DurableStore {
     /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it. The
     /// engine's rule order and next version go into the same transaction (StoredRuleOrder).
     public func ruleChanged(_ id: String, _ rule: JSON?) throws(PersistenceError) {
+        // enable/disable leave order and counter alone: the row is not rewritten for them.
         let order = rules?.ruleOrderState().jsonString
+        let changed = order == committedRuleOrder ? nil : order
         try commitSchema { db throws(PersistenceError) in
             try SQLiteEngine.saveRule(id, rule)(db)
-            if let order { try SQLiteEngine.saveMeta(StoredRuleOrder.metaKey, order)(db) }
+            if let changed { try SQLiteEngine.saveMeta(StoredRuleOrder.metaKey, changed)(db) }
         }
+        if let changed { committedRuleOrder = changed }
     }
 
     public func queryDefined(_ name: String, config: JSONObject?) throws(PersistenceError) {
