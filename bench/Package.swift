@@ -75,5 +75,15 @@ let package = Package(
                 .product(name: "NoexJSON", package: "noex-server"),
                 .product(name: "NoexLoop", package: "noex-server"),
             ]),
+        // The cluster's rule-state meta row per sqlite group commit, every commit vs only when changed.
+        .executableTarget(
+            name: "cluster-meta-bench",
+            dependencies: [
+                .product(name: "NoexPersistence", package: "noex-server"),
+                .product(name: "NoexRules", package: "noex-server"),
+                .product(name: "NoexStore", package: "noex-server"),
+                .product(name: "NoexJSON", package: "noex-server"),
+                .product(name: "NoexLoop", package: "noex-server"),
+            ]),
     ]
 )

@@ -47,9 +47,18 @@ public final class DurableStore {
     /// rule engine's timers, which the rules and facts tables do not hold), so a restarted node
     /// resumes with them at its stored position.
     public var clusterMeta: (() -> [(key: String, value: String)])?
+    /// Cluster mode: a cheap fingerprint of what `clusterMeta` would answer. When it equals the
+    /// one of the last committed rows, a commit writes the position alone (the rows are neither
+    /// built nor written again); without it the rows go with every position.
+    public var clusterMetaStamp: (() -> RuleStateStamp)?
+    private var committedMetaStamp: RuleStateStamp?
+    /// The stamp of rows in the commit being made, committed with the position.
+    private var metaStampInFlight: RuleStateStamp?
     /// The position as last committed.
     public private(set) var committedClusterPosition: String?
     private var positionDirty = false
+    /// The `rule_order` row as last committed by this process (StoredRuleOrder).
+    private var committedRuleOrder: String?
     /// Problems found while loading (skipped records or queries), for the startup log.
     public private(set) var loadProblems: [String] = []
 
@@ -127,7 +136,7 @@ public final class DurableStore {
         let start = uv_hrtime()
         defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
         do throws(PersistenceError) {
-            try engine.commit(batch, facts: facts, store: store, meta: positionMeta, extraMeta: clusterMetaRows)
+            try engine.commit(batch, facts: facts, store: store, meta: positionMeta, extraMeta: clusterMetaRows())
         } catch {
             fail(batch, facts)
             discardClusterPosition()
@@ -157,13 +166,20 @@ public final class DurableStore {
         return (SQLiteEngine.clusterPositionKey, p)
     }
 
-    private var clusterMetaRows: [(key: String, value: String)] {
-        positionMeta == nil ? [] : clusterMeta?() ?? []
+    /// The `clusterMeta` rows to write with the position, none when they did not change since
+    /// they were last committed.
+    private func clusterMetaRows() -> [(key: String, value: String)] {
+        guard positionMeta != nil, let clusterMeta else { return [] }
+        let stamp = clusterMetaStamp?()
+        if let stamp, stamp == committedMetaStamp { return [] }
+        metaStampInFlight = stamp
+        return clusterMeta()
     }
 
     /// After a failed commit the stored position stays the last committed one; the node's
     /// applier is ahead of its (undone) data and must be restarted from it (docs/cluster.md).
     private func discardClusterPosition() {
+        metaStampInFlight = nil
         guard clusterPosition != nil else { return }
         clusterPosition = committedClusterPosition
         positionDirty = false
@@ -172,6 +188,8 @@ public final class DurableStore {
     private func positionCommitted() {
         if positionDirty { committedClusterPosition = clusterPosition }
         positionDirty = false
+        if let stamp = metaStampInFlight { committedMetaStamp = stamp }
+        metaStampInFlight = nil
     }
 
     /// Undoes a batch whose commit failed: facts, records, then counters.
@@ -199,7 +217,7 @@ public final class DurableStore {
             pendingFacts = []
         }
         do throws(PersistenceError) {
-            try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta, extraMeta: clusterMetaRows)
+            try engine.commit(batch, facts: facts, store: store, schema: change, meta: positionMeta, extraMeta: clusterMetaRows())
         } catch {
             if !batch.isEmpty || !facts.isEmpty { fail(batch, facts) } else { commitFailures += 1 }
             discardClusterPosition()
@@ -223,13 +241,16 @@ public final class DurableStore {
         let defined = store.declarativeQueries().filter { queries.contains($0.name) }
         // The snapshot's rule-engine state (rules, facts, timers) goes into the same transaction.
         let savedRules = rules?.getRules().map { ($0.id, $0.json) } ?? []
+        let order = rules?.ruleOrderState().jsonString
         let facts = rules?.getAllFacts().map { FactChange(key: $0.key, before: nil, after: $0) } ?? []
         try engine.commit([events], facts: facts, store: store, schema: { db throws(PersistenceError) in
             for (name, config) in configs { try SQLiteEngine.saveBucket(name, config)(db) }
             for q in defined { try SQLiteEngine.saveQuery(q.name, q.config)(db) }
             for (id, rule) in savedRules { try SQLiteEngine.saveRule(id, rule)(db) }
+            if let order { try SQLiteEngine.saveMeta(StoredRuleOrder.metaKey, order)(db) }
         }, meta: (SQLiteEngine.clusterPositionKey, position), extraMeta: clusterMeta?() ?? [])
         committedClusterPosition = position
+        committedMetaStamp = clusterMetaStamp?()
         clusterPosition = position
         positionDirty = false
         for name in store.bucketNames { committedCounters[name] = store.autoincrementCounter(bucket: name) }
@@ -252,9 +273,17 @@ public final class DurableStore {
         engine.recordLog.forget(bucket: name)
     }
 
-    /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it.
+    /// Saves a rule as `Rule.json` after register/update/enable/disable; `nil` removes it. The
+    /// engine's rule order and next version go into the same transaction (StoredRuleOrder).
     public func ruleChanged(_ id: String, _ rule: JSON?) throws(PersistenceError) {
-        try commitSchema(SQLiteEngine.saveRule(id, rule))
+        // enable/disable leave order and counter alone: the row is not rewritten for them.
+        let order = rules?.ruleOrderState().jsonString
+        let changed = order == committedRuleOrder ? nil : order
+        try commitSchema { db throws(PersistenceError) in
+            try SQLiteEngine.saveRule(id, rule)(db)
+            if let changed { try SQLiteEngine.saveMeta(StoredRuleOrder.metaKey, changed)(db) }
+        }
+        if let changed { committedRuleOrder = changed }
     }
 
     public func queryDefined(_ name: String, config: JSONObject?) throws(PersistenceError) {

@@ -149,6 +149,7 @@ public final class FileSnapshotStore: SchemaJournal {
         if let rules {
             loadProblems += StoredSchema.restoreRules(storedRules, into: rules)
             loadProblems += StoredSchema.restoreFacts(storedFacts, into: rules)
+            loadProblems += StoredRuleOrder.restore(o[StoredRuleOrder.schemaKey], into: rules)
         }
     }
 
@@ -251,7 +252,7 @@ public final class FileSnapshotStore: SchemaJournal {
     private func schemaBytes(_ files: [String: String]) -> [UInt8] {
         var fileMap = JSONObject()
         for name in files.keys.sorted() { fileMap[name] = .string(files[name]!) }
-        let o: JSON = [
+        var o: JSONObject = [
             "formatVersion": .int(Self.formatVersion), "generation": .int(generation),
             "buckets": .array(buckets.map { ["name": .string($0.name), "config": .object($0.config)] }),
             "files": .object(fileMap),
@@ -259,7 +260,10 @@ public final class FileSnapshotStore: SchemaJournal {
             "rules": .array(savedRules.map(\.rule)),
             "facts": .array(factOrder.map { facts[$0]! }),
         ]
-        return o.serializedBytes
+        // The engine's current order and counter (StoredRuleOrder); a rule change whose flush
+        // failed was undone in memory before any later flush runs.
+        if let rules { o[StoredRuleOrder.schemaKey] = rules.ruleOrderState() }
+        return JSON.object(o).serializedBytes
     }
 
     private func setFact(_ key: String, _ fact: JSON?) {

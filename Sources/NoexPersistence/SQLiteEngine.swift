@@ -125,6 +125,7 @@ final class SQLiteEngine {
         var savedFacts: [(key: String, fact: JSONObject)] = []
         while try facts.step() { savedFacts.append((facts.text(0), try Self.object(facts.text(1), "fact \(facts.text(0))"))) }
         problems += StoredSchema.restoreFacts(savedFacts, into: engine)
+        problems += StoredRuleOrder.restore(text: try loadMeta(StoredRuleOrder.metaKey), into: engine)
         return problems
     }
 

@@ -27,10 +27,12 @@ extension RuleEngine {
         let version = o["version"]?.intValue.map(Int.init)
         let created = o["createdAt"]?.intValue
         let updated = o["updatedAt"]?.intValue
+        let counter = nextRuleVersion
         var rule = try insertValidated(saved)
         if let version {
+            // A restored rule keeps its version and draws none: the counter only moves past it.
             rule.version = version
-            nextRuleVersion = Swift.max(nextRuleVersion, version + 1)
+            nextRuleVersion = Swift.max(counter, version + 1)
         }
         if let created { rule.createdAt = created }
         if let updated { rule.updatedAt = updated }

@@ -6,6 +6,9 @@
 struct InsertionOrder {
     private var slots: [String?] = []
     private var position: [String: Int] = [:]
+    /// Bumped by every insert or remove that changed the order, so a durable store can tell
+    /// cheaply whether the order it saved is still current.
+    private(set) var changes = 0
 
     var count: Int { position.count }
     var isEmpty: Bool { position.isEmpty }
@@ -15,12 +18,14 @@ struct InsertionOrder {
     /// Appends `key` unless present; an existing key keeps its position.
     mutating func insert(_ key: String) {
         guard position[key] == nil else { return }
+        changes &+= 1
         position[key] = slots.count
         slots.append(key)
     }
 
     mutating func remove(_ key: String) {
         guard let i = position.removeValue(forKey: key) else { return }
+        changes &+= 1
         slots[i] = nil
         if slots.count > 32 && slots.count > 2 * position.count { compact() }
     }

@@ -26,19 +26,51 @@ extension RuleEngine {
     }
 
     /// The part of `replicatedState()` a durable rules/facts store does not hold: pending
-    /// timers and the next rule version (`restoreReplicatedState` loads it too).
+    /// timers, the rule order and the next rule version (`restoreReplicatedState` loads it too).
     public func timersAndCounters() -> JSON {
+        var o = ruleOrderState().objectValue ?? [:]
+        o["timers"] = .array(timers.inFiringOrder().map { t in
+            var o = t.json.objectValue ?? [:]
+            o["firedCount"] = .int(Int64(t.firedCount))
+            return .object(o)
+        })
+        return .object(o)
+    }
+
+    /// Changes whenever `timersAndCounters()` may answer differently, at the cost of reading
+    /// three counters: a durable store rewrites its copy only when this moved.
+    public var timersAndCountersStamp: RuleStateStamp {
+        RuleStateStamp(timerChanges: timers.changes, orderChanges: ruleOrder.changes, nextRuleVersion: nextRuleVersion)
+    }
+
+    /// `{ruleOrder, nextRuleVersion}`: what a store that saves each rule on its own needs to
+    /// put the engine back exactly. Equal priorities run in registration order and an update
+    /// moves a rule to the end, which a store's row order does not follow; the counter also
+    /// counts versions of rules that were removed since.
+    public func ruleOrderState() -> JSON {
         [
-            "timers": .array(timers.inFiringOrder().map { t in
-                var o = t.json.objectValue ?? [:]
-                o["firedCount"] = .int(Int64(t.firedCount))
-                return .object(o)
-            }),
             "nextRuleVersion": .int(Int64(nextRuleVersion)),
-            // Equal priorities run in registration order; a durable store may load rules in
-            // another order (an update moves a rule to the end only in memory).
             "ruleOrder": .array(ruleOrder.keys.map { .string($0) }),
         ]
+    }
+
+    /// Loads `ruleOrderState()` after the rules were restored: the listed rules move to the end
+    /// in the listed order (keeping version and timestamps; ids not registered are skipped), and
+    /// the next rule version is the saved one — unless rules registered at this start (the
+    /// config file) already drew past it. Runs no rules.
+    public func restoreRuleOrder(_ state: JSON) throws(RulesError) {
+        let next = nextRuleVersion
+        let ids = state["ruleOrder"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if ids != ruleOrder.keys {
+            // Re-registering moves a rule to the end of every order.
+            for id in ids {
+                guard let saved = rules[id]?.json else { continue }
+                try unregisterRule(id)
+                try restoreRule(saved)
+            }
+        }
+        // Set last: every restore above drew a version from the counter.
+        nextRuleVersion = Swift.max(next, state["nextRuleVersion"]?.intValue.map(Int.init) ?? next)
     }
 
     /// Loads `replicatedState()` into this engine: rules and facts are added (a rule the config
@@ -61,14 +93,7 @@ extension RuleEngine {
             timer.firedCount = Int(t["firedCount"]?.intValue ?? 0)
             timers.insert(timer)
         }
-        // Re-registering moves a rule to the end of every order, keeping version and timestamps.
-        for id in state["ruleOrder"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-            guard let saved = rules[id]?.json else { continue }
-            try unregisterRule(id)
-            try restoreRule(saved)
-        }
-        // Set last and exactly: every restore above drew a version from the counter.
-        if let next = state["nextRuleVersion"]?.intValue { nextRuleVersion = Int(next) }
+        try restoreRuleOrder(state)
         reportDeadline()
     }
 }

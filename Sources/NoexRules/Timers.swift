@@ -46,11 +46,15 @@ struct TimerTable {
     private(set) var byName: [String: RuleTimer] = [:]
     private var heap: [Deadline] = []
     private var seq = 0
+    /// Bumped by every change of the pending timers (not of the heap's stale entries), so a
+    /// durable store can tell cheaply whether the table it saved is still current.
+    private(set) var changes = 0
 
     var count: Int { byName.count }
 
     /// Adds a timer; one with the same name must already have been removed.
     mutating func insert(_ timer: RuleTimer) {
+        changes &+= 1
         byName[timer.name] = timer
         push(timer)
         // Re-arming one name over and over (a debounce) leaves stale deadlines behind that
@@ -72,9 +76,14 @@ struct TimerTable {
     }
 
     @discardableResult
-    mutating func remove(_ name: String) -> Bool { byName.removeValue(forKey: name) != nil }
+    mutating func remove(_ name: String) -> Bool {
+        guard byName.removeValue(forKey: name) != nil else { return false }
+        changes &+= 1
+        return true
+    }
 
     mutating func removeAll() {
+        changes &+= 1
         byName = [:]
         heap = []
     }
@@ -93,6 +102,7 @@ struct TimerTable {
         dropStale()
         guard let top = heap.first, top.at <= now, var timer = byName[top.name] else { return nil }
         popHeap()
+        changes &+= 1
         let expired = timer
         timer.firedCount += 1
         if let interval = timer.repeatIntervalMs, timer.repeatMaxCount.map({ timer.firedCount < $0 }) ?? true {

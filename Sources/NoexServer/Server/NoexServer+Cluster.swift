@@ -81,6 +81,7 @@ extension NoexServer {
         guard let durable, let engine = config.rules else { return }
         let key = "cluster_rule_timers"
         durable.clusterMeta = { [unowned engine] in [(key, engine.timersAndCounters().jsonString)] }
+        durable.clusterMetaStamp = { [unowned engine] in engine.timersAndCountersStamp }
         do {
             guard durable.committedClusterPosition != nil, let text = try durable.storedMeta(key) else { return }
             try engine.restoreReplicatedState(try JSON.parse(text, limits: JSONLimits(maxBytes: 512 * 1024 * 1024)))
