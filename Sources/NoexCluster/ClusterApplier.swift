@@ -9,7 +9,7 @@ public enum ClusterOutcome: Equatable, Sendable {
     case applied(JSON)
     /// The store refused the command (validation, unique, CONFLICT, not found…); nothing changed.
     case rejected(StoreError)
-    /// The entry cannot be understood (malformed, newer format); skipped by every node.
+    /// The entry is malformed: no node can apply it, and every node skips it.
     case invalid(String)
     /// A custom operation refused with the single server's error (its code, message, details).
     case failed(code: String, message: String, details: JSON?)
@@ -54,14 +54,26 @@ public final class ClusterApplier {
     }
 
     /// Applies the entry with `id`; nil when it was applied before (id at or below the position)
-    /// or the applier is halted.
+    /// or the applier is halted (also by this entry: written by a newer node, see `halt`).
     public func apply(id: StreamID, entry: JSON) -> ClusterOutcome? {
         guard id > position.lastID, haltReason == nil else { return nil }
         let previous = position
         let command: ClusterCommand
         do throws(ClusterCommandError) { command = try ClusterCommand(json: entry) } catch {
+            // A newer node wrote it: the other nodes apply it, so skipping it here would leave
+            // this node silently different. It stops before the entry instead, and resumes
+            // from there once upgraded.
+            if error.needsUpgrade {
+                halt("log entry \(id) cannot be applied by this node (\(error.message)); it stopped applying the log before that entry")
+                return nil
+            }
+            // Malformed: no node can apply it, so every node skips it alike.
             advance(ClusterPosition(lastID: id, timeMs: previous.timeMs))
             return .invalid(error.message)
+        }
+        if case .custom(let name, _) = command.operation, handlers[name] == nil {
+            halt("log entry \(id) needs the operation \"\(name)\", which this node does not know: upgrade this node; it stopped applying the log before that entry")
+            return nil
         }
         let time = Swift.max(previous.timeMs, command.atMs)
         // The position moves first: a schema change commits on its own during the application,
@@ -88,8 +100,7 @@ public final class ClusterApplier {
 
     private func run(_ op: ClusterOperation, now: Int64) -> ClusterOutcome {
         if case .custom(let name, let args) = op {
-            guard let handler = handlers[name] else { return .invalid("no handler for the operation \"\(name)\" on this node: upgrade it") }
-            return handler(name, args, now)
+            return handlers[name]!(name, args, now)  // `apply` halts before a name without a handler
         }
         do throws(StoreError) {
             return .applied(try execute(op, now: now))

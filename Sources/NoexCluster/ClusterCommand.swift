@@ -55,7 +55,7 @@ public struct ClusterCommand: Equatable, Sendable {
         guard let o = json.objectValue else { throw .init("entry is not a JSON object") }
         guard let v = o["v"]?.intValue else { throw .init("entry has no format version \"v\"") }
         guard v <= Self.formatVersion else {
-            throw .init("entry has format version \(v), newer than this node's \(Self.formatVersion): upgrade this node")
+            throw .init("entry has format version \(v), newer than this node's \(Self.formatVersion): upgrade this node", needsUpgrade: true)
         }
         guard let origin = o["origin"]?.stringValue, let req = o["req"]?.stringValue.flatMap({ UInt64($0) }),
             let at = o["at"]?.intValue, let seed = o["seed"]?.stringValue, seed.utf8.count == 32,
@@ -73,7 +73,13 @@ public struct ClusterCommand: Equatable, Sendable {
 /// A log entry that cannot be understood; the message says what is wrong with it.
 public struct ClusterCommandError: Error, Equatable, Sendable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The entry was written by a newer node (a newer format version, an operation this node
+    /// does not know): this node cannot apply it, unlike a malformed entry, which no node can.
+    public let needsUpgrade: Bool
+    public init(_ message: String, needsUpgrade: Bool = false) {
+        self.message = message
+        self.needsUpgrade = needsUpgrade
+    }
 }
 
 /// Every store mutation the wire can make (docs/cluster.md#the-command-format).
@@ -149,7 +155,7 @@ public enum ClusterOperation: Equatable, Sendable {
         case "undefineQuery": self = .undefineQuery(name: try string("name"))
         case "purgeExpired": self = .purgeExpired
         case "ext": self = .custom(name: try string("name"), args: try object("args"))
-        default: throw .init("unknown \"op\" \"\(op)\" in entry: upgrade this node")
+        default: throw .init("unknown \"op\" \"\(op)\" in entry: upgrade this node", needsUpgrade: true)
         }
     }
 }

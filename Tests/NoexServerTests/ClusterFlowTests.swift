@@ -134,4 +134,31 @@ struct ClusterFlowTests {
         #expect(refused["code"] == "CLUSTER_UNAVAILABLE" && refused["details"]?["applied"] == "no", "\(refused.jsonString)")
         #expect(a.data(["type": "store.count", "bucket": "items"]) == 1)
     }
+
+    /// An entry written by a newer node (here: format version 2, appended by hand) is not
+    /// skipped: the node halts before it, says which entry and what to do, and keeps serving
+    /// reads; entries after it are not applied.
+    @Test func anEntryOfANewerFormatHaltsTheNodeBeforeIt() throws {
+        let f = try ClusterFixture(nodes: 1, config: Self.config)
+        defer { f.shutdown() }
+        let node = f.nodes[0]
+        let a = try WireStoreClient(port: node.port)
+        #expect(Self.insert(a, "first")["type"] == "result")
+        let entry = #"{"v":2,"origin":"future","req":"1","at":1,"seed":"00000000000000010000000000000002","op":"clear","bucket":"items"}"#
+        let id = "99999999999999-0"  // after every entry the node appended
+        let reply = f.redis.command(["XADD", f.key("log"), id, "c", entry]) ?? "no answer"
+        #expect(reply == "$\(id.utf8.count)", "\(reply)")  // the id comes back as a bulk string
+        var health = curl(port: node.port, "/health")
+        #expect(ClusterTrimTests.eventually {
+            health = curl(port: node.port, "/health")
+            return health?.status == 503
+        }, "\(health?.body ?? "no answer")")
+        let body = health?.body ?? ""
+        #expect(body.contains("log entry \(id) cannot be applied by this node (entry has format version 2, newer than this node's 1: upgrade this node)"), "\(body) / \(reply)")
+        #expect(curl(port: node.port, "/metrics")?.body.contains("\nnoex_cluster_halted 1\n") == true)
+        // The clear was not applied, and nothing after it is.
+        #expect(a.data(["type": "store.count", "bucket": "items"]) == 1)
+        let refused = Self.insert(a, "second")
+        #expect(refused["code"] == "CLUSTER_UNAVAILABLE" && refused["details"]?["applied"] == "no", "\(refused.jsonString)")
+    }
 }

@@ -47,7 +47,12 @@ extension ProtocolCore {
     /// snapshots.
     func installClusterHandlers(_ node: ClusterNode) {
         installClusterProcedures(node)
-        guard let engine = rules else { return }
+        guard let engine = rules else {
+            // Another node runs the engine (every node should: docs/cluster.md); its entries
+            // change nothing here, and they are known, so this node does not halt on them.
+            node.applier.handle(RulesInput.types.union([ClusterNode.fireTimersOp])) { _, _, _ in .invalid("the rule engine is off on this node") }
+            return
+        }
         node.applier.handle(RulesInput.types) { [unowned self, unowned node] name, args, _ in
             Self.outcome(node, "a rule change") { () throws(ServerError) in
                 guard let ops = self.rulesOps else { throw .rulesNotConfigured }
