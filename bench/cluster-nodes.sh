@@ -12,7 +12,7 @@
 #     idle and under a moderate insert load (4 connections, 1 in flight, on each node; a
 #     saturating load only measures the backlog) (cluster_latency.py).
 #
-#   - with --lag (or --lag-only, which skips the rest): flow control (docs/cluster.md#bounded-staleness)
+#   - with --lag (or --lag-only, which skips the rest): flow control (docs/cluster.md#bounded-staleness-flow-control)
 #     under a saturating insert load on both nodes, once with cluster.maxLagMs MS (default 1000)
 #     and once with it off: the replication lag (noex_cluster_apply_lag_ms of both nodes sampled
 #     every 100 ms: apply time minus append time of the last applied entry, p50/p99/max) next to

@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The cluster's ordered log: one Redis Stream per cluster name (docs/cluster.md#the-log).
+/// The cluster's ordered log: one Redis Stream per cluster name (docs/cluster.md#the-command-format).
 /// Each entry has one field, `c`, holding a `ClusterCommand` as JSON. Appends and trims go
 /// through this object's connection; readers (`ClusterLogReader`) use their own, so a
 /// blocking read never holds up an append.

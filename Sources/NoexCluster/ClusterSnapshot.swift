@@ -1,7 +1,7 @@
 import NoexJSON
 import NoexStore
 
-/// A full copy of a node's replicated state at a log position (docs/cluster.md#snapshots): what
+/// A full copy of a node's replicated state at a log position (docs/cluster.md#snapshots-and-trimming): what
 /// a new node loads before it follows the stream from `position`. Buckets in definition order
 /// with their definition (updates merged in), autoincrement counter and records in insertion
 /// order; wire-defined queries in definition order. Two nodes at the same position produce the

@@ -1,7 +1,7 @@
 import NoexJSON
 import NoexStore
 
-/// The replication position of a cluster node (docs/cluster.md#restart): the id of the last
+/// The replication position of a cluster node (docs/cluster.md#restart-the-position-is-committed-with-the-data): the id of the last
 /// stream entry applied and the cluster time after it. On the `sqlite` engine it is a row of
 /// `meta` written in the same SQLite transaction as the data those entries produced, so a
 /// restart resumes exactly after the last entry whose effects are on disk.

@@ -3,7 +3,7 @@ import NoexJSON
 import Testing
 @testable import NoexServer
 
-/// The lag arithmetic of flow control (docs/cluster.md#bounded-staleness), without Redis.
+/// The lag arithmetic of flow control (docs/cluster.md#bounded-staleness-flow-control), without Redis.
 struct ClusterFlowControlTests {
     static let head = StreamID(ms: 10_000, seq: 3)
 

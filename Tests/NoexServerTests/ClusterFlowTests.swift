@@ -4,7 +4,7 @@ import NoexJSON
 import RedisTestSupport
 import Testing
 
-/// A node that takes care of itself (docs/cluster.md#bounded-staleness): flow control refuses
+/// A node that takes care of itself (docs/cluster.md#bounded-staleness-flow-control): flow control refuses
 /// writes while a live node is too far behind, a clean stop removes the node's entry, a halted
 /// node says so on /health and /metrics. Node processes over a real `redis-server`.
 @Suite(.enabled(if: RedisServer.binary != nil, "redis-server is not installed"), .serialized)

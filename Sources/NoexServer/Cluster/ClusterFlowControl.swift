@@ -35,7 +35,7 @@ struct ClusterPeer: Equatable {
     }
 }
 
-/// Flow control (docs/cluster.md#bounded-staleness): what this node knows of every node's
+/// Flow control (docs/cluster.md#bounded-staleness-flow-control): what this node knows of every node's
 /// progress, and whether the slowest live one is too far behind for this node to take writes.
 /// Pure bookkeeping; `ClusterNode` feeds it from the nodes hash and its own reader.
 struct ClusterFlowControl {
@@ -76,7 +76,7 @@ struct ClusterFlowControl {
 }
 
 extension ServerError {
-    /// A write refused because a node is too far behind the log (docs/cluster.md#bounded-staleness).
+    /// A write refused because a node is too far behind the log (docs/cluster.md#bounded-staleness-flow-control).
     static func clusterLagging(node: String, lagMs: Int64, isSelf: Bool, maxLagMs: Int64) -> ServerError {
         let who = isSelf ? "this node (\(node)) is" : "node \(node) is"
         return ServerError(

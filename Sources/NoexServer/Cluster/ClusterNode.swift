@@ -132,7 +132,7 @@ final class ClusterNode {
          "origin": .string(origin), "lagMs": .int(slowest(nowMs: nowMs)?.lagMs ?? 0)]
     }
 
-    // MARK: - Flow control (docs/cluster.md#bounded-staleness)
+    // MARK: - Flow control (docs/cluster.md#bounded-staleness-flow-control)
 
     /// Whether the reader is following the log (not checking after a (re)connect, not stopped)
     /// and its last read returned a full batch: there is more to read, it is behind.

@@ -29,7 +29,7 @@ public struct ClusterConfig: Sendable, Equatable {
     /// A snapshot larger than this (serialized) is not stored, and the log is not trimmed; a
     /// line on stderr says so. Redis refuses strings above 512 MB.
     public var maxSnapshotBytes: Int64 = 500_000_000
-    /// Flow control (docs/cluster.md#bounded-staleness): when the slowest live node is more than
+    /// Flow control (docs/cluster.md#bounded-staleness-flow-control): when the slowest live node is more than
     /// this far behind the log, this node refuses its clients' writes until it catches up; 0
     /// turns it off. Positions are then published every quarter of it (`publishIntervalMs`).
     public var maxLagMs: Int64 = 5_000

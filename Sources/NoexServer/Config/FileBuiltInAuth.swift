@@ -1,4 +1,4 @@
-/// The config file's built-in identity (docs/config.md#built-in-identity):
+/// The config file's built-in identity (docs/config.md#config-file-keys, docs/identity.md):
 /// `"auth": true` or `"auth": {"builtIn": true, "adminSecret", "sessionTtl", "loginRateLimit": {…}}`.
 public struct FileBuiltInAuth: Sendable, Equatable {
     public var adminSecret: String?

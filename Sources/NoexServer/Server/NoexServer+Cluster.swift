@@ -74,8 +74,8 @@ extension NoexServer {
         printToStandardError("[noex-server] cluster \"\(c.name)\": joined as \(node.origin) at \(node.applier.position.lastID)")
     }
 
-    /// With sqlite, the rule engine's timers (and next rule version) are committed with every
-    /// position, and loaded back here: the rules and facts tables do not hold them, and every
+    /// With sqlite, the rule engine's timers (rule order, next rule version) are committed with
+    /// the position of every commit that changed them, and loaded back here: the rules and facts tables do not hold them, and every
     /// node must keep the same timer table (docs/cluster.md#rule-timers).
     private func keepRuleTimersDurable() throws(StartError) {
         guard let durable, let engine = config.rules else { return }
