@@ -73,6 +73,16 @@ extension RuleEngine {
         nextRuleVersion = Swift.max(next, state["nextRuleVersion"]?.intValue.map(Int.init) ?? next)
     }
 
+    /// Replaces every rule, fact and timer with `state` (a node that loads the cluster's snapshot
+    /// over a stale database, docs/cluster.md#a-stale-database): what was there goes first,
+    /// without rules running or the fact observer being called; the next rule version is the
+    /// larger of the two.
+    public func replaceReplicatedState(_ state: JSON) throws(RulesError) {
+        for id in ruleOrder.keys { try unregisterRule(id) }
+        for f in getAllFacts() { restoreFact(key: f.key, nil) }
+        try restoreReplicatedState(state)
+    }
+
     /// Loads `replicatedState()` into this engine: rules and facts are added (a rule the config
     /// file registered already wins), the timer table is replaced. Runs no rules.
     public func restoreReplicatedState(_ state: JSON) throws(RulesError) {

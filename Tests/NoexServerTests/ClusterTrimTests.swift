@@ -85,7 +85,12 @@ struct ClusterTrimTests {
         let b = try WireStoreClient(port: f.nodes[1].port)
         let onD = try WireStoreClient(port: d.port)
         for n in 0..<30 { #expect(Self.insert(n % 3 == 0 ? onD : (n % 3 == 1 ? a : b), "before-\(n)")) }
+        // The rule engine's state is replicated too: D's database holds these facts and rules.
+        for key in ["keep", "gone"] { #expect(a.data(["type": "rules.setFact", "key": .string(key), "value": 1])["key"] == .string(key)) }
+        let rule = WireRules.onEvent("old", "t.x", actions: [WireRules.setFact("hit", true)])
+        #expect(b.data(["type": "rules.registerRule", "rule": rule])["id"] == "old")
         #expect(Set(ClusterFixture.converge([a, b, onD])).count == 1)
+        #expect(Set(ClusterFixture.converge([a, b, onD], digest: ClusterRulesTests.rulesDigest)).count == 1)
         // D's published entry: its field and committed position.
         let durableEntry = """
             (function() local h = redis.call('HGETALL', KEYS[1]); for i = 1, #h, 2 do
@@ -104,8 +109,13 @@ struct ClusterTrimTests {
         // More writes: snapshots pass D's position, but while D's entry is live the log keeps
         // every entry after it. One atomic read: D's entry still there, and the trimmed marker.
         for n in 0..<60 { #expect(Self.insert(n % 2 == 0 ? a : b, "after-\(n)")) }
-        // A record D holds is deleted while it is away: its reload must drop it.
+        // A record D holds is deleted while it is away: its reload must drop it. So must the
+        // fact and the rule removed meanwhile; the new ones must come.
         #expect(a.ask(["type": "store.delete", "bucket": "items", "key": "before-1"])["type"] == "result")
+        #expect(a.data(["type": "rules.deleteFact", "key": "gone"]) == ["deleted": true])
+        #expect(b.data(["type": "rules.setFact", "key": "keep", "value": 2])["version"] == 2)
+        #expect(a.data(["type": "rules.unregisterRule", "ruleId": "old"]) == ["ruleId": "old", "unregistered": true])
+        #expect(b.data(["type": "rules.registerRule", "rule": WireRules.onEvent("new", "t.y", actions: [])])["id"] == "new")
         #expect(Self.eventually {
             (Self.id(f.lua("redis.call('GET', KEYS[1])", keys: [f.key("snapshot-position")])) ?? .zero) > held
         })
@@ -130,6 +140,9 @@ struct ClusterTrimTests {
         var reloaded = ClusterFixture.converge([a, b, onStale])
         #expect(Set(reloaded).count == 1, "the reloaded node differs")
         #expect(WireStoreClient.parse(reloaded[2])["data"]?.arrayValue?.contains { $0["sku"] == "before-1" } == false)
+        var engines = ClusterFixture.converge([a, b, onStale], digest: ClusterRulesTests.rulesDigest)
+        #expect(Set(engines).count == 1, "the reloaded node's rule engine differs:\n\(engines.joined(separator: "\n---\n"))")
+        #expect(!engines[2].contains(#""key":"gone""#) && engines[2].contains(#""id":"new""#) && !engines[2].contains(#""id":"old""#))
         // … and the database holds it: killed and restarted on it, D resumes from the snapshot's
         // state (the log before the snapshot is gone: with the old records it would differ).
         stale.kill()
@@ -137,6 +150,8 @@ struct ClusterTrimTests {
         (stale, onStale) = try Self.startDurable(f, db)
         reloaded = ClusterFixture.converge([a, b, onStale])
         #expect(Set(reloaded).count == 1, "the reloaded node differs after its restart")
+        engines = ClusterFixture.converge([a, b, onStale], digest: ClusterRulesTests.rulesDigest)
+        #expect(Set(engines).count == 1, "the reloaded node's rule engine differs after its restart:\n\(engines.joined(separator: "\n---\n"))")
         // A new, empty database bootstraps from the snapshot, writing it into the database …
         let fresh = f.dir.file("fresh.db")
         var (e, firstE) = try Self.startDurable(f, fresh)

@@ -2,12 +2,13 @@ import CUV
 import NoexCluster
 import NoexJSON
 import NoexPersistence
+import NoexRules
 import NoexStore
 
 /// A durable node that was away while the cluster trimmed past its stored position
 /// (docs/cluster.md#a-stale-database): the log no longer holds what it would replay, so it
 /// replaces its replicated state with the snapshot in Redis — in memory and in the database,
-/// records and position in one transaction — and follows the log after the snapshot.
+/// records, facts and position in one transaction — and follows the log after the snapshot.
 extension NoexServer {
     /// The snapshot's position when the database was stale and the snapshot replaced it; nil
     /// when the log still holds everything after `stored` (or Redis holds no snapshot past the
@@ -57,10 +58,31 @@ extension NoexServer {
             let events = (store.storedRecords(bucket: name) ?? []).map { StoreEvent.inserted(bucket: name, key: $0.key, record: $0.record) }
             if !events.isEmpty { store.onMutation?(events) }
         }
+        try replaceRuleEngineState(with: snapshot, durable)
         durable.clusterPosition = position.text
         var outcome: PersistenceError??
         durable.commitPending { outcome = .some($0) }
         while outcome == nil { uv_run(loop, UV_RUN_ONCE) }  // `always`: the fsync's answer
         if let error = outcome! { throw error }
+    }
+
+    /// The rule engine's part of the snapshot (rules, facts, timers) replaces what the stale
+    /// database loaded. Rules are committed one by one first, as schema changes are above; the
+    /// facts are handed to the durable store as changes, so they go into the data commit, and
+    /// the timers follow with the position (the cluster meta row).
+    private func replaceRuleEngineState(with snapshot: JSON, _ durable: DurableStore) throws {
+        guard let state = snapshot["rules"], let engine = config.rules else { return }
+        var factsBefore: [String: Fact] = [:]
+        for f in engine.getAllFacts() { factsBefore[f.key] = f }
+        let rulesBefore = engine.getRules().map(\.id)
+        try engine.replaceReplicatedState(state)
+        let rulesNow = engine.getRules()
+        let kept = Set(rulesNow.map(\.id))
+        for id in rulesBefore where !kept.contains(id) { try durable.ruleChanged(id, nil) }
+        for rule in rulesNow { try durable.ruleChanged(rule.id, rule.json) }
+        let factsNow = engine.getAllFacts()
+        let present = Set(factsNow.map(\.key))
+        for (key, fact) in factsBefore where !present.contains(key) { engine.onFactChange?(key, fact, nil) }
+        for fact in factsNow { engine.onFactChange?(fact.key, factsBefore[fact.key], fact) }
     }
 }
