@@ -38,18 +38,15 @@ while (( $# )); do
     esac
 done
 
-command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+require_redis
 bench_setup
 (( build )) && build_noex
 require_noex
 limit=$((60 + ${seconds%.*}))
 cpu() { if [[ "$PIN" == 1 ]] && command -v taskset >/dev/null && (( $(nproc) > $1 )); then echo "taskset -c $1"; fi; }
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$BENCH_TMP" --save "" --appendonly no \
-    --daemonize no --logfile "$BENCH_TMP/redis.log" &
-STARTED_PIDS+=("$!")
-wait_port "$redis_port" 10 || { echo "redis-server did not start; see its log" >&2; exit 1; }
+start_redis
+redis_port=$REDIS_PORT
 
 NODE_PIDS=() NODE_PORTS=()
 # start_nodes N CLUSTER [CONFIG]: N nodes of a fresh cluster (its own stream).

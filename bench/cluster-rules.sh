@@ -20,7 +20,7 @@ while (( $# )); do
     esac
 done
 
-command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+require_redis
 bench_setup
 if (( build )); then
     log "building noex-server (release)"
@@ -29,11 +29,8 @@ fi
 [[ -x "$NOEX_BIN" ]] || { echo "noex-server is not built ($NOEX_BIN)" >&2; exit 1; }
 sed 's/"rules": false/"rules": true/' "$BENCH_DIR/cluster-config.json" >"$BENCH_TMP/config.json"
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$BENCH_TMP" --save "" --appendonly no \
-    --daemonize no --logfile "$BENCH_TMP/redis.log" &
-STARTED_PIDS+=("$!")
-wait_port "$redis_port" 10 || { echo "redis-server did not start; see its log" >&2; exit 1; }
+start_redis
+redis_port=$REDIS_PORT
 ports=() name="bench-rules-$RANDOM"
 for i in 0 1; do
     port=$(free_port)

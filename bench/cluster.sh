@@ -19,18 +19,14 @@ while (( $# )); do
     esac
 done
 
-command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+require_redis
 bench_setup
 if (( build )); then
     log "building cluster-bench (release)"
     swift build -c release --package-path "$BENCH_DIR" --product cluster-bench >&2
 fi
-port=$(free_port)
-$(server_cpu) redis-server --port "$port" --bind 127.0.0.1 --dir "$BENCH_TMP" --save "" --appendonly no \
-    --daemonize no --logfile "$BENCH_TMP/redis.log" &
-SERVER_PID=$!
-STARTED_PIDS+=("$SERVER_PID")
-wait_port "$port" 10 || { echo "redis-server did not start; see its log" >&2; exit 1; }
+start_redis $(server_cpu)
+port=$REDIS_PORT
 for nodes in 1 2; do
     $(client_cpu) "$BENCH_DIR/.build/release/cluster-bench" --port "$port" --nodes "$nodes" --writes "$writes" \
         | sed "s/^cluster\./cluster.${nodes}node.saturated./"

@@ -9,12 +9,7 @@ figure: write_to_push (request sent on node A -> push received on node B) and re
 """
 import argparse, json, os, sys, time
 
-from wsclient import WSClient as Client
-
-
-def pct(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(len(v) * p / 100))] if v else 0.0
+from wsclient import WSClient as Client, pct
 
 
 def main():

@@ -11,12 +11,7 @@ p50/p99 in ms.
 """
 import argparse, json, os, sys, time
 
-from wsclient import WSClient as Client
-
-
-def pct(values, p):
-    v = sorted(values)
-    return v[min(len(v) - 1, int(len(v) * p / 100))] if v else 0.0
+from wsclient import WSClient as Client, pct
 
 
 def ask(c, req):

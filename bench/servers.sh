@@ -62,6 +62,22 @@ wait_port() {
     return 1
 }
 
+# require_redis: exits unless redis-server is installed (call it before a long build).
+require_redis() {
+    command -v redis-server >/dev/null || { echo "redis-server is not installed (apt-get install redis-server)" >&2; exit 1; }
+}
+
+# start_redis [CPU-PREFIX...]: a throw-away redis-server (no persistence) on a free 127.0.0.1 port
+# in $BENCH_TMP, stopped with everything else; sets REDIS_PORT. Exits if it does not start.
+start_redis() {
+    require_redis
+    REDIS_PORT=$(free_port)
+    "$@" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$BENCH_TMP" --save "" --appendonly no \
+        --daemonize no --logfile "$BENCH_TMP/redis.log" &
+    STARTED_PIDS+=("$!")
+    SERVER_PID=$! wait_port "$REDIS_PORT" 10 || { echo "redis-server did not start; see $BENCH_TMP/redis.log" >&2; exit 1; }
+}
+
 # build_noex: release builds of loadgen and noex-server only (the protocol benchmarks).
 build_noex() {
     log "building loadgen (release)"

@@ -126,3 +126,9 @@ class WSClient:
             m = json.loads(self.recv()[0])
             if m.get("id") == obj["id"]:
                 return m
+
+
+def pct(values, p):
+    """The p-th percentile of `values` (nearest rank; 0.0 for no values)."""
+    v = sorted(values)
+    return v[min(len(v) - 1, int(len(v) * p / 100))] if v else 0.0
