@@ -10,6 +10,9 @@ public enum ClusterSnapshot {
     public static let format = "noex-cluster-snapshot"
     /// 2: may carry members beyond the store (`extensions`, e.g. `rules`); 1 is still loaded.
     public static let version: Int64 = 2
+    /// The largest snapshot (or stored engine state) a node reads: Redis' string limit.
+    public static let maxBytes = 512 * 1024 * 1024
+    public static let parseLimits = JSONLimits(maxBytes: maxBytes)
 
     /// `extensions`: state outside the store that the server replicates (the rule engine's
     /// under `rules`), stored as top-level members and given back by the server at restore.

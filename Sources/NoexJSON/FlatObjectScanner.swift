@@ -155,11 +155,7 @@ struct FlatObjectScanner {
     /// either way; only the work differs.
     @inline(__always)
     static func knownValue(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
-        func spells(_ s: StaticString) -> Bool {
-            let q = s.utf8Start
-            for j in 0..<count where p[j] != q[j] { return false }
-            return true
-        }
+        func spells(_ s: StaticString) -> Bool { JSONParser.bytes(p, count: count, spell: s) }
         switch count {
         case 9: return spells("store.get") ? "store.get" : nil
         case 11: return spells("store.where") ? "store.where" : nil

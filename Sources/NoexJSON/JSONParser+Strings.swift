@@ -53,15 +53,20 @@ extension JSONParser {
     @inline(__always)
     private func knownKey(at start: Int, count: Int) -> String? { Self.knownKey(base + start, count: count) }
 
+    /// Whether the `count` bytes at `p` are the first `count` bytes of `s` (callers compare only
+    /// strings of that length): the known-string tables of the parser and the flat scanner.
+    @inline(__always)
+    static func bytes(_ p: UnsafePointer<UInt8>, count: Int, spell s: StaticString) -> Bool {
+        let q = s.utf8Start
+        for j in 0..<count where p[j] != q[j] { return false }
+        return true
+    }
+
     /// One of `commonKeyStrings` when the `count` bytes at `p` spell it (also used by
     /// `FlatObjectScanner`, so both paths return the same preallocated strings).
     @inline(__always)
     static func knownKey(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
-        func spells(_ s: StaticString) -> Bool {
-            let q = s.utf8Start
-            for j in 0..<count where p[j] != q[j] { return false }
-            return true
-        }
+        func spells(_ s: StaticString) -> Bool { Self.bytes(p, count: count, spell: s) }
         switch count {
         case 2: return spells("id") ? "id" : nil
         case 3: return spells("key") ? "key" : nil

@@ -101,7 +101,7 @@ public struct FileClusterConfig: Sendable, Equatable {
         c.nodeTimeoutMs = try o.positiveInteger("nodeTimeoutMs", max: ConfigBounds.durationMs)
         c.snapshotEveryEntries = try o.positiveInteger("snapshotEveryEntries", max: ConfigBounds.count)
         c.snapshotIntervalMs = try o.positiveInteger("snapshotIntervalMs", max: ConfigBounds.durationMs)
-        c.maxSnapshotBytes = try o.positiveInteger("maxSnapshotBytes", max: 512 * 1024 * 1024)
+        c.maxSnapshotBytes = try o.positiveInteger("maxSnapshotBytes", max: Int64(ClusterSnapshot.maxBytes))
         c.maxLagMs = try o.integer("maxLagMs", in: 0...ConfigBounds.durationMs)
         if let m = c.maxLagMs, m > 0, m < ClusterConfig.minimumMaxLagMs {
             throw ConfigError(key: "cluster.maxLagMs", "must be 0 (flow control off) or at least \(ClusterConfig.minimumMaxLagMs) ms, got \(m): a smaller bound is below the noise of publishing positions")

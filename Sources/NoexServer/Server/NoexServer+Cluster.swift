@@ -84,7 +84,7 @@ extension NoexServer {
         durable.clusterMetaStamp = { [unowned engine] in engine.timersAndCountersStamp }
         do {
             guard durable.committedClusterPosition != nil, let text = try durable.storedMeta(key) else { return }
-            try engine.restoreReplicatedState(try JSON.parse(text, limits: JSONLimits(maxBytes: 512 * 1024 * 1024)))
+            try engine.restoreReplicatedState(try JSON.parse(text, limits: ClusterSnapshot.parseLimits))
         } catch {
             throw StartError(message: "database \"\(durable.path)\": the stored rule timers do not load (\(error)); start this node with a new database path", code: -1)
         }
@@ -113,7 +113,7 @@ extension NoexServer {
         case .null: return nil
         case .bulk(let bytes):
             do {
-                let snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024))  // Redis' string limit
+                let snapshot = try JSON.parse(bytes, limits: ClusterSnapshot.parseLimits)
                 let store = config.store
                 let buckets = Set(store.bucketNames), queries = Set(store.declarativeQueries().map(\.name))
                 let p = try ClusterSnapshot.restore(snapshot, into: store)

@@ -19,7 +19,7 @@ extension NoexServer {
         guard let trimmed = try startupGet(c, "noex:{\(c.name)}:trimmed").text.flatMap(StreamID.init), trimmed > stored.lastID,
               case .bulk(let bytes) = try startupGet(c, "noex:{\(c.name)}:snapshot") else { return nil }
         let snapshot: JSON
-        do { snapshot = try JSON.parse(bytes, limits: JSONLimits(maxBytes: 512 * 1024 * 1024)) } catch {
+        do { snapshot = try JSON.parse(bytes, limits: ClusterSnapshot.parseLimits) } catch {
             throw fail("the snapshot in Redis (noex:{\(c.name)}:snapshot) does not load: \(error)")
         }
         guard let at = snapshot["position"].flatMap(ClusterPosition.init(json:)), at.lastID >= trimmed else { return nil }
