@@ -23,109 +23,145 @@ struct FlatObjectScanner {
     let end: Int
     var pos = 0
 
-    /// The object's members, or nil when the parser must decide.
-    static func scan(_ base: UnsafePointer<UInt8>, count: Int) -> JSONObject? {
-        guard count <= maxBytes else { return nil }
-        var scanner = FlatObjectScanner(base: base, end: count)
-        return scanner.scanObject()
+    /// Hands each member of the object to `member` in order and answers true, or answers false
+    /// when the parser must decide (then `member` may already have seen some members: the
+    /// caller drops what it collected).
+    static func scan(_ base: UnsafePointer<UInt8>, count: Int,
+                     member: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSON) -> Void) -> Bool {
+        whole(base, count: count) { $0.members(nested: false, member) }
     }
 
-    private mutating func scanObject() -> JSONObject? {
-        skipWhitespace()
-        guard pos < end, base[pos] == UInt8(ascii: "{"), let object = members(nested: false) else { return nil }
-        skipWhitespace()
-        return pos == end ? object : nil
+    /// The object as a tree, or nil when the parser must decide.
+    static func scanObject(_ base: UnsafePointer<UInt8>, count: Int) -> JSONObject? {
+        var object: JSONObject?
+        let complete = whole(base, count: count) { scanner in
+            object = scanner.object(nested: false)
+            return object != nil
+        }
+        return complete ? object : nil
+    }
+
+    /// Runs `read` at the `{` of an object that must fill the whole input (whitespace around
+    /// it allowed); false when it does not, or when `read` gives up.
+    private static func whole(_ base: UnsafePointer<UInt8>, count: Int, _ read: (inout FlatObjectScanner) -> Bool) -> Bool {
+        guard count <= maxBytes else { return false }
+        var scanner = FlatObjectScanner(base: base, end: count)
+        scanner.skipWhitespace()
+        guard scanner.pos < count, base[scanner.pos] == UInt8(ascii: "{"), read(&scanner) else { return false }
+        scanner.skipWhitespace()
+        return scanner.pos == count
+    }
+
+    /// A member key as a `String`: one of the parser's preallocated common keys when it
+    /// spells one, so both paths return the same strings.
+    @inline(__always)
+    static func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard let p = bytes.baseAddress else { return "" }
+        return JSONParser.knownKey(p, count: bytes.count) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The members of the object at `pos` as a `JSONObject` (the nested level, and
+    /// `scanFlatObject`'s tree form).
+    private mutating func object(nested: Bool) -> JSONObject? {
+        var keys = ContiguousArray<String>()
+        var values = ContiguousArray<JSON>()
+        let complete = members(nested: nested) { key, value in
+            if keys.isEmpty {
+                keys.reserveCapacity(8)
+                values.reserveCapacity(8)
+            }
+            keys.append(Self.key(key))
+            values.append(value)
+        }
+        guard complete else { return nil }
+        return keys.isEmpty ? JSONObject() : JSONObject(uncheckedUniqueKeys: keys, values: values)
     }
 
     /// The members of the object whose `{` is at `pos`; `pos` ends after its `}`. At the top
     /// level (`nested` false) one member may be an object: read by this scanner when it is flat
     /// itself (the usual record), else by the parser. A nested object inside it is left to the
     /// parser (nil).
-    private mutating func members(nested: Bool) -> JSONObject? {
+    private mutating func members(nested: Bool, _ member: (UnsafeBufferPointer<UInt8>, JSON) -> Void) -> Bool {
         pos += 1  // '{'
         skipWhitespace()
-        guard pos < end else { return nil }
+        guard pos < end else { return false }
         if base[pos] == UInt8(ascii: "}") {
             pos += 1
-            return JSONObject()
+            return true
         }
-        var keys = ContiguousArray<String>()
-        keys.reserveCapacity(8)
-        var values = ContiguousArray<JSON>()
-        values.reserveCapacity(8)
+        var count = 0
         // Where each key's bytes lie, for the duplicate check (at most `maxMembers`).
         var spans: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
             (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var sawObject = false
         while true {
-            guard keys.count < Self.maxMembers, pos < end, base[pos] == UInt8(ascii: "\"") else { return nil }
+            guard count < Self.maxMembers, pos < end, base[pos] == UInt8(ascii: "\"") else { return false }
             let keyStart = pos + 1
-            guard let keyEnd = plainStringEnd(from: keyStart) else { return nil }
+            guard let keyEnd = plainStringEnd(from: keyStart) else { return false }
             let keyCount = keyEnd - keyStart
             // A key starting with a digit may be an array index, which JavaScript orders first.
-            if keyCount > 0 && base[keyStart] &- UInt8(ascii: "0") < 10 { return nil }
+            if keyCount > 0 && base[keyStart] &- UInt8(ascii: "0") < 10 { return false }
             let span = UInt64(keyStart) << 32 | UInt64(keyCount)
             let isDuplicate = withUnsafeBytes(of: &spans) { raw in
                 let known = raw.bindMemory(to: UInt64.self)
-                for i in 0..<keys.count where sameKey(known[i], span) { return true }
+                for i in 0..<count where sameKey(known[i], span) { return true }
                 return false
             }
-            if isDuplicate { return nil }
-            withUnsafeMutableBytes(of: &spans) { $0.bindMemory(to: UInt64.self)[keys.count] = span }
+            if isDuplicate { return false }
+            withUnsafeMutableBytes(of: &spans) { $0.bindMemory(to: UInt64.self)[count] = span }
             pos = keyEnd + 1
             skipWhitespace()
-            guard pos < end, base[pos] == UInt8(ascii: ":") else { return nil }
+            guard pos < end, base[pos] == UInt8(ascii: ":") else { return false }
             pos += 1
             skipWhitespace()
-            guard pos < end else { return nil }
+            guard pos < end else { return false }
             let value: JSON
             switch base[pos] {
             case UInt8(ascii: "\""):
-                guard let stringEnd = plainStringEnd(from: pos + 1) else { return nil }
+                guard let stringEnd = plainStringEnd(from: pos + 1) else { return false }
                 let count = stringEnd - pos - 1
                 value = .string(Self.knownValue(base + pos + 1, count: count)
                                 ?? String(decoding: UnsafeBufferPointer(start: base + pos + 1, count: count), as: UTF8.self))
                 pos = stringEnd + 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                guard let n = scanInteger() else { return nil }
+                guard let n = scanInteger() else { return false }
                 value = .int(n)
             case UInt8(ascii: "t"):
-                guard literal("true") else { return nil }
+                guard literal("true") else { return false }
                 value = .bool(true)
             case UInt8(ascii: "f"):
-                guard literal("false") else { return nil }
+                guard literal("false") else { return false }
                 value = .bool(false)
             case UInt8(ascii: "n"):
-                guard literal("null") else { return nil }
+                guard literal("null") else { return false }
                 value = .null
             case UInt8(ascii: "{"):
-                guard !nested, !sawObject else { return nil }
+                guard !nested, !sawObject else { return false }
                 sawObject = true
                 let start = pos
-                if let flat = members(nested: true) {
+                if let flat = object(nested: true) {
                     value = .object(flat)
                 } else {
                     // Not flat (or not plain): the parser reads this member's object.
                     pos = start
-                    guard let parsed = parseNested() else { return nil }
+                    guard let parsed = parseNested() else { return false }
                     value = parsed
                 }
             default:
-                return nil
+                return false
             }
-            keys.append(JSONParser.knownKey(base + keyStart, count: keyCount)
-                        ?? String(decoding: UnsafeBufferPointer(start: base + keyStart, count: keyCount), as: UTF8.self))
-            values.append(value)
+            member(UnsafeBufferPointer(start: base + keyStart, count: keyCount), value)
+            count += 1
             skipWhitespace()
-            guard pos < end else { return nil }
+            guard pos < end else { return false }
             let b = base[pos]
             pos += 1
             if b == UInt8(ascii: "}") { break }
-            guard b == UInt8(ascii: ",") else { return nil }
+            guard b == UInt8(ascii: ",") else { return false }
             skipWhitespace()
         }
-        return JSONObject(uncheckedUniqueKeys: keys, values: values)
+        return true
     }
 
     /// The index of the closing quote of a string whose contents start at `start`, when every
@@ -234,6 +270,21 @@ extension JSON {
     /// for every invalid input. Whenever it answers, the answer equals `JSON.parse`'s.
     public static func scanFlatObject(_ bytes: UnsafeRawBufferPointer) -> JSONObject? {
         guard let raw = bytes.baseAddress, bytes.count > 0 else { return nil }
-        return FlatObjectScanner.scan(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        return FlatObjectScanner.scanObject(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+    }
+
+    /// The same scan without building a tree: each member goes to `member` (its key's bytes,
+    /// its value), in order; true when the whole input was read. On false the input is one
+    /// `JSON.parse` must decide and whatever `member` collected is to be dropped. A caller
+    /// that keeps a few members in fields of its own saves the object's two arrays.
+    public static func scanFlatObject(_ bytes: UnsafeRawBufferPointer,
+                                      member: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSON) -> Void) -> Bool {
+        guard let raw = bytes.baseAddress, bytes.count > 0 else { return false }
+        return FlatObjectScanner.scan(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count, member: member)
+    }
+
+    /// A member key read by `scanFlatObject(_:member:)` as the `String` the parser would make.
+    public static func objectKey(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        FlatObjectScanner.key(bytes)
     }
 }

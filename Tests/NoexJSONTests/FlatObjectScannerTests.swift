@@ -12,8 +12,17 @@ import Testing
     /// the scanner answered.
     @discardableResult
     static func check(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Bool {
-        guard let scanned = scan(bytes) else { return false }
         let text = String(decoding: bytes.prefix(300), as: UTF8.self)
+        // The member-by-member form reads exactly what the tree form reads, in the same order.
+        var streamed: [(key: String, value: JSON)] = []
+        let complete = bytes.withUnsafeBytes { JSON.scanFlatObject($0) { streamed.append((JSON.objectKey($0), $1)) } }
+        let tree = scan(bytes)
+        #expect(complete == (tree != nil), "the two forms disagree on \(text)", sourceLocation: sourceLocation)
+        if complete, let tree {
+            #expect(streamed.map(\.key) == tree.keys && zip(streamed.map(\.value), tree.values).allSatisfy { $0.isIdentical(to: $1) },
+                    "the two forms read different members from \(text)", sourceLocation: sourceLocation)
+        }
+        guard let scanned = tree else { return false }
         guard let parsed = try? JSON.parse(bytes) else {
             Issue.record("scanner accepted what the parser rejects: \(text)", sourceLocation: sourceLocation)
             return true

@@ -2,19 +2,22 @@ import NoexJSON
 import Testing
 @testable import NoexServer
 
-/// `Envelope.parse` (the flat-object scanner, then the parser) must classify every frame as
-/// the parser alone would: same request id, type and members (number kinds and key order
-/// included), same pong timestamp, same envelope error. The frames are every request of the
-/// protocol reference's examples, and variants of each (whitespace, reordered and repeated
-/// members, escapes, other number spellings).
+/// `Envelope.classify(bytes:)` (the flat-object scanner straight into the request's members,
+/// else the parser) must classify every frame as the parser alone would: same request id,
+/// type, operation and members (number kinds and key order included), same pong timestamp,
+/// same envelope error. The frames are every request of the protocol reference's examples,
+/// and variants of each (whitespace, reordered and repeated members, escapes, other number
+/// spellings).
 @Suite struct EnvelopeScanTests {
     static func viaParser(_ bytes: [UInt8]) -> InboundMessage { Envelope.classify(try? JSON.parse(bytes)) }
-    static func viaScan(_ bytes: [UInt8]) -> InboundMessage { Envelope.classify(Envelope.parse(bytes)) }
+    static func viaScan(_ bytes: [UInt8]) -> InboundMessage { Envelope.classify(bytes: bytes) }
 
     static func same(_ a: InboundMessage, _ b: InboundMessage) -> Bool {
         switch (a, b) {
         case (.request(let x), .request(let y)):
-            return x.id.isIdentical(to: y.id) && x.type == y.type && JSON.object(x.fields).isIdentical(to: .object(y.fields))
+            return x.id.isIdentical(to: y.id) && x.type == y.type && x.operation == y.operation
+                && JSON.object(x.fields).isIdentical(to: .object(y.fields))
+                && RequestMembersTests.readsAsObject(x.members, y.fields) && RequestMembersTests.readsAsObject(y.members, x.fields)
         case (.pong(let x), .pong(let y)): return x.bitPattern == y.bitPattern
         case (.invalid(let x), .invalid(let y)): return x == y
         default: return false

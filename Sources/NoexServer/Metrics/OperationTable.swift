@@ -26,6 +26,10 @@ final class OperationTable {
         "server.stats", "server.connections",
         "other", "invalid",
     ]
+    /// The one table the request path reads (`RequestOperation(type:)`). Built once and never
+    /// changed after, and read on the loop thread only, so sharing it is safe.
+    nonisolated(unsafe) static let shared = OperationTable()
+
     /// Any request type not listed above.
     static let other = names.count - 2
     /// Messages that failed the envelope checks (no valid `type`/`id`, bad JSON).

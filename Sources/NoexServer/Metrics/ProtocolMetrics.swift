@@ -4,7 +4,6 @@ import NoexLoop
 /// and push outcomes. Plain integers in fixed buffers, touched only on the loop thread, so a
 /// request costs one table lookup and one increment.
 final class ProtocolMetrics {
-    let operations = OperationTable()
     /// Requests per operation slot.
     private let requests: UnsafeMutableBufferPointer<UInt64>
     /// Error answers per (operation slot × error code).
@@ -33,8 +32,8 @@ final class ProtocolMetrics {
 
     /// Counts a request; returns its operation slot for `countError`.
     @inline(__always)
-    func countRequest(_ type: String) -> Int {
-        let op = operations.index(of: type)
+    func countRequest(_ operation: RequestOperation) -> Int {
+        let op = operation.rawValue
         requests[op] &+= 1
         return op
     }

@@ -2,25 +2,31 @@ import NoexJSON
 
 /// The envelope checks of docs/protocol/envelope.md, in their exact order.
 public enum Envelope {
-    /// Classifies one text frame. `parsed` is `nil` when the text was not valid JSON.
+    /// Classifies one text frame: the flat-object scanner reads the usual request shape
+    /// straight into the request's members, the full parser everything else (the scanner
+    /// answers only where its members equal the parser's, so the two paths cannot disagree).
+    public static func classify(bytes: [UInt8]) -> InboundMessage {
+        var members = RequestMembers()
+        let scanned = bytes.withUnsafeBytes { members.scan($0) }
+        if scanned { return classify(consume members) }
+        return classify(try? JSON.parse(bytes))
+    }
+
+    /// Classifies a parsed frame. `parsed` is `nil` when the text was not valid JSON.
     public static func classify(_ parsed: JSON?) -> InboundMessage {
         guard let parsed else { return .invalid(.invalidJSON) }
         guard case .object(let object) = parsed else { return .invalid(.notAnObject) }
-        guard case .string(let type)? = object["type"], !type.isEmpty else { return .invalid(.missingType) }
-        if type == "pong" {
-            guard let ts = object["timestamp"].flatMap(finiteNumber) else { return .invalid(.badPongTimestamp) }
-            return .pong(timestamp: ts)
-        }
-        guard let raw = object["id"], let idValue = finiteNumber(raw) else { return .invalid(.missingID) }
-        return .request(Request(id: normalizedID(raw, idValue), type: type, fields: object))
+        return classify(RequestMembers(object))
     }
 
-    /// Parses one text frame for `classify`: the flat-object scanner for the usual request
-    /// shape, the full parser for anything else (the scanner answers only where its result
-    /// equals the parser's, so the two paths cannot disagree).
-    public static func parse(_ bytes: [UInt8]) -> JSON? {
-        if let object = bytes.withUnsafeBytes({ JSON.scanFlatObject($0) }) { return .object(object) }
-        return try? JSON.parse(bytes)
+    static func classify(_ members: consuming RequestMembers) -> InboundMessage {
+        guard case .string(let type)? = members.type, !type.isEmpty else { return .invalid(.missingType) }
+        if type == "pong" {
+            guard let ts = members["timestamp"].flatMap(finiteNumber) else { return .invalid(.badPongTimestamp) }
+            return .pong(timestamp: ts)
+        }
+        guard let raw = members.id, let idValue = finiteNumber(raw) else { return .invalid(.missingID) }
+        return .request(Request(id: normalizedID(raw, idValue), type: type, members: members))
     }
 
     /// The id as JavaScript would write it back: integral values without a fraction.

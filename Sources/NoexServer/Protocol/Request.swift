@@ -7,15 +7,27 @@ public struct Request: Sendable {
     /// as JavaScript would).
     public let id: JSON
     public let type: String
-    public let fields: JSONObject
+    /// `type` as a table slot, looked up once: routing and the handlers switch on it.
+    let operation: RequestOperation
+    /// Every member of the frame (`id` and `type` included), read without building a tree.
+    let members: RequestMembers
 
     public init(id: JSON, type: String, fields: JSONObject) {
-        self.id = id
-        self.type = type
-        self.fields = fields
+        self.init(id: id, type: type, members: RequestMembers(fields))
     }
 
-    public subscript(field: String) -> JSON? { fields[field] }
+    init(id: JSON, type: String, members: consuming RequestMembers) {
+        self.id = id
+        self.type = type
+        operation = RequestOperation(type: type)
+        self.members = members
+    }
+
+    /// The members as the parser's object, built on demand (few readers need the whole object;
+    /// the request path reads single members).
+    public var fields: JSONObject { members.object }
+
+    public subscript(field: String) -> JSON? { members[field] }
 }
 
 /// What one inbound text frame turned out to be, after the checks of docs/protocol/envelope.md.

@@ -4,14 +4,23 @@ import NoexJSON
 /// Each accessor throws the `VALIDATION_ERROR` the original sends for that field.
 extension Request {
     public func nonEmptyString(_ field: String) throws(ServerError) -> String {
-        guard case .string(let s)? = fields[field], !s.isEmpty else {
-            throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected non-empty string")
+        try Self.nonEmptyString(self[field], field)
+    }
+
+    /// The same for a member with a field of its own (`bucket` on the store path): no lookup.
+    func nonEmptyString(_ slot: RequestMembers.Slot) throws(ServerError) -> String {
+        try Self.nonEmptyString(members[slot], slot.name)
+    }
+
+    private static func nonEmptyString(_ value: JSON?, _ field: @autoclosure () -> String) throws(ServerError) -> String {
+        guard case .string(let s)? = value, !s.isEmpty else {
+            throw ServerError(.validationError, "Missing or invalid \"\(field())\": expected non-empty string")
         }
         return s
     }
 
     public func object(_ field: String) throws(ServerError) -> JSONObject {
-        guard case .object(let o)? = fields[field] else {
+        guard case .object(let o)? = self[field] else {
             throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected object")
         }
         return o
@@ -19,7 +28,7 @@ extension Request {
 
     /// An optional object: absent or `null` mean "not given".
     public func optionalObject(_ field: String) throws(ServerError) -> JSONObject? {
-        switch fields[field] {
+        switch self[field] {
         case nil, .null?: return nil
         case .object(let o)?: return o
         default: throw ServerError(.validationError, "Invalid \"\(field)\": expected object")
@@ -28,7 +37,7 @@ extension Request {
 
     /// A JSON number that is an integer ≥ 1 (`2.0` counts, as in JavaScript).
     public func positiveInteger(_ field: String) throws(ServerError) -> Int {
-        guard let d = fields[field]?.numberValue, d.isFinite, d >= 1, d == d.rounded() else {
+        guard let d = self[field]?.numberValue, d.isFinite, d >= 1, d == d.rounded() else {
             throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected positive integer")
         }
         return d > Double(Int.max / 2) ? Int.max / 2 : Int(d)
@@ -36,7 +45,7 @@ extension Request {
 
     /// The record key: any JSON value except `null`.
     public func key() throws(ServerError) -> JSON {
-        guard let k = fields["key"], !k.isNull else {
+        guard let k = members.key, !k.isNull else {
             throw ServerError(.validationError, "Missing \"key\": expected non-null value")
         }
         return k
@@ -44,7 +53,7 @@ extension Request {
 
     /// `expectedVersion` (our extension): absent or `null` mean "no check"; otherwise an integer.
     public func expectedVersion() throws(ServerError) -> Int64? {
-        try Self.expectedVersion(fields["expectedVersion"], context: "")
+        try Self.expectedVersion(self["expectedVersion"], context: "")
     }
 
     static func expectedVersion(_ value: JSON?, context: String) throws(ServerError) -> Int64? {
@@ -60,7 +69,7 @@ extension Request {
 
     /// An optional member where `null` counts as absent.
     public func optional(_ field: String) -> JSON? {
-        guard let v = fields[field], !v.isNull else { return nil }
+        guard let v = self[field], !v.isNull else { return nil }
         return v
     }
 }

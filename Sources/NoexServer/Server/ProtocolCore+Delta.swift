@@ -154,7 +154,7 @@ enum DeltaMessage {
 extension ProtocolCore {
     /// The `delta` field of `store.subscribe`: absent or `null` mean false.
     func deltaRequested(_ r: Request) throws(ServerError) -> Bool {
-        switch r.fields["delta"] {
+        switch r["delta"] {
         case nil, .null?: return false
         case .bool(let b)?: return b
         default:

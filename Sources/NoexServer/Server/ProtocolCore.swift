@@ -125,7 +125,7 @@ public final class ProtocolCore {
 
     func process(_ state: ConnectionState, _ bytes: [UInt8]) {
         let id = state.id
-        switch Envelope.classify(Envelope.parse(bytes)) {
+        switch Envelope.classify(bytes: bytes) {
         case .invalid(let error):
             metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
@@ -168,7 +168,7 @@ public final class ProtocolCore {
         // Without auth no operation can set a session (auth.*, identity.* and the gate all need
         // it), so there is no session to compare after the request: skip the copy and the check.
         let sessionBefore = gate.auth != nil ? state.session : nil
-        let op = metrics.countRequest(request.type)
+        let op = metrics.countRequest(request.operation)
         let writesBefore = commitGate?.durable.mutationCount
         let result: Result<JSON, ServerError>
         do throws(ServerError) {
@@ -235,12 +235,14 @@ public final class ProtocolCore {
     private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
         if cluster != nil, try clusterTakes(r, state) { return .null }
-        if type.hasPrefix("store.") {
-            switch type {
-            case "store.subscribe":
+        // The table's store operations by number; a `store.` type outside it still reaches
+        // the store handler, which names it in its UNKNOWN_OPERATION answer.
+        if r.operation.isStore || (r.operation == .other && type.hasPrefix("store.")) {
+            switch r.operation {
+            case .storeSubscribe:
                 try storeOps.systemBuckets.check(r, queryBuckets: store.bucketsRead(byQuery:))
                 return try subscribe(r, state)
-            case "store.unsubscribe": return try unsubscribe(r, state)
+            case .storeUnsubscribe: return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
                 let data = try storeOps.handle(r)
@@ -353,6 +355,7 @@ public final class ProtocolCore {
         var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
         var replaced = false
+        let transport = self.transport  // one load of the weak reference, not two
         if let buffered = transport.bufferedBytes(id), buffered + bytes.count > hard {
             bytes = ServerMessage.error(id: requestID, .backpressure, exposeDetails: false).serializedBytes
             replaced = true

@@ -18,78 +18,78 @@ struct StoreOperations {
     }
 
     private func dispatch(_ r: Request) throws -> JSON {
-        switch r.type {
-        case "store.insert":
-            let b = try r.nonEmptyString("bucket")
+        switch r.operation {
+        case .storeInsert:
+            let b = try r.nonEmptyString(.bucket)
             return .object(try store.insert(bucket: b, record: try r.object("data")))
-        case "store.get":
-            let b = try r.nonEmptyString("bucket")
+        case .storeGet:
+            let b = try r.nonEmptyString(.bucket)
             return try store.get(bucket: b, key: try r.key()).map(JSON.object) ?? .null
-        case "store.update":
-            let b = try r.nonEmptyString("bucket")
+        case .storeUpdate:
+            let b = try r.nonEmptyString(.bucket)
             let k = try r.key()
             let changes = try r.object("data")
             return .object(try store.update(bucket: b, key: k, changes: changes, expectedVersion: try r.expectedVersion()))
-        case "store.delete":
-            let b = try r.nonEmptyString("bucket")
+        case .storeDelete:
+            let b = try r.nonEmptyString(.bucket)
             let k = try r.key()
             _ = try store.delete(bucket: b, key: k, expectedVersion: try r.expectedVersion())
             return ["deleted": true]
-        case "store.all":
-            return records(try store.all(bucket: try r.nonEmptyString("bucket")))
-        case "store.where":
-            let b = try r.nonEmptyString("bucket")
+        case .storeAll:
+            return records(try store.all(bucket: try r.nonEmptyString(.bucket)))
+        case .storeWhere:
+            let b = try r.nonEmptyString(.bucket)
             return records(try store.where(bucket: b, filter: try r.object("filter")))
-        case "store.findOne":
-            let b = try r.nonEmptyString("bucket")
+        case .storeFindOne:
+            let b = try r.nonEmptyString(.bucket)
             return try store.findOne(bucket: b, filter: try r.object("filter")).map(JSON.object) ?? .null
-        case "store.count":
-            let b = try r.nonEmptyString("bucket")
+        case .storeCount:
+            let b = try r.nonEmptyString(.bucket)
             return .int(Int64(try store.count(bucket: b, filter: try r.optionalObject("filter"))))
-        case "store.first":
-            let b = try r.nonEmptyString("bucket")
+        case .storeFirst:
+            let b = try r.nonEmptyString(.bucket)
             return records(try store.first(bucket: b, n: try r.positiveInteger("n")))
-        case "store.last":
-            let b = try r.nonEmptyString("bucket")
+        case .storeLast:
+            let b = try r.nonEmptyString(.bucket)
             return records(try store.last(bucket: b, n: try r.positiveInteger("n")))
-        case "store.paginate":
-            let b = try r.nonEmptyString("bucket")
+        case .storePaginate:
+            let b = try r.nonEmptyString(.bucket)
             let limit = try r.positiveInteger("limit")
             return try store.paginate(bucket: b, after: r["after"], limit: limit).json
-        case "store.clear":
-            try store.clear(bucket: try r.nonEmptyString("bucket"))
+        case .storeClear:
+            try store.clear(bucket: try r.nonEmptyString(.bucket))
             return ["cleared": true]
-        case "store.sum", "store.avg", "store.min", "store.max":
-            let b = try r.nonEmptyString("bucket")
+        case .storeSum, .storeAvg, .storeMin, .storeMax:
+            let b = try r.nonEmptyString(.bucket)
             let field = try r.nonEmptyString("field")
             let filter = try r.optionalObject("filter")
-            switch r.type {
-            case "store.sum": return try store.sum(bucket: b, field: field, filter: filter)
-            case "store.avg": return try store.avg(bucket: b, field: field, filter: filter)
-            case "store.min": return try store.min(bucket: b, field: field, filter: filter)
+            switch r.operation {
+            case .storeSum: return try store.sum(bucket: b, field: field, filter: filter)
+            case .storeAvg: return try store.avg(bucket: b, field: field, filter: filter)
+            case .storeMin: return try store.min(bucket: b, field: field, filter: filter)
             default: return try store.max(bucket: b, field: field, filter: filter)
             }
-        case "store.buckets":
+        case .storeBuckets:
             return .object(systemBuckets.visible(store.bucketsInfo()))
-        case "store.stats":
+        case .storeStats:
             return .object(store.stats())
-        case "store.transaction":
+        case .storeTransaction:
             let ops = try TransactionRequest.operations(of: r)
             let results = try store.runTransaction(ops)
             return ["results": .array(results.enumerated().map { ["index": .int(Int64($0.offset)), "data": $0.element] })]
-        case "store.defineBucket":
+        case .storeDefineBucket:
             let name = try r.nonEmptyString("name")
             try store.defineBucket(name, config: try r.object("config"))
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketDefined(name, config: store.getBucketSchema(name)!) }, undo: { store.dropBucket(name) })
             return ["name": .string(name), "created": true]
-        case "store.dropBucket":
+        case .storeDropBucket:
             let name = try r.nonEmptyString("name")
             guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
             // On disk first: if that fails, the bucket stays as it is.
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketDropped(name) })
             store.dropBucket(name)
             return ["name": .string(name), "dropped": true]
-        case "store.updateBucket":
+        case .storeUpdateBucket:
             let name = try r.nonEmptyString("name")
             let updates = try r.object("updates")
             guard store.hasBucket(name) else { throw Self.bucketDoesNotExist(name) }
@@ -98,11 +98,11 @@ struct StoreOperations {
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.bucketUpdated(name, config: store.getBucketSchema(name)!) },
                         undo: { try? store.restoreBucketDefinition(name, before) })
             return ["name": .string(name), "updated": true]
-        case "store.getBucketSchema":
+        case .storeGetBucketSchema:
             let name = try r.nonEmptyString("name")
             guard let config = store.getBucketSchema(name) else { throw Self.bucketDoesNotExist(name) }
             return ["name": .string(name), "config": .object(config)]
-        case "store.defineQuery":
+        case .storeDefineQuery:
             let name = try r.nonEmptyString("name")
             let config = try r.object("config")
             try store.defineQuery(name, config: config)
@@ -112,13 +112,13 @@ struct StoreOperations {
             }
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.queryDefined(name, config: config) }, undo: { store.undefineQuery(name) })
             return ["name": .string(name), "defined": true]
-        case "store.undefineQuery":
+        case .storeUndefineQuery:
             let name = try r.nonEmptyString("name")
             guard store.hasQuery(name) else { throw ServerError(.queryNotDefined, "Query \"\(name)\" is not defined") }
             try persist({ (d: any SchemaJournal) throws(PersistenceError) in try d.queryDefined(name, config: nil) })
             store.undefineQuery(name)
             return ["name": .string(name), "undefined": true]
-        case "store.listQueries":
+        case .storeListQueries:
             return ["queries": .array(store.listQueries())]
         default:
             throw ServerError.unknownOperation(r.type, in: "store")

@@ -34,15 +34,15 @@ public struct SystemBuckets: Sendable {
     /// The guard for one `store.*` request, before it runs: its `bucket` / `name` field, every
     /// transaction operation's bucket, and the buckets a subscribed query reads (`queryBuckets`).
     func check(_ r: Request, queryBuckets: (String) -> [String]?) throws(ServerError) {
-        // Two plain lookups, not a loop over an array literal (an allocation per request).
-        if let b = r["bucket"]?.stringValue, isGuarded(b) { throw Self.direct(b) }
-        if let b = r["name"]?.stringValue, isGuarded(b) { throw Self.direct(b) }
-        switch r.type {
-        case "store.transaction":
+        if let b = r.members.bucket?.stringValue, isGuarded(b) { throw Self.direct(b) }
+        // `name` has no field of its own: with no extra members there is none to look up.
+        if !r.members.extras.isEmpty, let b = r["name"]?.stringValue, isGuarded(b) { throw Self.direct(b) }
+        switch r.operation {
+        case .storeTransaction:
             for (_, bucket) in TransactionAccess.operations(of: r) where isGuarded(bucket) {
                 throw ServerError(.forbidden, "Cannot access system bucket \"\(bucket)\" in transaction")
             }
-        case "store.subscribe":
+        case .storeSubscribe:
             guard let q = r["query"]?.stringValue, let read = queryBuckets(q) else { return }
             try checkRead(read)
         default: return

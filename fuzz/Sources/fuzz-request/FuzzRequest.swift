@@ -126,11 +126,32 @@ final class FuzzSession {
 
     /// The request path reads flat frames with `JSON.scanFlatObject` and the rest with the
     /// parser: whenever the scanner answers, its object must be the parser's, member for member.
+    /// The request itself is read without a tree (`Envelope.classify(bytes:)`): it must be
+    /// classified as the parser's object is, and carry that object's members, in its order.
     static func checkScanner(_ bytes: [UInt8]) {
+        checkEnvelope(bytes)
         guard let scanned = bytes.withUnsafeBytes({ JSON.scanFlatObject($0) }) else { return }
         let parsed = try? JSON.parse(bytes)
         invariant(parsed.map { JSON.object(scanned).isIdentical(to: $0) } == true,
                   "scanner \(JSON.object(scanned)) vs parser \(String(describing: parsed)) for \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+    }
+
+    static func checkEnvelope(_ bytes: [UInt8]) {
+        let parsed = try? JSON.parse(bytes)
+        let text = String(decoding: bytes.prefix(200), as: UTF8.self)
+        switch (Envelope.classify(bytes: bytes), Envelope.classify(parsed)) {
+        case (.request(let a), .request(let b)):
+            guard case .object(let object)? = parsed else { return invariant(false, "a request from a non-object: \(text)") }
+            invariant(a.id.isIdentical(to: b.id) && a.type == b.type, "request id/type differ for \(text)")
+            invariant(JSON.object(a.fields).isIdentical(to: .object(object)) && JSON.object(b.fields).isIdentical(to: .object(object)),
+                      "request members \(JSON.object(a.fields)) vs parser \(JSON.object(object)) for \(text)")
+            for (k, v) in object {
+                invariant(a[k]?.isIdentical(to: v) == true && b[k]?.isIdentical(to: v) == true, "member \(k) differs for \(text)")
+            }
+        case (.pong(let x), .pong(let y)): invariant(x.bitPattern == y.bitPattern, "pong timestamps differ for \(text)")
+        case (.invalid(let x), .invalid(let y)): invariant(x == y, "envelope errors \(x) vs \(y) for \(text)")
+        case (let x, let y): invariant(false, "classified \(x) from the bytes, \(y) from the parser: \(text)")
+        }
     }
 
     /// What the envelope rules (protocol.md) say the answer's id must be: nil for a valid pong
