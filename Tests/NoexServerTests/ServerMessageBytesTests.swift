@@ -30,6 +30,23 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self).hasSuffix(#","type":"result","data":"# + plain.jsonString + "}"))
     }
 
+    /// `writeResult` into a kept buffer (as the core reuses one between answers): whatever the
+    /// buffer held before, and whoever still shares it, each answer is exactly `resultBytes`.
+    @Test func writeResultReusesABufferWithoutTouchingItsSharers() {
+        var record: JSONObject = ["id": "k1", "n": 3, "s": "é"]
+        record.attachText()
+        var buffer = Array(repeating: UInt8(ascii: "x"), count: 500)
+        var answers: [[UInt8]] = []
+        for (id, d) in [(JSON.int(7), JSON.object(record)), (.int(123_456_789), .object(record)), (.int(2), Self.data[5]),
+                        (.int(3), .object(record)), (.double(1.5), .object(record)), (.int(4), .null)] {
+            ServerMessage.writeResult(id: id, data: d, into: &buffer)
+            #expect(buffer == ServerMessage.resultBytes(id: id, data: d))
+            answers.append(buffer)  // shares the buffer, as a transport holding an answer would
+        }
+        #expect(answers[0] == ServerMessage.resultBytes(id: 7, data: .object(record)))
+        #expect(answers[1] == ServerMessage.resultBytes(id: 123_456_789, data: .object(record)))
+    }
+
     @Test func subscriptionPushBytesMatchThePushObject() {
         for d in Self.data {
             // Plain ids take the direct path; quotes, backslashes and control characters the escaping one.

@@ -63,18 +63,30 @@ public enum ServerMessage {
 
     /// `result(id:data:).serializedBytes`, written directly (the hot path of every answer).
     public static func resultBytes(id: JSON, data: JSON) -> [UInt8] {
-        // A stored record answered whole (store.get/insert/update) carries its text: one
-        // exact-size array, no builder buffer to allocate, fill and copy out.
+        var out: [UInt8] = []
+        writeResult(id: id, data: data, into: &out)
+        return out
+    }
+
+    /// `resultBytes` written into `out`, whose bytes it replaces. A caller that keeps `out`
+    /// between answers (and no other reference to its buffer) reuses its memory: a stored
+    /// record answered whole (store.get/insert/update) carries its text, so its answer is
+    /// then written with no allocation at all.
+    public static func writeResult(id: JSON, data: JSON, into out: inout [UInt8]) {
         if case .object(let record) = data, let text = record.attachedText, case .int(let n) = id {
-            var out: [UInt8] = []
+            out.removeAll(keepingCapacity: true)
             out.reserveCapacity(text.count + 48)
             append(#"{"id":"#, to: &out)
             JSNumberFormat.append(n, to: &out)
             append(#","type":"result","data":"#, to: &out)
             out.append(contentsOf: text)
             out.append(UInt8(ascii: "}"))
-            return out
+            return
         }
+        out = builtResult(id: id, data: data)
+    }
+
+    private static func builtResult(id: JSON, data: JSON) -> [UInt8] {
         var out = JSONTextBuilder(capacity: data.initialCapacityGuess + 40)
         out.raw(#"{"id":"#)
         out.value(id)

@@ -43,6 +43,12 @@ public final class ProtocolCore {
     @exclusivity(unchecked) var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
     /// Set by an operation whose answer needs the threadpool (`ProtocolCore+Async.swift`).
     @exclusivity(unchecked) var deferredAnswer: DeferredAnswer?
+    /// The bytes of the latest result answer, kept so the next one reuses the memory (the
+    /// transport copies an answer into its write queue). If anything still holds the buffer,
+    /// copy-on-write gives the next answer a fresh one, so sharing it is always safe.
+    @exclusivity(unchecked) var answerBuffer: [UInt8] = []
+    /// Above this capacity the buffer is not kept (one large answer must not pin its memory).
+    static let answerBufferKeptBytes = 64 << 10
     /// The serialised data of the latest subscription push, by store evaluation id.
     private var pushData: (evaluation: UInt64, bytes: [UInt8])?
     /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
@@ -201,7 +207,8 @@ public final class ProtocolCore {
         var failure: ServerError?
         switch result {
         case .success(let data):
-            answer = ServerMessage.resultBytes(id: request.id, data: data)
+            ServerMessage.writeResult(id: request.id, data: data, into: &answerBuffer)
+            answer = answerBuffer
         case .failure(let error):
             failure = error
             metrics.countError(op, error.code)
@@ -212,6 +219,7 @@ public final class ProtocolCore {
         // Before the send: with durable storage the entry joins this answer's commit batch.
         recordAudit(request, state, failure: failure)
         if !respond(state.id, answer, requestID: request.id) { metrics.countError(op, .backpressure) }
+        if answerBuffer.capacity > Self.answerBufferKeptBytes { answerBuffer = [] }
         flushDeferredPushes()
         if gate.auth != nil { sessionMayHaveChanged(state, from: sessionBefore) }
         if let identity, identity.generation != checkedIdentityGeneration { permissionsChanged() }
