@@ -10,13 +10,18 @@ import Testing
         #"{"id":\#(id),"type":"error","code":"FORBIDDEN","message":"\#(text)"}"#
     }
 
-    @Test func serverOwnedBucketsAreUnreachable() throws {
-        let server = ServerThread(makeConfig: {
+    /// A server whose store holds the audit trail's bucket with one record, `a1`.
+    static func serverWithAuditRecord() -> ServerThread {
+        ServerThread(makeConfig: {
             let store = wireStoreFixture()
             try! store.defineBucket(SystemBuckets.audit, config: ["key": "id", "schema": ["id": ["type": "string"]]])
             try! store.insert(bucket: SystemBuckets.audit, record: ["id": "a1"])
             return ServerConfig(store: store)
         })
+    }
+
+    @Test func serverOwnedBucketsAreUnreachable() throws {
+        let server = Self.serverWithAuditRecord()
         defer { server.stop() }
         let c = try WireStoreClient(server)
         let direct = #"Cannot access system bucket \"_audit\" directly"#
@@ -42,12 +47,7 @@ import Testing
     /// whatever spelling reaches it (an escaped key, a repeated key whose last value wins, a
     /// non-string bucket, the bucket given as `name`).
     @Test func theGuardSeesTheBucketTheParserSees() throws {
-        let server = ServerThread(makeConfig: {
-            let store = wireStoreFixture()
-            try! store.defineBucket(SystemBuckets.audit, config: ["key": "id", "schema": ["id": ["type": "string"]]])
-            try! store.insert(bucket: SystemBuckets.audit, record: ["id": "a1"])
-            return ServerConfig(store: store)
-        })
+        let server = Self.serverWithAuditRecord()
         defer { server.stop() }
         let c = try WireStoreClient(server)
         func forbidden(_ id: Int) -> String { Self.forbidden(id, #"Cannot access system bucket \"_audit\" directly"#) }
