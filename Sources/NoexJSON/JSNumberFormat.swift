@@ -9,7 +9,7 @@
 public enum JSNumberFormat {
     /// Longest output: sign, 17 digits, point, "e-" and three exponent digits, or sign and
     /// 21 integer digits, or "-0.00000" and 17 digits.
-    static let maxLength = 32
+    public static let maxLength = 32
 
     /// Appends an integer in decimal.
     public static func append(_ value: Int64, to buffer: inout [UInt8]) {
@@ -46,7 +46,7 @@ public enum JSNumberFormat {
     }
 
     /// Writes an integer at `out` (room for `maxLength` bytes) and returns its length.
-    static func format(_ value: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    public static func format(_ value: Int64, into out: UnsafeMutablePointer<UInt8>) -> Int {
         var magnitude = value.magnitude
         var n = 0
         if value < 0 {

@@ -75,16 +75,29 @@ public enum ServerMessage {
     public static func writeResult(id: JSON, data: JSON, into out: inout [UInt8]) {
         if case .object(let record) = data, let text = record.attachedText, case .int(let n) = id {
             out.removeAll(keepingCapacity: true)
-            out.reserveCapacity(text.count + 48)
-            append(#"{"id":"#, to: &out)
-            JSNumberFormat.append(n, to: &out)
-            append(#","type":"result","data":"#, to: &out)
+            out.reserveCapacity(text.count + resultHeadMaxBytes + 1)
+            // The head (`{"id":…,"type":"result","data":`) is put together on the stack and
+            // appended once: each append checks capacity and uniqueness again.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: resultHeadMaxBytes) { head in
+                var p = head.baseAddress!
+                func put(_ s: StaticString) {
+                    p.initialize(from: s.utf8Start, count: s.utf8CodeUnitCount)
+                    p += s.utf8CodeUnitCount
+                }
+                put(#"{"id":"#)
+                p += JSNumberFormat.format(n, into: p)
+                put(#","type":"result","data":"#)
+                out.append(contentsOf: UnsafeBufferPointer(start: head.baseAddress!, count: p - head.baseAddress!))
+            }
             out.append(contentsOf: text)
             out.append(UInt8(ascii: "}"))
             return
         }
         out = builtResult(id: id, data: data)
     }
+
+    /// Room for a result's head with an integer id: the two fixed parts and the longest number.
+    private static let resultHeadMaxBytes = 6 + JSNumberFormat.maxLength + 24
 
     private static func builtResult(id: JSON, data: JSON) -> [UInt8] {
         var out = JSONTextBuilder(capacity: data.initialCapacityGuess + 40)
@@ -94,10 +107,6 @@ public enum ServerMessage {
         out.value(data)
         out.raw("}")
         return out.finish()
-    }
-
-    private static func append(_ fragment: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: fragment.utf8Start, count: fragment.utf8CodeUnitCount))
     }
 
     public static func eventPush(subscriptionId: String, topic: String, event: JSON) -> JSON {
