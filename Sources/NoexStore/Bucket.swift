@@ -6,16 +6,18 @@ import NoexJSON
 /// checked everything that can fail, so a failed operation never leaves partial changes.
 final class Bucket {
     let name: String
-    private(set) var definition: BucketDefinition
-    private(set) var validator: SchemaValidator
+    // Unchecked exclusivity on what every write reads (as `table` below): replaced only by
+    // `redefine`, never while a write is using them.
+    @exclusivity(unchecked) private(set) var definition: BucketDefinition
+    @exclusivity(unchecked) private(set) var validator: SchemaValidator
     /// What inserts need from `definition`, without copying its field definitions.
-    private(set) var plan: WritePlan
+    @exclusivity(unchecked) private(set) var plan: WritePlan
     /// Unchecked exclusivity: touched on every read and write, never while another access to
     /// it is open (RecordTable's methods do not reach back into the bucket).
     @exclusivity(unchecked) var table = RecordTable()
-    private(set) var indexes: [FieldIndex] = []
+    @exclusivity(unchecked) private(set) var indexes: [FieldIndex] = []
     private var indexSlot: [String: Int] = [:]
-    var counter: Int64 = 0
+    @exclusivity(unchecked) var counter: Int64 = 0
 
     init(name: String, definition: BucketDefinition) {
         self.name = name
@@ -28,6 +30,9 @@ final class Bucket {
 
     var keyField: String { definition.key }
 
+    /// `_version`, `_createdAt`, `_updatedAt`: the metadata every insert adds, in that order.
+    static let metadataKeys = ["_version", "_createdAt", "_updatedAt"]
+
     // MARK: preparation (no mutation)
 
     /// Insert preparation (docs/protocol/queries.md#bucket-definitions): generated values, defaults, metadata,
@@ -35,22 +40,31 @@ final class Bucket {
     func prepareInsert(_ data: JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
         -> JSONObject
     {
-        var record = data
-        // Room for the generated fields and the three metadata fields: one allocation instead
-        // of growing the parsed object's right-sized storage member by member.
-        record.reserveCapacity(record.count + plan.generated.count + plan.defaults.count + 3)
-        for (field, kind) in plan.generated where record[field] == nil {
-            switch kind {
-            case .uuid: record[field] = .string(ids.uuid())
-            case .cuid: record[field] = .string(ids.cuid())
-            case .timestamp: record[field] = .int(now)
-            case .autoincrement: record[field] = .int(counter)
+        // Generated values, defaults and the metadata go on in one step (JSONObject.appending):
+        // setting them one by one regrew the copied storage and searched it for each key.
+        let record: JSONObject
+        if plan.generated.isEmpty && plan.defaults.isEmpty {
+            record = data.appending(keys: Self.metadataKeys, values: [1, .int(now), .int(now)])
+        } else {
+            var keys: [String] = []
+            var values: [JSON] = []
+            for (field, kind) in plan.generated where data[field] == nil && !keys.contains(field) {
+                keys.append(field)
+                switch kind {
+                case .uuid: values.append(.string(ids.uuid()))
+                case .cuid: values.append(.string(ids.cuid()))
+                case .timestamp: values.append(.int(now))
+                case .autoincrement: values.append(.int(counter))
+                }
             }
+            for (field, value) in plan.defaults where data[field] == nil && !keys.contains(field) {
+                keys.append(field)
+                values.append(value)
+            }
+            keys += Self.metadataKeys
+            values += [1, .int(now), .int(now)]
+            record = data.appending(keys: keys, values: values)
         }
-        for (field, value) in plan.defaults where record[field] == nil { record[field] = value }
-        record["_version"] = 1
-        record["_createdAt"] = .int(now)
-        record["_updatedAt"] = .int(now)
         var issues = validator.validate(record)
         let key = record[keyField]
         if key == nil || key!.isNull, !issues.contains(where: { $0.field == keyField }) {
@@ -101,6 +115,19 @@ final class Bucket {
     func rawInsert(_ key: JSON, _ record: JSONObject) {
         for i in indexes.indices { indexes[i].add(key, record) }
         table.append(key, record)
+    }
+
+    /// Takes the key's place in the table for a record being inserted (false: the key exists),
+    /// before the remaining checks; `unclaim` gives it back, `fillClaim` completes the insert.
+    func claim(_ key: JSON, _ record: JSONObject) -> Bool { table.appendIfAbsent(key, record) }
+
+    func unclaim(_ key: JSON) { table.remove(key) }
+
+    /// Stores the final record in the place `claim` took (nothing was appended since) and
+    /// indexes it.
+    func fillClaim(_ key: JSON, _ record: JSONObject) {
+        for i in indexes.indices { indexes[i].add(key, record) }
+        table.replaceLast(key, record)
     }
 
     func rawReplace(_ key: JSON, old: JSONObject, new: JSONObject) {
