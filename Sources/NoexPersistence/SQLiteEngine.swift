@@ -152,17 +152,12 @@ final class SQLiteEngine {
             // events of the same bucket, not per event.
             var last: (bucket: String, durable: Bool)?
             for events in batch {
-                // Read in place: copying each event out (`for e in events`) retained and
-                // released its bucket, key and record once more per write.
-                try events.withUnsafeBufferPointer { (events) throws(PersistenceError) in
-                    for i in events.indices {
-                        let bucket = events[i].bucket
-                        if last?.bucket != bucket {
-                            last = (bucket, store.isDurable(bucket: bucket))
-                            if last!.durable { counters.insert(bucket) }
-                        }
-                        if last!.durable { try recordLog.write(events[i]) }
+                for e in events {
+                    if last?.bucket != e.bucket {
+                        last = (e.bucket, store.isDurable(bucket: e.bucket))
+                        if last!.durable { counters.insert(e.bucket) }
                     }
+                    if last!.durable { try recordLog.write(e) }
                 }
             }
             for name in counters {

@@ -30,9 +30,6 @@ final class Bucket {
 
     var keyField: String { definition.key }
 
-    /// `_version`, `_createdAt`, `_updatedAt`: the metadata every insert adds, in that order.
-    static let metadataKeys = ["_version", "_createdAt", "_updatedAt"]
-
     // MARK: preparation (no mutation)
 
     /// Insert preparation (docs/protocol/queries.md#bucket-definitions): generated values, defaults, metadata,
@@ -40,31 +37,22 @@ final class Bucket {
     func prepareInsert(_ data: JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
         -> JSONObject
     {
-        // Generated values, defaults and the metadata go on in one step (JSONObject.appending):
-        // setting them one by one regrew the copied storage and searched it for each key.
-        let record: JSONObject
-        if plan.generated.isEmpty && plan.defaults.isEmpty {
-            record = data.appending(keys: Self.metadataKeys, values: [1, .int(now), .int(now)])
-        } else {
-            var keys: [String] = []
-            var values: [JSON] = []
-            for (field, kind) in plan.generated where data[field] == nil && !keys.contains(field) {
-                keys.append(field)
-                switch kind {
-                case .uuid: values.append(.string(ids.uuid()))
-                case .cuid: values.append(.string(ids.cuid()))
-                case .timestamp: values.append(.int(now))
-                case .autoincrement: values.append(.int(counter))
-                }
+        var record = data
+        // Room for the generated fields and the three metadata fields: one allocation instead
+        // of growing the parsed object's right-sized storage member by member.
+        record.reserveCapacity(record.count + plan.generated.count + plan.defaults.count + 3)
+        for (field, kind) in plan.generated where record[field] == nil {
+            switch kind {
+            case .uuid: record[field] = .string(ids.uuid())
+            case .cuid: record[field] = .string(ids.cuid())
+            case .timestamp: record[field] = .int(now)
+            case .autoincrement: record[field] = .int(counter)
             }
-            for (field, value) in plan.defaults where data[field] == nil && !keys.contains(field) {
-                keys.append(field)
-                values.append(value)
-            }
-            keys += Self.metadataKeys
-            values += [1, .int(now), .int(now)]
-            record = data.appending(keys: keys, values: values)
         }
+        for (field, value) in plan.defaults where record[field] == nil { record[field] = value }
+        record["_version"] = 1
+        record["_createdAt"] = .int(now)
+        record["_updatedAt"] = .int(now)
         var issues = validator.validate(record)
         let key = record[keyField]
         if key == nil || key!.isNull, !issues.contains(where: { $0.field == keyField }) {
