@@ -82,8 +82,16 @@ public final class Store {
     /// The time of the mutation in progress: the pinned decision, else the store's clock.
     func nowMs() -> Int64 { pinnedNowMs ?? clock() }
 
+    /// The bucket `bucket(_:)` found last. Requests mostly name the bucket the one before
+    /// named, and comparing a name costs a fraction of hashing it for the dictionary (~300
+    /// instructions per request; bench/README.md, issue 13, third round). Cleared whenever a
+    /// bucket is dropped, so it never outlives its entry in `buckets`.
+    @exclusivity(unchecked) private var lastBucket: Bucket?
+
     func bucket(_ name: String) throws(StoreError) -> Bucket {
+        if let b = lastBucket, b.name == name { return b }
         guard let b = buckets[name] else { throw .bucketNotDefined(name) }
+        lastBucket = b
         return b
     }
 
@@ -116,6 +124,7 @@ public final class Store {
     @discardableResult
     public func dropBucket(_ name: String) -> Bool {
         guard buckets.removeValue(forKey: name) != nil else { return false }
+        lastBucket = nil
         bucketNames.removeAll { $0 == name }
         referrerCache = [:]
         persistence?.dirty.removeAll { $0 == name }

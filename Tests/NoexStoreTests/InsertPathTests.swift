@@ -85,4 +85,18 @@ import Testing
         let r = try s.insert(bucket: "g", record: ["_updatedAt": 5, "x": true, "_version": 9])
         #expect(r.jsonString == #"{"_updatedAt":1700000000000,"x":true,"_version":1,"id":1,"at":1700000000000,"tier":"basic","_createdAt":1700000000000}"#)
     }
+
+    /// The store remembers the bucket it found last: a bucket dropped and defined again under
+    /// the same name is the new one, and a dropped bucket is gone.
+    @Test func aRedefinedBucketIsTheNewOne() throws {
+        let s = try store()
+        try s.insert(bucket: "items", record: ["id": "a", "n": 1])
+        #expect(s.dropBucket("items"))
+        #expect(catchError { _ = try s.get(bucket: "items", key: "a") }?.name == "BucketNotDefinedError")
+        try s.defineBucket("items", config: ["key": "id", "schema": ["id": ["type": "string"], "n": ["type": "string"]]])
+        #expect(try s.get(bucket: "items", key: "a") == nil)
+        #expect(catchError { try s.insert(bucket: "items", record: ["id": "a", "n": 1]) }?.name == "ValidationError")
+        try s.insert(bucket: "items", record: ["id": "a", "n": "one"])
+        #expect(try s.count(bucket: "items") == 1)
+    }
 }
