@@ -6,16 +6,18 @@ import NoexJSON
 /// checked everything that can fail, so a failed operation never leaves partial changes.
 final class Bucket {
     let name: String
-    private(set) var definition: BucketDefinition
-    private(set) var validator: SchemaValidator
+    // Unchecked exclusivity on what every write reads (as `table` below): replaced only by
+    // `redefine`, never while a write is using them.
+    @exclusivity(unchecked) private(set) var definition: BucketDefinition
+    @exclusivity(unchecked) private(set) var validator: SchemaValidator
     /// What inserts need from `definition`, without copying its field definitions.
-    private(set) var plan: WritePlan
+    @exclusivity(unchecked) private(set) var plan: WritePlan
     /// Unchecked exclusivity: touched on every read and write, never while another access to
     /// it is open (RecordTable's methods do not reach back into the bucket).
     @exclusivity(unchecked) var table = RecordTable()
-    private(set) var indexes: [FieldIndex] = []
+    @exclusivity(unchecked) private(set) var indexes: [FieldIndex] = []
     private var indexSlot: [String: Int] = [:]
-    var counter: Int64 = 0
+    @exclusivity(unchecked) var counter: Int64 = 0
 
     init(name: String, definition: BucketDefinition) {
         self.name = name
@@ -101,6 +103,19 @@ final class Bucket {
     func rawInsert(_ key: JSON, _ record: JSONObject) {
         for i in indexes.indices { indexes[i].add(key, record) }
         table.append(key, record)
+    }
+
+    /// Takes the key's place in the table for a record being inserted (false: the key exists),
+    /// before the remaining checks; `unclaim` gives it back, `fillClaim` completes the insert.
+    func claim(_ key: JSON, _ record: JSONObject) -> Bool { table.appendIfAbsent(key, record) }
+
+    func unclaim(_ key: JSON) { table.remove(key) }
+
+    /// Stores the final record in the place `claim` took (nothing was appended since) and
+    /// indexes it.
+    func fillClaim(_ key: JSON, _ record: JSONObject) {
+        for i in indexes.indices { indexes[i].add(key, record) }
+        table.replaceLast(key, record)
     }
 
     func rawReplace(_ key: JSON, old: JSONObject, new: JSONObject) {

@@ -320,12 +320,21 @@ extension Store {
         return true
     }
 
+    /// Whether a mutation's events reach anyone: snapshot persistence, the durable log, a
+    /// listener or a subscription, or a dispatch in progress (which may add either before it
+    /// reaches a queued batch). A write builds its events only when this is true.
+    var eventsHaveReaders: Bool {
+        persistence != nil || mutationObserver != nil || !listeners.isEmpty || !subscriptions.isEmpty || dispatching
+    }
+
     /// Queues one mutation's events and dispatches unless a dispatch is already running
     /// (then the running one picks them up after its current batch).
     func publish(_ events: [StoreEvent]) {
         guard !events.isEmpty else { return }
         markDirty(events)
         mutationObserver?(events)
+        // Nobody to dispatch to, and no dispatch that could add someone before this batch.
+        if listeners.isEmpty && subscriptions.isEmpty && !dispatching { return }
         pendingBatches.append(events)
         // A mutation made by a listener: results shared so far in this dispatch are stale.
         if !sharedEvaluations.isEmpty { sharedEvaluations.removeAll() }

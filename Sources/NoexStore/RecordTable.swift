@@ -13,50 +13,81 @@ struct RecordTable {
     }
 
     private(set) var slots: [Slot?] = []
-    private var slotOf: [JSON: Int] = [:]
+    private var index = SlotIndex()
     /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
 
-    var count: Int { slotOf.count }
+    var count: Int { index.count }
+
+    @inline(__always)
+    private func slot(of key: JSON) -> Int? {
+        index.find(SlotIndex.hash(key)) { slots[$0]!.key == key }
+    }
 
     func get(_ key: JSON) -> JSONObject? {
-        guard let i = slotOf[key] else { return nil }
+        guard let i = slot(of: key) else { return nil }
         return slots[i]!.record
     }
 
     /// The record with its JSON text attached (attached now if it was not yet, e.g. a record
     /// loaded from storage), so answering the next read of it copies bytes.
     mutating func getWithText(_ key: JSON) -> JSONObject? {
-        guard let i = slotOf[key] else { return nil }
+        guard let i = slot(of: key) else { return nil }
         if slots[i]!.record.attachedText == nil { slots[i]!.record.attachText() }
         return slots[i]!.record
     }
 
-    func contains(_ key: JSON) -> Bool { slotOf[key] != nil }
+    func contains(_ key: JSON) -> Bool { slot(of: key) != nil }
 
-    func position(of key: JSON) -> Int? { slotOf[key] }
+    func position(of key: JSON) -> Int? { slot(of: key) }
 
     /// Slot number and record of a key in one lookup.
     func entry(_ key: JSON) -> (slot: Int, record: JSONObject)? {
-        guard let i = slotOf[key] else { return nil }
+        guard let i = slot(of: key) else { return nil }
         return (i, slots[i]!.record)
     }
 
+    /// Appends a key that is not in the table.
     mutating func append(_ key: JSON, _ record: JSONObject) {
-        slotOf[key] = slots.count
+        let added = appendIfAbsent(key, record)
+        assert(added, "RecordTable.append: the key is already in the table")
+    }
+
+    /// Appends the record unless its key is in the table (then nothing changes and it returns
+    /// false): one hash and one probe for the existence check and the insertion.
+    mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject) -> Bool {
+        if Self.findOrInsert(&index, slots, key, slot: slots.count) != nil { return false }
         slots.append(Slot(key: key, record: record))
+        return true
+    }
+
+    // The index is changed while the slots are read (to compare keys): as two arguments, these
+    // are disjoint accesses, and `slots` is borrowed, so no reference to its buffer outlives
+    // the call (a copy kept alive would make the next append copy the whole array).
+    private static func findOrInsert(_ index: inout SlotIndex, _ slots: [Slot?], _ key: JSON, slot: Int) -> Int? {
+        index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots[$0]!.key == key }
+    }
+
+    private static func remove(_ index: inout SlotIndex, _ slots: [Slot?], _ key: JSON) -> Int? {
+        index.remove(SlotIndex.hash(key)) { slots[$0]!.key == key }
+    }
+
+    /// Replaces the record in the last slot, which holds `key` (no lookup).
+    mutating func replaceLast(_ key: JSON, _ record: JSONObject) {
+        assert(slots.last??.key == key, "replaceLast: the last slot holds another key")
+        slots[slots.count - 1]!.record = record
     }
 
     /// Replaces the record of an existing key in place.
     mutating func replace(_ key: JSON, _ record: JSONObject) {
-        let i = slotOf[key]!
+        let i = slot(of: key)!
         slots[i]!.record = record
     }
 
     /// Removes a key; returns its old slot number and record.
     @discardableResult
     mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
-        guard let i = slotOf.removeValue(forKey: key) else { return nil }
+        guard let i = Self.remove(&index, slots, key) else { return nil }
         let record = slots[i]!.record
         slots[i] = nil
         if i == slots.count - 1 { trimTail() } else if holdCompaction == 0 { compactIfSparse() }
@@ -67,12 +98,12 @@ struct RecordTable {
     mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int) {
         while slots.count <= slot { slots.append(nil) }
         slots[slot] = Slot(key: key, record: record)
-        slotOf[key] = slot
+        _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
     mutating func removeAll() {
         slots = []
-        slotOf = [:]
+        index.removeAll()
     }
 
     private mutating func trimTail() {
@@ -81,19 +112,22 @@ struct RecordTable {
     }
 
     private mutating func compactIfSparse() {
-        let dead = slots.count - slotOf.count
-        guard dead > 32 && dead > slotOf.count else { return }
+        let dead = slots.count - index.count
+        guard dead > 32 && dead > index.count else { return }
         compact()
     }
 
     mutating func compact() {
         var fresh: [Slot?] = []
-        fresh.reserveCapacity(slotOf.count)
-        for case let s? in slots {
-            slotOf[s.key] = fresh.count
+        fresh.reserveCapacity(index.count)
+        var newNumber = [Int](repeating: -1, count: slots.count)
+        for (i, slot) in slots.enumerated() {
+            guard let s = slot else { continue }
+            newNumber[i] = fresh.count
             fresh.append(s)
         }
         slots = fresh
+        index.renumber { newNumber[$0] }
     }
 
     /// Records in insertion order.

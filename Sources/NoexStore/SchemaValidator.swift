@@ -7,10 +7,11 @@ import NoexRegex
 /// a pathological pattern fails the one record with a clear issue instead of stalling the loop.
 final class SchemaValidator {
     let definition: BucketDefinition
-    private var patterns: [String: BoundedRegex] = [:]
+    // Constants after init: a `let` is read without an exclusivity check on every write.
+    private let patterns: [String: BoundedRegex]
     /// Per field, in schema order: what a valid value of the common kind needs (a type and
     /// nothing else) without copying its `FieldDefinition`.
-    private var quick: [QuickCheck] = []
+    private let quick: [QuickCheck]
 
     /// A field whose only constraints are `required` and `type` is checked from this alone.
     private struct QuickCheck {
@@ -26,12 +27,16 @@ final class SchemaValidator {
 
     init(definition: BucketDefinition) {
         self.definition = definition
+        var patterns: [String: BoundedRegex] = [:]
+        var quick: [QuickCheck] = []
         for (name, def) in definition.fields {
             if let p = def.pattern, let r = try? BoundedRegex(p) { patterns[name] = r }
             let more = def.enumValues != nil || def.format != nil || def.min != nil || def.max != nil
                 || def.minLength != nil || def.maxLength != nil || def.pattern != nil
             quick.append(QuickCheck(name: name, required: def.required, type: def.type.flatMap(Self.kind), more: more))
         }
+        self.patterns = patterns
+        self.quick = quick
     }
 
     private static func kind(_ type: String) -> JSONKind? {

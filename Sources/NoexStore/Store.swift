@@ -26,7 +26,9 @@ public final class Store {
     /// A time decided elsewhere (a replicated command's origin, DecidedApplication.swift);
     /// while set, every timestamp the store writes is this one.
     var pinnedNowMs: Int64?
-    var ids: IDGenerator
+    /// Unchecked exclusivity (as `buckets` below): lent `inout` to one call per insert, which
+    /// reaches nothing else of the store.
+    @exclusivity(unchecked) var ids: IDGenerator
 
     /// Unchecked exclusivity: loop-confined and never accessed while an inout access to it is
     /// open; read on every request, where the dynamic check was a measurable share of a
@@ -37,7 +39,11 @@ public final class Store {
     // reactive state (see Reactive.swift)
     var queries: [String: QueryDefinition] = [:]
     var queryOrder: [String] = []
-    var subscriptions: [SubscriptionID: Subscription] = [:]
+    /// Unchecked exclusivity here and on the event-dispatch state below: loop-confined, read on
+    /// every write to decide whether anyone listens, and never accessed while an inout access
+    /// to it is open (dispatch reads them; listeners that mutate only append to
+    /// `pendingBatches`, which is read by index between calls).
+    @exclusivity(unchecked) var subscriptions: [SubscriptionID: Subscription] = [:]
     var bucketDependents: [String: Set<SubscriptionID>] = [:]
     var recordDependents: [RecordRef: Set<SubscriptionID>] = [:]
     var nextSubscriptionID = 1
@@ -49,18 +55,18 @@ public final class Store {
     var sharedEvaluations: [EvaluationKey: SharedEvaluation] = [:]
 
     // event dispatch
-    var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []
+    @exclusivity(unchecked) var listeners: [(id: ListenerID, pattern: String, handler: (StoreEvent) -> Void)] = []
     var nextListenerID = 1
-    var pendingBatches: [[StoreEvent]] = []
-    var dispatching = false
+    @exclusivity(unchecked) var pendingBatches: [[StoreEvent]] = []
+    @exclusivity(unchecked) var dispatching = false
 
     /// bucket -> fields referencing it (References.swift); cleared when definitions change.
     var referrerCache: [String: [(bucket: String, field: String, onDelete: String)]] = [:]
 
     /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
-    var persistence: PersistenceState?
+    @exclusivity(unchecked) var persistence: PersistenceState?
     /// Durable-log hook (DurableHooks.swift).
-    var mutationObserver: (([StoreEvent]) -> Void)?
+    @exclusivity(unchecked) var mutationObserver: (([StoreEvent]) -> Void)?
     var durableStats: (() -> JSONObject)?
 
     public init(
@@ -76,8 +82,16 @@ public final class Store {
     /// The time of the mutation in progress: the pinned decision, else the store's clock.
     func nowMs() -> Int64 { pinnedNowMs ?? clock() }
 
+    /// The bucket `bucket(_:)` found last. Requests mostly name the bucket the one before
+    /// named, and comparing a name costs a fraction of hashing it for the dictionary (~300
+    /// instructions per request; bench/README.md, issue 13, third round). Cleared whenever a
+    /// bucket is dropped, so it never outlives its entry in `buckets`.
+    @exclusivity(unchecked) private var lastBucket: Bucket?
+
     func bucket(_ name: String) throws(StoreError) -> Bucket {
+        if let b = lastBucket, b.name == name { return b }
         guard let b = buckets[name] else { throw .bucketNotDefined(name) }
+        lastBucket = b
         return b
     }
 
@@ -110,6 +124,7 @@ public final class Store {
     @discardableResult
     public func dropBucket(_ name: String) -> Bool {
         guard buckets.removeValue(forKey: name) != nil else { return false }
+        lastBucket = nil
         bucketNames.removeAll { $0 == name }
         referrerCache = [:]
         persistence?.dirty.removeAll { $0 == name }
@@ -167,6 +182,36 @@ public final class Store {
         let now = nowMs()
         var record = try b.prepareInsert(data, counter: b.counter + 1, now: now, ids: &ids)
         let key = record[b.keyField]!
+        // Evictions reorder the table, and a reference check must not see the record itself.
+        if b.definition.maxSize != nil || !b.plan.references.isEmpty {
+            return try insertChecked(b, key, record, now: now)
+        }
+        // The key's place is claimed by the existence check itself (one hash of the key); a
+        // check below that fails gives it back, so a failed insert still changes nothing.
+        if !b.claim(key, record) { throw .recordAlreadyExists(bucket: name, key: key) }
+        do throws(StoreError) {
+            try b.checkUnique(record, excluding: { _ in false })
+            try checkReferences(b, record)
+        } catch {
+            b.unclaim(key)
+            throw error
+        }
+        if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
+            record["_expiresAt"] = JSValue.json(Double(now) + ttl)
+        }
+        b.counter += 1
+        // Serialised once here: the answer, the storage engine's row and later reads copy it.
+        record.attachText()
+        b.fillClaim(key, record)
+        if eventsHaveReaders { publish([.inserted(bucket: name, key: key, record: record)]) }
+        return record
+    }
+
+    /// `insert` into a bucket with `maxSize` (the oldest records make room first) or with
+    /// references: every check runs before the table changes.
+    private func insertChecked(_ b: Bucket, _ key: JSON, _ prepared: JSONObject, now: Int64) throws(StoreError) -> JSONObject {
+        let name = b.name
+        var record = prepared
         if b.table.contains(key) { throw .recordAlreadyExists(bucket: name, key: key) }
         var victims: [JSON] = []
         if let maxSize = b.definition.maxSize, b.count >= maxSize {
@@ -184,7 +229,6 @@ public final class Store {
             }
         }
         b.counter += 1
-        // Serialised once here: the answer, the storage engine's row and later reads copy it.
         record.attachText()
         b.rawInsert(key, record)
         events.append(.inserted(bucket: name, key: key, record: record))

@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    /// Every length from 1 to 19 digits, both sides of each power of ten, and random values:
+    /// the pairwise digit writer against Swift's own decimal text.
+    @Test func integersOfEveryLengthPrintPlainly() {
+        var values: [Int64] = []
+        var p: Int64 = 1
+        for _ in 0..<19 {
+            values += [p - 1, p, p + 1, -p, -(p - 1), p * 9 / 10 + 7]
+            if p <= Int64.max / 10 { p *= 10 }
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<5000 { values.append(Int64.random(in: .min ... .max, using: &rng) >> Int64.random(in: 0..<63, using: &rng)) }
+        for i in values {
+            #expect(JSON.int(i).jsonString == String(i))
+            var bytes: [UInt8] = []
+            JSNumberFormat.append(i, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == String(i))
+        }
+    }
+
     /// Whatever double is printed reads back as the same double (shortest digits are still
     /// enough digits), and uses at most 17 significant digits.
     @Test func printedDoublesRoundTrip() throws {
