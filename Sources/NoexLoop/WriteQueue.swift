@@ -38,7 +38,8 @@ public struct WriteQueueLimits: Equatable, Sendable {
 
 /// The queue proper. Pending frames are kept back to back in one buffer, so a batch is taken
 /// without copying and a frame is written into the queue without an intermediate array. At most
-/// one batch is in flight at a time.
+/// one batch is in flight at a time: taken out of `pending` (from then on it is never replaced or
+/// dropped) and written from `sentOffset` on, over as many writes as the kernel needs.
 public struct WriteQueue {
     /// What `enqueue` did with a message.
     public enum EnqueueResult: Equatable, Sendable {
@@ -62,7 +63,9 @@ public struct WriteQueue {
     private var pending: [UInt8] = []
     /// The coalescing pushes in `pending`, in queue order.
     private var coalescing: [CoalescingSpan] = []
-    private(set) public var inFlightBytes = 0
+    /// The batch being written, and how much of it the kernel has taken.
+    private var inFlight: [UInt8] = []
+    private var sentOffset = 0
     /// Pushes dropped so far on this connection: event pushes past the hard limit, and
     /// coalescing pushes that did not fit (their keys go to `staleKeys`).
     private(set) public var droppedPushes = 0
@@ -85,10 +88,12 @@ public struct WriteQueue {
     public var bufferedBytes: Int { pending.count + inFlightBytes }
     /// Whether anything waits to be written.
     public var hasPending: Bool { !pending.isEmpty }
+    /// Bytes of the in-flight batch not written yet.
+    public var inFlightBytes: Int { inFlight.count - sentOffset }
     /// Whether a batch is being written.
-    public var hasInFlight: Bool { inFlightBytes > 0 }
+    public var hasInFlight: Bool { !inFlight.isEmpty }
     /// Nothing pending and nothing in flight.
-    public var isDrained: Bool { pending.isEmpty && inFlightBytes == 0 }
+    public var isDrained: Bool { pending.isEmpty && inFlight.isEmpty }
     /// Above the hard limit (the server times how long this lasts).
     public var isOverHardLimit: Bool { bufferedBytes > limits.hardLimitBytes }
 
@@ -179,21 +184,37 @@ public struct WriteQueue {
         return staleKeys
     }
 
-    /// Hands all pending bytes over as one contiguous batch that becomes the in-flight write.
-    /// Returns nil when nothing is pending or a batch is already in flight.
+    /// Makes all pending bytes the in-flight batch (without copying them) and returns it. Returns
+    /// nil when nothing is pending or a batch is already in flight.
+    @discardableResult
     public mutating func takeBatch() -> [UInt8]? {
-        guard !pending.isEmpty, inFlightBytes == 0 else { return nil }
-        let batch = pending
+        guard !pending.isEmpty, inFlight.isEmpty else { return nil }
+        inFlight = pending
         pending = []
         coalescing.removeAll(keepingCapacity: true)
-        inFlightBytes = batch.count
-        return batch
+        sentOffset = 0
+        return inFlight
     }
 
-    /// The in-flight batch was written (or failed). Returns true exactly when this crossing
-    /// made the queue writable again (the `becameWritable` edge, uWS's `drain`).
+    /// Calls `body` with the in-flight bytes not written yet (empty when none are in flight).
+    public func withUnsentBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        inFlight.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[sentOffset...])) }
+    }
+
+    /// The kernel took `count` more bytes of the in-flight batch. Returns true when the batch
+    /// is now complete (then call `batchWritten`).
+    public mutating func sent(_ count: Int) -> Bool {
+        precondition(count >= 0 && count <= inFlightBytes, "sent more than was in flight")
+        sentOffset += count
+        return sentOffset == inFlight.count
+    }
+
+    /// The in-flight batch is finished: all written, or abandoned because the socket failed.
+    /// Returns true exactly when this crossing made the queue writable again (the
+    /// `becameWritable` edge, uWS's `drain`).
     public mutating func batchWritten() -> Bool {
-        inFlightBytes = 0
+        inFlight = []
+        sentOffset = 0
         if !isWritable && bufferedBytes <= limits.lowWaterBytes {
             isWritable = true
             return true
@@ -201,10 +222,11 @@ public struct WriteQueue {
         return false
     }
 
-    /// Drops everything pending (the connection is gone); in-flight bytes stay accounted until
-    /// their write completes.
+    /// Drops everything pending and in flight (the connection is gone).
     public mutating func discardPending() {
         pending = []
+        inFlight = []
+        sentOffset = 0
         coalescing.removeAll()
         staleKeys = []
     }
