@@ -18,6 +18,8 @@ import CUV
 public final class WebSocketServer {
     public let loop: UnsafeMutablePointer<uv_loop_t>
     public let config: WebSocketServerConfig
+    /// The closing deadline and heartbeat every connection's state machine is driven with.
+    let timing: ConnectionTiming
     /// Receives events. Held strongly: the delegate should not hold the server strongly
     /// (every callback passes the server in).
     @exclusivity(unchecked) public var delegate: (any WebSocketServerDelegate)?
@@ -87,6 +89,7 @@ public final class WebSocketServer {
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
         self.config = config
+        timing = ConnectionTiming(closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat)
         counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
         sharedCompressors = config.compression.map(SharedCompressors.init)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
@@ -247,7 +250,7 @@ public final class WebSocketServer {
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
         let reason = Array(stopOptions.closeReason.utf8)
         for id in connections.ids {
-            if let action = connections.withValue(id, { $0.machine.closeRequested(code: stopOptions.closeCode, reason: reason, nowMs: now) }) {
+            if let action = connections.withValue(id, { $0.machine.closeRequested(code: stopOptions.closeCode, reason: reason, nowMs: now, timing: timing) }) {
                 execute(action, for: id)
             }
         }
@@ -314,7 +317,7 @@ public final class WebSocketServer {
     /// still delivered).
     public func close(_ id: ConnectionID, code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
         let now = nowMs
-        if let action = connections.withValue(id, { $0.machine.closeRequested(code: code, reason: Array(reason.utf8), nowMs: now) }) {
+        if let action = connections.withValue(id, { $0.machine.closeRequested(code: code, reason: Array(reason.utf8), nowMs: now, timing: timing) }) {
             execute(action, for: id)
         }
     }
@@ -416,10 +419,9 @@ public final class WebSocketServer {
         let now = nowMs
         var connection = Connection(
             fd: fd,
-            machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs,
-                closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat),
-            decoder: WebSocketFrameDecoder(config: config.decoder),
-            writes: WriteQueue(limits: config.writeLimits))
+            machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs),
+            decoder: WebSocketFrameDecoder(),
+            writes: WriteQueue())
         connection.info = peerInfo(fd)
         let id = connections.insert(connection)
         let rc = sockets.add(fd, id)
@@ -539,7 +541,7 @@ public final class WebSocketServer {
             let action = connections.withValue(id) { c in
                 guard nread == Int(UV_EOF.rawValue) else { return c.machine.peerDisconnected() }
                 c.readEnded = true
-                return c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now)
+                return c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now, timing: timing)
             }
             if let action { execute(action, for: id) }
             syncWatch(id)
@@ -578,7 +580,7 @@ public final class WebSocketServer {
                                                                   compression: config.compression)
                     let now = nowMs
                     let action = connections.withValue(id) {
-                        $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
+                        $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now, timing: timing)
                     }
                     if case .success(let accepted) = validated {
                         if let deflate = accepted.deflate {
@@ -592,17 +594,17 @@ public final class WebSocketServer {
                     if let action { execute(action, for: id) }
                 case .invalid(let rejection):
                     let now = nowMs
-                    if let action = connections.withValue(id, { $0.machine.upgradeFinished(.failure(rejection), nowMs: now) }) {
+                    if let action = connections.withValue(id, { $0.machine.upgradeFinished(.failure(rejection), nowMs: now, timing: timing) }) {
                         execute(action, for: id)
                     }
                     return
                 }
             case .frames:
-                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset) }) ?? nil else {
+                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset, config: config.decoder) }) ?? nil else {
                     return
                 }
                 let now = nowMs
-                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now) }) {
+                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now, timing: timing) }) {
                     execute(action, for: id)
                 }
             case .discard:
@@ -725,7 +727,7 @@ public final class WebSocketServer {
     /// Queues a frame of `count` bytes that `write` appends straight into the connection's queue.
     private func enqueue(_ id: ConnectionID, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void) -> SendResult {
         guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
-            let (result, edge) = c.writes.enqueue(count: count, kind: kind, write: write)
+            let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
             let mark = !c.isDirty && result == .queued
             if mark { c.isDirty = true }
             return (result, edge, mark)
@@ -934,7 +936,7 @@ public final class WebSocketServer {
     /// The in-flight batch finished (status < 0: the socket failed).
     func writeCompleted(_ id: ConnectionID, status: Int32) {
         guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
-            (c.writes.batchWritten(), c.writes.isDrained)
+            (c.writes.batchWritten(limits: config.writeLimits), c.writes.isDrained)
         }) else { return }
         if status < 0 {
             forceClose(id)
@@ -970,14 +972,14 @@ public final class WebSocketServer {
             let slowLimit = config.slowClientTimeoutMs
             guard let (action, tooSlow) = connections.withValue(id, { c -> (ConnectionStateMachine.Action, Bool) in
                 var tooSlow = false
-                if c.writes.isOverHardLimit {
+                if c.writes.isOverHardLimit(config.writeLimits) {
                     let since = c.overHardLimitSinceMs ?? now
                     c.overHardLimitSinceMs = since
                     if let slowLimit, now &- since >= slowLimit { tooSlow = true }
                 } else {
                     c.overHardLimitSinceMs = nil
                 }
-                return (c.machine.tick(nowMs: now), tooSlow)
+                return (c.machine.tick(nowMs: now, timing: timing), tooSlow)
             }) else { continue }
             execute(action, for: id)
             if tooSlow { forceClose(id) }

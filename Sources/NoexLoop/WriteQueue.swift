@@ -58,7 +58,6 @@ public struct WriteQueue {
         var count: Int
     }
 
-    public let limits: WriteQueueLimits
     /// The pending frames, back to back: the next batch.
     private var pending: [UInt8] = []
     /// The coalescing pushes in `pending`, in queue order.
@@ -78,9 +77,9 @@ public struct WriteQueue {
     /// the queue sits in every connection's slab entry, and a Bool between Ints costs padding.)
     private(set) public var isWritable = true
 
-    public init(limits: WriteQueueLimits = .init()) {
-        self.limits = limits
-    }
+    /// The limits are the server's, the same for every connection: they are passed to the calls
+    /// that need them instead of being copied into every connection's slab entry.
+    public init() {}
 
     /// Bytes waiting for the next batch.
     public var pendingBytes: Int { pending.count }
@@ -95,35 +94,37 @@ public struct WriteQueue {
     /// Nothing pending and nothing in flight.
     public var isDrained: Bool { pending.isEmpty && inFlight.isEmpty }
     /// Above the hard limit (the server times how long this lasts).
-    public var isOverHardLimit: Bool { bufferedBytes > limits.hardLimitBytes }
+    public func isOverHardLimit(_ limits: WriteQueueLimits) -> Bool { bufferedBytes > limits.hardLimitBytes }
 
     /// Queues one encoded frame. `becameUnwritable` is true exactly when this call took the
     /// buffered bytes above the high-water mark.
-    public mutating func enqueue(_ bytes: [UInt8], kind: SendKind) -> (result: EnqueueResult, becameUnwritable: Bool) {
-        enqueue(count: bytes.count, kind: kind) { $0.append(contentsOf: bytes) }
+    public mutating func enqueue(_ bytes: [UInt8], kind: SendKind, limits: WriteQueueLimits)
+        -> (result: EnqueueResult, becameUnwritable: Bool)
+    {
+        enqueue(count: bytes.count, kind: kind, limits: limits) { $0.append(contentsOf: bytes) }
     }
 
     /// Queues one frame of `count` bytes that `write` appends to the buffer it is given (it
     /// must append exactly `count` bytes): the frame is encoded straight into the queue.
     @inline(__always)
-    public mutating func enqueue(count: Int, kind: SendKind, write: (inout [UInt8]) -> Void)
+    public mutating func enqueue(count: Int, kind: SendKind, limits: WriteQueueLimits, write: (inout [UInt8]) -> Void)
         -> (result: EnqueueResult, becameUnwritable: Bool)
     {
         switch kind {
         case .response:
             append(count, write)
-            return (.queued, checkUnwritable())
+            return (.queued, checkUnwritable(limits))
         case .push:
-            guard fitsUnderHardLimit(count, besides: 0) else {
+            guard fitsUnderHardLimit(count, besides: 0, limits) else {
                 droppedPushes += 1
                 return (.dropped, false)
             }
             append(count, write)
-            return (.queued, checkUnwritable())
+            return (.queued, checkUnwritable(limits))
         case .coalescingPush(let key):
             if let i = coalescing.lastIndex(where: { $0.key == key }) {
                 let old = coalescing[i]
-                guard fitsUnderHardLimit(count, besides: old.count) else {
+                guard fitsUnderHardLimit(count, besides: old.count, limits) else {
                     // The newer state does not fit either: drop both, and let the application
                     // send the state again once the queue has drained.
                     replaceSpan(i, with: [])
@@ -135,9 +136,9 @@ public struct WriteQueue {
                 bytes.reserveCapacity(count)
                 write(&bytes)
                 replaceSpan(i, with: bytes)
-                return (.coalesced, checkUnwritable())
+                return (.coalesced, checkUnwritable(limits))
             }
-            guard fitsUnderHardLimit(count, besides: 0) else {
+            guard fitsUnderHardLimit(count, besides: 0, limits) else {
                 markStale(key)
                 return (.dropped, false)
             }
@@ -145,14 +146,14 @@ public struct WriteQueue {
             append(count, write)
             coalescing.append(CoalescingSpan(key: key, offset: offset, count: pending.count - offset))
             staleKeys.removeAll { $0 == key }
-            return (.queued, checkUnwritable())
+            return (.queued, checkUnwritable(limits))
         }
     }
 
     /// Whether a push of `count` bytes may be queued in place of `replaced` pending bytes: it
     /// must stay within the hard limit, unless nothing else would remain buffered (a push
     /// larger than the limit on its own still goes out alone: the one-message overshoot).
-    private func fitsUnderHardLimit(_ count: Int, besides replaced: Int) -> Bool {
+    private func fitsUnderHardLimit(_ count: Int, besides replaced: Int, _ limits: WriteQueueLimits) -> Bool {
         let others = bufferedBytes - replaced
         return others == 0 || others + count <= limits.hardLimitBytes
     }
@@ -212,7 +213,7 @@ public struct WriteQueue {
     /// The in-flight batch is finished: all written, or abandoned because the socket failed.
     /// Returns true exactly when this crossing made the queue writable again (the
     /// `becameWritable` edge, uWS's `drain`).
-    public mutating func batchWritten() -> Bool {
+    public mutating func batchWritten(limits: WriteQueueLimits) -> Bool {
         inFlight = []
         sentOffset = 0
         if !isWritable && bufferedBytes <= limits.lowWaterBytes {
@@ -239,7 +240,7 @@ public struct WriteQueue {
         peakBufferedBytes = Swift.max(peakBufferedBytes, bufferedBytes)
     }
 
-    private mutating func checkUnwritable() -> Bool {
+    private mutating func checkUnwritable(_ limits: WriteQueueLimits) -> Bool {
         if isWritable && bufferedBytes > limits.highWaterBytes {
             isWritable = false
             return true
