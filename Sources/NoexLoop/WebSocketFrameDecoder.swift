@@ -39,9 +39,9 @@ public struct WebSocketFrameDecoder {
     private struct FrameInfo {
         // Widest first: the decoder sits in every connection's slab entry, so padding counts.
         var remaining: Int
-        /// How many payload bytes of this frame were unmasked so far (mask phase).
-        var maskOffset: Int
         var maskKey: UInt32
+        /// Where the next payload byte falls in the 4-byte mask key (payload bytes so far, mod 4).
+        var maskOffset: UInt8
         var opcode: WebSocketOpcode
         var fin: Bool
     }
@@ -53,9 +53,10 @@ public struct WebSocketFrameDecoder {
     private var control: [UInt8] = []
     /// Wire bytes of the compressed message in progress (bounded like the inflated size).
     private var messageWireBytes = 0
-    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
-    private var inflation: Inflation?
     private var phase: Phase = .header
+    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
+    /// (After `phase`: its 9 bytes then share a word with the byte-sized fields below.)
+    private var inflation: Inflation?
     private var utf8 = UTF8Validator()
     /// Opcode (text/binary) of the fragmented message in progress, nil between messages.
     private var messageOpcode: WebSocketOpcode?
@@ -123,14 +124,14 @@ public struct WebSocketFrameDecoder {
                     let chunk = UnsafeRawBufferPointer(rebasing: input[consumed..<consumed + take])
                     consumed += take
                     if info.opcode.isControl {
-                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &control)
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &control)
                     } else if messageCompressed {
-                        if let failure = inflateChunk(chunk, key: info.maskKey, offset: info.maskOffset, limit: config.maxMessageBytes) {
+                        if let failure = inflateChunk(chunk, key: info.maskKey, offset: Int(info.maskOffset), limit: config.maxMessageBytes) {
                             return fail(failure)
                         }
                     } else {
                         let start = message.count
-                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &message)
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &message)
                         if messageOpcode == .text {
                             // Fail fast: check the new bytes now, not at the end of the message.
                             let ok = message.withUnsafeBytes {
@@ -139,7 +140,7 @@ public struct WebSocketFrameDecoder {
                             if !ok { return fail(.invalidUTF8) }
                         }
                     }
-                    info.maskOffset += take
+                    info.maskOffset = (info.maskOffset &+ UInt8(truncatingIfNeeded: take)) & 3
                     info.remaining -= take
                 }
                 if info.remaining > 0 {
@@ -261,7 +262,7 @@ public struct WebSocketFrameDecoder {
             // Checked now, before any payload is buffered.
             guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig(limit: config.maxMessageBytes)) }
         }
-        return .frame(FrameInfo(remaining: Int(length), maskOffset: 0, maskKey: maskKey, opcode: opcode, fin: fin))
+        return .frame(FrameInfo(remaining: Int(length), maskKey: maskKey, maskOffset: 0, opcode: opcode, fin: fin))
     }
 
     // MARK: - Frame completion

@@ -417,12 +417,9 @@ public final class WebSocketServer {
         // Small frames go out at once (the write queue already coalesces what one turn produces).
         _ = noex_set_nodelay(fd)
         let now = nowMs
-        var connection = Connection(
-            fd: fd,
-            machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs),
-            decoder: WebSocketFrameDecoder(),
-            writes: WriteQueue())
-        connection.info = peerInfo(fd)
+        let connection = Connection(
+            fd: fd, machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs),
+            peer: peerInfo(fd))
         let id = connections.insert(connection)
         let rc = sockets.add(fd, id)
         guard rc == 0 else {
@@ -669,8 +666,8 @@ public final class WebSocketServer {
             return
         case .acceptUpgrade:
             // The 101 response was queued by the reader (it needs the key).
-            guard let info = connections.withValue(id, { $0.info }) else { return }
-            delegate?.onOpen(self, id, remoteAddress: info.remoteAddress)
+            guard let address = connections.withValue(id, { $0.remoteAddress }) else { return }
+            delegate?.onOpen(self, id, remoteAddress: address)
         case .rejectUpgrade(let rejection):
             enqueue(id, rejection.responseBytes, kind: .response)
         case .deliverText(let bytes):

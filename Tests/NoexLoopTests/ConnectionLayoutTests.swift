@@ -13,11 +13,12 @@ import Testing
         // the in-flight batch and its sent offset, counters, writability.
         #expect(MemoryLayout<WriteQueue>.stride == 64)
         // The frame decoder without its configuration (passed in per call).
-        #expect(MemoryLayout<WebSocketFrameDecoder>.stride == 80)
-        // The whole entry: the three above, the peer's address and accept time (32), leftover
-        // input and the deflate reference (8 each), the descriptor, the hard-limit timestamp and
-        // the flags. Optional costs nothing extra (the slab stores `Connection?`).
-        #expect(MemoryLayout<Connection>.stride == 240)
-        #expect(MemoryLayout<Connection?>.stride == 240)
+        #expect(MemoryLayout<WebSocketFrameDecoder>.stride == 64)
+        // The whole entry: the three above, the peer's address (16) and accept time (8), leftover
+        // input and the deflate reference (8 each), the hard-limit timestamp, the descriptor,
+        // the peer's port and the flags (24). Optional costs nothing extra (the slab stores
+        // `Connection?`).
+        #expect(MemoryLayout<Connection>.stride == 216)
+        #expect(MemoryLayout<Connection?>.stride == MemoryLayout<Connection>.stride)
     }
 }
