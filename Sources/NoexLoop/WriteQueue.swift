@@ -232,10 +232,15 @@ public struct WriteQueue {
         staleKeys = []
     }
 
+    /// Room a fresh batch starts with: a few typical frames, so appends rarely regrow it, and
+    /// small enough that the allocation (plus Swift's 32-byte array header) stays within glibc's
+    /// per-thread cache (blocks up to 1032 bytes), which serves it without taking the general
+    /// allocator's slow path.
+    static let freshBatchCapacity = 1000
+
     @inline(__always)
     private mutating func append(_ count: Int, _ write: (inout [UInt8]) -> Void) {
-        // A fresh batch starts with room for a few typical frames, so appends rarely regrow it.
-        if pending.capacity == 0 { pending.reserveCapacity(Swift.max(count, 1024)) }
+        if pending.capacity == 0 { pending.reserveCapacity(Swift.max(count, Self.freshBatchCapacity)) }
         write(&pending)
         peakBufferedBytes = Swift.max(peakBufferedBytes, bufferedBytes)
     }
