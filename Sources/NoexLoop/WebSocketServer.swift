@@ -891,10 +891,11 @@ public final class WebSocketServer {
     /// of it, or EAGAIN: the rest waits for EPOLLOUT. Any other error: the socket is dead.
     private func writeInFlight(_ id: ConnectionID) {
         while true {
-            guard let n = connections.withValue(id, { c -> Int in
+            // nil: gone, closed, or nothing in flight (then there is nothing to wait for either).
+            guard let n = connections.withValue(id, { c -> Int? in
                 let fd = c.fd
-                return c.writes.withUnsentBytes { $0.isEmpty || fd < 0 ? 0 : noex_send(fd, $0.baseAddress, $0.count) }
-            }) else { return }
+                return c.writes.withUnsentBytes { $0.isEmpty || fd < 0 ? nil : noex_send(fd, $0.baseAddress, $0.count) }
+            }) ?? nil else { return }
             if n > 0 {
                 counters.bytesSent &+= UInt64(n)
                 guard connections.withValue(id, { $0.writes.sent(n) }) == true else {
