@@ -43,6 +43,12 @@ public final class WebSocketServer {
     /// Upgrade parsers of the connections still in their HTTP handshake (dropped at its end,
     /// so an open connection does not carry one).
     private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
+    /// Emptied buffers of completely written batches, reused by the next batches instead of one
+    /// allocation per connection and turn. Bounded in count and in each buffer's capacity, so
+    /// they hold at most `spareBufferCount` × `spareBufferMaxBytes`.
+    @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
+    static let spareBufferCount = 64
+    static let spareBufferMaxBytes = 16 << 10
     /// Connections with pending bytes, flushed by the prepare callback.
     @exclusivity(unchecked) private var dirty: [ConnectionID] = []
     /// One loop-wide read buffer: every socket is read into it on this thread, and the parsers
@@ -724,6 +730,7 @@ public final class WebSocketServer {
     /// Queues a frame of `count` bytes that `write` appends straight into the connection's queue.
     private func enqueue(_ id: ConnectionID, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void) -> SendResult {
         guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
+            if c.writes.wantsBuffer, let spare = spareBuffers.popLast() { c.writes.adoptBuffer(spare) }
             let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
             let mark = !c.isDirty && result == .queued
             if mark { c.isDirty = true }
@@ -934,7 +941,13 @@ public final class WebSocketServer {
     /// The in-flight batch finished (status < 0: the socket failed).
     func writeCompleted(_ id: ConnectionID, status: Int32) {
         guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
-            (c.writes.batchWritten(limits: config.writeLimits), c.writes.isDrained)
+            if status >= 0 {
+                let buffer = c.writes.takeWrittenBuffer()
+                if buffer.capacity <= Self.spareBufferMaxBytes && spareBuffers.count < Self.spareBufferCount {
+                    spareBuffers.append(buffer)
+                }
+            }
+            return (c.writes.batchWritten(limits: config.writeLimits), c.writes.isDrained)
         }) else { return }
         if status < 0 {
             forceClose(id)

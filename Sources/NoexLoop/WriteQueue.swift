@@ -210,6 +210,27 @@ public struct WriteQueue {
         return sentOffset == inFlight.count
     }
 
+    /// The buffer of the in-flight batch, emptied but with its capacity, once the batch was
+    /// written completely (call before `batchWritten`): another batch can reuse it instead of
+    /// allocating its own.
+    public mutating func takeWrittenBuffer() -> [UInt8] {
+        precondition(sentOffset == inFlight.count, "the batch is still being written")
+        var buffer = inFlight
+        inFlight = []
+        sentOffset = 0
+        buffer.removeAll(keepingCapacity: true)
+        return buffer
+    }
+
+    /// Whether the next frame would need a fresh buffer (nothing pending, no capacity).
+    public var wantsBuffer: Bool { pending.capacity == 0 }
+
+    /// Takes an empty buffer (see `takeWrittenBuffer`) for the next pending frames.
+    public mutating func adoptBuffer(_ buffer: [UInt8]) {
+        precondition(buffer.isEmpty, "only an empty buffer can be adopted")
+        if pending.capacity == 0 { pending = buffer }
+    }
+
     /// The in-flight batch is finished: all written, or abandoned because the socket failed.
     /// Returns true exactly when this crossing made the queue writable again (the
     /// `becameWritable` edge, uWS's `drain`).

@@ -203,6 +203,28 @@ private func openMachine(_ t: ConnectionTiming = timing) -> ConnectionStateMachi
         // A push already in flight is not replaced; the new one queues behind it.
         #expect(q.enqueue([4], kind: .coalescingPush(key: 7), limits: limits).result == .queued)
     }
+
+    @Test func aBatchIsWrittenOverSeveralSendsFromWhereTheKernelStopped() {
+        var q = WriteQueue()
+        _ = q.enqueue([1, 2, 3, 4, 5], kind: .response, limits: limits)
+        _ = q.takeBatch()
+        _ = q.enqueue([6], kind: .response, limits: limits)  // the next batch meanwhile
+        #expect(q.sent(2) == false)
+        #expect(q.inFlightBytes == 3 && q.bufferedBytes == 4)
+        #expect(q.withUnsentBytes { Array($0) } == [3, 4, 5])
+        #expect(q.sent(3) == true)
+        // The written buffer goes to another queue, emptied, with its capacity.
+        let buffer = q.takeWrittenBuffer()
+        #expect(buffer.isEmpty && buffer.capacity >= 5)
+        #expect(q.batchWritten(limits: limits) == false)
+        #expect(q.takeBatch() == [6])
+        var other = WriteQueue()
+        #expect(other.wantsBuffer)
+        other.adoptBuffer(buffer)
+        #expect(!other.wantsBuffer && other.isDrained)
+        _ = other.enqueue([7, 8], kind: .response, limits: limits)
+        #expect(other.takeBatch() == [7, 8])
+    }
 }
 
 @Suite struct SlabTests {
