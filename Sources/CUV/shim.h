@@ -1,1 +1,76 @@
 #include <uv.h>
+
+/* The server drives its sockets itself (an epoll set watched by one uv_poll_t), so it needs a
+   few Linux calls that Swift's Glibc module does not show: epoll, accept4, MSG_NOSIGNAL sends.
+   Thin inline wrappers keep the packed `struct epoll_event` and its union out of Swift. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* accept4 is declared only under _GNU_SOURCE, which the system module was not built with:
+   bind the symbol under a name of our own instead of redeclaring it. */
+int noex_accept4_symbol(int fd, struct sockaddr *addr, socklen_t *len, int flags) __asm__("accept4");
+
+/* A non-blocking, close-on-exec connection from a listening socket (one call, no fcntl). */
+static inline int noex_accept_nonblocking(int fd) {
+    return noex_accept4_symbol(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static inline int noex_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+static const uint32_t noex_epoll_in = EPOLLIN;
+static const uint32_t noex_epoll_out = EPOLLOUT;
+static const uint32_t noex_epoll_err_hup = EPOLLERR | EPOLLHUP;
+
+/* op: 0 add, 1 modify, 2 delete. */
+static inline int noex_epoll_ctl(int ep, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    int ops[3] = { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLL_CTL_DEL };
+    return epoll_ctl(ep, ops[op], fd, &ev);
+}
+
+/* Room for `count` events, for noex_epoll_wait (free with free()). */
+static inline void *noex_epoll_events_alloc(int count) {
+    return calloc((size_t)count, sizeof(struct epoll_event));
+}
+
+static inline int noex_epoll_wait(int ep, void *events, int max) {
+    return epoll_wait(ep, (struct epoll_event *)events, max, 0);
+}
+
+static inline uint32_t noex_epoll_event_flags(const void *events, int i) {
+    return ((const struct epoll_event *)events)[i].events;
+}
+
+static inline uint64_t noex_epoll_event_data(const void *events, int i) {
+    return ((const struct epoll_event *)events)[i].data.u64;
+}
+
+static inline int noex_set_nodelay(int fd) {
+    int one = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+/* send without SIGPIPE, whatever the process (or a host application) did with the signal. */
+static inline ssize_t noex_send(int fd, const void *bytes, size_t count) {
+    return send(fd, bytes, count, MSG_NOSIGNAL);
+}
+
+/* Two buffers in one call (a frame header and its payload), without SIGPIPE. */
+static inline ssize_t noex_send2(int fd, const void *a, size_t acount, const void *b, size_t bcount) {
+    struct iovec iov[2] = { { (void *)a, acount }, { (void *)b, bcount } };
+    struct msghdr msg = { 0 };
+    msg.msg_iov = iov;
+    msg.msg_iovlen = bcount > 0 ? 2 : 1;
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+
+static inline int noex_errno(void) { return errno; }

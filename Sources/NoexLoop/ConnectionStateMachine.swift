@@ -26,6 +26,20 @@ public struct HeartbeatConfig: Equatable, Sendable {
     }
 }
 
+/// The server's closing deadline and heartbeat: the same for every connection, so they are passed
+/// to the calls that need them instead of being kept in every connection's slab entry.
+public struct ConnectionTiming: Equatable, Sendable {
+    /// The longest a closing connection stays open.
+    public var closingTimeoutMs: UInt64
+    /// nil: no heartbeat.
+    public var heartbeat: HeartbeatConfig?
+
+    public init(closingTimeoutMs: UInt64, heartbeat: HeartbeatConfig?) {
+        self.closingTimeoutMs = closingTimeoutMs
+        self.heartbeat = heartbeat
+    }
+}
+
 /// Per-connection protocol state. Lives in the server's slab and is mutated in place.
 public struct ConnectionStateMachine: Equatable {
     /// Heartbeat bookkeeping of an open connection.
@@ -95,13 +109,9 @@ public struct ConnectionStateMachine: Equatable {
     public private(set) var closeCode: UInt16 = 1006
     /// Set once the application has seen `onOpen` (so it sees `onClose` exactly once).
     public private(set) var wasOpened = false
-    let heartbeat: HeartbeatConfig?
-    let closingTimeoutMs: UInt64
 
-    public init(nowMs: UInt64, handshakeTimeoutMs: UInt64, closingTimeoutMs: UInt64, heartbeat: HeartbeatConfig?) {
+    public init(nowMs: UInt64, handshakeTimeoutMs: UInt64) {
         self.state = .handshake(deadlineMs: nowMs &+ handshakeTimeoutMs)
-        self.heartbeat = heartbeat
-        self.closingTimeoutMs = closingTimeoutMs
     }
 
     /// Whether the application may still queue messages.
@@ -122,16 +132,16 @@ public struct ConnectionStateMachine: Equatable {
     // MARK: - Events
 
     /// The upgrade request was parsed and validated (or not).
-    public mutating func upgradeFinished(_ result: Result<Void, HTTPRejection>, nowMs: UInt64) -> Action {
+    public mutating func upgradeFinished(_ result: Result<Void, HTTPRejection>, nowMs: UInt64, timing: ConnectionTiming) -> Action {
         guard case .handshake = state else { preconditionFailure("Invalid state for upgrade: \(state)") }
         switch result {
         case .success:
-            let next = nowMs &+ (heartbeat?.intervalMs ?? 0)
+            let next = nowMs &+ (timing.heartbeat?.intervalMs ?? 0)
             state = .open(OpenState(nextPingAtMs: next, pingSentAtMs: nil))
             wasOpened = true
             return .acceptUpgrade
         case .failure(let rejection):
-            state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: false,
+            state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: false,
                 closeSent: true, readsFrames: false, writeShutDown: false))
             return .rejectUpgrade(rejection)
         }
@@ -140,15 +150,15 @@ public struct ConnectionStateMachine: Equatable {
     /// A plain HTTP request (not an upgrade) was answered: as after a rejected handshake, the
     /// connection closes once the answer is written. Returns false outside the handshake.
     @discardableResult
-    public mutating func plainRequestAnswered(nowMs: UInt64) -> Bool {
+    public mutating func plainRequestAnswered(nowMs: UInt64, timing: ConnectionTiming) -> Bool {
         guard case .handshake = state else { return false }
-        state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: false,
+        state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: false,
             closeSent: true, readsFrames: false, writeShutDown: false))
         return true
     }
 
     /// A decoded event arrived.
-    public mutating func received(_ inbound: WebSocketInbound, nowMs: UInt64) -> Action {
+    public mutating func received(_ inbound: WebSocketInbound, nowMs: UInt64, timing: ConnectionTiming) -> Action {
         switch state {
         case .open(var open):
             switch inbound {
@@ -156,7 +166,7 @@ public struct ConnectionStateMachine: Equatable {
             case .binary(let bytes): return .deliverBinary(bytes)
             case .ping(let payload): return .sendPong(payload)
             case .pong:
-                if heartbeat?.style == .webSocketPing {
+                if timing.heartbeat?.style == .webSocketPing {
                     open.pingSentAtMs = nil
                     state = .open(open)
                 }
@@ -164,12 +174,12 @@ public struct ConnectionStateMachine: Equatable {
             case .close(let code, _):
                 // §5.5.1: echo the status code; the server then closes TCP first (§7.1.1).
                 closeCode = code ?? WebSocketCloseCode.noStatusReceived
-                state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: true,
+                state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: true,
                     closeSent: true, readsFrames: false, writeShutDown: false))
                 return .sendClose(code: code, reason: [])
             case .failure(let failure):
                 closeCode = failure.code
-                state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: false,
+                state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: false,
                     closeSent: true, readsFrames: false, writeShutDown: false))
                 return .sendClose(code: failure.code, reason: Array(failure.reason.utf8))
             }
@@ -194,11 +204,11 @@ public struct ConnectionStateMachine: Equatable {
     }
 
     /// The application (or the server's shutdown) closes the connection.
-    public mutating func closeRequested(code: UInt16, reason: [UInt8], nowMs: UInt64) -> Action {
+    public mutating func closeRequested(code: UInt16, reason: [UInt8], nowMs: UInt64, timing: ConnectionTiming) -> Action {
         switch state {
         case .open:
             closeCode = code
-            state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: false,
+            state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: false,
                 closeSent: true, readsFrames: true, writeShutDown: false))
             return .sendClose(code: code, reason: reason)
         case .handshake:
@@ -225,7 +235,7 @@ public struct ConnectionStateMachine: Equatable {
     /// The peer half-closed (EOF). With outbound bytes still queued (an HTTP error, a close
     /// frame, responses) they are flushed first and the socket closes at the drain or the
     /// closing deadline; otherwise it closes now.
-    public mutating func peerEnded(writesPending: Bool, nowMs: UInt64) -> Action {
+    public mutating func peerEnded(writesPending: Bool, nowMs: UInt64, timing: ConnectionTiming) -> Action {
         if case .closed = state { return .none }
         guard writesPending else { return peerDisconnected() }
         if case .closing(var closing) = state {
@@ -233,7 +243,7 @@ public struct ConnectionStateMachine: Equatable {
             closing.readsFrames = false
             state = .closing(closing)
         } else {
-            state = .closing(ClosingState(deadlineMs: nowMs &+ closingTimeoutMs, closeReceived: true,
+            state = .closing(ClosingState(deadlineMs: nowMs &+ timing.closingTimeoutMs, closeReceived: true,
                 closeSent: true, readsFrames: false, writeShutDown: false))
         }
         return .none
@@ -255,7 +265,7 @@ public struct ConnectionStateMachine: Equatable {
 
     /// Called by the loop-wide sweep timer: expires handshake and closing deadlines and drives
     /// the heartbeat.
-    public mutating func tick(nowMs: UInt64) -> Action {
+    public mutating func tick(nowMs: UInt64, timing: ConnectionTiming) -> Action {
         switch state {
         case .handshake(let deadline):
             // A client that never finishes its handshake is dropped without an answer.
@@ -263,11 +273,11 @@ public struct ConnectionStateMachine: Equatable {
             state = .closed
             return .closeSocket
         case .open(var open):
-            guard let heartbeat else { return .none }
+            guard let heartbeat = timing.heartbeat else { return .none }
             if let sent = open.pingSentAtMs {
                 guard nowMs &- sent >= heartbeat.timeoutMs else { return .none }
                 return closeRequested(code: WebSocketCloseCode.heartbeatTimeout,
-                    reason: Array("heartbeat_timeout".utf8), nowMs: nowMs)
+                    reason: Array("heartbeat_timeout".utf8), nowMs: nowMs, timing: timing)
             }
             guard nowMs >= open.nextPingAtMs else { return .none }
             open.pingSentAtMs = nowMs

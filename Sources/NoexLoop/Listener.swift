@@ -131,16 +131,13 @@ struct Listener {
 
     /// Accepts one waiting connection.
     func accept() -> Accepted {
-        // (accept4 is not visible from Swift's Glibc; uv_tcp_open makes the socket non-blocking.)
-        let conn = Glibc.accept(fd, nil, nil)
-        if conn >= 0 {
-            _ = fcntl(conn, F_SETFD, FD_CLOEXEC)
-            return .connection(conn)
-        }
-        switch errno {
+        // Non-blocking and close-on-exec in the same call (the server reads and writes it itself).
+        let conn = noex_accept_nonblocking(fd)
+        if conn >= 0 { return .connection(conn) }
+        switch noex_errno() {
         case EAGAIN, EWOULDBLOCK: return .none
         case EINTR, ECONNABORTED: return .retry
-        default: return .failed(-errno)
+        default: return .failed(-noex_errno())
         }
     }
 

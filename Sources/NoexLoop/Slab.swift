@@ -30,10 +30,13 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
 /// connection: a `[Element?]` inside the server costs a dynamic exclusivity check on the
 /// server's property, a uniqueness check and a bounds check per in-place access, and reading
 /// whether a slot is occupied copied the whole entry out (retaining everything it owns). Here
-/// an access is a generation compare and a pointer offset. The slab belongs to the loop thread.
+/// an access is a generation compare and a pointer offset. The slots hold plain `Element`s (not
+/// optionals, whose tag every access would test): `occupied` says which are initialized. The
+/// slab belongs to the loop thread.
 final class Slab<Element> {
-    /// Slots `0..<used` are initialized (occupied or nil); `capacity` are allocated.
-    @exclusivity(unchecked) private var values: UnsafeMutablePointer<Element?>
+    /// Slots `0..<used` have been used; those with `occupied` set are initialized. `capacity`
+    /// are allocated.
+    @exclusivity(unchecked) private var values: UnsafeMutablePointer<Element>
     @exclusivity(unchecked) private var generations: UnsafeMutablePointer<UInt32>
     /// Whether each slot is occupied, apart from the slot itself: even a pattern match on an
     /// `Element?` in memory copies it out.
@@ -51,7 +54,7 @@ final class Slab<Element> {
     }
 
     deinit {
-        values.deinitialize(count: used)
+        for i in 0..<used where occupied[i] { (values + i).deinitialize(count: 1) }
         values.deallocate()
         generations.deallocate()
         occupied.deallocate()
@@ -61,7 +64,7 @@ final class Slab<Element> {
     func insert(_ value: Element) -> ConnectionID {
         count += 1
         if let i = freeList.popLast() {
-            values[Int(i)] = value
+            (values + Int(i)).initialize(to: value)
             occupied[Int(i)] = true
             return ConnectionID(index: i, generation: generations[Int(i)])
         }
@@ -75,8 +78,9 @@ final class Slab<Element> {
 
     private func grow() {
         let bigger = capacity * 2
-        let newValues = UnsafeMutablePointer<Element?>.allocate(capacity: bigger)
-        newValues.moveInitialize(from: values, count: used)
+        let newValues = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
+        // Occupied slots move; free ones hold nothing to move.
+        for i in 0..<used where occupied[i] { (newValues + i).moveInitialize(from: values + i, count: 1) }
         values.deallocate()
         values = newValues
         let newGenerations = UnsafeMutablePointer<UInt32>.allocate(capacity: bigger)
@@ -95,7 +99,7 @@ final class Slab<Element> {
     func remove(_ id: ConnectionID) -> Element? {
         guard contains(id) else { return nil }
         let i = Int(id.index)
-        let value = values[i].take()
+        let value = (values + i).move()
         occupied[i] = false
         generations[i] &+= 1
         freeList.append(id.index)
@@ -116,7 +120,7 @@ final class Slab<Element> {
     /// is stale. `body` must not touch the slab itself.
     func withValue<R>(_ id: ConnectionID, _ body: (inout Element) -> R) -> R? {
         guard contains(id) else { return nil }
-        return body(&values[Int(id.index)]!)
+        return body(&values[Int(id.index)])
     }
 
     /// The ids of all occupants, collected first so the caller may mutate the slab while

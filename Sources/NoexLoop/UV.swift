@@ -14,10 +14,6 @@ public struct UVError: Error, Equatable, CustomStringConvertible {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: uv_handle_t.self)
 }
 
-@inline(__always) func asStream<T>(_ p: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<uv_stream_t> {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: uv_stream_t.self)
-}
-
 /// Stores an id in a handle's `data` pointer (the id's bits, never an object).
 @inline(__always) func setID<T>(_ handle: UnsafeMutablePointer<T>, _ id: ConnectionID?) {
     uv_handle_set_data(asHandle(handle), UnsafeMutableRawPointer(bitPattern: id?.bitPattern ?? 0))

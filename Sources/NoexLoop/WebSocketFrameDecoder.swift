@@ -20,8 +20,9 @@ public struct WebSocketDecoderConfig: Sendable, Equatable {
 
 /// A pure, resumable decoder of client-to-server frames.
 ///
-/// Feed it bytes with `next(_:consumed:)` until it returns nil (input exhausted); each non-nil
-/// result is one event. Only a partial header (at most 14 bytes) and the current message are
+/// Feed it bytes with `next(_:consumed:config:)` until it returns nil (input exhausted); each
+/// non-nil result is one event. The limits come with every call (they are the server's, the
+/// same for every connection, and not copied into every connection's slab entry). Only a partial header (at most 14 bytes) and the current message are
 /// kept between calls, so the caller may reuse its read buffer.
 public struct WebSocketFrameDecoder {
     /// Where the decoder is inside the current frame.
@@ -38,9 +39,9 @@ public struct WebSocketFrameDecoder {
     private struct FrameInfo {
         // Widest first: the decoder sits in every connection's slab entry, so padding counts.
         var remaining: Int
-        /// How many payload bytes of this frame were unmasked so far (mask phase).
-        var maskOffset: Int
         var maskKey: UInt32
+        /// Where the next payload byte falls in the 4-byte mask key (payload bytes so far, mod 4).
+        var maskOffset: UInt8
         var opcode: WebSocketOpcode
         var fin: Bool
     }
@@ -52,10 +53,10 @@ public struct WebSocketFrameDecoder {
     private var control: [UInt8] = []
     /// Wire bytes of the compressed message in progress (bounded like the inflated size).
     private var messageWireBytes = 0
-    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
-    private var inflation: Inflation?
-    public let config: WebSocketDecoderConfig
     private var phase: Phase = .header
+    /// permessage-deflate, once negotiated for this connection (nil: RSV1 is a protocol error).
+    /// (After `phase`: its 9 bytes then share a word with the byte-sized fields below.)
+    private var inflation: Inflation?
     private var utf8 = UTF8Validator()
     /// Opcode (text/binary) of the fragmented message in progress, nil between messages.
     private var messageOpcode: WebSocketOpcode?
@@ -70,9 +71,7 @@ public struct WebSocketFrameDecoder {
         var clientNoContextTakeover: Bool
     }
 
-    public init(config: WebSocketDecoderConfig = .init()) {
-        self.config = config
-    }
+    public init() {}
 
     /// Accepts compressed messages from now on (the upgrade negotiated permessage-deflate).
     public mutating func enableDeflate(clientNoContextTakeover: Bool) {
@@ -93,7 +92,8 @@ public struct WebSocketFrameDecoder {
 
     /// Decodes from `input[consumed...]`, advancing `consumed`. Returns the next complete event,
     /// or nil when all input was consumed without completing one.
-    public mutating func next(_ input: UnsafeRawBufferPointer, consumed: inout Int) -> WebSocketInbound? {
+    public mutating func next(_ input: UnsafeRawBufferPointer, consumed: inout Int,
+                              config: WebSocketDecoderConfig) -> WebSocketInbound? {
         while true {
             switch phase {
             case .failed:
@@ -101,7 +101,7 @@ public struct WebSocketFrameDecoder {
                 return nil
             case .header:
                 guard consumed < input.count || !headerSpill.isEmpty else { return nil }
-                switch readHeader(input, consumed: &consumed) {
+                switch readHeader(input, consumed: &consumed, config) {
                 case .needMore:
                     return nil
                 case .failure(let failure):
@@ -124,14 +124,14 @@ public struct WebSocketFrameDecoder {
                     let chunk = UnsafeRawBufferPointer(rebasing: input[consumed..<consumed + take])
                     consumed += take
                     if info.opcode.isControl {
-                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &control)
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &control)
                     } else if messageCompressed {
-                        if let failure = inflateChunk(chunk, key: info.maskKey, offset: info.maskOffset) {
+                        if let failure = inflateChunk(chunk, key: info.maskKey, offset: Int(info.maskOffset), limit: config.maxMessageBytes) {
                             return fail(failure)
                         }
                     } else {
                         let start = message.count
-                        Self.appendUnmasked(chunk, key: info.maskKey, offset: info.maskOffset, to: &message)
+                        Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &message)
                         if messageOpcode == .text {
                             // Fail fast: check the new bytes now, not at the end of the message.
                             let ok = message.withUnsafeBytes {
@@ -140,7 +140,7 @@ public struct WebSocketFrameDecoder {
                             if !ok { return fail(.invalidUTF8) }
                         }
                     }
-                    info.maskOffset += take
+                    info.maskOffset = (info.maskOffset &+ UInt8(truncatingIfNeeded: take)) & 3
                     info.remaining -= take
                 }
                 if info.remaining > 0 {
@@ -148,7 +148,7 @@ public struct WebSocketFrameDecoder {
                     return nil
                 }
                 phase = .header
-                if let event = finishFrame(info) { return event }
+                if let event = finishFrame(info, limit: config.maxMessageBytes) { return event }
             }
         }
     }
@@ -163,11 +163,12 @@ public struct WebSocketFrameDecoder {
 
     /// Reads a whole header from the spill plus input. Headers are parsed straight from the
     /// input when no spill is pending and the input holds the whole header (the common case).
-    private mutating func readHeader(_ input: UnsafeRawBufferPointer, consumed: inout Int) -> HeaderResult {
+    private mutating func readHeader(_ input: UnsafeRawBufferPointer, consumed: inout Int,
+                                     _ config: WebSocketDecoderConfig) -> HeaderResult {
         if headerSpill.isEmpty {
             let rest = UnsafeRawBufferPointer(rebasing: input[consumed...])
             if let size = Self.headerSize(rest), size <= rest.count {
-                let result = parseHeader(UnsafeRawBufferPointer(rebasing: rest[0..<size]))
+                let result = parseHeader(UnsafeRawBufferPointer(rebasing: rest[0..<size]), config)
                 consumed += size
                 return result
             }
@@ -178,7 +179,7 @@ public struct WebSocketFrameDecoder {
             consumed += 1
             let size = headerSpill.withUnsafeBytes { Self.headerSize($0) }
             if let size, headerSpill.count == size {
-                let result = headerSpill.withUnsafeBytes { parseHeader($0) }
+                let result = headerSpill.withUnsafeBytes { parseHeader($0, config) }
                 headerSpill.removeAll(keepingCapacity: true)
                 return result
             }
@@ -198,7 +199,7 @@ public struct WebSocketFrameDecoder {
 
     /// Validates a complete header, in RFC order of concern: reserved bits, opcode, masking,
     /// control-frame rules, fragmentation sequence, binary policy, then the size limit.
-    private mutating func parseHeader(_ h: UnsafeRawBufferPointer) -> HeaderResult {
+    private mutating func parseHeader(_ h: UnsafeRawBufferPointer, _ config: WebSocketDecoderConfig) -> HeaderResult {
         let b0 = h[0]
         let b1 = h[1]
         let fin = b0 & 0x80 != 0
@@ -261,13 +262,13 @@ public struct WebSocketFrameDecoder {
             // Checked now, before any payload is buffered.
             guard length <= UInt64(config.maxMessageBytes - message.count) else { return .failure(.messageTooBig(limit: config.maxMessageBytes)) }
         }
-        return .frame(FrameInfo(remaining: Int(length), maskOffset: 0, maskKey: maskKey, opcode: opcode, fin: fin))
+        return .frame(FrameInfo(remaining: Int(length), maskKey: maskKey, maskOffset: 0, opcode: opcode, fin: fin))
     }
 
     // MARK: - Frame completion
 
     /// Turns a fully read frame into an event, or nil for a non-final data fragment.
-    private mutating func finishFrame(_ info: FrameInfo) -> WebSocketInbound? {
+    private mutating func finishFrame(_ info: FrameInfo, limit: Int) -> WebSocketInbound? {
         switch info.opcode {
         case .ping:
             return .ping(control)
@@ -277,7 +278,7 @@ public struct WebSocketFrameDecoder {
             return closeEvent(control)
         case .text, .binary, .continuation:
             guard info.fin, let opcode = messageOpcode else { return nil }
-            if messageCompressed, let failure = finishInflating() { return fail(failure) }
+            if messageCompressed, let failure = finishInflating(limit: limit) { return fail(failure) }
             messageOpcode = nil
             let payload = message
             message = []
@@ -312,37 +313,36 @@ public struct WebSocketFrameDecoder {
     // MARK: - Inflating
 
     /// Unmasks one chunk of a compressed frame's payload and inflates it onto `message`.
-    private mutating func inflateChunk(_ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int) -> WebSocketFailure? {
+    private mutating func inflateChunk(_ chunk: UnsafeRawBufferPointer, key: UInt32, offset: Int, limit: Int) -> WebSocketFailure? {
         guard let inflater = inflaterForUse() else { return .inflateOutOfMemory }
-        let limit = config.maxMessageBytes
         let start = message.count
         let outcome = withUnsafeTemporaryAllocation(byteCount: chunk.count, alignment: 8) { tmp -> InflateOutcome in
             tmp.copyMemory(from: chunk)
             Self.unmaskInPlace(tmp, key: key, offset: offset)
             return inflater.inflate(UnsafeRawBufferPointer(tmp), into: &message, limit: limit)
         }
-        return checkInflated(from: start, outcome)
+        return checkInflated(from: start, outcome, limit: limit)
     }
 
     /// The failure after inflating, if any. The new text is checked for UTF-8 first: the bytes
     /// inflated before a zlib error or the limit are the same however the input was split, so
     /// the outcome does not depend on the reads.
-    private mutating func checkInflated(from start: Int, _ outcome: InflateOutcome) -> WebSocketFailure? {
+    private mutating func checkInflated(from start: Int, _ outcome: InflateOutcome, limit: Int) -> WebSocketFailure? {
         if messageOpcode == .text && message.count > start {
             let ok = message.withUnsafeBytes { utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...])) }
             if !ok { return .invalidUTF8 }
         }
-        return Self.failure(for: outcome, limit: config.maxMessageBytes)
+        return Self.failure(for: outcome, limit: limit)
     }
 
     /// §7.2.2: the end of a compressed message: inflate the 0x00 0x00 0xff 0xff tail the sender
     /// removed, then drop the inflater unless the client takes its context over.
-    private mutating func finishInflating() -> WebSocketFailure? {
+    private mutating func finishInflating(limit: Int) -> WebSocketFailure? {
         guard let inflater = inflaterForUse() else { return .inflateOutOfMemory }
         let start = message.count
         let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
-        let outcome = tail.withUnsafeBytes { inflater.inflate($0, into: &message, limit: config.maxMessageBytes) }
-        if let failure = checkInflated(from: start, outcome) { return failure }
+        let outcome = tail.withUnsafeBytes { inflater.inflate($0, into: &message, limit: limit) }
+        if let failure = checkInflated(from: start, outcome, limit: limit) { return failure }
         if inflation?.clientNoContextTakeover == true { inflation?.inflater = nil }
         messageCompressed = false
         return nil

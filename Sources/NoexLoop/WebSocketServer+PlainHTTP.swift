@@ -9,7 +9,7 @@ extension WebSocketServer {
             let response = delegate?.onPlainRequest(self, head)
         else { return false }
         let now = nowMs
-        guard connections.withValue(id, { $0.machine.plainRequestAnswered(nowMs: now) }) == true else { return true }
+        guard connections.withValue(id, { $0.machine.plainRequestAnswered(nowMs: now, timing: timing) }) == true else { return true }
         enqueue(id, response.responseBytes(includeBody: head.method != "HEAD"), kind: .response)
         return true
     }

@@ -1,8 +1,14 @@
 // The loop owner: TCP listen/accept, reads into the slab's pure state machines, the flush of
-// write queues before each poll, the sweep timer, and the staged shutdown. All C callbacks are
-// file-scope trampolines at the end of this file; they resolve the server from `loop.data`
-// and the connection from `handle.data` (a packed ConnectionID), then call one method.
+// write queues before each poll, the sweep timer, and the staged shutdown. Sockets are driven
+// through the server's own epoll set (`SocketSet`, one uv_poll_t) with plain read/send calls.
+// All C callbacks are file-scope trampolines at the end of this file; they resolve the server
+// from `loop.data` and the connection from the epoll event's data (a packed ConnectionID), then
+// call one method.
 import CUV
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A WebSocket server on one libuv loop. Loop-confined: every method must be called on the
 /// loop's thread (use `stopHandle` from other threads).
@@ -12,6 +18,8 @@ import CUV
 public final class WebSocketServer {
     public let loop: UnsafeMutablePointer<uv_loop_t>
     public let config: WebSocketServerConfig
+    /// The closing deadline and heartbeat every connection's state machine is driven with.
+    let timing: ConnectionTiming
     /// Receives events. Held strongly: the delegate should not hold the server strongly
     /// (every callback passes the server in).
     @exclusivity(unchecked) public var delegate: (any WebSocketServerDelegate)?
@@ -21,6 +29,13 @@ public final class WebSocketServer {
     let connections = Slab<Connection>()
     let timers = Slab<LoopTimer>()
     private var listener: Listener?
+    /// The epoll set every connection's socket is in (nil before `start` and after the stop).
+    private var sockets: SocketSet?
+    /// Connections closed since the last reclaim: their slots are freed at the end of the
+    /// current dispatch (socket events, or the prepare callback), not inside the call that
+    /// closed them, so code further up the stack still finds the closed connection and the
+    /// stop's bookkeeping runs exactly once.
+    @exclusivity(unchecked) private var closedSlots: [ConnectionID] = []
     private var prepare: UnsafeMutablePointer<uv_prepare_t>?
     private var sweep: UnsafeMutablePointer<uv_timer_t>?
     private var signals: [UnsafeMutablePointer<uv_signal_t>] = []
@@ -28,10 +43,16 @@ public final class WebSocketServer {
     /// Upgrade parsers of the connections still in their HTTP handshake (dropped at its end,
     /// so an open connection does not carry one).
     private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
+    /// Emptied buffers of completely written batches, reused by the next batches instead of one
+    /// allocation per connection and turn. Bounded in count and in each buffer's capacity, so
+    /// they hold at most `spareBufferCount` × `spareBufferMaxBytes`.
+    @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
+    static let spareBufferCount = 64
+    static let spareBufferMaxBytes = 16 << 10
     /// Connections with pending bytes, flushed by the prepare callback.
     @exclusivity(unchecked) private var dirty: [ConnectionID] = []
-    /// One loop-wide read buffer: libuv calls read_cb right after alloc_cb on this thread, and
-    /// the parsers copy out what they keep.
+    /// One loop-wide read buffer: every socket is read into it on this thread, and the parsers
+    /// copy out what they keep.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// Compressors for messages compressed on their own (nil without compression).
     let sharedCompressors: SharedCompressors?
@@ -74,6 +95,7 @@ public final class WebSocketServer {
     public init(loop: UnsafeMutablePointer<uv_loop_t>, config: WebSocketServerConfig) {
         self.loop = loop
         self.config = config
+        timing = ConnectionTiming(closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat)
         counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
         sharedCompressors = config.compression.map(SharedCompressors.init)
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
@@ -101,6 +123,13 @@ public final class WebSocketServer {
             listener = l
             port = l.port
         case .failure(let error):
+            throw error
+        }
+        switch SocketSet.open(loop: loop, onReady: onSocketsReadyTrampoline) {
+        case .success(let set):
+            sockets = set
+        case .failure(let error):
+            abandonStart()
             throw error
         }
         var rc: Int32 = 0
@@ -143,6 +172,8 @@ public final class WebSocketServer {
     /// callbacks free them when the loop runs once more) and leave the server unstarted.
     private func abandonStart() {
         closeListener()
+        sockets?.close()
+        sockets = nil
         for h in [prepare.map { asHandle($0) }, sweep.map { asHandle($0) }] {
             if let h { uv_close(h, onHandleClosedFree) }
         }
@@ -225,7 +256,7 @@ public final class WebSocketServer {
         stopPhase = .closing(deadlineMs: now &+ config.closingTimeoutMs)
         let reason = Array(stopOptions.closeReason.utf8)
         for id in connections.ids {
-            if let action = connections.withValue(id, { $0.machine.closeRequested(code: stopOptions.closeCode, reason: reason, nowMs: now) }) {
+            if let action = connections.withValue(id, { $0.machine.closeRequested(code: stopOptions.closeCode, reason: reason, nowMs: now, timing: timing) }) {
                 execute(action, for: id)
             }
         }
@@ -251,6 +282,8 @@ public final class WebSocketServer {
     /// Closes the internal handles; the loop then runs out of work.
     private func finishStop() {
         stopPhase = .stopped
+        sockets?.close()
+        sockets = nil
         if let prepare { uv_close(asHandle(prepare), onHandleClosedFree) }
         if let sweep { uv_close(asHandle(sweep), onHandleClosedFree) }
         prepare = nil
@@ -290,7 +323,7 @@ public final class WebSocketServer {
     /// still delivered).
     public func close(_ id: ConnectionID, code: UInt16 = WebSocketCloseCode.normalClosure, reason: String = "") {
         let now = nowMs
-        if let action = connections.withValue(id, { $0.machine.closeRequested(code: code, reason: Array(reason.utf8), nowMs: now) }) {
+        if let action = connections.withValue(id, { $0.machine.closeRequested(code: code, reason: Array(reason.utf8), nowMs: now, timing: timing) }) {
             execute(action, for: id)
         }
     }
@@ -380,38 +413,29 @@ public final class WebSocketServer {
         }
     }
 
-    /// Takes an accepted descriptor into a libuv handle and the slab, and starts reading.
+    /// Takes an accepted (non-blocking) descriptor into the slab and the epoll set: it is read
+    /// from now on.
     private func adopt(_ fd: Int32) {
-        let tcp = UnsafeMutablePointer<uv_tcp_t>.allocate(capacity: 1)
-        var rc = uv_tcp_init(loop, tcp)
-        guard rc == 0 else {
-            tcp.deallocate()
+        guard let sockets else {
             closeDescriptor(fd)
-            acceptFailed(rc)
             return
         }
-        setID(tcp, nil)
-        rc = uv_tcp_open(tcp, uv_os_sock_t(fd))
-        guard rc == 0 else {
-            closeDescriptor(fd)
-            uv_close(asHandle(tcp), onHandleClosedFree)
-            acceptFailed(rc)
-            return
-        }
+        // Small frames go out at once (the write queue already coalesces what one turn produces).
+        _ = noex_set_nodelay(fd)
         let now = nowMs
-        var connection = Connection(
-            tcp: tcp,
-            machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs,
-                closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat),
-            decoder: WebSocketFrameDecoder(config: config.decoder),
-            writes: WriteQueue(limits: config.writeLimits))
-        connection.info = peerInfo(tcp)
+        let connection = Connection(
+            fd: fd, machine: ConnectionStateMachine(nowMs: now, handshakeTimeoutMs: config.handshakeTimeoutMs),
+            peer: peerInfo(fd))
         let id = connections.insert(connection)
+        let rc = sockets.add(fd, id)
+        guard rc == 0 else {
+            connections.remove(id)
+            closeDescriptor(fd)
+            acceptFailed(rc)
+            return
+        }
         handshakes[id] = HTTPUpgradeParser(maxHeaderBytes: config.upgrade.maxHeaderBytes)
         counters.socketsAccepted &+= 1
-        setID(tcp, id)
-        uv_tcp_nodelay(tcp, 1)
-        if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
     }
 
     /// Counts an accept failure and reports it to the delegate at most once per second, with
@@ -435,6 +459,78 @@ public final class WebSocketServer {
         delegate?.onAcceptError(self, UVError(lastAcceptError), count: count)
     }
 
+    // MARK: - Socket events
+
+    /// The epoll set is readable: handle one bounded batch of ready sockets, then free the slots
+    /// of the connections that closed meanwhile.
+    func socketsReady() {
+        guard let sockets else { return }
+        let count = sockets.wait()
+        for i in 0..<count {
+            let ready = sockets.ready(i)
+            // A stale id (the connection closed earlier in this batch) finds nothing.
+            if let id = ready.id { socketReady(id, ready) }
+        }
+        reclaimClosed()
+    }
+
+    /// One ready socket: read (data, EOF or the error), then write what waited for room.
+    private func socketReady(_ id: ConnectionID, _ ready: SocketSet.Ready) {
+        guard let (fd, reads) = connections.withValue(id, { c -> (Int32, Bool)? in
+            c.fd < 0 ? nil : (c.fd, c.isReading && !c.readEnded)
+        }) ?? nil else { return }
+        if reads && (ready.isReadable || ready.isBroken) {
+            readSocket(id, fd)
+        } else if ready.isBroken {
+            // Not reading (paused, held, or after EOF) and the socket failed or hung up in both
+            // directions: nothing can be written any more, and level-triggered epoll would
+            // report it on every wake-up.
+            forceClose(id)
+            return
+        }
+        if ready.isWritable { becameWritable(id) }
+        syncWatch(id)
+    }
+
+    /// One read into the shared buffer (level-triggered: what is left is reported again).
+    private func readSocket(_ id: ConnectionID, _ fd: Int32) {
+        let n = Glibc.read(fd, readBuffer.baseAddress, readBuffer.count)
+        if n > 0 {
+            didRead(id, nread: n)
+        } else if n == 0 {
+            didRead(id, nread: Int(UV_EOF.rawValue))
+        } else {
+            let code = noex_errno()
+            if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
+            didRead(id, nread: -Int(code))
+        }
+    }
+
+    /// Makes the epoll set watch what the connection needs now: readable while it reads,
+    /// writable while a batch waits for room. No system call when that did not change.
+    private func syncWatch(_ id: ConnectionID) {
+        guard let sockets, let (fd, interest) = connections.withValue(id, { c -> (Int32, UInt8)? in
+            guard c.fd >= 0 else { return nil }
+            let want = (c.isReading && !c.readEnded ? SocketSet.readable : 0) | (c.awaitsWritable ? SocketSet.writable : 0)
+            guard want != c.watched else { return nil }
+            c.watched = want
+            return (c.fd, want)
+        }) ?? nil else { return }
+        if sockets.watch(fd, id, interest) != 0 { forceClose(id) }
+    }
+
+    /// Frees the slots of the connections closed since the last call, then moves a stop on.
+    func reclaimClosed() {
+        guard !closedSlots.isEmpty else { return }
+        let list = closedSlots
+        closedSlots.removeAll(keepingCapacity: true)
+        for id in list {
+            connections.remove(id)
+            handshakes[id] = nil
+        }
+        advanceStop()
+    }
+
     // MARK: - Read
 
     /// One read: bytes go to the upgrade parser until the handshake completes, then to the
@@ -446,11 +542,12 @@ public final class WebSocketServer {
             // Any other error: the socket is dead.
             let now = nowMs
             let action = connections.withValue(id) { c in
-                nread == Int(UV_EOF.rawValue)
-                    ? c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now)
-                    : c.machine.peerDisconnected()
+                guard nread == Int(UV_EOF.rawValue) else { return c.machine.peerDisconnected() }
+                c.readEnded = true
+                return c.machine.peerEnded(writesPending: !c.writes.isDrained, nowMs: now, timing: timing)
             }
             if let action { execute(action, for: id) }
+            syncWatch(id)
             return
         }
         counters.bytesReceived &+= UInt64(nread)
@@ -486,7 +583,7 @@ public final class WebSocketServer {
                                                                   compression: config.compression)
                     let now = nowMs
                     let action = connections.withValue(id) {
-                        $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now)
+                        $0.machine.upgradeFinished(validated.map { _ in () }, nowMs: now, timing: timing)
                     }
                     if case .success(let accepted) = validated {
                         if let deflate = accepted.deflate {
@@ -500,17 +597,17 @@ public final class WebSocketServer {
                     if let action { execute(action, for: id) }
                 case .invalid(let rejection):
                     let now = nowMs
-                    if let action = connections.withValue(id, { $0.machine.upgradeFinished(.failure(rejection), nowMs: now) }) {
+                    if let action = connections.withValue(id, { $0.machine.upgradeFinished(.failure(rejection), nowMs: now, timing: timing) }) {
                         execute(action, for: id)
                     }
                     return
                 }
             case .frames:
-                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset) }) ?? nil else {
+                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset, config: config.decoder) }) ?? nil else {
                     return
                 }
                 let now = nowMs
-                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now) }) {
+                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now, timing: timing) }) {
                     execute(action, for: id)
                 }
             case .discard:
@@ -523,12 +620,11 @@ public final class WebSocketServer {
     /// that does not read its answers is held back by its own TCP window (and stop decoding
     /// what was already read: `consume` checks `isReading` before each frame).
     private func pauseReading(_ id: ConnectionID) {
-        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
-            guard c.isReading else { return nil }
-            c.isReading = false
-            return c.tcp
-        }) ?? nil else { return }
-        uv_read_stop(asStream(tcp))
+        guard connections.withValue(id, { c -> Bool in
+            defer { c.isReading = false }
+            return c.isReading
+        }) == true else { return }
+        syncWatch(id)
     }
 
     /// Stops (`hold`) or allows again reading a connection on the application's behalf, e.g.
@@ -554,11 +650,7 @@ public final class WebSocketServer {
             return c.unconsumed
         }) else { return }
         if !left.isEmpty { left.withUnsafeBytes { consume(id, $0) } }
-        guard let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
-            if case .closed = c.machine.state { return nil }
-            return c.isReading ? c.tcp : nil
-        }) ?? nil else { return }
-        if uv_read_start(asStream(tcp), onAllocTrampoline, onReadTrampoline) != 0 { forceClose(id) }
+        syncWatch(id)
     }
 
     /// What to do with inbound bytes, by connection state.
@@ -580,8 +672,8 @@ public final class WebSocketServer {
             return
         case .acceptUpgrade:
             // The 101 response was queued by the reader (it needs the key).
-            guard let info = connections.withValue(id, { $0.info }) else { return }
-            delegate?.onOpen(self, id, remoteAddress: info.remoteAddress)
+            guard let address = connections.withValue(id, { $0.remoteAddress }) else { return }
+            delegate?.onOpen(self, id, remoteAddress: address)
         case .rejectUpgrade(let rejection):
             enqueue(id, rejection.responseBytes, kind: .response)
         case .deliverText(let bytes):
@@ -599,12 +691,9 @@ public final class WebSocketServer {
         case .sendClose(let code, let reason):
             enqueue(id, WebSocketFrameEncoder.closeFrame(code: code, reason: reason), kind: .response)
         case .shutdownWrite:
-            guard let tcp = connections.withValue(id, { $0.tcp }) else { return }
-            let req = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-            if uv_shutdown(req, asStream(tcp), onShutdownTrampoline) != 0 {
-                req.deallocate()
-                forceClose(id)
-            }
+            // Sent when our queue has drained: the FIN follows the last byte we wrote.
+            guard let fd = connections.withValue(id, { $0.fd }), fd >= 0 else { return }
+            if Glibc.shutdown(fd, Int32(SHUT_WR)) != 0 { forceClose(id) }
         case .closeSocket:
             closeSocket(id)
         }
@@ -615,22 +704,19 @@ public final class WebSocketServer {
         if let action = connections.withValue(id, { $0.machine.peerDisconnected() }) { execute(action, for: id) }
     }
 
-    /// uv_close on the socket (pending writes are cancelled); the slot is freed in the close
-    /// callback. The application hears `onClose` now, exactly once per opened connection.
+    /// Closes the socket (what is queued or half-written is dropped); the slot is freed by
+    /// `reclaimClosed` at the end of the current dispatch. The application hears `onClose` now,
+    /// exactly once per opened connection.
     private func closeSocket(_ id: ConnectionID) {
-        guard let (tcp, opened, code) = connections.withValue(id, { c -> (UnsafeMutablePointer<uv_tcp_t>, Bool, UInt16) in
+        guard let (fd, opened, code) = connections.withValue(id, { c -> (Int32, Bool, UInt16) in
             c.writes.discardPending()
-            return (c.tcp, c.machine.wasOpened, c.machine.closeCode)
-        }) else { return }
-        uv_read_stop(asStream(tcp))
-        uv_close(asHandle(tcp), onConnectionClosedTrampoline)
+            defer { c.fd = -1 }
+            return (c.fd, c.machine.wasOpened, c.machine.closeCode)
+        }), fd >= 0 else { return }
+        sockets?.remove(fd)
+        closeDescriptor(fd)
+        closedSlots.append(id)
         if opened { delegate?.onClose(self, id, code: code) }
-    }
-
-    func connectionClosed(_ id: ConnectionID) {
-        connections.remove(id)
-        handshakes[id] = nil
-        advanceStop()
     }
 
     // MARK: - Write
@@ -644,7 +730,8 @@ public final class WebSocketServer {
     /// Queues a frame of `count` bytes that `write` appends straight into the connection's queue.
     private func enqueue(_ id: ConnectionID, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void) -> SendResult {
         guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
-            let (result, edge) = c.writes.enqueue(count: count, kind: kind, write: write)
+            if c.writes.wantsBuffer, let spare = spareBuffers.popLast() { c.writes.adoptBuffer(spare) }
+            let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
             let mark = !c.isDirty && result == .queued
             if mark { c.isDirty = true }
             return (result, edge, mark)
@@ -714,13 +801,13 @@ public final class WebSocketServer {
     }
 
     /// A push to a connection with nothing queued and nothing in flight goes straight to the
-    /// socket: one `uv_try_write` of the header and the caller's payload (two buffers, no copy
-    /// into the queue, no batch, no dirty-list entry). A fan-out writes one push per subscriber
-    /// per loop iteration, so this is its whole transport cost. Responses keep the queue: a
-    /// read that holds several requests gets all their answers in one write before the poll.
+    /// socket: one `sendmsg` of the header and the caller's payload (two buffers, no copy into
+    /// the queue, no batch, no dirty-list entry). A fan-out writes one push per subscriber per
+    /// loop iteration, so this is its whole transport cost. Responses keep the queue: a read
+    /// that holds several requests gets all their answers in one write before the poll.
     private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool) -> DirectWrite {
-        guard config.useTryWrite, let tcp = connections.withValue(id, { c -> UnsafeMutablePointer<uv_tcp_t>? in
-            c.writes.isDrained && !c.isDirty && c.machine.isOpen ? c.tcp : nil
+        guard config.useTryWrite, let fd = connections.withValue(id, { c -> Int32? in
+            c.writes.isDrained && !c.isDirty && c.machine.isOpen && c.fd >= 0 ? c.fd : nil
         }) ?? nil else { return .none }
         // The header on the stack: at most 10 bytes.
         var header: (UInt64, UInt64) = (0, 0)
@@ -728,21 +815,14 @@ public final class WebSocketServer {
             WebSocketFrameEncoder.writeHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: $0)
         }
         let total = headerCount + payload.count
-        let written: Int32 = withUnsafeMutableBytes(of: &header) { h in
-            payload.withUnsafeBytes { p in
-                var bufs = (uv_buf_init(h.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(headerCount)),
-                            uv_buf_init(UnsafeMutablePointer(mutating: p.baseAddress?.assumingMemoryBound(to: CChar.self)),
-                                        UInt32(p.count)))
-                return withUnsafeMutableBytes(of: &bufs) {
-                    uv_try_write(asStream(tcp), $0.baseAddress!.assumingMemoryBound(to: uv_buf_t.self), p.count > 0 ? 2 : 1)
-                }
-            }
+        let written = withUnsafeBytes(of: &header) { h in
+            payload.withUnsafeBytes { p in noex_send2(fd, h.baseAddress, headerCount, p.baseAddress, p.count) }
         }
         // EAGAIN (socket buffer full) or an error: the queue takes the frame, and its flush
         // meets the error again and closes the connection.
         guard written > 0 else { return .none }
         counters.bytesSent &+= UInt64(written)
-        return Int(written) == total ? .all : .part(Int(written))
+        return written == total ? .all : .part(written)
     }
 
     /// The compressed payload of an outbound message, or nil to send it plain.
@@ -797,48 +877,77 @@ public final class WebSocketServer {
         }
     }
 
-    /// Takes the pending batch (if no write is in flight) and writes it: first with
-    /// `uv_try_write` (no request, no copy when the kernel takes it all), the rest via
-    /// `uv_write` from an owned copy freed in the write callback.
+    /// Makes the pending bytes the in-flight batch (unless one is in flight already) and writes
+    /// it, unless the socket is known to be full (then EPOLLOUT writes it).
     private func flush(_ id: ConnectionID) {
-        guard let (batch, tcp) = connections.withValue(id, { c -> ([UInt8]?, UnsafeMutablePointer<uv_tcp_t>) in
+        guard connections.withValue(id, { c -> Bool in
             c.isDirty = false
-            if case .closed = c.machine.state { return (nil, c.tcp) }
-            return (c.writes.takeBatch(), c.tcp)
-        }), let batch else { return }
-        counters.bytesSent &+= UInt64(batch.count)
-        let stream = asStream(tcp)
-        let written: Int32 = !config.useTryWrite ? UV_EAGAIN.rawValue : batch.withUnsafeBytes { raw in
-            var buf = uv_buf_init(UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(raw.count))
-            return uv_try_write(stream, &buf, 1)
-        }
-        if Int(written) == batch.count {
-            writeCompleted(id, status: 0)
+            guard c.fd >= 0 else { return false }
+            c.writes.takeBatch()
+            return c.writes.hasInFlight && !c.awaitsWritable
+        }) == true else { return }
+        guard config.useTryWrite else {
+            // The benchmark knob: every batch waits for the writable event.
+            awaitWritable(id)
             return
         }
-        if written < 0 && written != UV_EAGAIN.rawValue {
-            writeCompleted(id, status: written)
+        writeInFlight(id)
+    }
+
+    /// Sends the unwritten rest of the in-flight batch. All of it: the batch is complete. Part
+    /// of it, or EAGAIN: the rest waits for EPOLLOUT. Any other error: the socket is dead.
+    private func writeInFlight(_ id: ConnectionID) {
+        while true {
+            // nil: gone, closed, or nothing in flight (then there is nothing to wait for either).
+            guard let n = connections.withValue(id, { c -> Int? in
+                let fd = c.fd
+                return c.writes.withUnsentBytes { $0.isEmpty || fd < 0 ? nil : noex_send(fd, $0.baseAddress, $0.count) }
+            }) ?? nil else { return }
+            if n > 0 {
+                counters.bytesSent &+= UInt64(n)
+                guard connections.withValue(id, { $0.writes.sent(n) }) == true else {
+                    awaitWritable(id)
+                    return
+                }
+                writeCompleted(id, status: 0)
+                return
+            }
+            let code = n < 0 ? noex_errno() : EAGAIN
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                awaitWritable(id)
+                return
+            }
+            writeCompleted(id, status: -code)
             return
-        }
-        let offset = max(0, Int(written))
-        let count = batch.count - offset
-        let copy = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 1)
-        batch.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
-        let req = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        uv_req_set_data(UnsafeMutableRawPointer(req).assumingMemoryBound(to: uv_req_t.self), copy)
-        var buf = uv_buf_init(copy.assumingMemoryBound(to: CChar.self), UInt32(count))
-        let rc = uv_write(req, stream, &buf, 1, onWriteTrampoline)
-        if rc != 0 {
-            copy.deallocate()
-            req.deallocate()
-            writeCompleted(id, status: rc)
         }
     }
 
-    /// The in-flight batch finished (status < 0: failed or cancelled by uv_close).
+    /// The kernel's send buffer is full: watch for room.
+    private func awaitWritable(_ id: ConnectionID) {
+        connections.withValue(id) { $0.awaitsWritable = true }
+        syncWatch(id)
+    }
+
+    /// EPOLLOUT: the socket has room for the rest of the in-flight batch.
+    private func becameWritable(_ id: ConnectionID) {
+        guard connections.withValue(id, { c -> Bool in
+            defer { c.awaitsWritable = false }
+            return c.awaitsWritable && c.fd >= 0
+        }) == true else { return }
+        writeInFlight(id)
+    }
+
+    /// The in-flight batch finished (status < 0: the socket failed).
     func writeCompleted(_ id: ConnectionID, status: Int32) {
         guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
-            (c.writes.batchWritten(), c.writes.isDrained)
+            if status >= 0 {
+                let buffer = c.writes.takeWrittenBuffer()
+                if buffer.capacity <= Self.spareBufferMaxBytes && spareBuffers.count < Self.spareBufferCount {
+                    spareBuffers.append(buffer)
+                }
+            }
+            return (c.writes.batchWritten(limits: config.writeLimits), c.writes.isDrained)
         }) else { return }
         if status < 0 {
             forceClose(id)
@@ -874,14 +983,14 @@ public final class WebSocketServer {
             let slowLimit = config.slowClientTimeoutMs
             guard let (action, tooSlow) = connections.withValue(id, { c -> (ConnectionStateMachine.Action, Bool) in
                 var tooSlow = false
-                if c.writes.isOverHardLimit {
+                if c.writes.isOverHardLimit(config.writeLimits) {
                     let since = c.overHardLimitSinceMs ?? now
                     c.overHardLimitSinceMs = since
                     if let slowLimit, now &- since >= slowLimit { tooSlow = true }
                 } else {
                     c.overHardLimitSinceMs = nil
                 }
-                return (c.machine.tick(nowMs: now), tooSlow)
+                return (c.machine.tick(nowMs: now, timing: timing), tooSlow)
             }) else { continue }
             execute(action, for: id)
             if tooSlow { forceClose(id) }
@@ -892,11 +1001,11 @@ public final class WebSocketServer {
 
     // MARK: - Helpers
 
-    private func peerInfo(_ tcp: UnsafeMutablePointer<uv_tcp_t>) -> ConnectionInfo {
+    private func peerInfo(_ fd: Int32) -> ConnectionInfo {
         var storage = sockaddr_storage()
-        var len = Int32(MemoryLayout<sockaddr_storage>.size)
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let rc = withUnsafeMutablePointer(to: &storage) {
-            uv_tcp_getpeername(tcp, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
+            getpeername(fd, UnsafeMutableRawPointer($0).assumingMemoryBound(to: sockaddr.self), &len)
         }
         let (address, port) = rc == 0 ? Self.describe(&storage) : ("unknown", 0)
         return ConnectionInfo(remoteAddress: address, remotePort: port, connectedAtMs: wallClockMs())
@@ -930,40 +1039,15 @@ private func onAcceptReadyTrampoline(_ poll: UnsafeMutablePointer<uv_poll_t>?, _
     WebSocketServer.from(poll!.pointee.loop).acceptReady()
 }
 
-private func onAllocTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?) {
-    let server = WebSocketServer.from(handle!.pointee.loop)
-    buf!.pointee = uv_buf_init(server.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(server.readBuffer.count))
-}
-
-private func onReadTrampoline(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
-    guard nread != 0, let id = getID(asHandle(stream!)) else { return }
-    WebSocketServer.from(stream!.pointee.loop).didRead(id, nread: nread)
-}
-
-private func onWriteTrampoline(_ req: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
-    let r = req!
-    uv_req_get_data(UnsafeMutableRawPointer(r).assumingMemoryBound(to: uv_req_t.self))?.deallocate()
-    let stream = r.pointee.handle!
-    r.deallocate()
-    guard let id = getID(asHandle(stream)) else { return }
-    WebSocketServer.from(stream.pointee.loop).writeCompleted(id, status: status)
-}
-
-private func onShutdownTrampoline(_ req: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
-    req!.deallocate()
-}
-
-private func onConnectionClosedTrampoline(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
-    let id = getID(handle!)
-    let server = WebSocketServer.from(handle!.pointee.loop)
-    UnsafeMutableRawPointer(handle!).assumingMemoryBound(to: uv_tcp_t.self).deallocate()
-    if let id { server.connectionClosed(id) }
+private func onSocketsReadyTrampoline(_ poll: UnsafeMutablePointer<uv_poll_t>?, _ status: Int32, _ events: Int32) {
+    WebSocketServer.from(poll!.pointee.loop).socketsReady()
 }
 
 private func onPrepareTrampoline(_ handle: UnsafeMutablePointer<uv_prepare_t>?) {
     let server = WebSocketServer.from(handle!.pointee.loop)
     server.beforeFlush?()
     server.flushDirty()
+    server.reclaimClosed()
 }
 
 private func onSweepTrampoline(_ handle: UnsafeMutablePointer<uv_timer_t>?) {

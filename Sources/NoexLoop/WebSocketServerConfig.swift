@@ -45,8 +45,9 @@ public struct WebSocketServerConfig: Sendable {
     public var backlog: Int32
     /// Default stop behaviour (signals and `StopHandle.stop()`).
     public var stop: StopOptions
-    /// Flush with `uv_try_write` first (no request allocation and no copy when the kernel takes
-    /// the whole batch); false always queues a `uv_write`. A tuning knob for benchmarks.
+    /// Write a batch (and a push to an idle connection) as soon as it is ready; false waits for
+    /// the socket's writable event before every batch, one loop iteration later. A tuning knob
+    /// for benchmarks.
     public var useTryWrite = true
     /// permessage-deflate (RFC 7692): nil (the default) never negotiates it.
     public var compression: PerMessageDeflateConfig?

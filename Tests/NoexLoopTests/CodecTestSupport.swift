@@ -31,13 +31,13 @@ func clientFrame(
 /// Decodes `chunks` in order with a fresh decoder and returns every event.
 func decodeAll(_ chunks: [[UInt8]], config: WebSocketDecoderConfig = .init(),
                prepare: (inout WebSocketFrameDecoder) -> Void = { _ in }) -> [WebSocketInbound] {
-    var decoder = WebSocketFrameDecoder(config: config)
+    var decoder = WebSocketFrameDecoder()
     prepare(&decoder)
     var events: [WebSocketInbound] = []
     for chunk in chunks {
         chunk.withUnsafeBytes { buf in
             var offset = 0
-            while let event = decoder.next(buf, consumed: &offset) { events.append(event) }
+            while let event = decoder.next(buf, consumed: &offset, config: config) { events.append(event) }
             precondition(offset == buf.count, "decoder left input unconsumed")
         }
     }

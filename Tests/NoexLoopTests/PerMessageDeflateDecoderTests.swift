@@ -124,7 +124,8 @@ private let hello = Array("Hello".utf8)
         packed += zeros.withUnsafeBytes { d.compress($0) }
         #expect(packed.count < 200_000)
         let frame = compressedFrame(opcode: 2, packed)
-        var decoder = WebSocketFrameDecoder(config: WebSocketDecoderConfig(maxMessageBytes: limit))
+        let config = WebSocketDecoderConfig(maxMessageBytes: limit)
+        var decoder = WebSocketFrameDecoder()
         decoder.enableDeflate(clientNoContextTakeover: false)
         var events: [WebSocketInbound] = []
         var peak = 0
@@ -133,7 +134,7 @@ private let hello = Array("Hello".utf8)
             let end = min(frame.count, at + 1000)
             Array(frame[at..<end]).withUnsafeBytes { buf in
                 var offset = 0
-                while let e = decoder.next(buf, consumed: &offset) { events.append(e) }
+                while let e = decoder.next(buf, consumed: &offset, config: config) { events.append(e) }
                 peak = max(peak, decoder.messageCapacity)
             }
             at = end
@@ -152,12 +153,12 @@ private let hello = Array("Hello".utf8)
             var events: [WebSocketInbound] = []
             clientFrame(opcode: 1, payload: hello).withUnsafeBytes { buf in
                 var offset = 0
-                while let e = decoder.next(buf, consumed: &offset) { events.append(e) }
+                while let e = decoder.next(buf, consumed: &offset, config: .init()) { events.append(e) }
             }
             #expect(!decoder.holdsInflater)  // a plain message allocates nothing
             frame.withUnsafeBytes { buf in
                 var offset = 0
-                while let e = decoder.next(buf, consumed: &offset) { events.append(e) }
+                while let e = decoder.next(buf, consumed: &offset, config: .init()) { events.append(e) }
             }
             #expect(events == [.text(hello), .text(hello)])
             // With context takeover the window must survive the message; without, it goes.

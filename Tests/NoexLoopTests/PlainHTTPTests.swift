@@ -37,14 +37,15 @@ import Testing
     }
 
     @Test func answeredRequestClosesLikeARejection() {
-        var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000, closingTimeoutMs: 500, heartbeat: nil)
-        let answered = m.plainRequestAnswered(nowMs: 5)
+        let timing = ConnectionTiming(closingTimeoutMs: 500, heartbeat: nil)
+        var m = ConnectionStateMachine(nowMs: 0, handshakeTimeoutMs: 1000)
+        let answered = m.plainRequestAnswered(nowMs: 5, timing: timing)
         #expect(answered)
         #expect(!m.readsFrames)
         #expect(!m.wasOpened)
         #expect(m.writesDrained(nowMs: 6) == .shutdownWrite)
-        #expect(m.peerEnded(writesPending: false, nowMs: 7) == .closeSocket)
-        let again = m.plainRequestAnswered(nowMs: 8)
+        #expect(m.peerEnded(writesPending: false, nowMs: 7, timing: timing) == .closeSocket)
+        let again = m.plainRequestAnswered(nowMs: 8, timing: timing)
         #expect(!again)  // only from the handshake
     }
 

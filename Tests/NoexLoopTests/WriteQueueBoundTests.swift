@@ -8,55 +8,55 @@ import Testing
     private let limits = WriteQueueLimits(lowWaterBytes: 4, highWaterBytes: 8, hardLimitBytes: 16)
 
     @Test func coalescingReplacesInPlaceAndAdjustsTheByteCount() {
-        var q = WriteQueue(limits: limits)
-        _ = q.enqueue([1], kind: .coalescingPush(key: 7))
-        _ = q.enqueue([2, 2], kind: .coalescingPush(key: 8))
-        _ = q.enqueue([9], kind: .response)
-        #expect(q.enqueue([3, 3, 3], kind: .coalescingPush(key: 7)).result == .coalesced)
+        var q = WriteQueue()
+        _ = q.enqueue([1], kind: .coalescingPush(key: 7), limits: limits)
+        _ = q.enqueue([2, 2], kind: .coalescingPush(key: 8), limits: limits)
+        _ = q.enqueue([9], kind: .response, limits: limits)
+        #expect(q.enqueue([3, 3, 3], kind: .coalescingPush(key: 7), limits: limits).result == .coalesced)
         #expect(q.bufferedBytes == 6)
-        #expect(q.enqueue([4], kind: .coalescingPush(key: 8)).result == .coalesced)
+        #expect(q.enqueue([4], kind: .coalescingPush(key: 8), limits: limits).result == .coalesced)
         #expect(q.bufferedBytes == 5 && q.peakBufferedBytes == 6)
         #expect(q.takeBatch() == [3, 3, 3, 4, 9])
         #expect(q.droppedPushes == 0 && q.staleKeys.isEmpty)
     }
 
     @Test func coalescingPushesThatDoNotFitAreDroppedAndTheirKeysKept() {
-        var q = WriteQueue(limits: limits)
-        _ = q.enqueue([UInt8](repeating: 0, count: 10), kind: .response)
-        #expect(q.enqueue([1, 1, 1, 1, 1, 1], kind: .coalescingPush(key: 1)).result == .queued)  // exactly 16
-        #expect(q.enqueue([2], kind: .coalescingPush(key: 2)).result == .dropped)  // a new key: 17
+        var q = WriteQueue()
+        _ = q.enqueue([UInt8](repeating: 0, count: 10), kind: .response, limits: limits)
+        #expect(q.enqueue([1, 1, 1, 1, 1, 1], kind: .coalescingPush(key: 1), limits: limits).result == .queued)  // exactly 16
+        #expect(q.enqueue([2], kind: .coalescingPush(key: 2), limits: limits).result == .dropped)  // a new key: 17
         // A newer state of key 1 that is larger than the old one does not fit either: the old
         // one goes too (it is outdated), and the key is re-sent later.
-        #expect(q.enqueue([UInt8](repeating: 5, count: 7), kind: .coalescingPush(key: 1)).result == .dropped)
+        #expect(q.enqueue([UInt8](repeating: 5, count: 7), kind: .coalescingPush(key: 1), limits: limits).result == .dropped)
         #expect(q.bufferedBytes == 10 && q.peakBufferedBytes == 16)
         #expect(q.droppedPushes == 2)
         #expect(q.staleKeys == [2, 1])
-        #expect(q.enqueue([UInt8](repeating: 6, count: 7), kind: .coalescingPush(key: 1)).result == .dropped)  // listed once
-        #expect(q.enqueue([2], kind: .coalescingPush(key: 2)).result == .queued)  // fits now: no longer stale
+        #expect(q.enqueue([UInt8](repeating: 6, count: 7), kind: .coalescingPush(key: 1), limits: limits).result == .dropped)  // listed once
+        #expect(q.enqueue([2], kind: .coalescingPush(key: 2), limits: limits).result == .queued)  // fits now: no longer stale
         #expect(q.takeStaleKeys() == [1])
         #expect(q.takeStaleKeys() == [])
         #expect(q.takeBatch() == [UInt8](repeating: 0, count: 10) + [2])
     }
 
     @Test func aKeyQueuedAgainIsNoLongerStale() {
-        var q = WriteQueue(limits: limits)
-        _ = q.enqueue([UInt8](repeating: 0, count: 16), kind: .response)
-        #expect(q.enqueue([1], kind: .coalescingPush(key: 3)).result == .dropped)
+        var q = WriteQueue()
+        _ = q.enqueue([UInt8](repeating: 0, count: 16), kind: .response, limits: limits)
+        #expect(q.enqueue([1], kind: .coalescingPush(key: 3), limits: limits).result == .dropped)
         _ = q.takeBatch()
-        _ = q.batchWritten()
-        #expect(q.enqueue([1], kind: .coalescingPush(key: 3)).result == .queued)
+        _ = q.batchWritten(limits: limits)
+        #expect(q.enqueue([1], kind: .coalescingPush(key: 3), limits: limits).result == .queued)
         #expect(q.staleKeys.isEmpty)
     }
 
     @Test func aPushLargerThanTheLimitGoesOutOnlyAlone() {
-        var q = WriteQueue(limits: limits)
-        #expect(q.enqueue([UInt8](repeating: 1, count: 20), kind: .push).result == .queued)
-        #expect(q.enqueue([2], kind: .push).result == .dropped)
-        #expect(q.enqueue([3], kind: .coalescingPush(key: 4)).result == .dropped)
+        var q = WriteQueue()
+        #expect(q.enqueue([UInt8](repeating: 1, count: 20), kind: .push, limits: limits).result == .queued)
+        #expect(q.enqueue([2], kind: .push, limits: limits).result == .dropped)
+        #expect(q.enqueue([3], kind: .coalescingPush(key: 4), limits: limits).result == .dropped)
         #expect(q.peakBufferedBytes == 20)
         _ = q.takeBatch()
-        _ = q.batchWritten()
-        #expect(q.enqueue([UInt8](repeating: 1, count: 20), kind: .coalescingPush(key: 4)).result == .queued)
+        _ = q.batchWritten(limits: limits)
+        #expect(q.enqueue([UInt8](repeating: 1, count: 20), kind: .coalescingPush(key: 4), limits: limits).result == .queued)
     }
 
     /// Random operations against a plain model of the queue (fixed seed): the batch bytes match
@@ -64,7 +64,7 @@ import Testing
     /// the buffered bytes past the hard limit unless they are alone.
     @Test func randomOperationsMatchTheModelAndRespectTheBound() {
         var rng = SplitMix64(state: 0x5eed)
-        var q = WriteQueue(limits: limits)
+        var q = WriteQueue()
         var model: [(key: UInt64?, bytes: [UInt8])] = []
         var inFlight = 0
         var stale: [UInt64] = []
@@ -74,18 +74,18 @@ import Testing
             let buffered = model.reduce(0) { $0 + $1.bytes.count } + inFlight
             switch rng.next() % 6 {
             case 0:
-                _ = q.enqueue(bytes, kind: .response)
+                _ = q.enqueue(bytes, kind: .response, limits: limits)
                 model.append((nil, bytes))
             case 1:
                 let fits = buffered == 0 || buffered + size <= limits.hardLimitBytes
-                #expect(q.enqueue(bytes, kind: .push).result == (fits ? .queued : .dropped))
+                #expect(q.enqueue(bytes, kind: .push, limits: limits).result == (fits ? .queued : .dropped))
                 if fits { model.append((nil, bytes)) }
             case 2, 3:
                 let key = rng.next() % 4
                 let old = model.firstIndex { $0.key == key }
                 let others = buffered - (old.map { model[$0].bytes.count } ?? 0)
                 let fits = others == 0 || others + size <= limits.hardLimitBytes
-                let result = q.enqueue(bytes, kind: .coalescingPush(key: key)).result
+                let result = q.enqueue(bytes, kind: .coalescingPush(key: key), limits: limits).result
                 switch (old, fits) {
                 case (let i?, true):
                     #expect(result == .coalesced)
@@ -112,7 +112,7 @@ import Testing
                 }
             default:
                 if inFlight > 0 {
-                    _ = q.batchWritten()
+                    _ = q.batchWritten(limits: limits)
                     inFlight = 0
                 }
                 if q.isDrained { #expect(q.takeStaleKeys() == stale); stale = [] }

@@ -47,7 +47,7 @@ import Testing
     /// and reads its banner; returns the process, the bound port and its stderr pipe. The
     /// binary starts with SIGPIPE at its default action, as from a shell or a service manager
     /// (the test runner ignores it, and a child would inherit that).
-    private func launch(_ args: [String], shell: String? = nil) throws -> (process: Process, port: Int, stderr: Pipe) {
+    func launch(_ args: [String], shell: String? = nil) throws -> (process: Process, port: Int, stderr: Pipe) {
         let exe = try #require(locateBinary())
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -17,7 +17,7 @@ final class WebSocketTestClient {
         case eof
     }
 
-    private let fd: Int32
+    let fd: Int32
     private var buffer: [UInt8] = []
     /// The HTTP status line of the handshake answer (empty if the server sent nothing).
     private(set) var statusLine = ""

@@ -52,14 +52,14 @@ public func fuzzFrame(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 /// Feeds `wire` in chunks of the given lengths and collects every event.
 func decode(_ wire: [UInt8], config: WebSocketDecoderConfig, deflate: Bool?, cuts: [Int]) -> [WebSocketInbound] {
-    var decoder = WebSocketFrameDecoder(config: config)
+    var decoder = WebSocketFrameDecoder()
     if let noTakeover = deflate { decoder.enableDeflate(clientNoContextTakeover: noTakeover) }
     var events: [WebSocketInbound] = []
     var offset = 0
     for n in cuts {
         wire[offset..<offset + n].withUnsafeBytes { chunk in
             var consumed = 0
-            while let event = decoder.next(chunk, consumed: &consumed) {
+            while let event = decoder.next(chunk, consumed: &consumed, config: config) {
                 invariant(consumed <= chunk.count, "consumed \(consumed) of \(chunk.count)")
                 events.append(event)
             }
