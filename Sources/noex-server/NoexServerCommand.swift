@@ -103,7 +103,7 @@ struct NoexServerCommand: ParsableCommand {
     var echo = false
 
     @Flag(name: .customLong("no-try-write"),
-          help: "Benchmarking knob of --echo: always queue uv_write instead of trying uv_try_write first.")
+          help: "Benchmarking knob of --echo: every write waits for the socket's writable event instead of being sent at once.")
     var noTryWrite = false
 
     @Option(help: ArgumentHelp("Path of the Prometheus metrics endpoint on the listening port (docs/metrics.md). (default: /metrics)",

@@ -24,7 +24,7 @@ public struct CommandLineOptions: Equatable, Sendable {
     public var echo = false
     /// Largest accepted message (both modes; the config file's `maxPayloadBytes` otherwise).
     public var maxPayloadBytes: Int?
-    /// Benchmarking knob: always queue `uv_write` instead of trying `uv_try_write` first.
+    /// Benchmarking knob: every write waits for the socket's writable event instead of being sent at once.
     public var noTryWrite = false
     /// Grace period of a stop by SIGINT/SIGTERM (the config file's `shutdownGracePeriodMs` otherwise).
     public var shutdownGracePeriodMs: Int64?
