@@ -3,7 +3,6 @@
 /* The server drives its sockets itself (an epoll set watched by one uv_poll_t), so it needs a
    few Linux calls that Swift's Glibc module does not show: epoll, accept4, MSG_NOSIGNAL sends.
    Thin inline wrappers keep the packed `struct epoll_event` and its union out of Swift. */
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -73,4 +72,3 @@ static inline ssize_t noex_send2(int fd, const void *a, size_t acount, const voi
     return sendmsg(fd, &msg, MSG_NOSIGNAL);
 }
 
-static inline int noex_errno(void) { return errno; }

@@ -134,10 +134,10 @@ struct Listener {
         // Non-blocking and close-on-exec in the same call (the server reads and writes it itself).
         let conn = noex_accept_nonblocking(fd)
         if conn >= 0 { return .connection(conn) }
-        switch noex_errno() {
+        switch errno {
         case EAGAIN, EWOULDBLOCK: return .none
         case EINTR, ECONNABORTED: return .retry
-        default: return .failed(-noex_errno())
+        default: return .failed(-errno)
         }
     }
 
@@ -157,13 +157,15 @@ struct Listener {
     }
 }
 
-/// Closes a descriptor that no handle owns yet (an accepted connection that could not be adopted).
+/// Closes a descriptor the server owns itself (a connection's socket, the epoll set, an accepted
+/// connection that could not be adopted).
 func closeDescriptor(_ fd: Int32) {
     _ = Glibc.close(fd)
 }
 
 /// Makes a write to a socket the peer has reset fail with EPIPE instead of killing the process:
-/// libuv writes with write(2)/writev(2), which raise SIGPIPE, and Linux has no per-socket opt-out.
+/// the server's own sockets send with MSG_NOSIGNAL, but other writers in the process (hiredis's
+/// Redis connection, a host application's libuv streams) use write(2), which raises SIGPIPE.
 /// Process-wide, as in every libuv server (Node does the same); called when a server starts.
 func ignoreBrokenPipes() {
     _ = signal(SIGPIPE, SIG_IGN)

@@ -35,9 +35,9 @@ struct SocketSet {
     /// Creates the set and starts watching it on `loop`; `onReady` runs when any socket in it is ready.
     static func open(loop: UnsafeMutablePointer<uv_loop_t>, onReady: uv_poll_cb) -> Result<SocketSet, UVError> {
         let fd = noex_epoll_create()
-        guard fd >= 0 else { return .failure(UVError(-noex_errno())) }
+        guard fd >= 0 else { return .failure(UVError(-errno)) }
         guard let events = noex_epoll_events_alloc(batch) else {
-            _ = Glibc.close(fd)
+            closeDescriptor(fd)
             return .failure(UVError(UV_ENOMEM.rawValue))
         }
         let poll = UnsafeMutablePointer<uv_poll_t>.allocate(capacity: 1)
@@ -45,7 +45,7 @@ struct SocketSet {
         guard rc == 0 else {
             poll.deallocate()
             free(events)
-            _ = Glibc.close(fd)
+            closeDescriptor(fd)
             return .failure(UVError(rc))
         }
         rc = uv_poll_start(poll, Int32(UV_READABLE.rawValue), onReady)
@@ -59,13 +59,13 @@ struct SocketSet {
 
     /// Registers a new socket for reading. Returns 0 or a negative errno.
     func add(_ socket: Int32, _ id: ConnectionID) -> Int32 {
-        noex_epoll_ctl(fd, 0, socket, noex_epoll_in, UInt64(id.bitPattern)) == 0 ? 0 : -noex_errno()
+        noex_epoll_ctl(fd, 0, socket, noex_epoll_in, UInt64(id.bitPattern)) == 0 ? 0 : -errno
     }
 
     /// Changes what a socket is watched for (`readable`/`writable` bits). Returns 0 or a negative errno.
     func watch(_ socket: Int32, _ id: ConnectionID, _ interest: UInt8) -> Int32 {
         let flags = (interest & Self.readable != 0 ? noex_epoll_in : 0) | (interest & Self.writable != 0 ? noex_epoll_out : 0)
-        return noex_epoll_ctl(fd, 1, socket, flags, UInt64(id.bitPattern)) == 0 ? 0 : -noex_errno()
+        return noex_epoll_ctl(fd, 1, socket, flags, UInt64(id.bitPattern)) == 0 ? 0 : -errno
     }
 
     /// Unregisters a socket (before it is closed: the number may be reused at once).
@@ -78,7 +78,7 @@ struct SocketSet {
         while true {
             let n = noex_epoll_wait(fd, events, Self.batch)
             if n >= 0 { return Int(n) }
-            if noex_errno() != EINTR { return 0 }
+            if errno != EINTR { return 0 }
         }
     }
 
@@ -90,7 +90,7 @@ struct SocketSet {
     /// Stops watching and closes the set (every socket must have been removed).
     func close() {
         uv_close(asHandle(poll), onHandleClosedFree)
-        _ = Glibc.close(fd)
+        closeDescriptor(fd)
         free(events)
     }
 }

@@ -500,7 +500,7 @@ public final class WebSocketServer {
         } else if n == 0 {
             didRead(id, nread: Int(UV_EOF.rawValue))
         } else {
-            let code = noex_errno()
+            let code = errno
             if code == EAGAIN || code == EWOULDBLOCK || code == EINTR { return }
             didRead(id, nread: -Int(code))
         }
@@ -912,7 +912,7 @@ public final class WebSocketServer {
                 writeCompleted(id, status: 0)
                 return
             }
-            let code = n < 0 ? noex_errno() : EAGAIN
+            let code = n < 0 ? errno : EAGAIN
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK {
                 awaitWritable(id)
