@@ -67,7 +67,7 @@ let package = Package(
                 "NoexServer", "NoexLoop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "NoexLoopTests", dependencies: ["NoexLoop", "CUV", "CZlib"]),
+        .testTarget(name: "NoexLoopTests", dependencies: ["NoexLoop", "NoexJSON", "CUV", "CZlib"]),
         .testTarget(name: "NoexJSONTests", dependencies: ["NoexJSON"]),
         .testTarget(name: "NoexStoreTests", dependencies: ["NoexStore", "NoexJSON"]),
         .testTarget(name: "NoexRulesTests", dependencies: ["NoexRules", "NoexJSON"]),

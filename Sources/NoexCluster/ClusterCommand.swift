@@ -166,16 +166,9 @@ public struct CommandRandom: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: (UInt64, UInt64)) {
-        var x = seed.0 ^ 0x6A09_E667_F3BC_C908
-        var y = seed.1 ^ 0xBB67_AE85_84CA_A73B
-        func mix(_ v: inout UInt64) -> UInt64 {
-            v &+= 0x9E37_79B9_7F4A_7C15
-            var z = v
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (mix(&x), mix(&y), mix(&x), mix(&y))
+        var x = SeededRandom(seed: seed.0 ^ 0x6A09_E667_F3BC_C908)
+        var y = SeededRandom(seed: seed.1 ^ 0xBB67_AE85_84CA_A73B)
+        s = (x.next(), y.next(), x.next(), y.next())
     }
 
     public mutating func next() -> UInt64 {

@@ -260,30 +260,22 @@ public final class RuleEngine {
 /// base-36 characters. The random part comes from a SplitMix64 stream seeded once from the
 /// system generator (ids need to be unique, not secret; a syscall per id was measurable).
 struct IdGenerator {
-    private var state: UInt64 = {
+    private var random: SeededRandom = {
         var system = SystemRandomNumberGenerator()
-        return system.next()
+        return SeededRandom(seed: system.next())
     }()
     private var lastMs: Int64 = .min
     private var prefix = ""
 
     /// Restarts the random part from `seed`: a replicated entry draws the same ids on every node.
-    mutating func reseed(_ seed: UInt64) { state = seed }
-
-    private mutating func next64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func reseed(_ seed: UInt64) { random = SeededRandom(seed: seed) }
 
     mutating func next(now: Int64) -> String {
         if now != lastMs {
             lastMs = now
             prefix = String(now, radix: 36) + "-"
         }
-        var r = next64() % 101_559_956_668_416  // 36^9
+        var r = random.next() % 101_559_956_668_416  // 36^9
         var tail = [UInt8](repeating: 0, count: 9)
         for i in stride(from: 8, through: 0, by: -1) {
             let d = UInt8(r % 36)

@@ -107,7 +107,7 @@ import Testing
             }
         }
         var scanned = 0
-        var rng = SplitMix64(seed: 13)
+        var rng = SeededRandom(seed: 13)
         for input in inputs {
             if Self.check(input) { scanned += 1 }
             for n in 0..<input.count { Self.check(Array(input.prefix(n))) }
@@ -134,7 +134,7 @@ import Testing
                       "{}", #"{"id":"a","n":1}"#, #"{"a":{"b":[1,2,{"c":null}]}}"#, "[]", "[1,2]", #"{"a":1,"a":2}"#,
                       #"{"1":1,"0":0}"#, "{", "]"]
         let spaces = ["", "", "", " ", "\n", "\t", "\r\n ", "\u{0B}"]
-        var rng = SplitMix64(seed: 2026)
+        var rng = SeededRandom(seed: 2026)
         var scanned = 0
         let rounds = 20_000
         for _ in 0..<rounds {

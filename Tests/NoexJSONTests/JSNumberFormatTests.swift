@@ -69,7 +69,7 @@ import Testing
     /// Whatever double is printed reads back as the same double (shortest digits are still
     /// enough digits), and uses at most 17 significant digits.
     @Test func printedDoublesRoundTrip() throws {
-        var rng = SplitMix64(seed: 0xD0_0B1E)
+        var rng = SeededRandom(seed: 0xD0_0B1E)
         for i in 0..<20_000 {
             let d: Double
             if i % 2 == 0 {

@@ -60,7 +60,7 @@ import Testing
     /// The exact fast path and the slow path must agree with the standard library's correctly
     /// rounded conversion on every shape of literal.
     @Test func generatedLiteralsMatchStandardLibrary() throws {
-        var rng = SplitMix64(seed: 0x5EED_0001)
+        var rng = SeededRandom(seed: 0x5EED_0001)
         for _ in 0..<20_000 {
             var text = Bool.random(using: &rng) ? "-" : ""
             let intDigits = Int.random(in: 1...20, using: &rng)

@@ -1,23 +1,12 @@
 // Bounded random-input checks: whatever a client sends, the parsers return values (events,
 // failures, rejections) and never trap or leave input unconsumed.
+import NoexJSON
 import Testing
 
 @testable import NoexLoop
 
-/// A tiny deterministic generator (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Splits `bytes` into random chunks.
-private func randomChunks(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [[UInt8]] {
+private func randomChunks(_ bytes: [UInt8], _ rng: inout SeededRandom) -> [[UInt8]] {
     var chunks: [[UInt8]] = []
     var i = 0
     while i < bytes.count {
@@ -30,7 +19,7 @@ private func randomChunks(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [[UInt8]
 
 @Suite struct RandomInputTests {
     @Test func decoderSurvivesMutatedAndRandomFrames() {
-        var rng = SplitMix64(state: 42)
+        var rng = SeededRandom(seed: 42)
         let seeds: [[UInt8]] = [
             clientFrame(opcode: 1, payload: Array("hello world".utf8)),
             clientFrame(opcode: 1, payload: Array("frag".utf8), fin: false) + clientFrame(opcode: 0, payload: Array("ment".utf8)),
@@ -60,7 +49,7 @@ private func randomChunks(_ bytes: [UInt8], _ rng: inout SplitMix64) -> [[UInt8]
     }
 
     @Test func upgradeParserSurvivesRandomHeads() {
-        var rng = SplitMix64(state: 7)
+        var rng = SeededRandom(seed: 7)
         let valid = Array(("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8)
         for round in 0..<2000 {

@@ -1,3 +1,4 @@
+import NoexJSON
 import Testing
 
 @testable import NoexLoop
@@ -63,7 +64,7 @@ import Testing
     /// the model's frames, coalescing keeps one frame per key in place, and pushes never take
     /// the buffered bytes past the hard limit unless they are alone.
     @Test func randomOperationsMatchTheModelAndRespectTheBound() {
-        var rng = SplitMix64(state: 0x5eed)
+        var rng = SeededRandom(seed: 0x5eed)
         var q = WriteQueue()
         var model: [(key: UInt64?, bytes: [UInt8])] = []
         var inFlight = 0

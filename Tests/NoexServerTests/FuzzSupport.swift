@@ -8,19 +8,14 @@ import NoexJSON
     import Darwin
 #endif
 
-/// SplitMix64: a tiny, fast, seedable generator so a fuzz run can be replayed from its seed.
+/// The fuzz tests' generator: `SeededRandom` with the helpers they draw with, so a fuzz run can
+/// be replayed from its seed.
 struct FuzzRNG: RandomNumberGenerator {
-    private var state: UInt64
+    private var random: SeededRandom
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     /// The seed for a run: `NOEX_FUZZ_SEED` (decimal or 0x-hex) when set, else a fixed default so
     /// CI is deterministic. Each test mixes in its own salt so tests do not share streams.

@@ -7,17 +7,6 @@ import Testing
 /// Bounded random requests against every operation: the server must answer each one (result or
 /// error) and never trap, whatever the field types.
 @Suite struct RandomInputTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let types = [
         "store.insert", "store.get", "store.update", "store.delete", "store.all", "store.where", "store.findOne",
         "store.count", "store.first", "store.last", "store.paginate", "store.clear", "store.sum", "store.avg",
@@ -33,7 +22,7 @@ import Testing
                          "params", "subscriptionId", "name", "config", "updates", "topic", "value", "pattern",
                          "rule", "ruleId", "token", "correlationId"]
 
-    func value(_ g: inout SplitMix, depth: Int = 0) -> JSON {
+    func value(_ g: inout SeededRandom, depth: Int = 0) -> JSON {
         switch g.next() % (depth > 2 ? 7 : 10) {
         case 0: return .null
         case 1: return .bool(g.next() % 2 == 0)
@@ -56,7 +45,7 @@ import Testing
     @Test func randomRequestsAreAlwaysAnswered() {
         let engine = RuleEngine(clock: ManualRulesClock())
         let h = Harness { $0.rules = engine; $0.auth = fixtureAuth(required: false) }
-        var g = SplitMix(state: 42)
+        var g = SeededRandom(seed: 42)
         let c = h.connect()
         _ = c.take()
         for i in 1...3000 {

@@ -7,18 +7,6 @@ import Testing
 /// removal by shifting entries back). These tests drive the table and the index with random
 /// operations and compare every answer with a plain model after each step.
 @Suite struct RecordTableTests {
-    /// A deterministic generator (SplitMix64), so a failure names a reproducible seed.
-    struct Rng: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE5_E9B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Keys of several kinds, among them pairs that are equal as JSON (`1` and `1.0`).
     static func key(_ n: Int) -> JSON {
         switch n % 4 {
@@ -51,7 +39,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func randomOperationsMatchTheModel(seed: UInt64) {
-        var rng = Rng(state: seed)
+        var rng = SeededRandom(seed: seed)
         var table = RecordTable()
         var model: [(key: JSON, record: JSONObject)] = []
         let universe = 300
@@ -112,7 +100,7 @@ import Testing
     /// The index on its own, with hashes chosen to collide: probe runs that wrap around the
     /// end of the array and removals from their middle must keep every other entry findable.
     @Test func slotIndexSurvivesCollidingHashes() {
-        var rng = Rng(state: 42)
+        var rng = SeededRandom(seed: 42)
         var index = SlotIndex()
         var live: [Int: Int] = [:]  // id -> slot
         let hash = { (id: Int) -> Int in (id % 5) * 7 + 13 }  // five hashes, clustered
