@@ -117,6 +117,19 @@ struct RequestMembers: Sendable {
         }
     }
 
+    /// Removes a slot's member and returns it (its position stays recorded, unread: `object`
+    /// is not asked for afterwards on the store path that takes a member).
+    mutating func take(_ slot: Slot) -> JSON? {
+        switch slot {
+        case .id: id.take()
+        case .type: type.take()
+        case .bucket: bucket.take()
+        case .key: key.take()
+        case .data: data.take()
+        case .filter: filter.take()
+        }
+    }
+
     private func position(_ slot: Slot) -> Int {
         switch slot {
         case .id: Int(positions.0)

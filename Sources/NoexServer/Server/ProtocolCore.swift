@@ -131,14 +131,17 @@ public final class ProtocolCore {
 
     func process(_ state: ConnectionState, _ bytes: [UInt8]) {
         let id = state.id
-        switch Envelope.classify(bytes: bytes) {
+        let message = Envelope.classify(bytes: bytes)
+        // Consumed, so the request (and its `data` object) has one owner: an insert can then
+        // take the object and grow it into the record in place (issue 13, fourth round).
+        switch consume message {
         case .invalid(let error):
             metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
             if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
-        case .request(let request):
-            handle(request, state)
+        case .request(var request):
+            handle(&request, state)
         }
     }
 
@@ -170,7 +173,9 @@ public final class ProtocolCore {
 
     // MARK: - Request pipeline
 
-    private func handle(_ request: Request, _ state: ConnectionState) {
+    /// `request` is inout only so that a handler may take a member it consumes (`store.insert`
+    /// takes `data`); everything after the pipeline reads `id`, `type` and the other members.
+    private func handle(_ request: inout Request, _ state: ConnectionState) {
         // Without auth no operation can set a session (auth.*, identity.* and the gate all need
         // it), so there is no session to compare after the request: skip the copy and the check.
         let sessionBefore = gate.auth != nil ? state.session : nil
@@ -178,7 +183,7 @@ public final class ProtocolCore {
         let writesBefore = commitGate?.durable.mutationCount
         let result: Result<JSON, ServerError>
         do throws(ServerError) {
-            result = .success(try pipeline(request, state))
+            result = .success(try pipeline(&request, state))
         } catch {
             result = .failure(error)
         }
@@ -226,7 +231,7 @@ public final class ProtocolCore {
     }
 
     /// Auth check → rate limit → route (docs/protocol/envelope.md).
-    private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
+    private func pipeline(_ request: inout Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         // Without auth the gate passes everything: skip the call and its inout access to the
         // session (a dynamic exclusivity check per request).
         if gate.auth != nil, let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs(),
@@ -237,10 +242,10 @@ public final class ProtocolCore {
                 throw ServerError.rateLimitExceeded(retryAfterMs: retry)
             }
         }
-        return try route(request, state)
+        return try route(&request, state)
     }
 
-    private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
+    private func route(_ r: inout Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
         if cluster != nil, try clusterTakes(r, state) { return .null }
         // The table's store operations by number; a `store.` type outside it still reaches
@@ -253,7 +258,7 @@ public final class ProtocolCore {
             case .storeUnsubscribe: return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
-                let data = try storeOps.handle(r)
+                let data = try storeOps.handle(&r)
                 if let identity, let name = r["name"]?.stringValue {
                     identity.storeAdminSucceeded(type, name: name, userId: state.session?.userId, nowMs: clock.wallMs())
                 }
