@@ -11,14 +11,18 @@ import NoexStore
 /// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
 /// to completion before the next, so answers come back in request order.
 public final class ProtocolCore {
-    public internal(set) var config: ServerConfig
+    /// Unchecked exclusivity (as the per-request properties below): read on every request
+    /// (the answer's size limit), loop-confined, replaced only between requests.
+    @exclusivity(unchecked) public internal(set) var config: ServerConfig
     let store: Store
     let clock: ServerClock
     /// Set once by the owner before any event arrives.
     weak var transportRef: (any ProtocolTransport)?
     var transport: any ProtocolTransport { transportRef! }
 
-    var gate: AuthGate
+    /// Unchecked exclusivity: read on every request (`auth` decides the gate and the session
+    /// work), loop-confined, never accessed while an inout access to it is open.
+    @exclusivity(unchecked) var gate: AuthGate
     var authOps: AuthOperations
     var storeOps: StoreOperations
     /// Durable storage and its output gate (CommitGate.swift); nil in memory mode.
@@ -30,7 +34,9 @@ public final class ProtocolCore {
     var nextConnectionNumber = 1
     var nextSubscriptionNumber = 1
     var totalSubscriptions = 0
-    var rateLimiter: RateLimiter?
+    /// Unchecked exclusivity: read on every request, loop-confined, each access (the
+    /// pipeline's `consume`, the sweep's `prune`) complete before any other begins.
+    @exclusivity(unchecked) var rateLimiter: RateLimiter?
     var blacklist: SessionBlacklist
     /// The audit log (ProtocolCore+Audit.swift); nil when not configured.
     var audit: AuditLog?
@@ -178,7 +184,16 @@ public final class ProtocolCore {
     private func handle(_ request: inout Request, _ state: ConnectionState) {
         // Without auth no operation can set a session (auth.*, identity.* and the gate all need
         // it), so there is no session to compare after the request: skip the copy and the check.
-        let sessionBefore = gate.auth != nil ? state.session : nil
+        // A literal nil, not a local that may hold a session: destroying such a local went
+        // through the type's value witness (~200 instructions per request).
+        if gate.auth == nil {
+            handle(&request, state, sessionBefore: nil)
+        } else {
+            handle(&request, state, sessionBefore: state.session)
+        }
+    }
+
+    private func handle(_ request: inout Request, _ state: ConnectionState, sessionBefore: borrowing AuthSession?) {
         let op = metrics.countRequest(request.operation)
         let writesBefore = commitGate?.durable.mutationCount
         let result: Result<JSON, ServerError>
@@ -194,23 +209,28 @@ public final class ProtocolCore {
             flushDeferredPushes()
             return
         }
-        if let command = clusterWrite {
+        // Only a cluster node sets `clusterWrite`; testing `cluster` first skips copying and
+        // destroying the (large) optional on every request of a single server.
+        if cluster != nil, let command = clusterWrite {
             // Answered when this node applies the entry (ProtocolCore+Cluster.swift).
             clusterWrite = nil
             appendClusterWrite(command, request, state, op: op, sessionBefore: sessionBefore)
             return
         }
-        finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
+        finishRequest(request, state, op: op, consume result, writesBefore: writesBefore, sessionBefore: sessionBefore)
         if cluster != nil { pauseAfterLagRefusal(state) }
     }
 
     /// The one place where a request finished with its answer, synchronous or deferred: send it,
     /// then the pushes it caused, then re-check subscriptions if the session or permissions changed.
-    func finishRequest(_ request: Request, _ state: ConnectionState, op: Int, _ result: Result<JSON, ServerError>,
+    /// `result` is consumed and switched on as consumed: its payload is released where it is
+    /// read, instead of the whole `Result` being destroyed afterwards through its type's value
+    /// witness (~70 instructions per request).
+    func finishRequest(_ request: Request, _ state: ConnectionState, op: Int, _ result: consuming Result<JSON, ServerError>,
                        writesBefore: Int?, sessionBefore: AuthSession?) {
         let answer: [UInt8]
         var failure: ServerError?
-        switch result {
+        switch consume result {
         case .success(let data):
             ServerMessage.writeResult(id: request.id, data: data, into: &answerBuffer)
             answer = answerBuffer
