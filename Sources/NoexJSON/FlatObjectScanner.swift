@@ -14,47 +14,50 @@
 /// - arrays, a second nested object, more than `maxMembers` members, more than `maxBytes`.
 /// The nested object is read the same way when it is flat itself (a typical record); when it
 /// is not, `JSONParser` parses that object (at depth 2, as in a full parse).
+///
+/// The member loop is `@inlinable` and generic over its `FlatMemberSink`, so a caller in
+/// another module (the server's request members) gets it specialised, with the sink's
+/// `member` inlined: handing each member through a closure, and copying each value into it,
+/// was ~0.5k instructions of a `store.get` (issue 13, fourth round).
+@usableFromInline
 struct FlatObjectScanner {
     /// Larger inputs go to the parser (which also enforces `JSONLimits`).
-    static let maxBytes = 4096
-    static let maxMembers = 16
+    @usableFromInline static let maxBytes = 4096
+    @usableFromInline static let maxMembers = 16
 
-    let base: UnsafePointer<UInt8>
-    let end: Int
-    var pos = 0
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline let end: Int
+    @usableFromInline var pos = 0
 
-    /// Hands each member of the object to `member` in order and answers true, or answers false
-    /// when the parser must decide (then `member` may already have seen some members: the
+    @usableFromInline
+    init(base: UnsafePointer<UInt8>, end: Int) {
+        self.base = base
+        self.end = end
+    }
+
+    /// Hands each member of the object to `sink` in order and answers true, or answers false
+    /// when the parser must decide (then `sink` may already have seen some members: the
     /// caller drops what it collected).
-    static func scan(_ base: UnsafePointer<UInt8>, count: Int,
-                     member: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSON) -> Void) -> Bool {
-        whole(base, count: count) { $0.members(nested: false, member) }
-    }
-
-    /// The object as a tree, or nil when the parser must decide.
-    static func scanObject(_ base: UnsafePointer<UInt8>, count: Int) -> JSONObject? {
-        var object: JSONObject?
-        let complete = whole(base, count: count) { scanner in
-            object = scanner.object(nested: false)
-            return object != nil
-        }
-        return complete ? object : nil
-    }
-
-    /// Runs `read` at the `{` of an object that must fill the whole input (whitespace around
-    /// it allowed); false when it does not, or when `read` gives up.
-    private static func whole(_ base: UnsafePointer<UInt8>, count: Int, _ read: (inout FlatObjectScanner) -> Bool) -> Bool {
+    @inlinable
+    static func scan<Sink: FlatMemberSink>(_ base: UnsafePointer<UInt8>, count: Int, into sink: inout Sink) -> Bool {
         guard count <= maxBytes else { return false }
         var scanner = FlatObjectScanner(base: base, end: count)
         scanner.skipWhitespace()
-        guard scanner.pos < count, base[scanner.pos] == UInt8(ascii: "{"), read(&scanner) else { return false }
+        guard scanner.pos < count, base[scanner.pos] == UInt8(ascii: "{"), scanner.members(nested: false, &sink) else { return false }
         scanner.skipWhitespace()
         return scanner.pos == count
     }
 
+    /// The object as a tree, or nil when the parser must decide.
+    static func scanObject(_ base: UnsafePointer<UInt8>, count: Int) -> JSONObject? {
+        var sink = ObjectSink()
+        guard scan(base, count: count, into: &sink) else { return nil }
+        return sink.object
+    }
+
     /// A member key as a `String`: one of the parser's preallocated common keys when it
     /// spells one, so both paths return the same strings.
-    @inline(__always)
+    @usableFromInline
     static func key(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         guard let p = bytes.baseAddress else { return "" }
         return JSONParser.knownKey(p, count: bytes.count) ?? String(decoding: bytes, as: UTF8.self)
@@ -62,26 +65,38 @@ struct FlatObjectScanner {
 
     /// The members of the object at `pos` as a `JSONObject` (the nested level, and
     /// `scanFlatObject`'s tree form).
-    private mutating func object(nested: Bool) -> JSONObject? {
+    @usableFromInline
+    mutating func object(nested: Bool) -> JSONObject? {
+        var sink = ObjectSink()
+        guard members(nested: nested, &sink) else { return nil }
+        return sink.object
+    }
+
+    /// Collects members into a `JSONObject`'s two arrays (the tree forms above).
+    struct ObjectSink: FlatMemberSink {
         var keys = ContiguousArray<String>()
         var values = ContiguousArray<JSON>()
-        let complete = members(nested: nested) { key, value in
+
+        mutating func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON) {
             if keys.isEmpty {
                 keys.reserveCapacity(8)
                 values.reserveCapacity(8)
             }
-            keys.append(Self.key(key))
+            keys.append(FlatObjectScanner.key(key))
             values.append(value)
         }
-        guard complete else { return nil }
-        return keys.isEmpty ? JSONObject() : JSONObject(uncheckedUniqueKeys: keys, values: values)
+
+        var object: JSONObject {
+            keys.isEmpty ? JSONObject() : JSONObject(uncheckedUniqueKeys: keys, values: values)
+        }
     }
 
     /// The members of the object whose `{` is at `pos`; `pos` ends after its `}`. At the top
     /// level (`nested` false) one member may be an object: read by this scanner when it is flat
     /// itself (the usual record), else by the parser. A nested object inside it is left to the
     /// parser (nil).
-    private mutating func members(nested: Bool, _ member: (UnsafeBufferPointer<UInt8>, JSON) -> Void) -> Bool {
+    @inlinable
+    mutating func members<Sink: FlatMemberSink>(nested: Bool, _ sink: inout Sink) -> Bool {
         pos += 1  // '{'
         skipWhitespace()
         guard pos < end else { return false }
@@ -151,7 +166,7 @@ struct FlatObjectScanner {
             default:
                 return false
             }
-            member(UnsafeBufferPointer(start: base + keyStart, count: keyCount), value)
+            sink.member(key: UnsafeBufferPointer(start: base + keyStart, count: keyCount), value: value)
             count += 1
             skipWhitespace()
             guard pos < end else { return false }
@@ -166,7 +181,8 @@ struct FlatObjectScanner {
 
     /// The index of the closing quote of a string whose contents start at `start`, when every
     /// byte up to it is printable ASCII other than `\`; nil otherwise.
-    private func plainStringEnd(from start: Int) -> Int? {
+    @usableFromInline
+    func plainStringEnd(from start: Int) -> Int? {
         var i = start
         // Eight bytes at a time; the lowest byte that stops the run decides.
         while i + 8 <= end {
@@ -189,7 +205,7 @@ struct FlatObjectScanner {
     /// The request types most frames carry, as preallocated strings: building (and
     /// validating) a `String` for them is a measurable share of a `store.get`. Equal strings
     /// either way; only the work differs.
-    @inline(__always)
+    @usableFromInline
     static func knownValue(_ p: UnsafePointer<UInt8>, count: Int) -> String? {
         func spells(_ s: StaticString) -> Bool { JSONParser.bytes(p, count: count, spell: s) }
         switch count {
@@ -202,7 +218,8 @@ struct FlatObjectScanner {
         }
     }
 
-    private func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
+    @usableFromInline
+    func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
         let count = Int(a & 0xFFFF_FFFF)
         guard count == Int(b & 0xFFFF_FFFF) else { return false }
         let (p, q) = (base + Int(a >> 32), base + Int(b >> 32))
@@ -211,7 +228,8 @@ struct FlatObjectScanner {
     }
 
     /// `-?(0|[1-9][0-9]{0,17})` not followed by a fraction or exponent: exactly `.int`.
-    private mutating func scanInteger() -> Int64? {
+    @usableFromInline
+    mutating func scanInteger() -> Int64? {
         var i = pos
         let negative = base[i] == UInt8(ascii: "-")
         if negative { i += 1 }
@@ -229,7 +247,8 @@ struct FlatObjectScanner {
         return negative ? -value : value
     }
 
-    private mutating func literal(_ text: StaticString) -> Bool {
+    @usableFromInline
+    mutating func literal(_ text: StaticString) -> Bool {
         let n = text.utf8CodeUnitCount
         guard end - pos >= n else { return false }
         let q = text.utf8Start
@@ -239,7 +258,8 @@ struct FlatObjectScanner {
     }
 
     /// The nested object at `pos`, parsed by the full parser as the second nesting level.
-    private mutating func parseNested() -> JSON? {
+    @usableFromInline
+    mutating func parseNested() -> JSON? {
         let (start, end, base) = (pos, self.end, self.base)
         let parsed: (JSON, Int)? = try? JSONParser.withScratch { (scratch) throws(JSONParseError) -> (JSON, Int) in
             var parser = JSONParser(base: base, count: end, maxDepth: JSONLimits.default.maxDepth, scratch: scratch)
@@ -253,8 +273,8 @@ struct FlatObjectScanner {
         return parsed.0
     }
 
-    @inline(__always)
-    private mutating func skipWhitespace() {
+    @inlinable @inline(__always)
+    mutating func skipWhitespace() {
         while pos < end {
             switch base[pos] {
             case 0x20, 0x0A, 0x0D, 0x09: pos += 1
@@ -279,12 +299,36 @@ extension JSON {
     /// that keeps a few members in fields of its own saves the object's two arrays.
     public static func scanFlatObject(_ bytes: UnsafeRawBufferPointer,
                                       member: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSON) -> Void) -> Bool {
+        withoutActuallyEscaping(member) { member in
+            var sink = ClosureSink(body: member)
+            return scanFlatObject(bytes, into: &sink)
+        }
+    }
+
+    /// The same scan into a sink of the caller's type: specialised for it across modules, so
+    /// each member goes straight into the sink (the request path's members).
+    @inlinable
+    public static func scanFlatObject<Sink: FlatMemberSink>(_ bytes: UnsafeRawBufferPointer, into sink: inout Sink) -> Bool {
         guard let raw = bytes.baseAddress, bytes.count > 0 else { return false }
-        return FlatObjectScanner.scan(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count, member: member)
+        return FlatObjectScanner.scan(raw.assumingMemoryBound(to: UInt8.self), count: bytes.count, into: &sink)
     }
 
     /// A member key read by `scanFlatObject(_:member:)` as the `String` the parser would make.
     public static func objectKey(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
         FlatObjectScanner.key(bytes)
     }
+}
+
+/// Receives the members `JSON.scanFlatObject(_:into:)` reads, in order: each key's bytes (a
+/// key with a preallocated `String` is `JSON.objectKey(_:)`) and its value, moved in. After a
+/// scan that answered false, whatever the sink collected is to be dropped.
+public protocol FlatMemberSink {
+    mutating func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON)
+}
+
+/// The closure form of `scanFlatObject(_:member:)` as a sink.
+private struct ClosureSink: FlatMemberSink {
+    let body: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSON) -> Void
+
+    func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON) { body(key, value) }
 }

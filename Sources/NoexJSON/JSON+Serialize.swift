@@ -30,7 +30,7 @@ extension JSON {
     var initialCapacity: Int {
         switch self {
         case .array(let a): return 64 + a.count * 64
-        case .object(let o): return o.text.map { $0.bytes.count + 64 } ?? 64 + o.count * 32
+        case .object(let o): return o.text.map { $0.count + 64 } ?? 64 + o.count * 32
         default: return 64
         }
     }
@@ -131,7 +131,7 @@ extension JSONObject {
     /// Appends this object's JSON text (members in insertion order) to `buffer`.
     public func serialize(into buffer: inout [UInt8]) {
         if let text {
-            buffer.append(contentsOf: text.bytes)
+            buffer.append(contentsOf: text)
             return
         }
         var writer = JSONWriter(capacity: 64 + count * 32)
@@ -141,7 +141,7 @@ extension JSONObject {
 
     /// The JSON text as bytes.
     public var serializedBytes: [UInt8] {
-        if let text { return text.bytes }
+        if let text { return text }
         var writer = JSONWriter(capacity: 64 + count * 32)
         write(to: &writer)
         return writer.makeArray()
@@ -156,7 +156,7 @@ extension JSONObject {
 
     func write(to writer: inout JSONWriter) {
         if let text {
-            text.bytes.withUnsafeBufferPointer { writer.write($0) }
+            text.withUnsafeBufferPointer { writer.write($0) }
             return
         }
         writeMembers(to: &writer)

@@ -11,7 +11,7 @@ import OrderedCollections
 public struct JSONObject: Sendable {
     @usableFromInline var members: OrderedDictionary<String, JSON>
     /// This object's JSON text, when its owner attached it (`attachText`); nil otherwise.
-    @usableFromInline var text: JSONText?
+    @usableFromInline var text: [UInt8]?
 
     /// How many leading keys are array indices (kept sorted numerically). Index keys always
     /// come first, so the boundary is found by binary search rather than stored: a stored

@@ -4,13 +4,25 @@ struct JSONWriter: ~Copyable {
     private(set) var base: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
     private var capacity: Int
+    /// False while `base` is the caller's scratch memory (`init(scratch:)`): not ours to free.
+    private var owned: Bool
 
     init(capacity: Int) {
         self.capacity = max(capacity, 64)
         base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+        owned = true
     }
 
-    deinit { base.deallocate() }
+    /// Starts in the caller's memory (e.g. a stack buffer, which must outlive the writer) and
+    /// moves to the heap only if the text outgrows it: a text that fits costs no allocation
+    /// until `makeArray` (issue 13, fourth round: `attachText` on every insert).
+    init(scratch: UnsafeMutableBufferPointer<UInt8>) {
+        base = scratch.baseAddress!
+        capacity = scratch.count
+        owned = false
+    }
+
+    deinit { if owned { base.deallocate() } }
 
     /// Makes room for `n` more bytes and returns where they go; the caller then calls
     /// `advance(by:)` with the number actually written.
@@ -25,11 +37,12 @@ struct JSONWriter: ~Copyable {
 
     @inline(never)
     private mutating func grow(to needed: Int) {
-        var newCapacity = capacity * 2
+        var newCapacity = Swift.max(capacity * 2, 64)
         while newCapacity < needed { newCapacity *= 2 }
         let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         newBase.update(from: base, count: count)
-        base.deallocate()
+        if owned { base.deallocate() }
+        owned = true
         base = newBase
         capacity = newCapacity
     }

@@ -34,10 +34,10 @@ final class Bucket {
 
     /// Insert preparation (docs/protocol/queries.md#bucket-definitions): generated values, defaults, metadata,
     /// validation. `counter` is the autoincrement value to hand out.
-    func prepareInsert(_ data: JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
+    func prepareInsert(_ data: consuming JSONObject, counter: Int64, now: Int64, ids: inout IDGenerator) throws(StoreError)
         -> JSONObject
     {
-        var record = data
+        var record = consume data
         // Room for the generated fields and the three metadata fields: one allocation instead
         // of growing the parsed object's right-sized storage member by member.
         record.reserveCapacity(record.count + plan.generated.count + plan.defaults.count + 3)

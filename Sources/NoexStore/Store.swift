@@ -177,10 +177,12 @@ public final class Store {
     /// Inserts a record (docs/protocol/queries.md#bucket-definitions); returns the stored record with its metadata.
     /// An existing key is rejected (`recordAlreadyExists`); a failed insert changes nothing.
     @discardableResult
-    public func insert(bucket name: String, record data: JSONObject) throws(StoreError) -> JSONObject {
+    /// `data` is consumed: a caller that hands over its only reference (the server's request
+    /// path) lets the record grow in place instead of being copied.
+    public func insert(bucket name: String, record data: consuming JSONObject) throws(StoreError) -> JSONObject {
         let b = try bucket(name)
         let now = nowMs()
-        var record = try b.prepareInsert(data, counter: b.counter + 1, now: now, ids: &ids)
+        var record = try b.prepareInsert(consume data, counter: b.counter + 1, now: now, ids: &ids)
         let key = record[b.keyField]!
         // Evictions reorder the table, and a reference check must not see the record itself.
         if b.definition.maxSize != nil || !b.plan.references.isEmpty {

@@ -67,6 +67,29 @@ import Testing
         #expect(MemoryLayout<JSON>.stride == 32)
     }
 
+    /// `attachText` writes in stack memory first (`JSONWriter(scratch:)`) and moves to the heap
+    /// when the text outgrows it: for texts around and far beyond that size, with escapes and
+    /// non-ASCII text, the attached text equals the heap writer's serialisation.
+    @Test func textsOfEverySizeAroundTheScratchMemory() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["a", "é", "\"", "\\", "\n", "\u{01}", "xyz", "€", "🙂"]
+        let limit = JSONObject.attachScratchBytes
+        for target in [0, 1, limit - 40, limit - 9, limit - 3, limit, limit + 1, limit + 7, 2 * limit, 5 * limit] {
+            for _ in 0..<20 {
+                var o = JSONObject()
+                var i = 0
+                while JSON.object(o).serializedBytes.count < target {
+                    var s = ""
+                    for _ in 0..<Int.random(in: 0...12, using: &rng) { s += pieces.randomElement(using: &rng)! }
+                    o["k\(i)"] = Bool.random(using: &rng) ? .string(s) : .int(Int64.random(in: -1_000_000...Int64.max / 2, using: &rng))
+                    i += 1
+                }
+                let expected = JSON.object(o).serializedBytes
+                #expect(attached(o).attachedText == expected)
+            }
+        }
+    }
+
     @Test func equalityAndHashIgnoreTheText() {
         let o = attached(record)
         #expect(o == record)

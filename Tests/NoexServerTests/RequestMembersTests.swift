@@ -77,6 +77,42 @@ import Testing
         }
     }
 
+    /// `takeObject` (what `store.insert` uses to hand `data` to the store without a copy):
+    /// the same object and the same error as `object(_:)`, the member gone after a success
+    /// and still there after an error, every other member unchanged.
+    @Test func takingDataIsReadingItThenDroppingIt() {
+        let frames = [
+            #"{"id":1,"type":"store.insert","bucket":"b","data":{"id":"x","n":2}}"#,
+            #"{"data":{"a":[1,{"b":2}]},"type":"store.insert","id":2,"bucket":"b","extra":1}"#,
+            #"{"id":3,"type":"store.insert","bucket":"b","data":"not an object"}"#,
+            #"{"id":4,"type":"store.insert","bucket":"b","data":null}"#,
+            #"{"id":5,"type":"store.insert","bucket":"b"}"#,
+            #"{"id":6,"type":"store.insert","bucket":"b","dat\u0061":{"escaped":"key"}}"#,
+        ]
+        for frame in frames {
+            guard case .request(var r) = Envelope.classify(bytes: Array(frame.utf8)) else {
+                Issue.record("not a request: \(frame)")
+                continue
+            }
+            let before = r.fields
+            let read = Result { () throws(ServerError) in try r.object("data") }
+            let taken = Result { () throws(ServerError) in try r.takeObject(.data) }
+            switch (read, taken) {
+            case (.success(let a), .success(let b)):
+                #expect(JSON.object(a).isIdentical(to: .object(b)), "\(frame)")
+                var rest = before
+                rest["data"] = nil
+                #expect(JSON.object(r.fields).isIdentical(to: .object(rest)), "\(frame)")
+                #expect(r["data"] == nil)
+            case (.failure(let a), .failure(let b)):
+                #expect(a.code == b.code && a.message == b.message, "\(frame)")
+                #expect(JSON.object(r.fields).isIdentical(to: .object(before)), "\(frame)")
+            default:
+                Issue.record("object and takeObject disagree on \(frame)")
+            }
+        }
+    }
+
     /// The operation enum names the metrics table's slots, in its order.
     @Test func operationsAreTheTablesSlots() {
         #expect(RequestOperation.allCases.count == OperationTable.names.count)

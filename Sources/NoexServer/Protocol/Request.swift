@@ -10,7 +10,8 @@ public struct Request: Sendable {
     /// `type` as a table slot, looked up once: routing and the handlers switch on it.
     let operation: RequestOperation
     /// Every member of the frame (`id` and `type` included), read without building a tree.
-    let members: RequestMembers
+    /// Changed only by `takeObject` (a handler taking a member it consumes).
+    var members: RequestMembers
 
     public init(id: JSON, type: String, fields: JSONObject) {
         self.init(id: id, type: type, members: RequestMembers(fields))

@@ -20,10 +20,21 @@ extension Request {
     }
 
     public func object(_ field: String) throws(ServerError) -> JSONObject {
-        guard case .object(let o)? = self[field] else {
-            throw ServerError(.validationError, "Missing or invalid \"\(field)\": expected object")
-        }
+        guard case .object(let o)? = self[field] else { throw Self.notAnObject(field) }
         return o
+    }
+
+    /// `object(_:)` for a member with a field of its own, moved out of the request (which no
+    /// longer has it): the caller owns the only reference, so growing it copies nothing.
+    /// On error the member stays.
+    mutating func takeObject(_ slot: RequestMembers.Slot) throws(ServerError) -> JSONObject {
+        guard case .object? = members[slot] else { throw Self.notAnObject(slot.name) }
+        guard case .object(let o)? = members.take(slot) else { preconditionFailure("checked above") }
+        return o
+    }
+
+    private static func notAnObject(_ field: String) -> ServerError {
+        ServerError(.validationError, "Missing or invalid \"\(field)\": expected object")
     }
 
     /// An optional object: absent or `null` mean "not given".

@@ -13,7 +13,7 @@ import NoexJSON
 /// duplicate keys to the parser, whose object keeps the first position and the last value),
 /// and the same order: each slot remembers its position, so `object` rebuilds the parser's
 /// object member for member (`RequestMembersTests`, `EnvelopeScanTests`, fuzz-request).
-struct RequestMembers: Sendable {
+struct RequestMembers: Sendable, FlatMemberSink {
     /// The members with a field of their own.
     enum Slot: Int, CaseIterable, Sendable {
         case id, type, bucket, key, data, filter
@@ -80,15 +80,13 @@ struct RequestMembers: Sendable {
     /// members are to be dropped. In place, because this struct is large and copying it (every
     /// slot retained, then released) was a measurable share of a request.
     mutating func scan(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        JSON.scanFlatObject(bytes) { key, value in
-            let slot = Slot(key)
-            append(slot, name: slot == nil ? JSON.objectKey(key) : "", value)
-        }
+        JSON.scanFlatObject(bytes, into: &self)
     }
 
     /// Adds a member whose key is not one of the members already added. `name` is read only
     /// when `slot` is nil.
-    private mutating func append(_ slot: Slot?, name: String, _ value: JSON) {
+    @inline(__always)
+    private mutating func append(_ slot: Slot?, name: String, _ value: consuming JSON) {
         guard let slot else {
             extras.append((name, value))
             count += 1
@@ -106,6 +104,14 @@ struct RequestMembers: Sendable {
         count += 1
     }
 
+    /// One scanned member (`FlatMemberSink`): the scanner, specialised for this type, calls
+    /// it directly and moves the value in.
+    @inline(__always)
+    mutating func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON) {
+        let slot = Slot(key)
+        append(slot, name: slot == nil ? JSON.objectKey(key) : "", value)
+    }
+
     subscript(slot: Slot) -> JSON? {
         switch slot {
         case .id: id
@@ -114,6 +120,19 @@ struct RequestMembers: Sendable {
         case .key: key
         case .data: data
         case .filter: filter
+        }
+    }
+
+    /// Removes a slot's member and returns it (its position stays recorded, unread: `object`
+    /// is not asked for afterwards on the store path that takes a member).
+    mutating func take(_ slot: Slot) -> JSON? {
+        switch slot {
+        case .id: id.take()
+        case .type: type.take()
+        case .bucket: bucket.take()
+        case .key: key.take()
+        case .data: data.take()
+        case .filter: filter.take()
         }
     }
 

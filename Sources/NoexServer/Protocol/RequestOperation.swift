@@ -27,6 +27,7 @@ enum RequestOperation: Int, CaseIterable, Sendable {
         // mismatch costs a short runtime call), against ~150 instructions for the table's hash.
         switch type {
         case "store.get": self = .storeGet
+        case "store.insert": self = .storeInsert
         case "store.where": self = .storeWhere
         default: self = Self(rawValue: OperationTable.shared.index(of: type)) ?? .other
         }

@@ -11,14 +11,18 @@ import NoexStore
 /// Loop-confined and deliberately not Sendable. Every inbound frame of a connection is handled
 /// to completion before the next, so answers come back in request order.
 public final class ProtocolCore {
-    public internal(set) var config: ServerConfig
+    /// Unchecked exclusivity (as the per-request properties below): read on every request
+    /// (the answer's size limit), loop-confined, replaced only between requests.
+    @exclusivity(unchecked) public internal(set) var config: ServerConfig
     let store: Store
     let clock: ServerClock
     /// Set once by the owner before any event arrives.
     weak var transportRef: (any ProtocolTransport)?
     var transport: any ProtocolTransport { transportRef! }
 
-    var gate: AuthGate
+    /// Unchecked exclusivity: read on every request (`auth` decides the gate and the session
+    /// work), loop-confined, never accessed while an inout access to it is open.
+    @exclusivity(unchecked) var gate: AuthGate
     var authOps: AuthOperations
     var storeOps: StoreOperations
     /// Durable storage and its output gate (CommitGate.swift); nil in memory mode.
@@ -30,7 +34,9 @@ public final class ProtocolCore {
     var nextConnectionNumber = 1
     var nextSubscriptionNumber = 1
     var totalSubscriptions = 0
-    var rateLimiter: RateLimiter?
+    /// Unchecked exclusivity: read on every request, loop-confined, each access (the
+    /// pipeline's `consume`, the sweep's `prune`) complete before any other begins.
+    @exclusivity(unchecked) var rateLimiter: RateLimiter?
     var blacklist: SessionBlacklist
     /// The audit log (ProtocolCore+Audit.swift); nil when not configured.
     var audit: AuditLog?
@@ -131,14 +137,17 @@ public final class ProtocolCore {
 
     func process(_ state: ConnectionState, _ bytes: [UInt8]) {
         let id = state.id
-        switch Envelope.classify(bytes: bytes) {
+        let message = Envelope.classify(bytes: bytes)
+        // Consumed, so the request (and its `data` object) has one owner: an insert can then
+        // take the object and grow it into the record in place (issue 13, fourth round).
+        switch consume message {
         case .invalid(let error):
             metrics.countInvalid(error.code)
             send(id, ServerMessage.error(id: 0, error, exposeDetails: false))
         case .pong(let timestamp):
             if timestamp >= Double(state.lastPingAt) { transport.pongReceived(id) }
-        case .request(let request):
-            handle(request, state)
+        case .request(var request):
+            handle(&request, state)
         }
     }
 
@@ -170,15 +179,26 @@ public final class ProtocolCore {
 
     // MARK: - Request pipeline
 
-    private func handle(_ request: Request, _ state: ConnectionState) {
+    /// `request` is inout only so that a handler may take a member it consumes (`store.insert`
+    /// takes `data`); everything after the pipeline reads `id`, `type` and the other members.
+    private func handle(_ request: inout Request, _ state: ConnectionState) {
         // Without auth no operation can set a session (auth.*, identity.* and the gate all need
         // it), so there is no session to compare after the request: skip the copy and the check.
-        let sessionBefore = gate.auth != nil ? state.session : nil
+        // A literal nil, not a local that may hold a session: destroying such a local went
+        // through the type's value witness (~200 instructions per request).
+        if gate.auth == nil {
+            handle(&request, state, sessionBefore: nil)
+        } else {
+            handle(&request, state, sessionBefore: state.session)
+        }
+    }
+
+    private func handle(_ request: inout Request, _ state: ConnectionState, sessionBefore: borrowing AuthSession?) {
         let op = metrics.countRequest(request.operation)
         let writesBefore = commitGate?.durable.mutationCount
         let result: Result<JSON, ServerError>
         do throws(ServerError) {
-            result = .success(try pipeline(request, state))
+            result = .success(try pipeline(&request, state))
         } catch {
             result = .failure(error)
         }
@@ -189,23 +209,28 @@ public final class ProtocolCore {
             flushDeferredPushes()
             return
         }
-        if let command = clusterWrite {
+        // Only a cluster node sets `clusterWrite`; testing `cluster` first skips copying and
+        // destroying the (large) optional on every request of a single server.
+        if cluster != nil, let command = clusterWrite {
             // Answered when this node applies the entry (ProtocolCore+Cluster.swift).
             clusterWrite = nil
             appendClusterWrite(command, request, state, op: op, sessionBefore: sessionBefore)
             return
         }
-        finishRequest(request, state, op: op, result, writesBefore: writesBefore, sessionBefore: sessionBefore)
+        finishRequest(request, state, op: op, consume result, writesBefore: writesBefore, sessionBefore: sessionBefore)
         if cluster != nil { pauseAfterLagRefusal(state) }
     }
 
     /// The one place where a request finished with its answer, synchronous or deferred: send it,
     /// then the pushes it caused, then re-check subscriptions if the session or permissions changed.
-    func finishRequest(_ request: Request, _ state: ConnectionState, op: Int, _ result: Result<JSON, ServerError>,
+    /// `result` is consumed and switched on as consumed: its payload is released where it is
+    /// read, instead of the whole `Result` being destroyed afterwards through its type's value
+    /// witness (~70 instructions per request).
+    func finishRequest(_ request: Request, _ state: ConnectionState, op: Int, _ result: consuming Result<JSON, ServerError>,
                        writesBefore: Int?, sessionBefore: AuthSession?) {
         let answer: [UInt8]
         var failure: ServerError?
-        switch result {
+        switch consume result {
         case .success(let data):
             ServerMessage.writeResult(id: request.id, data: data, into: &answerBuffer)
             answer = answerBuffer
@@ -226,7 +251,7 @@ public final class ProtocolCore {
     }
 
     /// Auth check → rate limit → route (docs/protocol/envelope.md).
-    private func pipeline(_ request: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
+    private func pipeline(_ request: inout Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         // Without auth the gate passes everything: skip the call and its inout access to the
         // session (a dynamic exclusivity check per request).
         if gate.auth != nil, let denied = gate.check(request, session: &state.session, nowMs: clock.wallMs(),
@@ -237,10 +262,10 @@ public final class ProtocolCore {
                 throw ServerError.rateLimitExceeded(retryAfterMs: retry)
             }
         }
-        return try route(request, state)
+        return try route(&request, state)
     }
 
-    private func route(_ r: Request, _ state: ConnectionState) throws(ServerError) -> JSON {
+    private func route(_ r: inout Request, _ state: ConnectionState) throws(ServerError) -> JSON {
         let type = r.type
         if cluster != nil, try clusterTakes(r, state) { return .null }
         // The table's store operations by number; a `store.` type outside it still reaches
@@ -253,7 +278,7 @@ public final class ProtocolCore {
             case .storeUnsubscribe: return try unsubscribe(r, state)
             default:
                 deferredPushes = deferredPushes ?? []
-                let data = try storeOps.handle(r)
+                let data = try storeOps.handle(&r)
                 if let identity, let name = r["name"]?.stringValue {
                     identity.storeAdminSucceeded(type, name: name, userId: state.session?.userId, nowMs: clock.wallMs())
                 }
