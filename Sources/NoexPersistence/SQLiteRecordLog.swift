@@ -6,15 +6,17 @@ import NoexStore
 ///
 /// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
 /// the record's text is the one the store attached when it wrote it (or goes, like the key,
-/// through a reused buffer), bound without a copy, and a counter that did not
-/// change is not written again.
+/// through a reused buffer), bound without a copy, a counter that did not change is not written
+/// again, and (format version 2) no index is written: each record's rowid is kept in a
+/// `RecordRowMap` per bucket, so an insert appends a row and an update or delete names its row
+/// by rowid.
 ///
-/// Tried and dropped: keeping key → rowid in memory instead of the `(bucket, key)` index (the
-/// Swift dictionary of JSON keys cost as much CPU per insert as the B-tree work it saved), and a
-/// `WITHOUT ROWID` table keyed by `(bucket, key)` with an insertion sequence (one B-tree per
-/// write, but records in random leaves: more pages written per insert once the table is
-/// large). See bench/README.md, "Making the sqlite write path cheaper".
+/// Tried and dropped: a Swift dictionary of JSON keys → rowid (cost as much CPU per insert as
+/// the B-tree work it saved), and a `WITHOUT ROWID` table keyed by `(bucket, key)` (records in
+/// random leaves: more pages written per insert once the table is large). See bench/README.md,
+/// "Making the sqlite write path cheaper" and the issue 13 rounds after it.
 final class SQLiteRecordLog {
+    private unowned let db: SQLiteDatabase
     private let insertRow: Statement
     private let updateRow: Statement
     private let deleteRow: Statement
@@ -24,50 +26,136 @@ final class SQLiteRecordLog {
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
+    /// Every row of `records`, per bucket name. Nil after a rolled-back transaction (what the
+    /// map then says is unknown): the next write rebuilds it from the table.
+    private var rows: [String: RecordRowMap]? = [:]
+    /// The bucket written last and its map (a batch is mostly one bucket's writes).
+    private var lastBucket = ""
+    private var lastRows: RecordRowMap?
 
     init(_ db: SQLiteDatabase) throws(PersistenceError) {
+        self.db = db
         insertRow = try db.statement(SQLiteSchema.insertRecord)
         updateRow = try db.statement(SQLiteSchema.updateRecord)
         deleteRow = try db.statement(SQLiteSchema.deleteRecord)
         upsertCounter = try db.statement(SQLiteSchema.upsertCounter)
     }
 
+    /// The row map of `bucket` (made empty on first use).
+    func rowMap(_ bucket: String) throws(PersistenceError) -> RecordRowMap {
+        if let lastRows, lastBucket == bucket { return lastRows }
+        if rows == nil { try rebuild() }
+        let map: RecordRowMap
+        if let m = rows![bucket] { map = m } else {
+            map = RecordRowMap()
+            rows![bucket] = map
+        }
+        lastBucket = bucket
+        lastRows = map
+        return map
+    }
+
     func write(_ e: StoreEvent) throws(PersistenceError) {
+        let map = try rowMap(e.bucket)
         switch e {
         case .inserted(let b, let key, let r):
-            try run(insertRow, b, key, r)
+            try insert(map, b, key, r)
         case .updated(let b, let key, _, let r):
-            try run(updateRow, b, key, r)
-        case .deleted(let b, let key, _):
-            try run(deleteRow, b, key, nil)
+            keyBuffer.removeAll(keepingCapacity: true)
+            Self.serializeKey(key, into: &keyBuffer)
+            let rowid = keyBuffer.withUnsafeBytes { map.rowid($0, hash: RecordRowMap.hash($0)) }
+            // No row (the map always mirrors the table, so never expected): write it as new.
+            guard let rowid else { return try insert(map, b, key, r) }
+            try run(updateRow, rowid, record: r)
+        case .deleted(_, let key, _):
+            keyBuffer.removeAll(keepingCapacity: true)
+            Self.serializeKey(key, into: &keyBuffer)
+            guard let rowid = keyBuffer.withUnsafeBytes({ map.remove($0, hash: RecordRowMap.hash($0)) }) else { return }
+            try run(deleteRow, rowid, record: nil)
         }
     }
 
-    /// Binds ?1 bucket, ?2 serialised key and (when given) ?3 serialised record without
-    /// copies, then runs while the bytes are lent.
-    private func run(_ s: Statement, _ bucket: String, _ key: JSON, _ record: JSONObject?) throws(PersistenceError) {
+    /// Appends the record's row (?1 bucket, ?2 key, ?3 record, bound without copies while the
+    /// bytes are lent) and notes its rowid. A row the key still had goes (never expected: a
+    /// stored record the store skipped at load, e.g. for a unique conflict).
+    private func insert(_ map: RecordRowMap, _ bucket: String, _ key: JSON, _ record: JSONObject) throws(PersistenceError) {
+        let s = insertRow
         s.reset()
         keyBuffer.removeAll(keepingCapacity: true)
         Self.serializeKey(key, into: &keyBuffer)
-        // The store serialised the record when it wrote it (JSONObject.attachText).
-        let text = record?.attachedText
-        if text == nil, let record {
-            recordBuffer.removeAll(keepingCapacity: true)
-            record.serialize(into: &recordBuffer)
-        }
+        let text = recordText(record)
         var name = bucket
-        let result: Result<Void, PersistenceError> = name.withUTF8 { b in
+        let result: Result<Int64?, PersistenceError> = name.withUTF8 { b in
             keyBuffer.withUnsafeBytes { k in
-                s.bindNoCopy(1, UnsafeRawBufferPointer(b))
-                s.bindNoCopy(2, k)
-                guard record != nil else { return Result { () throws(PersistenceError) in try s.run() } }
-                return (text ?? recordBuffer).withUnsafeBytes { r in
+                text.withUnsafeBytes { r in
+                    s.bindNoCopy(1, UnsafeRawBufferPointer(b))
+                    s.bindNoCopy(2, k)
                     s.bindNoCopy(3, r)
-                    return Result { () throws(PersistenceError) in try s.run() }
+                    return Result { () throws(PersistenceError) -> Int64? in
+                        try s.run()
+                        return try map.set(k, hash: RecordRowMap.hash(k), rowid: sqlite3_last_insert_rowid(db.handle))
+                    }
                 }
             }
         }
+        if let stale = try result.get() { try run(deleteRow, stale, record: nil) }
+    }
+
+    /// Runs `s` on row ?1 `rowid`, with ?2 the record's text when given.
+    private func run(_ s: Statement, _ rowid: Int64, record: JSONObject?) throws(PersistenceError) {
+        s.reset()
+        s.bind(1, rowid)
+        guard let record else { return try s.run() }
+        let result: Result<Void, PersistenceError> = recordText(record).withUnsafeBytes { r in
+            s.bindNoCopy(2, r)
+            return Result { () throws(PersistenceError) in try s.run() }
+        }
         try result.get()
+    }
+
+    /// The record's JSON text: the one the store attached when it wrote it
+    /// (JSONObject.attachText), else serialised into the reused buffer.
+    private func recordText(_ record: JSONObject) -> [UInt8] {
+        if let text = record.attachedText { return text }
+        recordBuffer.removeAll(keepingCapacity: true)
+        record.serialize(into: &recordBuffer)
+        return recordBuffer
+    }
+
+    /// Maps every row of the table (at start, and after a rolled-back transaction). Returns the
+    /// rows a key already had an earlier row for, which the caller deletes: the earlier row is
+    /// the one a load keeps (never expected, since writes keep one row per key).
+    @discardableResult
+    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ duplicate: Bool, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
+        throws(PersistenceError) -> [Int64]
+    {
+        rows = nil
+        lastRows = nil
+        lastBucket = ""
+        var fresh: [String: RecordRowMap] = [:]
+        var duplicates: [Int64] = []
+        let scan = try db.statement(visit == nil ? SQLiteSchema.mapRows : SQLiteSchema.loadRows)
+        defer { scan.reset() }
+        // Rows come in rowid order, mostly in runs of one bucket: its map is looked up per run.
+        var current: (name: String, map: RecordRowMap)?
+        while try scan.step() {
+            let rowid = scan.int(0)
+            let bucket = scan.bytes(1)
+            if current == nil || !current!.name.utf8.elementsEqual(bucket) {
+                let name = String(decoding: bucket, as: UTF8.self)
+                let map = fresh[name] ?? RecordRowMap()
+                fresh[name] = map
+                current = (name, map)
+            }
+            let map = current!.map
+            let key = scan.bytes(2)
+            let hash = RecordRowMap.hash(key)
+            let duplicate = map.rowid(key, hash: hash) != nil
+            if duplicate { duplicates.append(rowid) } else { _ = try map.set(key, hash: hash, rowid: rowid) }
+            try visit?(rowid, current!.name, duplicate, scan)
+        }
+        rows = fresh
+        return duplicates
     }
 
     /// A key's JSON text. Most keys are strings that need no escape: their text is the bytes
@@ -99,9 +187,22 @@ final class SQLiteRecordLog {
     }
 
     /// A dropped bucket's counter row is gone: write it again if the bucket comes back.
-    func forget(bucket: String) { savedCounters[bucket] = nil }
+    /// Its rows are gone too.
+    func forget(bucket: String) {
+        savedCounters[bucket] = nil
+        rows?[bucket] = nil
+        if lastBucket == bucket {
+            lastRows = nil
+            lastBucket = ""
+        }
+    }
 
     /// The transaction rolled back: what was written is unknown, so every counter is written
-    /// again by the next commit.
-    func rolledBack() { savedCounters = [:] }
+    /// again by the next commit and the row maps are rebuilt from the table.
+    func rolledBack() {
+        savedCounters = [:]
+        rows = nil
+        lastRows = nil
+        lastBucket = ""
+    }
 }
