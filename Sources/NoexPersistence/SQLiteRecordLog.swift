@@ -21,8 +21,9 @@ final class SQLiteRecordLog {
     private let updateRow: Statement
     private let deleteRow: Statement
     private let upsertCounter: Statement
-    private var keyBuffer: [UInt8] = []
-    private var recordBuffer: [UInt8] = []
+    // Loop-thread state, never accessed re-entrantly: no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var keyBuffer: [UInt8] = []
+    @exclusivity(unchecked) private var recordBuffer: [UInt8] = []
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
@@ -30,8 +31,8 @@ final class SQLiteRecordLog {
     /// map then says is unknown): the next write rebuilds it from the table.
     private var rows: [String: RecordRowMap]? = [:]
     /// The bucket written last and its map (a batch is mostly one bucket's writes).
-    private var lastBucket = ""
-    private var lastRows: RecordRowMap?
+    @exclusivity(unchecked) private var lastBucket = ""
+    @exclusivity(unchecked) private var lastRows: RecordRowMap?
 
     init(_ db: SQLiteDatabase) throws(PersistenceError) {
         self.db = db
