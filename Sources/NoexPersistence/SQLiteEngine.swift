@@ -205,6 +205,7 @@ final class SQLiteEngine {
                     if last!.durable { try recordLog.write(e) }
                 }
             }
+            try recordLog.flush()
             for name in counters {
                 guard let c = store.autoincrementCounter(bucket: name) else { continue }
                 try recordLog.saveCounter(name, c)

@@ -17,7 +17,6 @@ import NoexStore
 /// "Making the sqlite write path cheaper" and the issue 13 rounds after it.
 final class SQLiteRecordLog {
     private unowned let db: SQLiteDatabase
-    private let insertRow: Statement
     private let updateRow: Statement
     private let deleteRow: Statement
     private let upsertCounter: Statement
@@ -34,9 +33,20 @@ final class SQLiteRecordLog {
     @exclusivity(unchecked) private var lastBucket = ""
     @exclusivity(unchecked) private var lastRows: RecordRowMap?
 
+    /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket
+    /// and its row map, every key's and record's text back to back, and where each row's end.
+    static let maxGroup = 16
+    @exclusivity(unchecked) private var group: (bucket: String, map: RecordRowMap)?
+    @exclusivity(unchecked) private var groupKeys: [UInt8] = []
+    @exclusivity(unchecked) private var groupRecords: [UInt8] = []
+    @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int)] = []
+    /// `INSERT` statements by row count (1...maxGroup), prepared when first needed.
+    private var insertStatements: [Statement?] = Array(repeating: nil, count: maxGroup + 1)
+    /// At least the table's largest rowid (a delete may have lowered the real one).
+    @exclusivity(unchecked) private var maxRowid: Int64 = 0
+
     init(_ db: SQLiteDatabase) throws(PersistenceError) {
         self.db = db
-        insertRow = try db.statement(SQLiteSchema.insertRecord)
         updateRow = try db.statement(SQLiteSchema.updateRecord)
         deleteRow = try db.statement(SQLiteSchema.deleteRecord)
         upsertCounter = try db.statement(SQLiteSchema.upsertCounter)
@@ -56,50 +66,105 @@ final class SQLiteRecordLog {
         return map
     }
 
+    /// Records one mutation. Inserts wait (up to `maxGroup` of one bucket) to go out as one
+    /// multi-row INSERT; anything else first writes the waiting ones. `flush` ends a batch.
     func write(_ e: StoreEvent) throws(PersistenceError) {
+        if case .inserted(let b, let key, let r) = e {
+            if let g = group, g.bucket != b { try flush() }
+            if group == nil { group = (b, try rowMap(b)) }
+            Self.serializeKey(key, into: &groupKeys)
+            // The store serialised the record when it wrote it (JSONObject.attachText).
+            if let text = r.attachedText { groupRecords.append(contentsOf: text) } else { r.serialize(into: &groupRecords) }
+            groupEnds.append((groupKeys.count, groupRecords.count))
+            if groupEnds.count == Self.maxGroup { try flush() }
+            return
+        }
+        try flush()
         let map = try rowMap(e.bucket)
+        keyBuffer.removeAll(keepingCapacity: true)
+        Self.serializeKey(e.key, into: &keyBuffer)
         switch e {
-        case .inserted(let b, let key, let r):
-            try insert(map, b, key, r)
+        case .inserted:
+            break
         case .updated(let b, let key, _, let r):
-            keyBuffer.removeAll(keepingCapacity: true)
-            Self.serializeKey(key, into: &keyBuffer)
             let rowid = keyBuffer.withUnsafeBytes { map.rowid($0, hash: RecordRowMap.hash($0)) }
-            // No row (the map always mirrors the table, so never expected): write it as new.
-            guard let rowid else { return try insert(map, b, key, r) }
+            guard let rowid else {
+                // No row (the map always mirrors the table, so never expected): write it as new.
+                try write(.inserted(bucket: b, key: key, record: r))
+                return try flush()
+            }
             try run(updateRow, rowid, record: r)
-        case .deleted(_, let key, _):
-            keyBuffer.removeAll(keepingCapacity: true)
-            Self.serializeKey(key, into: &keyBuffer)
+        case .deleted:
             guard let rowid = keyBuffer.withUnsafeBytes({ map.remove($0, hash: RecordRowMap.hash($0)) }) else { return }
             try run(deleteRow, rowid, record: nil)
         }
     }
 
-    /// Appends the record's row (?1 bucket, ?2 key, ?3 record, bound without copies while the
-    /// bytes are lent) and notes its rowid. A row the key still had goes (never expected: a
-    /// stored record the store skipped at load, e.g. for a unique conflict).
-    private func insert(_ map: RecordRowMap, _ bucket: String, _ key: JSON, _ record: JSONObject) throws(PersistenceError) {
-        let s = insertRow
+    /// Writes the waiting inserts: one statement for all of them while rowids are handed out
+    /// as the table's largest + 1 (SQLite's rule below the largest possible rowid), so the
+    /// rows got `last - n + 1 ... last`; one statement per row otherwise.
+    func flush() throws(PersistenceError) {
+        guard let g = group else { return }
+        defer { clearGroup() }
+        let n = groupEnds.count
+        let chunk = maxRowid < Int64.max - Int64(Self.maxGroup) ? n : 1
+        var stale: [Int64] = []
+        for first in stride(from: 0, to: n, by: chunk) {
+            stale += try insertRows(g.bucket, g.map, first..<first + chunk)
+        }
+        for rowid in stale { try run(deleteRow, rowid, record: nil) }
+    }
+
+    /// Inserts the waiting rows `range` with one statement (?1 the bucket, then key and record
+    /// of each row, bound without copies while the bytes are lent) and notes their rowids.
+    /// Returns rows their keys had before (never expected: a stored record the store skipped
+    /// at load, e.g. for a unique conflict), which must go.
+    private func insertRows(_ bucket: String, _ map: RecordRowMap, _ range: Range<Int>) throws(PersistenceError) -> [Int64] {
+        let s = try insertStatement(rows: range.count)
         s.reset()
-        keyBuffer.removeAll(keepingCapacity: true)
-        Self.serializeKey(key, into: &keyBuffer)
-        let text = recordText(record)
         var name = bucket
-        let result: Result<Int64?, PersistenceError> = name.withUTF8 { b in
-            keyBuffer.withUnsafeBytes { k in
-                text.withUnsafeBytes { r in
+        let ends = groupEnds
+        let result: Result<[Int64], PersistenceError> = name.withUTF8 { b in
+            groupKeys.withUnsafeBytes { keys in
+                groupRecords.withUnsafeBytes { records in
                     s.bindNoCopy(1, UnsafeRawBufferPointer(b))
-                    s.bindNoCopy(2, k)
-                    s.bindNoCopy(3, r)
-                    return Result { () throws(PersistenceError) -> Int64? in
+                    for (j, i) in range.enumerated() {
+                        let key = i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key
+                        let record = i == 0 ? 0..<ends[0].record : ends[i - 1].record..<ends[i].record
+                        s.bindNoCopy(Int32(2 + 2 * j), UnsafeRawBufferPointer(rebasing: keys[key]))
+                        s.bindNoCopy(Int32(3 + 2 * j), UnsafeRawBufferPointer(rebasing: records[record]))
+                    }
+                    return Result { () throws(PersistenceError) -> [Int64] in
                         try s.run()
-                        return try map.set(k, hash: RecordRowMap.hash(k), rowid: sqlite3_last_insert_rowid(db.handle))
+                        let last = sqlite3_last_insert_rowid(db.handle)
+                        maxRowid = Swift.max(maxRowid, last)
+                        var stale: [Int64] = []
+                        for (j, i) in range.enumerated() {
+                            let k = UnsafeRawBufferPointer(rebasing: keys[i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key])
+                            let rowid = last - Int64(range.count - 1 - j)
+                            if let old = try map.set(k, hash: RecordRowMap.hash(k), rowid: rowid) { stale.append(old) }
+                        }
+                        return stale
                     }
                 }
             }
         }
-        if let stale = try result.get() { try run(deleteRow, stale, record: nil) }
+        return try result.get()
+    }
+
+    /// The INSERT of `rows` rows, prepared on first use.
+    private func insertStatement(rows: Int) throws(PersistenceError) -> Statement {
+        if let s = insertStatements[rows] { return s }
+        let s = try db.statement(SQLiteSchema.insertRecords(rows))
+        insertStatements[rows] = s
+        return s
+    }
+
+    private func clearGroup() {
+        group = nil
+        groupKeys.removeAll(keepingCapacity: true)
+        groupRecords.removeAll(keepingCapacity: true)
+        groupEnds.removeAll(keepingCapacity: true)
     }
 
     /// Runs `s` on row ?1 `rowid`, with ?2 the record's text when given.
@@ -141,6 +206,7 @@ final class SQLiteRecordLog {
         var current: (name: String, map: RecordRowMap)?
         while try scan.step() {
             let rowid = scan.int(0)
+            maxRowid = Swift.max(maxRowid, rowid)
             let bucket = scan.bytes(1)
             if current == nil || !current!.name.utf8.elementsEqual(bucket) {
                 let name = String(decoding: bucket, as: UTF8.self)
@@ -201,6 +267,7 @@ final class SQLiteRecordLog {
     /// The transaction rolled back: what was written is unknown, so every counter is written
     /// again by the next commit and the row maps are rebuilt from the table.
     func rolledBack() {
+        clearGroup()
         savedCounters = [:]
         rows = nil
         lastRows = nil

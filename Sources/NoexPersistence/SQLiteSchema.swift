@@ -22,7 +22,11 @@ enum SQLiteSchema {
         CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, fact TEXT NOT NULL);
         """
 
-    static let insertRecord = "INSERT INTO records (bucket, key, record) VALUES (?1, ?2, ?3)"
+    /// `rows` rows of one bucket in one statement: ?1 the bucket, then each row's key and record.
+    static func insertRecords(_ rows: Int) -> String {
+        "INSERT INTO records (bucket, key, record) VALUES "
+            + (0..<rows).map { "(?1, ?\(2 + 2 * $0), ?\(3 + 2 * $0))" }.joined(separator: ", ")
+    }
     static let updateRecord = "UPDATE records SET record = ?2 WHERE rowid = ?1"
     static let deleteRecord = "DELETE FROM records WHERE rowid = ?1"
     /// What the row maps are built from (after a rolled-back transaction).

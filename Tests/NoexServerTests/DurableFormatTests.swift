@@ -179,4 +179,93 @@ import Testing
         #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"]) == .null)
         #expect(c.data(["type": "store.count", "bucket": "items"]) == 1)
     }
+    /// Sends requests in one write (read in one loop iteration: one batch) and expects each
+    /// to succeed.
+    static func batch(_ c: WireStoreClient, _ requests: [JSONObject]) {
+        c.ws.sendTextsTogether(requests.map { JSON.object($0).jsonString })
+        for r in requests {
+            let answer = WireStoreClient.parse(c.ws.nextText())
+            #expect(answer["id"] == r["id"] && answer["type"] == "result", "\(answer.jsonString)")
+        }
+    }
+
+    static func inserts(_ skus: [String], name: String, firstID: Int64) -> [JSONObject] {
+        skus.enumerated().map { ["id": .int(firstID + Int64($0.offset)), "type": "store.insert", "bucket": "items",
+                                 "data": ["sku": .string($0.element), "name": .string(name)]] }
+    }
+
+    /// Inserts of one batch go out up to 16 in one statement, each row's rowid noted: 40
+    /// inserts with an update and a delete among them, then updates of every key, all land
+    /// on their own rows in order.
+    @Test func manyInsertsInOneBatch() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        var after: String?
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            var requests = Self.inserts((0..<20).map { "a\($0)" }, name: "first", firstID: 100)
+            requests.append(["id": 200, "type": "store.update", "bucket": "items", "key": "a3", "data": ["qty": 3]])
+            requests.append(["id": 201, "type": "store.delete", "bucket": "items", "key": "a17"])
+            requests += Self.inserts((0..<20).map { "b\($0)" }, name: "first", firstID: 300)
+            Self.batch(c, requests)
+            let keys = (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" }
+            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(400 + $0.offset)), "type": "store.update", "bucket": "items",
+                                                  "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
+            after = c.askRaw(Self.all)
+            server.stop()
+        }
+        #expect(try Self.rows(db) == (39, 0))
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(Self.all) == after)
+        let records = c.data(Self.all).arrayValue ?? []
+        #expect(records.map { $0["sku"]?.stringValue ?? "" } == (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" })
+        #expect(records.allSatisfy { $0["name"]?.stringValue == "v-" + ($0["sku"]?.stringValue ?? "") })
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a3"])["qty"] == 3)
+    }
+
+    /// Near the largest rowid SQLite hands out rowids at random, so rows are inserted one
+    /// statement each (their rowids then known exactly): every row is still found by key.
+    @Test func insertsNearTheLargestRowid() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            #expect(Self.insert(c, "top", "top")["type"] == "result")
+            server.stop()
+        }
+        do {
+            let d = try Self.open(db)
+            try d.exec("UPDATE records SET rowid = 9223372036854775800")
+            d.close()
+        }
+        let keys = (0..<30).map { "k\($0)" }
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            Self.batch(c, Self.inserts(keys, name: "first", firstID: 100))
+            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(200 + $0.offset)), "type": "store.update", "bucket": "items",
+                                                  "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "k5"])["type"] == "result")
+            server.stop()
+        }
+        #expect(try Self.rows(db) == (30, 0))
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        for key in keys where key != "k5" {
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": .string(key)])["name"]?.stringValue == "v-\(key)")
+        }
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "k5"]) == .null)
+    }
 }
