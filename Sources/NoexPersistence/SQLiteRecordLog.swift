@@ -1,6 +1,9 @@
 import CSQLite
 import NoexJSON
 import NoexStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes the store's record mutations into the `records` table on the group-commit path.
 ///
@@ -8,8 +11,9 @@ import NoexStore
 /// the record's text is the one the store attached when it wrote it (or goes, like the key,
 /// through a reused buffer), bound without a copy, a counter that did not change is not written
 /// again, and (format version 2) no index is written: each record's rowid is kept in a
-/// `RecordRowMap` per bucket, so an insert appends a row and an update or delete names its row
-/// by rowid.
+/// `RecordRowMap` per bucket, so an insert appends a row (up to `maxGroup` inserts of one bucket
+/// in one statement, which spares SQLite's per-statement work) and an update or delete names its
+/// row by rowid (bench/README.md, issue 13, fourth round).
 ///
 /// Tried and dropped: a Swift dictionary of JSON keys → rowid (cost as much CPU per insert as
 /// the B-tree work it saved), and a `WITHOUT ROWID` table keyed by `(bucket, key)` (records in
@@ -34,7 +38,7 @@ final class SQLiteRecordLog {
     @exclusivity(unchecked) private var lastRows: RecordRowMap?
 
     /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket
-    /// and its row map, every key's and record's text back to back, and where each row's end.
+    /// and its row map, every key's and record's text back to back, and where each row ends.
     static let maxGroup = 16
     @exclusivity(unchecked) private var group: (bucket: String, map: RecordRowMap)?
     @exclusivity(unchecked) private var groupKeys: [UInt8] = []
@@ -202,23 +206,32 @@ final class SQLiteRecordLog {
         var duplicates: [Int64] = []
         let scan = try db.statement(visit == nil ? SQLiteSchema.mapRows : SQLiteSchema.loadRows)
         defer { scan.reset() }
-        // Rows come in rowid order, mostly in runs of one bucket: its map is looked up per run.
-        var current: (name: String, map: RecordRowMap)?
+        // Rows come in rowid order, mostly in runs of one bucket: its map is looked up per run
+        // (the name compared by its bytes).
+        var current: (name: String, bytes: [UInt8], map: RecordRowMap)?
         while try scan.step() {
             let rowid = scan.int(0)
             maxRowid = Swift.max(maxRowid, rowid)
             let bucket = scan.bytes(1)
-            if current == nil || !current!.name.utf8.elementsEqual(bucket) {
+            let same = current.map { c in
+                c.bytes.count == bucket.count && c.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bucket.baseAddress!, bucket.count) == 0 }
+            } ?? false
+            if !same {
                 let name = String(decoding: bucket, as: UTF8.self)
                 let map = fresh[name] ?? RecordRowMap()
                 fresh[name] = map
-                current = (name, map)
+                current = (name, Array(bucket), map)
             }
             let map = current!.map
             let key = scan.bytes(2)
             let hash = RecordRowMap.hash(key)
-            let duplicate = map.rowid(key, hash: hash) != nil
-            if duplicate { duplicates.append(rowid) } else { _ = try map.set(key, hash: hash, rowid: rowid) }
+            // One probe per row: a key seen before gets its first row back (never expected).
+            var duplicate = false
+            if let first = try map.set(key, hash: hash, rowid: rowid) {
+                _ = try map.set(key, hash: hash, rowid: first)
+                duplicates.append(rowid)
+                duplicate = true
+            }
             try visit?(rowid, current!.name, duplicate, scan)
         }
         rows = fresh
