@@ -40,15 +40,7 @@ final class SQLiteEngine {
             // The first statement that reads the file: a corrupt file fails here, by name.
             try db.exec("PRAGMA journal_mode=WAL")
             try db.exec("PRAGMA synchronous=OFF; PRAGMA wal_autocheckpoint=0")
-            try db.exec("BEGIN IMMEDIATE; \(SQLiteSchema.create) COMMIT")
-            let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
-            if let version, version > SQLiteSchema.formatVersion {
-                throw PersistenceError(
-                    "database \"\(path)\" has format version \(version), newer than this server's \(SQLiteSchema.formatVersion): use a newer noex-server")
-            }
-            if version == nil {
-                try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
-            }
+            try openSchema()
             recordLog = try SQLiteRecordLog(db)
             beginBatch = try db.statement("BEGIN IMMEDIATE")
             commitBatch = try db.statement("COMMIT")
@@ -58,6 +50,33 @@ final class SQLiteEngine {
         }
         dbFD = open(path, O_RDONLY | O_CLOEXEC)
         walFD = open(path + "-wal", O_RDONLY | O_CLOEXEC)
+    }
+
+    /// Creates the tables of a new database, or checks an existing one's format version and
+    /// upgrades an older one, all in one transaction: a crash leaves the old format whole.
+    private func openSchema() throws(PersistenceError) {
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(PersistenceError) {
+            try db.exec(SQLiteSchema.create)
+            let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
+            switch version {
+            case nil:
+                try db.exec("INSERT INTO meta (key, value) VALUES ('format_version', \(SQLiteSchema.formatVersion))")
+            case 1:
+                try db.exec(SQLiteSchema.upgradeFromVersion1)
+            case SQLiteSchema.formatVersion:
+                break
+            case let v? where v > SQLiteSchema.formatVersion:
+                throw PersistenceError(
+                    "database \"\(db.path)\" has format version \(v), newer than this server's \(SQLiteSchema.formatVersion): use a newer noex-server")
+            case let v?:
+                throw PersistenceError("database \"\(db.path)\" has format version \(v), which no noex-server wrote: is it a noex database?")
+            }
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
     }
 
     deinit {
@@ -86,19 +105,26 @@ final class SQLiteEngine {
         let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
             store.keyField(bucket: n).map { (n, $0) }
         })
-        let rows = try db.statement("SELECT bucket, record FROM records ORDER BY rowid")
-        while try rows.step() {
-            let name = rows.text(0)
-            guard store.isDurable(bucket: name), let keyField = keyFields[name] else { continue }
+        // Every row goes into the row maps (those of buckets not loaded too: their rows are
+        // still in the table); the records of durable buckets into the store.
+        var current: (name: String, keyField: String?)?
+        let duplicates = try recordLog.rebuild { (_, name, duplicate, row) throws(PersistenceError) in
+            if current?.name != name { current = (name, store.isDurable(bucket: name) ? keyFields[name] : nil) }
+            guard let keyField = current!.keyField else { return }
             let record: JSON
-            do { record = try JSON.parse(rows.bytes(1)) } catch {
-                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
+            do { record = try JSON.parse(row.bytes(3)) } catch {
+                throw PersistenceError("database \"\(self.db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
             }
             guard case .object(let o) = record, let key = o[keyField] else {
-                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
+                throw PersistenceError("database \"\(self.db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
             }
-            grouped[name, default: []].append((key, o))
+            if duplicate {
+                problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) removed (the first row is kept)")
+            } else {
+                grouped[name, default: []].append((key, o))
+            }
         }
+        try deleteRows(duplicates)
         for (name, records) in grouped { problems += store.loadRecords(bucket: name, records) }
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
         var storedQueries: [(String, String)] = []
@@ -127,6 +153,25 @@ final class SQLiteEngine {
         problems += StoredSchema.restoreFacts(savedFacts, into: engine)
         problems += StoredRuleOrder.restore(text: try loadMeta(StoredRuleOrder.metaKey), into: engine)
         return problems
+    }
+
+    /// Deletes the later rows of keys that had more than one (never written by this server: a
+    /// map that knows one row per key would otherwise leave the others to come back).
+    private func deleteRows(_ rowids: [Int64]) throws(PersistenceError) {
+        guard !rowids.isEmpty else { return }
+        do throws(PersistenceError) {
+            try db.exec("BEGIN IMMEDIATE")
+            let delete = try db.statement(SQLiteSchema.deleteRecord)
+            for rowid in rowids {
+                delete.reset()
+                delete.bind(1, rowid)
+                try delete.run()
+            }
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
     }
 
     private static func object(_ text: String, _ what: String) throws(PersistenceError) -> JSONObject {
@@ -160,6 +205,7 @@ final class SQLiteEngine {
                     if last!.durable { try recordLog.write(e) }
                 }
             }
+            try recordLog.flush()
             for name in counters {
                 guard let c = store.autoincrementCounter(bucket: name) else { continue }
                 try recordLog.saveCounter(name, c)

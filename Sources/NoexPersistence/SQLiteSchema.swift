@@ -3,24 +3,43 @@
 /// `records` keeps one row per record; its rowid order is the bucket's insertion order (an
 /// update rewrites the row in place, a delete and re-insert appends), so a reload rebuilds the
 /// same order. Bump `formatVersion` on any incompatible change: a server refuses a database
-/// whose version is newer than its own.
+/// whose version is newer than its own, and upgrades an older one in place at open.
+///
+/// Version 2 dropped version 1's unique index on `(bucket, key)`: the server keeps each row's
+/// rowid in memory (`RecordRowMap`) and updates and deletes by rowid, so an insert writes one
+/// B-tree instead of two (bench/README.md, issue 13, fourth round). Startup reads every row
+/// anyway, which is when the map is built.
 enum SQLiteSchema {
-    static let formatVersion: Int64 = 1
+    static let formatVersion: Int64 = 2
 
     static let create = """
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, config TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS counters (bucket TEXT PRIMARY KEY, value INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS records (bucket TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (bucket, key);
         CREATE TABLE IF NOT EXISTS queries (name TEXT PRIMARY KEY, config TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS rules (id TEXT PRIMARY KEY, rule TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, fact TEXT NOT NULL);
         """
 
-    static let insertRecord = "INSERT INTO records (bucket, key, record) VALUES (?1, ?2, ?3)"
-    static let updateRecord = "UPDATE records SET record = ?3 WHERE bucket = ?1 AND key = ?2"
-    static let deleteRecord = "DELETE FROM records WHERE bucket = ?1 AND key = ?2"
+    /// `rows` rows of one bucket in one statement: ?1 the bucket, then each row's key and record.
+    static func insertRecords(_ rows: Int) -> String {
+        "INSERT INTO records (bucket, key, record) VALUES "
+            + (0..<rows).map { "(?1, ?\(2 + 2 * $0), ?\(3 + 2 * $0))" }.joined(separator: ", ")
+    }
+    static let updateRecord = "UPDATE records SET record = ?2 WHERE rowid = ?1"
+    static let deleteRecord = "DELETE FROM records WHERE rowid = ?1"
+    /// What the row maps are built from (after a rolled-back transaction).
+    static let mapRows = "SELECT rowid, bucket, key FROM records ORDER BY rowid"
+    /// The same with the record, read once at start.
+    static let loadRows = "SELECT rowid, bucket, key, record FROM records ORDER BY rowid"
+
+    /// Version 1 → 2, run in the transaction that opens the database: the rows stay as they
+    /// are (one per key, which version 1's unique index guaranteed).
+    static let upgradeFromVersion1 = """
+        DROP INDEX IF EXISTS records_key;
+        UPDATE meta SET value = 2 WHERE key = 'format_version';
+        """
     static let upsertCounter =
         "INSERT INTO counters (bucket, value) VALUES (?1, ?2) ON CONFLICT(bucket) DO UPDATE SET value = excluded.value"
 }

@@ -115,6 +115,97 @@ import Testing
         #expect(acknowledged.count > 100)
     }
 
+    /// What one churning writer knows: each of its keys' acknowledged quantity (nil: deleted or
+    /// never inserted), and the write sent last without an answer (it may or may not be there).
+    private final class ChurnLog: @unchecked Sendable {
+        var state: [String: Int64] = [:]
+        var unanswered: (key: String, qty: Int64?)?
+        let firstAck = DispatchSemaphore(value: 0)
+        var acks = 0
+    }
+
+    /// Inserts, updates and deletes over a few keys, each write awaited, until the kill.
+    private func churn(_ c: WireStoreClient, keys: [String], log: ChurnLog) {
+        for n in 0..<20_000 {
+            let key = keys.randomElement()!
+            let qty = Int64(n + 1)
+            let request: JSONObject
+            let after: Int64?
+            if log.state[key] == nil {
+                request = ["type": "store.insert", "bucket": "items", "data": ["sku": .string(key), "name": "c", "qty": .int(qty)]]
+                after = qty
+            } else if Bool.random() {
+                request = ["type": "store.update", "bucket": "items", "key": .string(key), "data": ["qty": .int(qty)]]
+                after = qty
+            } else {
+                request = ["type": "store.delete", "bucket": "items", "key": .string(key)]
+                after = nil
+            }
+            guard let answer = c.askRaw(request) else {
+                log.unanswered = (key, after)
+                return
+            }
+            guard answer.contains(#""type":"result""#) else { continue }
+            log.state[key] = after
+            log.acks += 1
+            if log.acks == 1 { log.firstAck.signal() }
+        }
+    }
+
+    /// Format version 2 keeps no unique index: the server finds each row by the rowid it
+    /// remembers. Under inserts, updates, deletes and re-inserts of the same keys, killed with
+    /// SIGKILL at random moments: the table never holds two rows for one key, and every
+    /// acknowledged state is what the restart loads (the unanswered last write either way).
+    @Test func rowsStayOnePerKeyUnderChurnAndSIGKILL() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        let config = dir.file("config.json")
+        try #"{"buckets": {"items": {"key": "sku", "schema": {"sku": {"type": "string", "required": true}, "name": {"type": "string"}, "qty": {"type": "number"}}}}}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let logs = (0..<3).map { _ in ChurnLog() }
+        let keys = (0..<3).map { w in (0..<12).map { "w\(w)-k\($0)" } }
+        for round in 0...4 {
+            if round > 0 {
+                let rows = try DurableFormatTests.rows(db)
+                #expect(rows.duplicated == 0, "round \(round): \(rows.duplicated) keys with more than one row")
+            }
+            let child = try Child(db: db, fsync: "everysec", config: config)
+            defer { if child.process.isRunning { child.kill() } }
+            let reader = try WireStoreClient(port: child.port)
+            var present: [String: Int64] = [:]
+            for r in reader.data(["type": "store.all", "bucket": "items"]).arrayValue ?? [] {
+                if let sku = r["sku"]?.stringValue { present[sku] = r["qty"]?.intValue }
+            }
+            for log in logs {
+                for key in Set(log.state.keys).union(log.unanswered.map { [$0.key] } ?? []) {
+                    let acknowledged = log.state[key]
+                    if let u = log.unanswered, u.key == key {
+                        #expect(present[key] == acknowledged || present[key] == u.qty,
+                                "round \(round): \(key) is \(present[key].map(String.init) ?? "absent"), acknowledged \(acknowledged.map(String.init) ?? "absent")")
+                    } else {
+                        #expect(present[key] == acknowledged,
+                                "round \(round): \(key) is \(present[key].map(String.init) ?? "absent"), acknowledged \(acknowledged.map(String.init) ?? "absent")")
+                    }
+                }
+                // continue from what is there
+                for key in keys.joined() where log.state.keys.contains(key) || log.unanswered?.key == key { log.state[key] = present[key] }
+                log.unanswered = nil
+            }
+            guard round < 4 else { break }
+            let group = DispatchGroup()
+            let clients = try logs.map { _ in Handoff(client: try WireStoreClient(port: child.port)) }
+            for (w, (log, handoff)) in zip(logs, clients).enumerated() {
+                log.acks = 0
+                DispatchQueue.global().async(group: group) { self.churn(handoff.client, keys: keys[w], log: log) }
+            }
+            #expect(logs[0].firstAck.wait(timeout: .now() + 20) == .success, "round \(round): no write acknowledged")
+            usleep(UInt32.random(in: 50_000...400_000))
+            child.kill()
+            #expect(group.wait(timeout: .now() + 20) == .success, "writers did not stop after the kill")
+        }
+    }
+
     /// `--persistence file` promises less (the last ~100 ms may be lost) but never a torn
     /// state: after each SIGKILL every file loads, and what each writer finds of its own
     /// sequential writes is a prefix of them (a snapshot of one moment), with every

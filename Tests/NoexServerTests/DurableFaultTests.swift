@@ -69,6 +69,50 @@ import Testing
         #expect(skus == acknowledged)
     }
 
+    /// After a failed commit (its rows rolled back, rowids to be handed out again) the server
+    /// still finds every row by key: once space is back, updates, deletes and the insert that
+    /// failed go to the right rows, and the restart finds exactly them, one row per key.
+    @Test func writesAfterAFailedCommitFindTheirRows() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let disk = try mountedTmpfs(in: dir, "disk", options: "size=256k")
+        defer { unmount(disk) }
+        let db = disk + "/noex.db"
+        let ballast = disk + "/ballast"
+        try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: ballast))
+        let filler = String(repeating: "x", count: 2000)
+        var after: String?
+        do {
+            let server = durableServer(db, fsync: .always)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            var acknowledged: [String] = []
+            var failed: String?
+            for i in 0..<400 where failed == nil {
+                let sku = "k\(i)"
+                if DurableFormatTests.insert(c, sku, filler)["type"] == "result" { acknowledged.append(sku) } else { failed = sku }
+            }
+            let sku = try #require(failed, "the disk never filled up")
+            try #require(acknowledged.count >= 4)
+            try FileManager.default.removeItem(atPath: ballast)
+            #expect(DurableFormatTests.insert(c, sku, "retried")["type"] == "result")
+            #expect(c.ask(["type": "store.update", "bucket": "items", "key": .string(acknowledged[0]), "data": ["name": "updated"]])["type"] == "result")
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": .string(acknowledged[1])])["type"] == "result")
+            #expect(c.ask(["type": "store.update", "bucket": "items", "key": .string(sku), "data": ["qty": 7]])["type"] == "result")
+            after = c.askRaw(DurableFormatTests.all)
+            #expect(c.data(["type": "store.count", "bucket": "items"]) == .int(Int64(acknowledged.count)))
+            server.stop()
+        }
+        let rows = try DurableFormatTests.rows(db)
+        #expect(rows.duplicated == 0)
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil, "\(server.startError ?? "")")
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(DurableFormatTests.all) == after)
+        #expect(c.data(["type": "store.count", "bucket": "items"]) == .int(rows.total))
+    }
+
     /// Rule changes that cannot be committed are undone: the rule reads as before.
     @Test func ruleChangesOnAFullDiskAreUndone() throws {
         let dir = ScratchDirectory()

@@ -84,20 +84,5 @@ import Testing
         let error = try #require(server.startError)
         #expect(error.contains("\"\(db)\"") && error.contains("file is not a database"), "\(error)")
     }
-
-    @Test func newerFormatVersion() throws {
-        let dir = ScratchDirectory()
-        defer { dir.remove() }
-        let db = dir.file("noex.db")
-        do {
-            let server = durableServer(db)
-            #expect(server.startError == nil)
-            server.stop()
-        }
-        // what a future version would write: the format row says 2
-        try SQLiteDatabase(path: db).exec("UPDATE meta SET value = 2 WHERE key = 'format_version'")
-        let server = durableServer(db)
-        defer { server.stop() }
-        #expect(server.startError == "database \"\(db)\" has format version 2, newer than this server's 1: use a newer noex-server")
-    }
+    // A newer format version: DurableFormatTests.newerFormatVersionIsRefused.
 }

@@ -1,0 +1,271 @@
+import Foundation
+import NoexJSON
+import Testing
+@testable import NoexPersistence
+@testable import NoexServer
+
+/// The sqlite engine's on-disk format version 2 (no `(bucket, key)` index; rows found by the
+/// rowid the server keeps per key): a version-1 database is upgraded in place and keeps every
+/// record, a newer version is refused, and the table never holds two rows for one key.
+@Suite struct DurableFormatTests {
+    static let all: JSONObject = ["id": 1, "type": "store.all", "bucket": "items"]
+
+    /// The database file opened directly, after a stopped server let go of its lock.
+    static func open(_ db: String) throws -> SQLiteDatabase {
+        let d = try SQLiteDatabase(path: db)
+        d.busyTimeout(ms: 10_000)
+        // As the server opens it: without a shared-memory file (a full disk has no room for one).
+        try d.exec("PRAGMA locking_mode=EXCLUSIVE")
+        return d
+    }
+
+    /// Rows per key in `items` that occur more than once, and the row count (the server must
+    /// be stopped: it holds the database's lock).
+    static func rows(_ db: String) throws -> (total: Int64, duplicated: Int64) {
+        let d = try open(db)
+        defer { d.close() }
+        let total = try d.scalarInt("SELECT count(*) FROM records WHERE bucket = 'items'") ?? -1
+        let duplicated = try d.scalarInt(
+            "SELECT count(*) FROM (SELECT key FROM records WHERE bucket = 'items' GROUP BY key HAVING count(*) > 1)") ?? -1
+        return (total, duplicated)
+    }
+
+    static func insert(_ c: WireStoreClient, _ sku: String, _ name: String) -> JSON {
+        c.ask(["type": "store.insert", "bucket": "items", "data": ["sku": .string(sku), "name": .string(name)]])
+    }
+
+    /// A database in version 1's format (made by this server, then given version 1's unique
+    /// index and version row: the only differences) opens as version 2, with every record in
+    /// its order, and takes updates, deletes and inserts that a restart finds.
+    @Test func version1DatabaseIsUpgradedInPlace() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        var before: String?
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            for sku in ["b", "a", "d", "c"] { #expect(Self.insert(c, sku, "n-\(sku)")["type"] == "result") }
+            before = c.askRaw(Self.all)
+            server.stop()
+        }
+        do {
+            let d = try Self.open(db)
+            try d.exec("CREATE UNIQUE INDEX records_key ON records (bucket, key); UPDATE meta SET value = 1 WHERE key = 'format_version'")
+            d.close()
+        }
+        var after: String?
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil, "\(server.startError ?? "")")
+            let c = try WireStoreClient(server)
+            #expect(c.askRaw(Self.all) == before)
+            #expect(c.ask(["type": "store.update", "bucket": "items", "key": "a", "data": ["qty": 5]])["type"] == "result")
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "d"])["type"] == "result")
+            #expect(Self.insert(c, "e", "n-e")["type"] == "result")
+            #expect(Self.insert(c, "d", "again")["type"] == "result")
+            after = c.askRaw(Self.all)
+            server.stop()
+        }
+        let d = try Self.open(db)
+        #expect(try d.scalarInt("SELECT value FROM meta WHERE key = 'format_version'") == 2)
+        #expect(try d.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'records_key'") == 0)
+        d.close()
+        let rows = try Self.rows(db)
+        #expect(rows.total == 5 && rows.duplicated == 0)
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(Self.all) == after)
+        let skus = c.data(Self.all).arrayValue?.compactMap { $0["sku"]?.stringValue }
+        #expect(skus == ["b", "a", "c", "e", "d"])
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["qty"] == 5)
+    }
+
+    @Test func newerFormatVersionIsRefused() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        do {
+            let server = durableServer(db)
+            #expect(server.startError == nil)
+            server.stop()
+        }
+        // what a future version would write: the format row says 3
+        try Self.open(db).exec("UPDATE meta SET value = 3 WHERE key = 'format_version'")
+        let server = durableServer(db)
+        defer { server.stop() }
+        #expect(server.startError == "database \"\(db)\" has format version 3, newer than this server's 2: use a newer noex-server")
+        // nothing was changed by the refused open
+        let d = try Self.open(db)
+        #expect(try d.scalarInt("SELECT value FROM meta WHERE key = 'format_version'") == 3)
+    }
+
+    /// Delete, insert, delete, insert again and update one key in one batch: one row, the
+    /// last state.
+    @Test func oneKeyWrittenSeveralTimesInOneBatch() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        var after: String?
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            #expect(Self.insert(c, "x", "first")["type"] == "result")
+            // Sent in one write: read in one loop iteration, committed as one batch.
+            let requests: [JSONObject] = [
+                ["id": 10, "type": "store.delete", "bucket": "items", "key": "x"],
+                ["id": 11, "type": "store.insert", "bucket": "items", "data": ["sku": "x", "name": "second"]],
+                ["id": 12, "type": "store.delete", "bucket": "items", "key": "x"],
+                ["id": 13, "type": "store.insert", "bucket": "items", "data": ["sku": "x", "name": "third"]],
+                ["id": 14, "type": "store.update", "bucket": "items", "key": "x", "data": ["qty": 3]],
+                ["id": 15, "type": "store.insert", "bucket": "items", "data": ["sku": "y", "name": "other"]],
+            ]
+            c.ws.sendTextsTogether(requests.map { JSON.object($0).jsonString })
+            for r in requests {
+                let answer = WireStoreClient.parse(c.ws.nextText())
+                #expect(answer["id"] == r["id"] && answer["type"] == "result", "\(answer.jsonString)")
+            }
+            after = c.askRaw(Self.all)
+            server.stop()
+        }
+        let rows = try Self.rows(db)
+        #expect(rows.total == 2 && rows.duplicated == 0)
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(Self.all) == after)
+        let x = c.data(["type": "store.get", "bucket": "items", "key": "x"])
+        #expect(x["name"] == "third" && x["qty"] == 3)
+    }
+
+    /// Two rows for one key (never written by the server; a database edited by hand): the
+    /// first is loaded, the later one is removed at start, so deleting the key is final.
+    @Test func twoRowsForOneKeyAtStart() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            #expect(Self.insert(c, "a", "first")["type"] == "result")
+            #expect(Self.insert(c, "b", "other")["type"] == "result")
+            server.stop()
+        }
+        do {
+            let d = try Self.open(db)
+            try d.exec(#"INSERT INTO records (bucket, key, record) SELECT bucket, key, replace(record, '"first"', '"later"') FROM records WHERE key = '"a"'"#)
+            d.close()
+        }
+        #expect(try Self.rows(db) == (3, 1))
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["name"] == "first")
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "a"])["type"] == "result")
+            server.stop()
+        }
+        #expect(try Self.rows(db) == (1, 0))
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"]) == .null)
+        #expect(c.data(["type": "store.count", "bucket": "items"]) == 1)
+    }
+    /// Sends requests in one write (read in one loop iteration: one batch) and expects each
+    /// to succeed.
+    static func batch(_ c: WireStoreClient, _ requests: [JSONObject]) {
+        c.ws.sendTextsTogether(requests.map { JSON.object($0).jsonString })
+        for r in requests {
+            let answer = WireStoreClient.parse(c.ws.nextText())
+            #expect(answer["id"] == r["id"] && answer["type"] == "result", "\(answer.jsonString)")
+        }
+    }
+
+    static func inserts(_ skus: [String], name: String, firstID: Int64) -> [JSONObject] {
+        skus.enumerated().map { ["id": .int(firstID + Int64($0.offset)), "type": "store.insert", "bucket": "items",
+                                 "data": ["sku": .string($0.element), "name": .string(name)]] }
+    }
+
+    /// Inserts of one batch go out up to 16 in one statement, each row's rowid noted: 40
+    /// inserts with an update and a delete among them, then updates of every key, all land
+    /// on their own rows in order.
+    @Test func manyInsertsInOneBatch() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        var after: String?
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            var requests = Self.inserts((0..<20).map { "a\($0)" }, name: "first", firstID: 100)
+            requests.append(["id": 200, "type": "store.update", "bucket": "items", "key": "a3", "data": ["qty": 3]])
+            requests.append(["id": 201, "type": "store.delete", "bucket": "items", "key": "a17"])
+            requests += Self.inserts((0..<20).map { "b\($0)" }, name: "first", firstID: 300)
+            Self.batch(c, requests)
+            let keys = (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" }
+            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(400 + $0.offset)), "type": "store.update", "bucket": "items",
+                                                  "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
+            after = c.askRaw(Self.all)
+            server.stop()
+        }
+        #expect(try Self.rows(db) == (39, 0))
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        #expect(c.askRaw(Self.all) == after)
+        let records = c.data(Self.all).arrayValue ?? []
+        #expect(records.map { $0["sku"]?.stringValue ?? "" } == (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" })
+        #expect(records.allSatisfy { $0["name"]?.stringValue == "v-" + ($0["sku"]?.stringValue ?? "") })
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a3"])["qty"] == 3)
+    }
+
+    /// Near the largest rowid SQLite hands out rowids at random, so rows are inserted one
+    /// statement each (their rowids then known exactly): every row is still found by key.
+    @Test func insertsNearTheLargestRowid() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            #expect(Self.insert(c, "top", "top")["type"] == "result")
+            server.stop()
+        }
+        do {
+            let d = try Self.open(db)
+            try d.exec("UPDATE records SET rowid = 9223372036854775800")
+            d.close()
+        }
+        let keys = (0..<30).map { "k\($0)" }
+        do {
+            let server = durableServer(db)
+            try #require(server.startError == nil)
+            let c = try WireStoreClient(server)
+            Self.batch(c, Self.inserts(keys, name: "first", firstID: 100))
+            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(200 + $0.offset)), "type": "store.update", "bucket": "items",
+                                                  "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "k5"])["type"] == "result")
+            server.stop()
+        }
+        #expect(try Self.rows(db) == (30, 0))
+        let server = durableServer(db)
+        defer { server.stop() }
+        try #require(server.startError == nil)
+        let c = try WireStoreClient(server)
+        for key in keys where key != "k5" {
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": .string(key)])["name"]?.stringValue == "v-\(key)")
+        }
+        #expect(c.data(["type": "store.get", "bucket": "items", "key": "k5"]) == .null)
+    }
+}
