@@ -90,10 +90,28 @@ public struct WebSocketFrameDecoder {
         return false
     }
 
+    /// Decodes from `input[consumed...]`, advancing `consumed`, and returns the next complete
+    /// event as an owned value (a message found in place is copied out), or nil when all input
+    /// was consumed without completing one. Unmasks in place: the input's bytes change.
+    public mutating func next(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                              config: WebSocketDecoderConfig) -> WebSocketInbound? {
+        switch nextEvent(input, consumed: &consumed, config: config) {
+        case nil: return nil
+        case .inPlace(.binary, let payload)?: return .binary(Array(payload))
+        case .inPlace(_, let payload)?: return .text(Array(payload))
+        case .inbound(let event)?: return event
+        }
+    }
+
     /// Decodes from `input[consumed...]`, advancing `consumed`. Returns the next complete event,
     /// or nil when all input was consumed without completing one.
-    public mutating func next(_ input: UnsafeRawBufferPointer, consumed: inout Int,
-                              config: WebSocketDecoderConfig) -> WebSocketInbound? {
+    ///
+    /// A message that is one whole, uncompressed frame inside `input` (the common case: a small
+    /// message read at once) is unmasked in place and returned as `.inPlace`, a view into `input`:
+    /// no copy, no allocation. Every other message (fragmented, split across reads, compressed)
+    /// is joined in the decoder's own buffer and returned as an owned array.
+    public mutating func nextEvent(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                                   config: WebSocketDecoderConfig) -> WebSocketDecodedEvent? {
         while true {
             switch phase {
             case .failed:
@@ -101,12 +119,17 @@ public struct WebSocketFrameDecoder {
                 return nil
             case .header:
                 guard consumed < input.count || !headerSpill.isEmpty else { return nil }
-                switch readHeader(input, consumed: &consumed, config) {
+                switch readHeader(UnsafeRawBufferPointer(input), consumed: &consumed, config) {
                 case .needMore:
                     return nil
                 case .failure(let failure):
-                    return fail(failure)
+                    return .inbound(fail(failure))
                 case .frame(let info):
+                    // A whole message in one frame, all of it in this input: hand it over in place.
+                    if info.fin && !messageCompressed && (info.opcode == .text || info.opcode == .binary)
+                        && info.remaining <= input.count - consumed {
+                        return wholeMessageInPlace(input, consumed: &consumed, info)
+                    }
                     if info.opcode.isControl {
                         control.removeAll(keepingCapacity: true)
                     } else if !messageCompressed {
@@ -121,13 +144,13 @@ public struct WebSocketFrameDecoder {
                 let available = input.count - consumed
                 let take = min(available, info.remaining)
                 if take > 0 {
-                    let chunk = UnsafeRawBufferPointer(rebasing: input[consumed..<consumed + take])
+                    let chunk = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[consumed..<consumed + take])
                     consumed += take
                     if info.opcode.isControl {
                         Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &control)
                     } else if messageCompressed {
                         if let failure = inflateChunk(chunk, key: info.maskKey, offset: Int(info.maskOffset), limit: config.maxMessageBytes) {
-                            return fail(failure)
+                            return .inbound(fail(failure))
                         }
                     } else {
                         let start = message.count
@@ -137,7 +160,7 @@ public struct WebSocketFrameDecoder {
                             let ok = message.withUnsafeBytes {
                                 utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...]))
                             }
-                            if !ok { return fail(.invalidUTF8) }
+                            if !ok { return .inbound(fail(.invalidUTF8)) }
                         }
                     }
                     info.maskOffset = (info.maskOffset &+ UInt8(truncatingIfNeeded: take)) & 3
@@ -148,9 +171,26 @@ public struct WebSocketFrameDecoder {
                     return nil
                 }
                 phase = .header
-                if let event = finishFrame(info, limit: config.maxMessageBytes) { return event }
+                if let event = finishFrame(info, limit: config.maxMessageBytes) { return .inbound(event) }
             }
         }
+    }
+
+    /// The payload of a single-frame message that lies whole in `input`: unmasked where it is,
+    /// text checked for UTF-8 at once (the same outcome as checking it chunk by chunk).
+    private mutating func wholeMessageInPlace(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                                              _ info: FrameInfo) -> WebSocketDecodedEvent {
+        let payload = UnsafeMutableRawBufferPointer(rebasing: input[consumed..<consumed + info.remaining])
+        consumed += info.remaining
+        Self.unmaskInPlace(payload, key: info.maskKey, offset: 0)
+        messageOpcode = nil
+        if info.opcode == .text {
+            var validator = UTF8Validator()
+            guard validator.feed(UnsafeRawBufferPointer(payload)), validator.isComplete else {
+                return .inbound(fail(.invalidUTF8))
+            }
+        }
+        return .inPlace(info.opcode, UnsafeRawBufferPointer(payload))
     }
 
     // MARK: - Header
