@@ -182,9 +182,10 @@ public struct WebSocketFrameDecoder {
                                               _ info: FrameInfo) -> WebSocketDecodedEvent {
         let payload = UnsafeMutableRawBufferPointer(rebasing: input[consumed..<consumed + info.remaining])
         consumed += info.remaining
-        Self.unmaskInPlace(payload, key: info.maskKey, offset: 0)
+        let highBits = Self.unmaskInPlace(payload, key: info.maskKey, offset: 0)
         messageOpcode = nil
-        if info.opcode == .text {
+        // All ASCII (no byte with its high bit set) is valid UTF-8: only other text is validated.
+        if info.opcode == .text && highBits != 0 {
             var validator = UTF8Validator()
             guard validator.feed(UnsafeRawBufferPointer(payload)), validator.isComplete else {
                 return .inbound(fail(.invalidUTF8))
@@ -286,7 +287,8 @@ public struct WebSocketFrameDecoder {
             if opcode == .binary && config.rejectBinary { return .failure(.binaryNotSupported) }
             messageOpcode = opcode
             utf8 = UTF8Validator()
-            message.removeAll(keepingCapacity: true)
+            // (Empty already after every message; the check spares the common case the call.)
+            if !message.isEmpty { message.removeAll(keepingCapacity: true) }
             messageCompressed = rsv1
             messageWireBytes = 0
         }
@@ -423,31 +425,71 @@ public struct WebSocketFrameDecoder {
         }
     }
 
-    /// XORs `buf` with the mask key, starting at byte `offset` of the frame's payload.
-    private static func unmaskInPlace(_ buf: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) {
-        var pattern: UInt64 = 0
-        withUnsafeBytes(of: key) { k in
-            withUnsafeMutableBytes(of: &pattern) { p in
-                for i in 0..<8 { p[i] = k[(offset + i) & 3] }
+    /// XORs `buf` with the mask key, starting at byte `offset` of the frame's payload: 8 bytes
+    /// at a time, then 4, then one by one. Returns the high bits (0x80) of the unmasked bytes
+    /// OR-ed together: 0 exactly when they are all ASCII.
+    @discardableResult
+    private static func unmaskInPlace(_ buf: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) -> UInt64 {
+        var pattern = maskPattern(key: key, offset: offset)
+        guard let base = buf.baseAddress else { return 0 }
+        var i = 0
+        let n = buf.count
+        var seen: UInt64 = 0
+        while i + 8 <= n {
+            let v = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+            base.storeBytes(of: v, toByteOffset: i, as: UInt64.self)
+            seen |= v
+            i += 8
+        }
+        // The rest starts at a multiple of 8 (hence of 4): the same key phase as byte 0.
+        withUnsafeBytes(of: &pattern) { p in
+            var j = 0
+            if i + 4 <= n {
+                let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) ^ p.loadUnaligned(as: UInt32.self)
+                base.storeBytes(of: v, toByteOffset: i, as: UInt32.self)
+                seen |= UInt64(v)
+                i += 4
+                j = 4
+            }
+            while i < n {
+                let v = base.load(fromByteOffset: i, as: UInt8.self) ^ p[j]
+                base.storeBytes(of: v, toByteOffset: i, as: UInt8.self)
+                seen |= UInt64(v)
+                i += 1
+                j += 1
             }
         }
-        do {
-            var i = 0
-            let n = buf.count
-            while i + 8 <= n {
-                let v = buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                buf.storeBytes(of: v ^ pattern, toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            // The tail starts at a multiple of 8 (hence of 4): same key phase as byte 0.
-            withUnsafeBytes(of: pattern) { p in
-                var j = 0
-                while i < n {
-                    buf[i] ^= p[j]
-                    i += 1
-                    j += 1
+        return seen & 0x8080_8080_8080_8080
+    }
+
+    /// The mask key repeated over 8 bytes in memory order, starting at key byte `offset & 3`.
+    ///
+    /// `key` holds the four wire bytes in memory order (it was loaded unaligned from the
+    /// header), so the pattern is built from its bytes in memory order too: endian-independent.
+    @inline(__always)
+    private static func maskPattern(key: UInt32, offset: Int) -> UInt64 {
+        #if _endian(little)
+            // Memory order is least significant first: rotating right by whole bytes moves key
+            // byte `offset` to the front.
+            let phased = key.rotatedRight(bytes: offset & 3)
+            return UInt64(phased) | UInt64(phased) << 32
+        #else
+            var pattern: UInt64 = 0
+            withUnsafeBytes(of: key) { k in
+                withUnsafeMutableBytes(of: &pattern) { p in
+                    for i in 0..<8 { p[i] = k[(offset + i) & 3] }
                 }
             }
-        }
+            return pattern
+        #endif
+    }
+}
+
+extension UInt32 {
+    /// The value rotated right by `bytes` whole bytes (0...3).
+    @inline(__always)
+    fileprivate func rotatedRight(bytes: Int) -> UInt32 {
+        let bits = UInt32(truncatingIfNeeded: bytes * 8)
+        return bits == 0 ? self : (self >> bits) | (self << (32 - bits))
     }
 }

@@ -821,8 +821,7 @@ public final class WebSocketServer {
                 guard c.machine.isOpen else { return .notOpen }
                 if c.compression != nil && payload.count >= threshold { return .general }
                 let (result, edge, mark) = queueInPlace(&c, count: count, kind: .response) { out in
-                    WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, to: &out)
-                    out.append(contentsOf: payload)
+                    WebSocketFrameEncoder.appendFrame(opcode: opcode, payload: payload, to: &out)
                 }
                 return .queued(result, edge: edge, mark: mark)
             }) {
@@ -857,8 +856,7 @@ public final class WebSocketServer {
         // A frame whose head already went out must go on whole: its rest is never replaced or dropped.
         return enqueue(id, count: count - skip, kind: skip > 0 ? .response : kind) { out in
             if skip == 0 {
-                WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
-                out.append(contentsOf: payload)
+                WebSocketFrameEncoder.appendFrame(opcode: opcode, payload: payload, compressed: compressed, to: &out)
                 return
             }
             var header: [UInt8] = []
