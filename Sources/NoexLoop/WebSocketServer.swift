@@ -44,10 +44,14 @@ public final class WebSocketServer {
     /// so an open connection does not carry one).
     private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
     /// Emptied buffers of completely written batches, reused by the next batches instead of one
-    /// allocation per connection and turn. Bounded in count and in each buffer's capacity, so
-    /// they hold at most `spareBufferCount` × `spareBufferMaxBytes`.
+    /// allocation per connection and turn. Bounded in their total and in each buffer's capacity:
+    /// they hold at most `spareBufferBudget` bytes. The count is not capped on its own: one
+    /// wake-up may answer on hundreds of connections (1000 × 1 in flight: ~180 per epoll wait)
+    /// before any batch is written, and each needs a buffer of its own.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
-    static let spareBufferCount = 64
+    /// The capacity of the buffers in `spareBuffers`, summed.
+    @exclusivity(unchecked) private var spareBytes = 0
+    static let spareBufferBudget = 1 << 20
     static let spareBufferMaxBytes = 16 << 10
     /// Connections with pending bytes, flushed by the prepare callback.
     @exclusivity(unchecked) private var dirty: [ConnectionID] = []
@@ -780,7 +784,10 @@ public final class WebSocketServer {
     private func queueInPlace(_ c: inout Connection, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void)
         -> (WriteQueue.EnqueueResult, Bool, Bool)
     {
-        if c.writes.wantsBuffer, let spare = spareBuffers.popLast() { c.writes.adoptBuffer(spare) }
+        if c.writes.wantsBuffer, let spare = spareBuffers.popLast() {
+            spareBytes -= spare.capacity
+            c.writes.adoptBuffer(spare)
+        }
         let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
         let mark = !c.isDirty && result == .queued
         if mark { c.isDirty = true }
@@ -1026,7 +1033,8 @@ public final class WebSocketServer {
         guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
             if status >= 0 {
                 let buffer = c.writes.takeWrittenBuffer()
-                if buffer.capacity <= Self.spareBufferMaxBytes && spareBuffers.count < Self.spareBufferCount {
+                if buffer.capacity <= Self.spareBufferMaxBytes && spareBytes + buffer.capacity <= Self.spareBufferBudget {
+                    spareBytes += buffer.capacity
                     spareBuffers.append(buffer)
                 }
             }
