@@ -1,4 +1,7 @@
 // Loop-wide compressors for messages compressed on their own (no context takeover).
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One compressor per window size (a client may ask for a smaller window), shared by every
 /// connection that does not take the server's context over, and by pushes on every connection.
@@ -23,8 +26,9 @@ public final class SharedCompressors {
     }
 
     /// The compressed payload, or nil when zlib could not allocate its state.
-    public func compress(_ payload: [UInt8], windowBits: Int) -> [UInt8]? {
-        if let entry = byWindow[windowBits], entry.hasLast, entry.lastInput == payload {
+    public func compress(_ payload: UnsafeRawBufferPointer, windowBits: Int) -> [UInt8]? {
+        if let entry = byWindow[windowBits], entry.hasLast,
+           entry.lastInput.withUnsafeBytes({ $0.count == payload.count && ($0.count == 0 || memcmp($0.baseAddress!, payload.baseAddress!, $0.count) == 0) }) {
             reuses += 1
             return entry.lastOutput
         }
@@ -33,8 +37,8 @@ public final class SharedCompressors {
                                               noContextTakeover: true) else { return nil }
             byWindow[windowBits] = Entry(deflater: deflater)
         }
-        let output = payload.withUnsafeBytes { byWindow[windowBits]!.deflater.compress($0) }
-        byWindow[windowBits]!.lastInput = payload
+        let output = byWindow[windowBits]!.deflater.compress(payload)
+        byWindow[windowBits]!.lastInput = Array(payload)
         byWindow[windowBits]!.lastOutput = output
         byWindow[windowBits]!.hasLast = true
         compressions += 1

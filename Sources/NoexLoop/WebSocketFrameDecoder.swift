@@ -90,10 +90,28 @@ public struct WebSocketFrameDecoder {
         return false
     }
 
+    /// Decodes from `input[consumed...]`, advancing `consumed`, and returns the next complete
+    /// event as an owned value (a message found in place is copied out), or nil when all input
+    /// was consumed without completing one. Unmasks in place: the input's bytes change.
+    public mutating func next(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                              config: WebSocketDecoderConfig) -> WebSocketInbound? {
+        switch nextEvent(input, consumed: &consumed, config: config) {
+        case nil: return nil
+        case .inPlace(.binary, let payload)?: return .binary(Array(payload))
+        case .inPlace(_, let payload)?: return .text(Array(payload))
+        case .inbound(let event)?: return event
+        }
+    }
+
     /// Decodes from `input[consumed...]`, advancing `consumed`. Returns the next complete event,
     /// or nil when all input was consumed without completing one.
-    public mutating func next(_ input: UnsafeRawBufferPointer, consumed: inout Int,
-                              config: WebSocketDecoderConfig) -> WebSocketInbound? {
+    ///
+    /// A message that is one whole, uncompressed frame inside `input` (the common case: a small
+    /// message read at once) is unmasked in place and returned as `.inPlace`, a view into `input`:
+    /// no copy, no allocation. Every other message (fragmented, split across reads, compressed)
+    /// is joined in the decoder's own buffer and returned as an owned array.
+    public mutating func nextEvent(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                                   config: WebSocketDecoderConfig) -> WebSocketDecodedEvent? {
         while true {
             switch phase {
             case .failed:
@@ -101,12 +119,17 @@ public struct WebSocketFrameDecoder {
                 return nil
             case .header:
                 guard consumed < input.count || !headerSpill.isEmpty else { return nil }
-                switch readHeader(input, consumed: &consumed, config) {
+                switch readHeader(UnsafeRawBufferPointer(input), consumed: &consumed, config) {
                 case .needMore:
                     return nil
                 case .failure(let failure):
-                    return fail(failure)
+                    return .inbound(fail(failure))
                 case .frame(let info):
+                    // A whole message in one frame, all of it in this input: hand it over in place.
+                    if info.fin && !messageCompressed && (info.opcode == .text || info.opcode == .binary)
+                        && info.remaining <= input.count - consumed {
+                        return wholeMessageInPlace(input, consumed: &consumed, info)
+                    }
                     if info.opcode.isControl {
                         control.removeAll(keepingCapacity: true)
                     } else if !messageCompressed {
@@ -121,13 +144,13 @@ public struct WebSocketFrameDecoder {
                 let available = input.count - consumed
                 let take = min(available, info.remaining)
                 if take > 0 {
-                    let chunk = UnsafeRawBufferPointer(rebasing: input[consumed..<consumed + take])
+                    let chunk = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[consumed..<consumed + take])
                     consumed += take
                     if info.opcode.isControl {
                         Self.appendUnmasked(chunk, key: info.maskKey, offset: Int(info.maskOffset), to: &control)
                     } else if messageCompressed {
                         if let failure = inflateChunk(chunk, key: info.maskKey, offset: Int(info.maskOffset), limit: config.maxMessageBytes) {
-                            return fail(failure)
+                            return .inbound(fail(failure))
                         }
                     } else {
                         let start = message.count
@@ -137,7 +160,7 @@ public struct WebSocketFrameDecoder {
                             let ok = message.withUnsafeBytes {
                                 utf8.feed(UnsafeRawBufferPointer(rebasing: $0[start...]))
                             }
-                            if !ok { return fail(.invalidUTF8) }
+                            if !ok { return .inbound(fail(.invalidUTF8)) }
                         }
                     }
                     info.maskOffset = (info.maskOffset &+ UInt8(truncatingIfNeeded: take)) & 3
@@ -148,9 +171,27 @@ public struct WebSocketFrameDecoder {
                     return nil
                 }
                 phase = .header
-                if let event = finishFrame(info, limit: config.maxMessageBytes) { return event }
+                if let event = finishFrame(info, limit: config.maxMessageBytes) { return .inbound(event) }
             }
         }
+    }
+
+    /// The payload of a single-frame message that lies whole in `input`: unmasked where it is,
+    /// text checked for UTF-8 at once (the same outcome as checking it chunk by chunk).
+    private mutating func wholeMessageInPlace(_ input: UnsafeMutableRawBufferPointer, consumed: inout Int,
+                                              _ info: FrameInfo) -> WebSocketDecodedEvent {
+        let payload = UnsafeMutableRawBufferPointer(rebasing: input[consumed..<consumed + info.remaining])
+        consumed += info.remaining
+        let highBits = Self.unmaskInPlace(payload, key: info.maskKey, offset: 0)
+        messageOpcode = nil
+        // All ASCII (no byte with its high bit set) is valid UTF-8: only other text is validated.
+        if info.opcode == .text && highBits != 0 {
+            var validator = UTF8Validator()
+            guard validator.feed(UnsafeRawBufferPointer(payload)), validator.isComplete else {
+                return .inbound(fail(.invalidUTF8))
+            }
+        }
+        return .inPlace(info.opcode, UnsafeRawBufferPointer(payload))
     }
 
     // MARK: - Header
@@ -246,7 +287,8 @@ public struct WebSocketFrameDecoder {
             if opcode == .binary && config.rejectBinary { return .failure(.binaryNotSupported) }
             messageOpcode = opcode
             utf8 = UTF8Validator()
-            message.removeAll(keepingCapacity: true)
+            // (Empty already after every message; the check spares the common case the call.)
+            if !message.isEmpty { message.removeAll(keepingCapacity: true) }
             messageCompressed = rsv1
             messageWireBytes = 0
         }
@@ -383,31 +425,71 @@ public struct WebSocketFrameDecoder {
         }
     }
 
-    /// XORs `buf` with the mask key, starting at byte `offset` of the frame's payload.
-    private static func unmaskInPlace(_ buf: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) {
-        var pattern: UInt64 = 0
-        withUnsafeBytes(of: key) { k in
-            withUnsafeMutableBytes(of: &pattern) { p in
-                for i in 0..<8 { p[i] = k[(offset + i) & 3] }
+    /// XORs `buf` with the mask key, starting at byte `offset` of the frame's payload: 8 bytes
+    /// at a time, then 4, then one by one. Returns the high bits (0x80) of the unmasked bytes
+    /// OR-ed together: 0 exactly when they are all ASCII.
+    @discardableResult
+    private static func unmaskInPlace(_ buf: UnsafeMutableRawBufferPointer, key: UInt32, offset: Int) -> UInt64 {
+        var pattern = maskPattern(key: key, offset: offset)
+        guard let base = buf.baseAddress else { return 0 }
+        var i = 0
+        let n = buf.count
+        var seen: UInt64 = 0
+        while i + 8 <= n {
+            let v = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ pattern
+            base.storeBytes(of: v, toByteOffset: i, as: UInt64.self)
+            seen |= v
+            i += 8
+        }
+        // The rest starts at a multiple of 8 (hence of 4): the same key phase as byte 0.
+        withUnsafeBytes(of: &pattern) { p in
+            var j = 0
+            if i + 4 <= n {
+                let v = base.loadUnaligned(fromByteOffset: i, as: UInt32.self) ^ p.loadUnaligned(as: UInt32.self)
+                base.storeBytes(of: v, toByteOffset: i, as: UInt32.self)
+                seen |= UInt64(v)
+                i += 4
+                j = 4
+            }
+            while i < n {
+                let v = base.load(fromByteOffset: i, as: UInt8.self) ^ p[j]
+                base.storeBytes(of: v, toByteOffset: i, as: UInt8.self)
+                seen |= UInt64(v)
+                i += 1
+                j += 1
             }
         }
-        do {
-            var i = 0
-            let n = buf.count
-            while i + 8 <= n {
-                let v = buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                buf.storeBytes(of: v ^ pattern, toByteOffset: i, as: UInt64.self)
-                i += 8
-            }
-            // The tail starts at a multiple of 8 (hence of 4): same key phase as byte 0.
-            withUnsafeBytes(of: pattern) { p in
-                var j = 0
-                while i < n {
-                    buf[i] ^= p[j]
-                    i += 1
-                    j += 1
+        return seen & 0x8080_8080_8080_8080
+    }
+
+    /// The mask key repeated over 8 bytes in memory order, starting at key byte `offset & 3`.
+    ///
+    /// `key` holds the four wire bytes in memory order (it was loaded unaligned from the
+    /// header), so the pattern is built from its bytes in memory order too: endian-independent.
+    @inline(__always)
+    private static func maskPattern(key: UInt32, offset: Int) -> UInt64 {
+        #if _endian(little)
+            // Memory order is least significant first: rotating right by whole bytes moves key
+            // byte `offset` to the front.
+            let phased = key.rotatedRight(bytes: offset & 3)
+            return UInt64(phased) | UInt64(phased) << 32
+        #else
+            var pattern: UInt64 = 0
+            withUnsafeBytes(of: key) { k in
+                withUnsafeMutableBytes(of: &pattern) { p in
+                    for i in 0..<8 { p[i] = k[(offset + i) & 3] }
                 }
             }
-        }
+            return pattern
+        #endif
+    }
+}
+
+extension UInt32 {
+    /// The value rotated right by `bytes` whole bytes (0...3).
+    @inline(__always)
+    fileprivate func rotatedRight(bytes: Int) -> UInt32 {
+        let bits = UInt32(truncatingIfNeeded: bytes * 8)
+        return bits == 0 ? self : (self >> bits) | (self << (32 - bits))
     }
 }

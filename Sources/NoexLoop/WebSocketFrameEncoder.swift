@@ -20,6 +20,32 @@ public enum WebSocketFrameEncoder {
         }
     }
 
+    /// Appends one final frame, header and payload, growing `out` once: the queue's hot path.
+    /// A small frame is put together on the stack and appended in one piece (each `append`
+    /// costs a capacity and uniqueness check and a call, more than copying a small payload
+    /// twice); a larger one is appended as header, then payload.
+    @inline(__always)
+    public static func appendFrame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer, compressed: Bool = false,
+                                   to out: inout [UInt8]) {
+        let headerCount = headerSize(payloadCount: payload.count)
+        let total = headerCount + payload.count
+        guard total <= stackFrameMaxBytes else {
+            appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
+            out.append(contentsOf: payload)
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: stackFrameMaxBytes, alignment: 8) { frame in
+            _ = writeHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: frame)
+            if let from = payload.baseAddress {
+                (frame.baseAddress! + headerCount).copyMemory(from: from, byteCount: payload.count)
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: frame[0..<total]))
+        }
+    }
+
+    /// Frames up to this size are put together on the stack by `appendFrame`.
+    static let stackFrameMaxBytes = 512
+
     /// Writes the header of one final frame to the start of `raw` (at least 10 bytes) and
     /// returns its size (`headerSize(payloadCount:)`).
     @inline(__always)

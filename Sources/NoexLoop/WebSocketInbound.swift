@@ -19,6 +19,18 @@ public enum WebSocketInbound: Equatable, Sendable {
     case failure(WebSocketFailure)
 }
 
+/// One step of `WebSocketFrameDecoder.nextEvent`: a message still lying in the caller's input,
+/// or any other event.
+public enum WebSocketDecodedEvent {
+    /// A complete text (already checked to be valid UTF-8) or binary message that arrived as one
+    /// whole uncompressed frame: unmasked in place, a view into the input the decoder was given,
+    /// valid only as long as that input is (the server's read buffer: until the next read).
+    case inPlace(WebSocketOpcode, UnsafeRawBufferPointer)
+    /// Anything else, owned: messages joined from fragments or reads or inflated, control
+    /// frames, failures.
+    case inbound(WebSocketInbound)
+}
+
 /// Why a connection is failed: the close code to send and a short ASCII reason.
 public struct WebSocketFailure: Equatable, Sendable, Error {
     public let code: UInt16

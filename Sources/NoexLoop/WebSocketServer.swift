@@ -44,10 +44,14 @@ public final class WebSocketServer {
     /// so an open connection does not carry one).
     private var handshakes: [ConnectionID: HTTPUpgradeParser] = [:]
     /// Emptied buffers of completely written batches, reused by the next batches instead of one
-    /// allocation per connection and turn. Bounded in count and in each buffer's capacity, so
-    /// they hold at most `spareBufferCount` × `spareBufferMaxBytes`.
+    /// allocation per connection and turn. Bounded in their total and in each buffer's capacity:
+    /// they hold at most `spareBufferBudget` bytes. The count is not capped on its own: one
+    /// wake-up may answer on hundreds of connections (1000 × 1 in flight: ~180 per epoll wait)
+    /// before any batch is written, and each needs a buffer of its own.
     @exclusivity(unchecked) private var spareBuffers: [[UInt8]] = []
-    static let spareBufferCount = 64
+    /// The capacity of the buffers in `spareBuffers`, summed.
+    @exclusivity(unchecked) private var spareBytes = 0
+    static let spareBufferBudget = 1 << 20
     static let spareBufferMaxBytes = 16 << 10
     /// Connections with pending bytes, flushed by the prepare callback.
     @exclusivity(unchecked) private var dirty: [ConnectionID] = []
@@ -56,6 +60,9 @@ public final class WebSocketServer {
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
     /// Compressors for messages compressed on their own (nil without compression).
     let sharedCompressors: SharedCompressors?
+    /// Payloads from this size on are compressed on connections that negotiated
+    /// permessage-deflate (`Int.max` without compression).
+    let compressionThreshold: Int
     /// The bound port (the real one when `config.port` was 0); 0 before `start`.
     public private(set) var port = 0
     /// Bytes in/out, accepted sockets and loop lag, for monitoring.
@@ -98,6 +105,7 @@ public final class WebSocketServer {
         timing = ConnectionTiming(closingTimeoutMs: config.closingTimeoutMs, heartbeat: config.heartbeat)
         counters = TransportCounters(sweepIntervalMs: config.sweepIntervalMs)
         sharedCompressors = config.compression.map(SharedCompressors.init)
+        compressionThreshold = config.compression?.threshold ?? Int.max
         uv_loop_set_data(loop, Unmanaged.passUnretained(self).toOpaque())
     }
 
@@ -301,22 +309,37 @@ public final class WebSocketServer {
     public var nowMs: UInt64 { uv_now(loop) }
 
     /// Queues a text message. `bytes` must be valid UTF-8 (the caller's JSON serializer
-    /// guarantees it; it is not re-checked).
+    /// guarantees it; it is not re-checked). The bytes are copied (framed straight into the
+    /// connection's write queue, or written to the socket), so a borrowed buffer, such as the
+    /// one `onText` gets, may be passed.
+    @discardableResult
+    public func send(_ id: ConnectionID, text bytes: UnsafeRawBufferPointer, kind: SendKind = .response) -> SendResult {
+        sendFrame(id, opcode: .text, payload: bytes, kind: kind)
+    }
+
+    /// Queues a text message (see the buffer variant).
     @discardableResult
     public func send(_ id: ConnectionID, text bytes: [UInt8], kind: SendKind = .response) -> SendResult {
-        sendFrame(id, opcode: .text, payload: bytes, kind: kind)
+        bytes.withUnsafeBytes { sendFrame(id, opcode: .text, payload: $0, kind: kind) }
     }
 
     /// Queues a text message.
     @discardableResult
     public func send(_ id: ConnectionID, text: String, kind: SendKind = .response) -> SendResult {
-        sendFrame(id, opcode: .text, payload: Array(text.utf8), kind: kind)
+        var text = text
+        return text.withUTF8 { sendFrame(id, opcode: .text, payload: UnsafeRawBufferPointer($0), kind: kind) }
+    }
+
+    /// Queues a binary message; the bytes are copied as by the text variant.
+    @discardableResult
+    public func send(_ id: ConnectionID, binary bytes: UnsafeRawBufferPointer, kind: SendKind = .response) -> SendResult {
+        sendFrame(id, opcode: .binary, payload: bytes, kind: kind)
     }
 
     /// Queues a binary message.
     @discardableResult
     public func send(_ id: ConnectionID, binary bytes: [UInt8], kind: SendKind = .response) -> SendResult {
-        sendFrame(id, opcode: .binary, payload: bytes, kind: kind)
+        bytes.withUnsafeBytes { sendFrame(id, opcode: .binary, payload: $0, kind: kind) }
     }
 
     /// Starts the closing handshake with `code` (queued behind pending messages, which are
@@ -551,18 +574,20 @@ public final class WebSocketServer {
             return
         }
         counters.bytesReceived &+= UInt64(nread)
-        consume(id, UnsafeRawBufferPointer(rebasing: readBuffer[0..<nread]))
+        consume(id, UnsafeMutableRawBufferPointer(rebasing: readBuffer[0..<nread]))
     }
 
     /// Feeds inbound bytes to the connection until they are used up or reading pauses; on a
-    /// pause the rest is kept in `unconsumed` (the next read must not overtake it).
-    private func consume(_ id: ConnectionID, _ input: UnsafeRawBufferPointer) {
+    /// pause the rest is kept in `unconsumed` (the next read must not overtake it). Frames are
+    /// unmasked in place, so `input` changes; a message lying whole in it is handed to the
+    /// delegate as a view into it.
+    private func consume(_ id: ConnectionID, _ input: UnsafeMutableRawBufferPointer) {
         var offset = 0
         while offset < input.count {
             // Read the state in place: copying the Connection out would retain its buffers.
             guard let phase = connections.withValue(id, { c -> ReadPhase in
                 if !c.isReading {
-                    c.unconsumed = Array(UnsafeRawBufferPointer(rebasing: input[offset...]))
+                    c.unconsumed = Array(UnsafeMutableRawBufferPointer(rebasing: input[offset...]))
                     return .discard
                 }
                 if case .handshake = c.machine.state { return .handshake }
@@ -570,7 +595,7 @@ public final class WebSocketServer {
             }) else { return }
             switch phase {
             case .handshake:
-                let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
+                let rest = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(input)[offset...])
                 guard let result = handshakes[id]?.feed(rest) else { return }
                 if case .needMore = result {} else { handshakes[id] = nil }
                 switch result {
@@ -603,12 +628,21 @@ public final class WebSocketServer {
                     return
                 }
             case .frames:
-                guard let event = connections.withValue(id, { $0.decoder.next(input, consumed: &offset, config: config.decoder) }) ?? nil else {
-                    return
-                }
-                let now = nowMs
-                if let action = connections.withValue(id, { $0.machine.received(event, nowMs: now, timing: timing) }) {
-                    execute(action, for: id)
+                // One slab access decodes and, for a message found in place, tells whether it is
+                // delivered: exactly while open, as `ConnectionStateMachine.received` decides for
+                // owned messages (after our close, data is discarded).
+                guard let (event, open) = connections.withValue(id, { c -> (WebSocketDecodedEvent, Bool)? in
+                    guard let event = c.decoder.nextEvent(input, consumed: &offset, config: config.decoder) else { return nil }
+                    return (event, c.machine.isOpen)
+                }) ?? nil else { return }
+                switch event {
+                case .inPlace(let opcode, let payload):
+                    if open { deliver(id, opcode, payload) }
+                case .inbound(let inbound):
+                    let now = nowMs
+                    if let action = connections.withValue(id, { $0.machine.received(inbound, nowMs: now, timing: timing) }) {
+                        execute(action, for: id)
+                    }
                 }
             case .discard:
                 return
@@ -644,12 +678,12 @@ public final class WebSocketServer {
     /// (unless that pauses reading once more or ends the connection).
     private func resumeReading(_ id: ConnectionID) {
         guard connections.withValue(id, { $0.readHeld }) == false else { return }
-        guard let left = connections.withValue(id, { c -> [UInt8] in
+        guard var left = connections.withValue(id, { c -> [UInt8] in
             c.isReading = true
             defer { c.unconsumed = [] }
             return c.unconsumed
         }) else { return }
-        if !left.isEmpty { left.withUnsafeBytes { consume(id, $0) } }
+        if !left.isEmpty { left.withUnsafeMutableBytes { consume(id, $0) } }
         syncWatch(id)
     }
 
@@ -677,9 +711,9 @@ public final class WebSocketServer {
         case .rejectUpgrade(let rejection):
             enqueue(id, rejection.responseBytes, kind: .response)
         case .deliverText(let bytes):
-            delegate?.onText(self, id, bytes)
+            bytes.withUnsafeBytes { deliver(id, .text, $0) }
         case .deliverBinary(let bytes):
-            delegate?.onBinary(self, id, bytes)
+            bytes.withUnsafeBytes { deliver(id, .binary, $0) }
         case .sendPong(let payload):
             enqueue(id, WebSocketFrameEncoder.frame(opcode: .pong, payload: payload), kind: .response)
         case .sendPing:
@@ -696,6 +730,15 @@ public final class WebSocketServer {
             if Glibc.shutdown(fd, Int32(SHUT_WR)) != 0 { forceClose(id) }
         case .closeSocket:
             closeSocket(id)
+        }
+    }
+
+    /// Hands a message to the delegate; `payload` is valid only during the call.
+    private func deliver(_ id: ConnectionID, _ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer) {
+        if opcode == .binary {
+            delegate?.onBinary(self, id, payload)
+        } else {
+            delegate?.onText(self, id, payload)
         }
     }
 
@@ -730,12 +773,30 @@ public final class WebSocketServer {
     /// Queues a frame of `count` bytes that `write` appends straight into the connection's queue.
     private func enqueue(_ id: ConnectionID, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void) -> SendResult {
         guard let (result, edge, mark) = connections.withValue(id, { c -> (WriteQueue.EnqueueResult, Bool, Bool) in
-            if c.writes.wantsBuffer, let spare = spareBuffers.popLast() { c.writes.adoptBuffer(spare) }
-            let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
-            let mark = !c.isDirty && result == .queued
-            if mark { c.isDirty = true }
-            return (result, edge, mark)
+            queueInPlace(&c, count: count, kind: kind, write: write)
         }) else { return .notOpen }
+        return enqueued(id, result, edge: edge, mark: mark)
+    }
+
+    /// The slab-side half of queueing: a reused buffer for an empty queue, the frame, the dirty
+    /// flag. Returns what `enqueued` needs once the slab access has ended.
+    @inline(__always)
+    private func queueInPlace(_ c: inout Connection, count: Int, kind: SendKind, write: (inout [UInt8]) -> Void)
+        -> (WriteQueue.EnqueueResult, Bool, Bool)
+    {
+        if c.writes.wantsBuffer, let spare = spareBuffers.popLast() {
+            spareBytes -= spare.capacity
+            c.writes.adoptBuffer(spare)
+        }
+        let (result, edge) = c.writes.enqueue(count: count, kind: kind, limits: config.writeLimits, write: write)
+        let mark = !c.isDirty && result == .queued
+        if mark { c.isDirty = true }
+        return (result, edge, mark)
+    }
+
+    /// The loop-side half of queueing, outside the slab access: the dirty list, and the pause
+    /// and the delegate's edge event when the queue went above its high-water mark.
+    private func enqueued(_ id: ConnectionID, _ result: WriteQueue.EnqueueResult, edge: Bool, mark: Bool) -> SendResult {
         if mark { dirty.append(id) }
         if edge {
             pauseReading(id)
@@ -748,19 +809,48 @@ public final class WebSocketServer {
         }
     }
 
-    private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], kind: SendKind) -> SendResult {
+    /// What the response fast path of `sendFrame` did inside the slab access.
+    private enum ResponseQueueing {
+        case notOpen
+        /// Compression applies: take the general path.
+        case general
+        case queued(WriteQueue.EnqueueResult, edge: Bool, mark: Bool)
+    }
+
+    private func sendFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
+                           kind: SendKind) -> SendResult {
+        if case .response = kind {
+            // An answer without compression, the common case, in one slab access: the frame's
+            // header and the payload are written straight into the connection's queue.
+            let threshold = compressionThreshold
+            let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
+            switch connections.withValue(id, { c -> ResponseQueueing in
+                guard c.machine.isOpen else { return .notOpen }
+                if c.compression != nil && payload.count >= threshold { return .general }
+                let (result, edge, mark) = queueInPlace(&c, count: count, kind: .response) { out in
+                    WebSocketFrameEncoder.appendFrame(opcode: opcode, payload: payload, to: &out)
+                }
+                return .queued(result, edge: edge, mark: mark)
+            }) {
+            case nil, .notOpen?: return .notOpen
+            case .queued(let result, let edge, let mark)?: return enqueued(id, result, edge: edge, mark: mark)
+            case .general?: break
+            }
+        }
         guard let deflate = connections.withValue(id, { c -> PerMessageDeflateParams?? in
             c.machine.isOpen ? .some(c.deflate) : nil
         }) ?? nil else { return .notOpen }
-        if let deflate, let threshold = config.compression?.threshold, payload.count >= threshold,
+        if let deflate, payload.count >= compressionThreshold,
            let compressed = compress(id, payload, deflate, kind: kind) {
-            return enqueueFrame(id, opcode: opcode, payload: compressed, compressed: true, kind: kind)
+            return compressed.withUnsafeBytes {
+                enqueueFrame(id, opcode: opcode, payload: $0, compressed: true, kind: kind)
+            }
         }
         return enqueueFrame(id, opcode: opcode, payload: payload, compressed: false, kind: kind)
     }
 
-    private func enqueueFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool,
-                              kind: SendKind) -> SendResult {
+    private func enqueueFrame(_ id: ConnectionID, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
+                              compressed: Bool, kind: SendKind) -> SendResult {
         var skip = 0
         if kind != .response && payload.count <= Self.directWriteMaxBytes {
             switch writeDirectly(id, opcode: opcode, payload: payload, compressed: compressed) {
@@ -773,14 +863,13 @@ public final class WebSocketServer {
         // A frame whose head already went out must go on whole: its rest is never replaced or dropped.
         return enqueue(id, count: count - skip, kind: skip > 0 ? .response : kind) { out in
             if skip == 0 {
-                WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &out)
-                out.append(contentsOf: payload)
+                WebSocketFrameEncoder.appendFrame(opcode: opcode, payload: payload, compressed: compressed, to: &out)
                 return
             }
             var header: [UInt8] = []
             WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &header)
             if skip < header.count { out.append(contentsOf: header[skip...]) }
-            out.append(contentsOf: payload[Swift.max(0, skip - header.count)...])
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[Swift.max(0, skip - header.count)...]))
         }
     }
 
@@ -805,7 +894,8 @@ public final class WebSocketServer {
     /// the queue, no batch, no dirty-list entry). A fan-out writes one push per subscriber per
     /// loop iteration, so this is its whole transport cost. Responses keep the queue: a read
     /// that holds several requests gets all their answers in one write before the poll.
-    private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool) -> DirectWrite {
+    private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
+                               compressed: Bool) -> DirectWrite {
         guard config.useTryWrite, let fd = connections.withValue(id, { c -> Int32? in
             c.writes.isDrained && !c.isDirty && c.machine.isOpen && c.fd >= 0 ? c.fd : nil
         }) ?? nil else { return .none }
@@ -816,7 +906,7 @@ public final class WebSocketServer {
         }
         let total = headerCount + payload.count
         let written = withUnsafeBytes(of: &header) { h in
-            payload.withUnsafeBytes { p in noex_send2(fd, h.baseAddress, headerCount, p.baseAddress, p.count) }
+            noex_send2(fd, h.baseAddress, headerCount, payload.baseAddress, payload.count)
         }
         // EAGAIN (socket buffer full) or an error: the queue takes the frame, and its flush
         // meets the error again and closes the connection.
@@ -831,7 +921,7 @@ public final class WebSocketServer {
     /// messages nor be referenced by later ones: it is compressed on its own (by the shared
     /// compressor), and the connection's own compressor starts from an empty window afterwards.
     /// Responses on a connection with context takeover use the connection's compressor.
-    private func compress(_ id: ConnectionID, _ payload: [UInt8], _ deflate: PerMessageDeflateParams,
+    private func compress(_ id: ConnectionID, _ payload: UnsafeRawBufferPointer, _ deflate: PerMessageDeflateParams,
                           kind: SendKind) -> [UInt8]? {
         guard let shared = sharedCompressors else { return nil }
         if deflate.serverNoContextTakeover || kind != .response {
@@ -852,7 +942,7 @@ public final class WebSocketServer {
             return compression.deflater
         }) ?? nil else { return nil }
         // With context takeover the client's window must see this message: always sent compressed.
-        return payload.withUnsafeBytes { deflater.compress($0) }
+        return deflater.compress(payload)
     }
 
     /// Whether the connection negotiated permessage-deflate (nil for an unknown id).
@@ -943,7 +1033,8 @@ public final class WebSocketServer {
         guard let (writable, drained) = connections.withValue(id, { c -> (Bool, Bool) in
             if status >= 0 {
                 let buffer = c.writes.takeWrittenBuffer()
-                if buffer.capacity <= Self.spareBufferMaxBytes && spareBuffers.count < Self.spareBufferCount {
+                if buffer.capacity <= Self.spareBufferMaxBytes && spareBytes + buffer.capacity <= Self.spareBufferBudget {
+                    spareBytes += buffer.capacity
                     spareBuffers.append(buffer)
                 }
             }

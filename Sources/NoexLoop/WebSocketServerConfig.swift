@@ -88,10 +88,12 @@ public struct WebSocketServerConfig: Sendable {
 public protocol WebSocketServerDelegate: AnyObject {
     /// The handshake completed; `id` stays valid until `onClose`.
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String)
-    /// A complete, UTF-8-valid text message.
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8])
-    /// A complete binary message (only when `decoder.rejectBinary` is false).
-    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8])
+    /// A complete, UTF-8-valid text message. `bytes` is borrowed: valid only until the call
+    /// returns (it usually points into the server's read buffer); copy what must outlive it.
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer)
+    /// A complete binary message (only when `decoder.rejectBinary` is false); borrowed like
+    /// `onText`'s.
+    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer)
     /// The connection is gone (socket closed); `code` is the peer's close code, our own code
     /// when we closed first, 1005 for a close without code, 1006 without any close frame.
     func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16)
@@ -120,8 +122,8 @@ public protocol WebSocketServerDelegate: AnyObject {
 
 extension WebSocketServerDelegate {
     public func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {}
-    public func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {}
-    public func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {}
+    public func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {}
+    public func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {}
     public func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) {}
     public func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) {}
     public func onWritabilityChanged(_ server: WebSocketServer, _ id: ConnectionID, writable: Bool) {}

@@ -8,13 +8,14 @@ import NoexLoop
     import Glibc
 #endif
 
-/// Echoes every message back to its sender.
+/// Echoes every message back to its sender: the borrowed message is framed straight into the
+/// connection's write queue, with no copy of its own.
 final class EchoDelegate: WebSocketServerDelegate {
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {
         server.send(id, text: bytes)
     }
 
-    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {
+    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {
         server.send(id, binary: bytes)
     }
 }

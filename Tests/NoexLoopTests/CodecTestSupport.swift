@@ -35,7 +35,9 @@ func decodeAll(_ chunks: [[UInt8]], config: WebSocketDecoderConfig = .init(),
     prepare(&decoder)
     var events: [WebSocketInbound] = []
     for chunk in chunks {
-        chunk.withUnsafeBytes { buf in
+        // A copy per chunk: the decoder unmasks in place, as in the server's read buffer.
+        var chunk = chunk
+        chunk.withUnsafeMutableBytes { buf in
             var offset = 0
             while let event = decoder.next(buf, consumed: &offset, config: config) { events.append(event) }
             precondition(offset == buf.count, "decoder left input unconsumed")

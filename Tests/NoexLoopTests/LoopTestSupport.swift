@@ -27,7 +27,8 @@ final class Recorder: WebSocketServerDelegate {
         if let info = server.info(id) { infos.append(info) }
     }
 
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ message: UnsafeRawBufferPointer) {
+        let bytes = Array(message)
         if bytes.starts(with: Array("flood".utf8)) {
             // "flood" pushes events; "floodresponses" queues responses (never dropped).
             let kind: SendKind = bytes == Array("floodresponses".utf8) ? .response : .push
@@ -63,10 +64,11 @@ final class Recorder: WebSocketServerDelegate {
             return
         }
         if bytes == Array("pong".utf8) { server.pongReceived(id); return }
-        server.send(id, text: bytes)
+        // The borrowed message itself, as the echo server sends it.
+        server.send(id, text: message)
     }
 
-    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) {
+    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {
         server.send(id, binary: bytes)
     }
 

@@ -132,7 +132,8 @@ private let hello = Array("Hello".utf8)
         var at = 0
         while at < frame.count {
             let end = min(frame.count, at + 1000)
-            Array(frame[at..<end]).withUnsafeBytes { buf in
+            var piece = Array(frame[at..<end])
+            piece.withUnsafeMutableBytes { buf in
                 var offset = 0
                 while let e = decoder.next(buf, consumed: &offset, config: config) { events.append(e) }
                 peak = max(peak, decoder.messageCapacity)
@@ -151,12 +152,14 @@ private let hello = Array("Hello".utf8)
             var decoder = WebSocketFrameDecoder()
             decoder.enableDeflate(clientNoContextTakeover: noTakeover)
             var events: [WebSocketInbound] = []
-            clientFrame(opcode: 1, payload: hello).withUnsafeBytes { buf in
+            var plain = clientFrame(opcode: 1, payload: hello)
+            plain.withUnsafeMutableBytes { buf in
                 var offset = 0
                 while let e = decoder.next(buf, consumed: &offset, config: .init()) { events.append(e) }
             }
             #expect(!decoder.holdsInflater)  // a plain message allocates nothing
-            frame.withUnsafeBytes { buf in
+            var compressed = frame
+            compressed.withUnsafeMutableBytes { buf in
                 var offset = 0
                 while let e = decoder.next(buf, consumed: &offset, config: .init()) { events.append(e) }
             }

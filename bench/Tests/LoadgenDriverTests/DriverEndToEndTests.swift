@@ -9,18 +9,18 @@ import Testing
 private final class Echo: WebSocketServerDelegate {
     var opened = 0
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) { opened += 1 }
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { server.send(id, text: bytes) }
-    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { server.send(id, binary: bytes) }
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { server.send(id, text: bytes) }
+    func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { server.send(id, binary: bytes) }
 }
 
 /// Answers every text message with a fixed wrong text.
 private final class WrongAnswer: WebSocketServerDelegate {
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { server.send(id, text: Array("nope".utf8)) }
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { server.send(id, text: Array("nope".utf8)) }
 }
 
 /// Closes each connection at its first message.
 private final class Closer: WebSocketServerDelegate {
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: [UInt8]) { server.close(id, code: 1008) }
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { server.close(id, code: 1008) }
 }
 
 /// Runs a driver with `arguments` against a NoexLoop server (with `delegate`) on one loop,

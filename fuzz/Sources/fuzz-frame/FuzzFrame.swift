@@ -57,7 +57,9 @@ func decode(_ wire: [UInt8], config: WebSocketDecoderConfig, deflate: Bool?, cut
     var events: [WebSocketInbound] = []
     var offset = 0
     for n in cuts {
-        wire[offset..<offset + n].withUnsafeBytes { chunk in
+        // A copy per chunk: the decoder unmasks in place, as in the server's read buffer.
+        var piece = Array(wire[offset..<offset + n])
+        piece.withUnsafeMutableBytes { chunk in
             var consumed = 0
             while let event = decoder.next(chunk, consumed: &consumed, config: config) {
                 invariant(consumed <= chunk.count, "consumed \(consumed) of \(chunk.count)")
