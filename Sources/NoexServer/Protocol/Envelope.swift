@@ -5,11 +5,14 @@ public enum Envelope {
     /// Classifies one text frame: the flat-object scanner reads the usual request shape
     /// straight into the request's members, the full parser everything else (the scanner
     /// answers only where its members equal the parser's, so the two paths cannot disagree).
-    public static func classify(bytes: [UInt8]) -> InboundMessage {
+    public static func classify(bytes: UnsafeRawBufferPointer) -> InboundMessage {
         var members = RequestMembers()
-        let scanned = bytes.withUnsafeBytes { members.scan($0) }
-        if scanned { return classify(consume members) }
+        if members.scan(bytes) { return classify(consume members) }
         return classify(try? JSON.parse(bytes))
+    }
+
+    public static func classify(bytes: [UInt8]) -> InboundMessage {
+        bytes.withUnsafeBytes { classify(bytes: $0) }
     }
 
     /// Classifies a parsed frame. `parsed` is `nil` when the text was not valid JSON.

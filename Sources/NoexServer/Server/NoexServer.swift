@@ -334,8 +334,9 @@ private final class ProtocolDelegate: WebSocketServerDelegate {
     func onOpen(_ server: WebSocketServer, _ id: ConnectionID, remoteAddress: String) {
         core.connectionOpened(id, remoteAddress: remoteAddress)
     }
-    // The message is borrowed for the call; the core keeps its own copy (it may queue it).
-    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { core.textReceived(id, Array(bytes)) }
+    // The message is borrowed for the call: the core reads it in place and copies it only when
+    // it must wait behind a request in flight.
+    func onText(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) { core.textReceived(id, bytes) }
     func onClose(_ server: WebSocketServer, _ id: ConnectionID, code: UInt16) { core.connectionClosed(id) }
     func onHeartbeat(_ server: WebSocketServer, _ id: ConnectionID) { core.heartbeatDue(id) }
     func onAcceptError(_ server: WebSocketServer, _ error: UVError, count: Int) {

@@ -79,7 +79,7 @@ extension ProtocolCore {
         while !state.inFlight, !state.waiting.isEmpty, connections[state.id] === state {
             let bytes = state.waiting.removeFirst()
             state.waitingBytes -= bytes.count
-            process(state, bytes)
+            bytes.withUnsafeBytes { process(state, $0) }
         }
         // Everything that waited was handled: read again (frames held in the transport follow).
         if state.readHeld, !state.inFlight, connections[state.id] === state {

@@ -125,17 +125,23 @@ public final class ProtocolCore {
         perAddressCount[state.remoteAddress] = left > 0 ? left : nil
     }
 
-    /// One complete text message.
-    public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
+    /// One complete text message, borrowed for the call: it is read in place and copied only
+    /// when it must wait behind a request in flight.
+    public func textReceived(_ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {
         guard let state = connections[id] else { return }
         if state.inFlight {
-            queueBehindInFlight(state, bytes)
+            queueBehindInFlight(state, Array(bytes))
             return
         }
         process(state, bytes)
     }
 
-    func process(_ state: ConnectionState, _ bytes: [UInt8]) {
+    /// One complete text message (tests and the fuzz targets hand over arrays).
+    public func textReceived(_ id: ConnectionID, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { textReceived(id, $0) }
+    }
+
+    func process(_ state: ConnectionState, _ bytes: UnsafeRawBufferPointer) {
         let id = state.id
         let message = Envelope.classify(bytes: bytes)
         // Consumed, so the request (and its `data` object) has one owner: an insert can then
