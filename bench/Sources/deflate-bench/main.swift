@@ -93,7 +93,7 @@ do {
     let shared = SharedCompressors(config: PerMessageDeflateConfig())
     var lastOut: [UInt8] = []
     let t0 = nowNs()
-    for _ in 0..<subscribers { lastOut = shared.compress(payload, windowBits: 15)! }
+    for _ in 0..<subscribers { lastOut = payload.withUnsafeBytes { shared.compress($0, windowBits: 15) }! }
     let t1 = nowNs()
     precondition(shared.compressions == 1 && shared.reuses == subscribers - 1)
     let perConnection = (0..<subscribers).map { _ in ZlibDeflater(windowBits: 15, memLevel: 8, level: 6, noContextTakeover: false)! }
