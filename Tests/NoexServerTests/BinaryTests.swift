@@ -18,11 +18,14 @@ import Testing
         return (p, out, err)
     }
 
+    /// Both pipes are drained before the wait, stderr on its own thread: a child that writes
+    /// more than a pipe holds (an ASan report at exit) would otherwise block, and the wait with it.
     func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
         let (p, out, err) = try spawn(args)
+        let errText = DrainedPipe(err)
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-                String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), errText.text())
     }
 
     @Test func helpVersionAndErrors() throws {
@@ -222,5 +225,24 @@ import Testing
         p.terminate()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own; `text()` waits for the end.
+final class DrainedPipe: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            self.data = handle.readDataToEndOfFile()  // published by the semaphore's signal
+            self.done.signal()
+        }
+    }
+
+    func text() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
     }
 }
