@@ -142,6 +142,7 @@ public final class ProtocolCore {
     }
 
     func process(_ state: ConnectionState, _ bytes: UnsafeRawBufferPointer) {
+        if fastGetAllowed, answeredFastGet(state, bytes) { return }
         let id = state.id
         let message = Envelope.classify(bytes: bytes)
         // Consumed, so the request (and its `data` object) has one owner: an insert can then
@@ -390,7 +391,7 @@ public final class ProtocolCore {
     /// Sends an answer. If the connection is over its hard write limit the answer is replaced
     /// by a small `BACKPRESSURE` error (docs/protocol/deviations.md, item 1).
     /// Returns false when the answer was replaced.
-    private func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) -> Bool {
+    func respond(_ id: ConnectionID, _ answer: [UInt8], requestID: JSON) -> Bool {
         var bytes = answer
         let hard = config.backpressure.maxBufferedBytes
         var replaced = false
