@@ -218,7 +218,7 @@ struct FlatObjectScanner {
         }
     }
 
-    @usableFromInline
+    @usableFromInline @inline(__always)
     func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
         let count = Int(a & 0xFFFF_FFFF)
         guard count == Int(b & 0xFFFF_FFFF) else { return false }
