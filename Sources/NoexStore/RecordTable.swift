@@ -37,12 +37,14 @@ struct RecordTable {
         return slots[i]!.record
     }
 
-    /// `getWithText(.string(s))` for the string key whose UTF-8 bytes are `utf8` and whose
-    /// `SlotIndex.hash` is `hash`, without making the `String` (Store+TextRead.swift).
-    mutating func getWithText(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> JSONObject? {
+    /// The text `getWithText(.string(s))` attaches, for the string key whose UTF-8 bytes are
+    /// `utf8` and whose `SlotIndex.hash` is `hash`, without making the `String` or copying the
+    /// record (Store+TextRead.swift).
+    mutating func text(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> [UInt8]? {
         guard let i = index.find(hash, { slots[$0]!.key.isString(spelledBy: utf8) }) else { return nil }
-        if slots[i]!.record.attachedText == nil { slots[i]!.record.attachText() }
-        return slots[i]!.record
+        if let text = slots[i]!.record.attachedText { return text }
+        slots[i]!.record.attachText()
+        return slots[i]!.record.attachedText!  // attachText always attaches
     }
 
     func contains(_ key: JSON) -> Bool { slot(of: key) != nil }

@@ -25,9 +25,8 @@ extension Store {
     /// ASCII (the hash from bytes is exact for ASCII only, `SlotIndex.asciiStringHash`).
     public func recordText(bucket name: UnsafeBufferPointer<UInt8>, asciiKey key: UnsafeBufferPointer<UInt8>) -> TextRead {
         guard let b = bucket(utf8: name) else { return .noBucket }
-        guard let record = b.table.getWithText(stringKey: key, hash: SlotIndex.asciiStringHash(key)) else { return .noRecord }
-        // `getWithText` always attaches the text; the serialisation is the same bytes.
-        return .text(record.attachedText ?? JSON.object(record).serializedBytes)
+        guard let text = b.table.text(stringKey: key, hash: SlotIndex.asciiStringHash(key)) else { return .noRecord }
+        return .text(text)
     }
 
     /// `bucket(_:)` by the name's bytes: the last bucket found is compared without a `String`.
