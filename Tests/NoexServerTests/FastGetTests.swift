@@ -181,6 +181,27 @@ import Testing
         try Self.compare(seed: 0x17, count: 400) { $0.rateLimit = RateLimitConfig(maxRequests: 150, windowMs: 600_000) }
     }
 
+    /// With durable storage every answer goes through the commit gate; a write between the
+    /// reads (each server its own database) keeps a commit pending now and then.
+    @Test func withDurableStorageToo() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let fastDB = dir.file("fast.db"), generalDB = dir.file("general.db")
+        let fast = Self.server(true) { $0.persistence = PersistenceOptions(path: fastDB, fsync: .no) }
+        let general = Self.server(false) { $0.persistence = PersistenceOptions(path: generalDB, fsync: .no) }
+        defer { fast.stop(); general.stop() }
+        #expect(fast.startError == nil && general.startError == nil)
+        let a = try WireStoreClient(fast), b = try WireStoreClient(general)
+        var g = SeededRandom(seed: 0xD0)
+        for i in 0..<300 {
+            var text = Self.message(&g)
+            if i % 7 == 0 { text = #"{"id":5,"type":"store.update","bucket":"items","key":"a","data":{"qty":\#(i)}}"# }
+            let fromFast = a.sendRaw(text), fromGeneral = b.sendRaw(text)
+            #expect(fromFast != nil, "no answer to \(text)")
+            #expect(fromFast == fromGeneral, "message \(i): \(text)")
+        }
+    }
+
     @Test func withAuthToo() throws {
         try Self.compare(seed: 0x2A, count: 400) { $0.auth = fixtureAuth(required: false) }
         try Self.compare(seed: 0x2B, count: 200) { $0.auth = fixtureAuth(required: true) }
