@@ -131,42 +131,42 @@ struct FlatObjectScanner {
             pos += 1
             skipWhitespace()
             guard pos < end else { return false }
-            let value: JSON
+            let key = UnsafeBufferPointer(start: base + keyStart, count: keyCount)
             switch base[pos] {
             case UInt8(ascii: "\""):
                 guard let stringEnd = plainStringEnd(from: pos + 1) else { return false }
-                let count = stringEnd - pos - 1
-                value = .string(Self.knownValue(base + pos + 1, count: count)
-                                ?? String(decoding: UnsafeBufferPointer(start: base + pos + 1, count: count), as: UTF8.self))
+                // Handed over as bytes: a sink that needs no `String` makes none.
+                sink.member(key: key, string: UnsafeBufferPointer(start: base + pos + 1, count: stringEnd - pos - 1))
                 pos = stringEnd + 1
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 guard let n = scanInteger() else { return false }
-                value = .int(n)
+                sink.member(key: key, value: .int(n))
             case UInt8(ascii: "t"):
                 guard literal("true") else { return false }
-                value = .bool(true)
+                sink.member(key: key, value: .bool(true))
             case UInt8(ascii: "f"):
                 guard literal("false") else { return false }
-                value = .bool(false)
+                sink.member(key: key, value: .bool(false))
             case UInt8(ascii: "n"):
                 guard literal("null") else { return false }
-                value = .null
+                sink.member(key: key, value: .null)
             case UInt8(ascii: "{"):
                 guard !nested, !sawObject else { return false }
                 sawObject = true
                 let start = pos
                 if let flat = object(nested: true) {
-                    value = .object(flat)
+                    sink.member(key: key, value: .object(flat))
                 } else {
                     // Not flat (or not plain): the parser reads this member's object.
                     pos = start
                     guard let parsed = parseNested() else { return false }
-                    value = parsed
+                    sink.member(key: key, value: parsed)
                 }
             default:
                 return false
             }
-            sink.member(key: UnsafeBufferPointer(start: base + keyStart, count: keyCount), value: value)
+            // A sink that has seen enough stops the scan (the scan then answers false).
+            if sink.declined { return false }
             count += 1
             skipWhitespace()
             guard pos < end else { return false }
@@ -218,7 +218,7 @@ struct FlatObjectScanner {
         }
     }
 
-    @usableFromInline
+    @usableFromInline @inline(__always)
     func sameKey(_ a: UInt64, _ b: UInt64) -> Bool {
         let count = Int(a & 0xFFFF_FFFF)
         guard count == Int(b & 0xFFFF_FFFF) else { return false }
@@ -324,6 +324,32 @@ extension JSON {
 /// scan that answered false, whatever the sink collected is to be dropped.
 public protocol FlatMemberSink {
     mutating func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON)
+    /// A string member, its contents' bytes (plain printable ASCII: no escape, no control or
+    /// non-ASCII byte). The default makes the parser's `String` and calls `member(key:value:)`.
+    mutating func member(key: UnsafeBufferPointer<UInt8>, string contents: UnsafeBufferPointer<UInt8>)
+    /// True once the sink wants no more members: the scan stops at once and answers false (as
+    /// for an input the parser must decide). Checked after each member; the default is false.
+    var declined: Bool { get }
+}
+
+extension FlatMemberSink {
+    @inlinable @inline(__always)
+    public mutating func member(key: UnsafeBufferPointer<UInt8>, string contents: UnsafeBufferPointer<UInt8>) {
+        member(key: key, value: .string(JSON.plainString(contents)))
+    }
+
+    @inlinable @inline(__always)
+    public var declined: Bool { false }
+}
+
+extension JSON {
+    /// The `String` the parser makes of a plain string's contents (printable ASCII without
+    /// escapes): one of the preallocated request types when it spells one.
+    @inlinable
+    public static func plainString(_ contents: UnsafeBufferPointer<UInt8>) -> String {
+        guard let p = contents.baseAddress else { return "" }
+        return FlatObjectScanner.knownValue(p, count: contents.count) ?? String(decoding: contents, as: UTF8.self)
+    }
 }
 
 /// The closure form of `scanFlatObject(_:member:)` as a sink.

@@ -37,6 +37,16 @@ struct RecordTable {
         return slots[i]!.record
     }
 
+    /// The text `getWithText(.string(s))` attaches, for the string key whose UTF-8 bytes are
+    /// `utf8` and whose `SlotIndex.hash` is `hash`, without making the `String` or copying the
+    /// record (Store+TextRead.swift).
+    mutating func text(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> [UInt8]? {
+        guard let i = index.find(hash, { slots[$0]!.key.isString(spelledBy: utf8) }) else { return nil }
+        if let text = slots[i]!.record.attachedText { return text }
+        slots[i]!.record.attachText()
+        return slots[i]!.record.attachedText!  // attachText always attaches
+    }
+
     func contains(_ key: JSON) -> Bool { slot(of: key) != nil }
 
     func position(of key: JSON) -> Int? { slot(of: key) }

@@ -86,7 +86,7 @@ public final class Store {
     /// named, and comparing a name costs a fraction of hashing it for the dictionary (~300
     /// instructions per request; bench/README.md, issue 13, third round). Cleared whenever a
     /// bucket is dropped, so it never outlives its entry in `buckets`.
-    @exclusivity(unchecked) private var lastBucket: Bucket?
+    @exclusivity(unchecked) var lastBucket: Bucket?
 
     func bucket(_ name: String) throws(StoreError) -> Bucket {
         if let b = lastBucket, b.name == name { return b }

@@ -154,4 +154,32 @@ import Testing
         }
         #expect(scanned > rounds / 20, "the scanner read only \(scanned) of \(rounds)")
     }
+
+    /// A sink that takes string members as bytes and declines after `limit` members.
+    struct DecliningSink: FlatMemberSink {
+        let limit: Int
+        var seen: [String] = []
+        var strings: [String] = []
+        var declined: Bool { seen.count >= limit }
+
+        mutating func member(key: UnsafeBufferPointer<UInt8>, value: consuming JSON) { seen.append(JSON.objectKey(key)) }
+
+        mutating func member(key: UnsafeBufferPointer<UInt8>, string contents: UnsafeBufferPointer<UInt8>) {
+            seen.append(JSON.objectKey(key))
+            strings.append(String(decoding: contents, as: UTF8.self))
+        }
+    }
+
+    @Test func aSinkThatDeclinesStopsTheScanAndStringsComeAsBytes() {
+        let text = Array(#"{"a":"x","b":1,"c":"y z","d":null}"#.utf8)
+        for limit in 1...5 {
+            var sink = DecliningSink(limit: limit)
+            let complete = text.withUnsafeBytes { JSON.scanFlatObject($0, into: &sink) }
+            #expect(complete == (limit > 4), "limit \(limit)")
+            #expect(sink.seen == Array(["a", "b", "c", "d"].prefix(limit)))
+            #expect(sink.strings == Array(["x", "y z"].prefix(limit >= 3 ? 2 : 1)))
+        }
+        // The default string hand-off makes the parser's `String`, as the tree form shows.
+        #expect(Self.scan(text) == ["a": "x", "b": 1, "c": "y z", "d": .null])
+    }
 }

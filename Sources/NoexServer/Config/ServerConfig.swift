@@ -54,6 +54,9 @@ public struct ServerConfig {
     public var audit: AuditConfig?
     /// Cluster mode (docs/cluster.md); nil = a single server.
     public var cluster: ClusterConfig?
+    /// The byte-level `store.get` path (ProtocolCore+FastGet.swift). Not a user setting: the
+    /// tests turn it off to compare its answers with the general path's.
+    var fastGetPath = true
 
     public init(store: Store, rules: RuleEngine? = nil) {
         self.store = store

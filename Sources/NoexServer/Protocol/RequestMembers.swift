@@ -32,7 +32,7 @@ struct RequestMembers: Sendable, FlatMemberSink {
         /// The slot of the key whose UTF-8 bytes these are, if it has one.
         @inline(__always)
         init?(_ key: UnsafeBufferPointer<UInt8>) {
-            func spells(_ s: StaticString) -> Bool {
+            @inline(__always) func spells(_ s: StaticString) -> Bool {
                 let q = s.utf8Start
                 for i in 0..<key.count where key[i] != q[i] { return false }
                 return true

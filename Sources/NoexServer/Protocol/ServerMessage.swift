@@ -74,26 +74,32 @@ public enum ServerMessage {
     /// then written with no allocation at all.
     public static func writeResult(id: JSON, data: JSON, into out: inout [UInt8]) {
         if case .object(let record) = data, let text = record.attachedText, case .int(let n) = id {
-            out.removeAll(keepingCapacity: true)
-            out.reserveCapacity(text.count + resultHeadMaxBytes + 1)
-            // The head (`{"id":…,"type":"result","data":`) is put together on the stack and
-            // appended once: each append checks capacity and uniqueness again.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: resultHeadMaxBytes) { head in
-                var p = head.baseAddress!
-                func put(_ s: StaticString) {
-                    p.initialize(from: s.utf8Start, count: s.utf8CodeUnitCount)
-                    p += s.utf8CodeUnitCount
-                }
-                put(#"{"id":"#)
-                p += JSNumberFormat.format(n, into: p)
-                put(#","type":"result","data":"#)
-                out.append(contentsOf: UnsafeBufferPointer(start: head.baseAddress!, count: p - head.baseAddress!))
-            }
-            out.append(contentsOf: text)
-            out.append(UInt8(ascii: "}"))
+            writeResult(id: n, text: text, into: &out)
             return
         }
         out = builtResult(id: id, data: data)
+    }
+
+    /// The answer to a request with the integer id `n` whose data is the JSON text `text` (a
+    /// stored record's), written into `out` as `writeResult(id:data:into:)` writes it.
+    public static func writeResult(id n: Int64, text: [UInt8], into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(text.count + resultHeadMaxBytes + 1)
+        // The head (`{"id":…,"type":"result","data":`) is put together on the stack and
+        // appended once: each append checks capacity and uniqueness again.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: resultHeadMaxBytes) { head in
+            var p = head.baseAddress!
+            func put(_ s: StaticString) {
+                p.initialize(from: s.utf8Start, count: s.utf8CodeUnitCount)
+                p += s.utf8CodeUnitCount
+            }
+            put(#"{"id":"#)
+            p += JSNumberFormat.format(n, into: p)
+            put(#","type":"result","data":"#)
+            out.append(contentsOf: UnsafeBufferPointer(start: head.baseAddress!, count: p - head.baseAddress!))
+        }
+        out.append(contentsOf: text)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Room for a result's head with an integer id: the two fixed parts and the longest number.
