@@ -46,7 +46,7 @@ public final class ProtocolCore {
     /// Unchecked exclusivity (as the other per-request properties marked so): loop-confined,
     /// and never accessed while an inout access to it is open, so the dynamic check each
     /// access would cost (~150 instructions) buys nothing (bench/README.md, issue 13).
-    @exclusivity(unchecked) var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    @exclusivity(unchecked) var deferredPushes: [OutgoingPush]?
     /// Set by an operation whose answer needs the threadpool (`ProtocolCore+Async.swift`).
     @exclusivity(unchecked) var deferredAnswer: DeferredAnswer?
     /// The bytes of the latest result answer, kept so the next one reuses the memory (the
@@ -56,14 +56,16 @@ public final class ProtocolCore {
     /// Above this capacity the buffer is not kept (one large answer must not pin its memory).
     static let answerBufferKeptBytes = 64 << 10
     /// The serialised data of the latest subscription push, by store evaluation id.
-    private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// Unchecked exclusivity, as the push counters and `deltaStreams` below: read or written
+    /// once per push, loop-confined, never accessed while an inout access to it is open.
+    @exclusivity(unchecked) private var pushData: (evaluation: UInt64, bytes: [UInt8])?
     /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
-    var deltaStreams = DeltaStreams()
+    @exclusivity(unchecked) var deltaStreams = DeltaStreams()
     /// Pushes handed to the transport so far (counters for stats and tests).
-    public private(set) var pushesSent = 0
+    @exclusivity(unchecked) public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
     /// (docs/protocol/deviations.md, item 1), over the server's lifetime, closed connections included.
-    public private(set) var pushesDropped = 0
+    @exclusivity(unchecked) public private(set) var pushesDropped = 0
     /// Per-operation request/error counters and push outcomes for `/metrics`.
     let metrics = ProtocolMetrics()
     /// Built-in identity (docs/identity.md); nil in the other auth modes.
@@ -338,9 +340,16 @@ public final class ProtocolCore {
         let wireID = "sub-\(n)"
         let conn = state.id
         let subscription: (id: SubscriptionID, result: JSON)
+        // A full-result push is this head, the shared data and a brace: the head is built once here.
+        let head = delta ? [] : ServerMessage.subscriptionPushHead(subscriptionId: wireID)
         do throws(StoreError) {
             subscription = try store.subscribeUpdates(query: query, params: r.optional("params")) { [weak self] update in
-                self?.pushSubscription(conn, wireID: wireID, key: UInt64(n), update)
+                guard let self else { return }
+                if delta {
+                    self.pushDelta(conn, wireID: wireID, number: UInt64(n), update)
+                } else {
+                    self.pushSubscription(conn, head: head, key: UInt64(n), update)
+                }
             }
         } catch {
             throw ServerError(error)
@@ -407,11 +416,11 @@ public final class ProtocolCore {
         transport.send(id, text: message.serializedBytes, kind: .response)
     }
 
-    /// A subscription push. Subscribers of the same query and params share one evaluation per
-    /// change, so its data is serialised once (`pushData`) and only the frame around it is
-    /// written per subscriber.
-    private func pushSubscription(_ id: ConnectionID, wireID: String, key: UInt64, _ update: QueryUpdate) {
-        if deltaStreams.streams[key] != nil { return pushDelta(id, wireID: wireID, number: key, update) }
+    /// A full-result subscription push. Subscribers of the same query and params share one
+    /// evaluation per change, so its data is serialised once (`pushData`); each subscriber's
+    /// push is its own head (built at subscribe time), that data and a brace, handed to the
+    /// transport as three pieces (no per-subscriber message is put together).
+    private func pushSubscription(_ id: ConnectionID, head: [UInt8], key: UInt64, _ update: QueryUpdate) {
         let data: [UInt8]
         if let cached = pushData, cached.evaluation == update.evaluation {
             data = cached.bytes
@@ -419,8 +428,7 @@ public final class ProtocolCore {
             data = update.result.serializedBytes
             pushData = (update.evaluation, data)
         }
-        push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: data),
-             kind: .coalescingPush(key: key))
+        push(OutgoingPush(id: id, head: head, body: data, kind: .coalescingPush(key: key)))
     }
 
     /// A push from a store or rules callback; held back while a store request is being
@@ -430,20 +438,26 @@ public final class ProtocolCore {
     }
 
     func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
-        if deferredPushes != nil {
-            deferredPushes!.append((id, bytes, kind))
-            return
-        }
-        sendPush(id, bytes, kind)
+        push(OutgoingPush(id: id, head: [], body: bytes, kind: kind))
     }
 
-    private func sendPush(_ id: ConnectionID, _ bytes: [UInt8], _ kind: SendKind) {
-        let result = transport.send(id, text: bytes, kind: kind)
+    private func push(_ push: OutgoingPush) {
+        if deferredPushes != nil {
+            deferredPushes!.append(push)
+            return
+        }
+        sendPush(push, transport)
+    }
+
+    private func sendPush(_ push: OutgoingPush, _ transport: any ProtocolTransport) {
+        let result = push.head.isEmpty
+            ? transport.send(push.id, text: push.body, kind: push.kind)
+            : transport.send(push.id, head: push.head, body: push.body, tail: ServerMessage.subscriptionPushTail, kind: push.kind)
         metrics.countPush(result)
         if result == .dropped {
             pushesDropped += 1
-            connections[id]?.droppedPushes += 1
-            deltaStreams.dropped(kind)
+            connections[push.id]?.droppedPushes += 1
+            deltaStreams.dropped(push.kind)
         }
         pushesSent += 1
     }
@@ -451,7 +465,8 @@ public final class ProtocolCore {
     func flushDeferredPushes() {
         guard let pending = deferredPushes else { return }
         deferredPushes = nil
-        for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }
+        let transport = self.transport  // one load of the weak reference for the whole fan-out
+        for p in pending { sendPush(p, transport) }
     }
 
     // MARK: - Registry, stats, revocation (docs/protocol/auth.md#server-operations)
