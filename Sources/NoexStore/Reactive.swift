@@ -91,19 +91,27 @@ struct EvaluationKey: Hashable {
 /// One evaluation shared, within a dispatch, by all subscriptions with the same key.
 final class SharedEvaluation {
     /// nil when the change cannot affect the result (relevance filter) or the evaluation failed.
-    let outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?
-    /// Previous evaluation → whether `outcome.result` differs from that evaluation's result.
+    let evaluation: UInt64?
+    /// The new result and what it read (`.null` and empty without an evaluation); fields of
+    /// their own, so a subscriber reads what it needs without copying the others.
+    let result: JSON
+    let deps: Dependencies
+    /// Previous evaluation → whether `result` differs from that evaluation's result.
     var differs: [UInt64: Bool] = [:]
     /// The last answer of `differs`, asked again by each subscriber of a fan-out (no hashing).
     var lastDiffers: (from: UInt64, changed: Bool)?
-    /// Whether `outcome.deps` equal the dependencies of evaluation `from` (a subscription's
+    /// Whether `deps` equal the dependencies of evaluation `from` (a subscription's
     /// `depsEvaluation`): in a fan-out every subscriber asks about the same one.
     var sameDeps: (from: UInt64, same: Bool)?
     /// False once a mutation made during the dispatch made the shared results stale (the
     /// dispatch's shortcut to its latest shared evaluation checks it).
     var isCurrent = true
 
-    init(_ outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?) { self.outcome = outcome }
+    init(_ outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?) {
+        evaluation = outcome?.evaluation
+        result = outcome?.result ?? .null
+        deps = outcome?.deps ?? Dependencies()
+    }
 
     /// Whether the result differs from that of evaluation `from`, whose result is `previous`.
     func differs(from: UInt64, previous: JSON) -> Bool {
@@ -112,7 +120,7 @@ final class SharedEvaluation {
         if let known = differs[from] {
             changed = known
         } else {
-            changed = outcome!.result != previous
+            changed = result != previous
             differs[from] = changed
         }
         lastDiffers = (from, changed)
@@ -404,12 +412,14 @@ extension Store {
         defer { sharedEvaluations.removeAll() }
         // The evaluation the previous subscription used, and its key: in a fan-out the
         // subscribers of one query follow each other, so most find theirs here without hashing.
-        var last: (query: String, params: JSON?, shared: SharedEvaluation)?
+        var lastShared: SharedEvaluation?
+        var lastQuery = ""
+        var lastParams: JSON?
         for id in affected {
             guard let sub = subscriptions[id] else { continue }  // ended meanwhile
             let shared: SharedEvaluation
-            if let l = last, l.shared.isCurrent, l.query == sub.query, l.params == sub.params {
-                shared = l.shared
+            if let l = lastShared, l.isCurrent, lastQuery == sub.query, lastParams == sub.params {
+                shared = l
             } else {
                 let key = EvaluationKey(query: sub.query, params: sub.params)
                 if let cached = sharedEvaluations[key] {
@@ -418,26 +428,27 @@ extension Store {
                     shared = SharedEvaluation(evaluate(sub, for: batch))
                     sharedEvaluations[key] = shared
                 }
-                last = (sub.query, sub.params, shared)
+                (lastShared, lastQuery, lastParams) = (shared, sub.query, sub.params)
             }
-            guard let (result, deps, evaluation) = shared.outcome else { continue }
+            guard let evaluation = shared.evaluation else { continue }
             if sub.depsEvaluation != evaluation {
                 let same: Bool
                 if let known = shared.sameDeps, known.from == sub.depsEvaluation {
                     same = known.same
                 } else {
-                    same = deps == sub.deps
+                    same = shared.deps == sub.deps
                     shared.sameDeps = (sub.depsEvaluation, same)
                 }
                 if !same {
                     unindex(id, sub.deps)
-                    sub.deps = deps
-                    index(id, deps)
+                    sub.deps = shared.deps
+                    index(id, shared.deps)
                 }
                 sub.depsEvaluation = evaluation
             }
             if sub.lastEvaluation == evaluation { continue }
             if shared.differs(from: sub.lastEvaluation, previous: sub.lastResult) {
+                let result = shared.result
                 let update = QueryUpdate(result: result, evaluation: evaluation,
                                          previous: sub.lastResult, previousEvaluation: sub.lastEvaluation)
                 sub.lastResult = result
