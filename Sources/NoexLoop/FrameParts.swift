@@ -22,7 +22,9 @@ public struct FrameParts {
     }
 
     /// The payload's size.
-    public var count: Int { head.count + body.count + tail.count }
+    public var count: Int {
+        @inline(__always) get { head.count + body.count + tail.count }
+    }
 
     /// Appends the payload's bytes from offset `skip` on (0: all of them).
     func append(from skip: Int = 0, to out: inout [UInt8]) {

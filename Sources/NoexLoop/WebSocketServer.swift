@@ -868,11 +868,11 @@ public final class WebSocketServer {
     /// A push (or any message that is not an answer): straight to the socket when nothing is
     /// queued before it, else into the queue, where it may be coalesced or dropped (`SendKind`).
     private func sendPush(_ id: ConnectionID, opcode: WebSocketOpcode, _ parts: FrameParts, kind: SendKind) -> SendResult {
-        let threshold = compressionThreshold
+        let compressible = parts.count >= compressionThreshold
         let direct = config.useTryWrite && parts.count <= Self.directWriteMaxBytes
         guard let route = connections.withValue(id, { c -> PushRoute in
             guard c.machine.isOpen else { return .notOpen }
-            if let deflate = c.deflate, parts.count >= threshold { return .compress(deflate) }
+            if compressible, let deflate = c.deflate { return .compress(deflate) }
             return direct && c.writes.isDrained && !c.isDirty && c.fd >= 0 ? .direct(c.fd) : .queue
         }) else { return .notOpen }
         var skip = 0
