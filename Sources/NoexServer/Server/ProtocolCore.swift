@@ -59,6 +59,9 @@ public final class ProtocolCore {
     /// Unchecked exclusivity, as the push counters and `deltaStreams` below: read or written
     /// once per push, loop-confined, never accessed while an inout access to it is open.
     @exclusivity(unchecked) private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// `ServerMessage.subscriptionPushTail`, kept here: a static is reached through a lazy
+    /// initialiser check on every read.
+    private let pushTail = ServerMessage.subscriptionPushTail
     /// What store subscriptions' listeners hold of the core (see `WeakCore`).
     private let weakCore = WeakCore()
     /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
@@ -450,20 +453,21 @@ public final class ProtocolCore {
             deferredPushes!.append(push)
             return
         }
-        sendPush(push, transport)
+        sendPush(push.id, push.head, push.body, push.kind, transport)
     }
 
     /// Never inlined: bench/callgrind.sh counts fan-out pushes by the calls of this function.
     @inline(never)
-    private func sendPush(_ push: OutgoingPush, _ transport: any ProtocolTransport) {
-        let result = push.head.isEmpty
-            ? transport.send(push.id, text: push.body, kind: push.kind)
-            : transport.send(push.id, head: push.head, body: push.body, tail: ServerMessage.subscriptionPushTail, kind: push.kind)
+    private func sendPush(_ id: ConnectionID, _ head: borrowing [UInt8], _ body: borrowing [UInt8], _ kind: SendKind,
+                          _ transport: any ProtocolTransport) {
+        let result = head.isEmpty
+            ? transport.send(id, text: copy body, kind: kind)
+            : transport.send(id, head: copy head, body: copy body, tail: pushTail, kind: kind)
         metrics.countPush(result)
         if result == .dropped {
             pushesDropped += 1
-            connections[push.id]?.droppedPushes += 1
-            deltaStreams.dropped(push.kind)
+            connections[id]?.droppedPushes += 1
+            deltaStreams.dropped(kind)
         }
         pushesSent += 1
     }
@@ -474,7 +478,10 @@ public final class ProtocolCore {
         let transport = self.transport  // one load of the weak reference for the whole fan-out
         // Through the buffer, so that each push is lent to `sendPush`, not copied out and destroyed.
         pending.withUnsafeBufferPointer { pushes in
-            for i in pushes.indices { sendPush(pushes[i], transport) }
+            for i in pushes.indices {
+                let p = pushes.baseAddress! + i
+                sendPush(p.pointee.id, p.pointee.head, p.pointee.body, p.pointee.kind, transport)
+            }
         }
     }
 
