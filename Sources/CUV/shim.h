@@ -63,12 +63,19 @@ static inline ssize_t noex_send(int fd, const void *bytes, size_t count) {
     return send(fd, bytes, count, MSG_NOSIGNAL);
 }
 
-/* Two buffers in one call (a frame header and its payload), without SIGPIPE. */
-static inline ssize_t noex_send2(int fd, const void *a, size_t acount, const void *b, size_t bcount) {
-    struct iovec iov[2] = { { (void *)a, acount }, { (void *)b, bcount } };
+/* A frame header and a payload in three parts (a push: its own head, the shared data, its
+   tail) in one call, without SIGPIPE. Empty parts are left out. */
+static inline ssize_t noex_send4(int fd, const void *h, size_t hcount, const void *a, size_t acount,
+                                 const void *b, size_t bcount, const void *c, size_t ccount) {
+    struct iovec iov[4];
+    int n = 0;
+    if (hcount > 0) { iov[n].iov_base = (void *)h; iov[n].iov_len = hcount; n++; }
+    if (acount > 0) { iov[n].iov_base = (void *)a; iov[n].iov_len = acount; n++; }
+    if (bcount > 0) { iov[n].iov_base = (void *)b; iov[n].iov_len = bcount; n++; }
+    if (ccount > 0) { iov[n].iov_base = (void *)c; iov[n].iov_len = ccount; n++; }
     struct msghdr msg = { 0 };
     msg.msg_iov = iov;
-    msg.msg_iovlen = bcount > 0 ? 2 : 1;
+    msg.msg_iovlen = n;
     return sendmsg(fd, &msg, MSG_NOSIGNAL);
 }
 

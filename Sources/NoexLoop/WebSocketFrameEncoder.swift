@@ -43,6 +43,25 @@ public enum WebSocketFrameEncoder {
         }
     }
 
+    /// `appendFrame` for a payload in parts (a push's head, shared data and tail).
+    @inline(__always)
+    static func appendFrame(opcode: WebSocketOpcode, parts: FrameParts, compressed: Bool = false,
+                            to out: inout [UInt8]) {
+        let count = parts.count
+        let headerCount = headerSize(payloadCount: count)
+        let total = headerCount + count
+        guard total <= stackFrameMaxBytes else {
+            appendHeader(opcode: opcode, payloadCount: count, compressed: compressed, to: &out)
+            parts.append(to: &out)
+            return
+        }
+        withUnsafeTemporaryAllocation(byteCount: stackFrameMaxBytes, alignment: 8) { frame in
+            _ = writeHeader(opcode: opcode, payloadCount: count, compressed: compressed, to: frame)
+            parts.copy(to: frame.baseAddress! + headerCount)
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: frame[0..<total]))
+        }
+    }
+
     /// Frames up to this size are put together on the stack by `appendFrame`.
     static let stackFrameMaxBytes = 512
 

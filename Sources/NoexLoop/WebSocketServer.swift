@@ -330,6 +330,19 @@ public final class WebSocketServer {
         return text.withUTF8 { sendFrame(id, opcode: .text, payload: UnsafeRawBufferPointer($0), kind: kind) }
     }
 
+    /// Queues a text message whose payload is given in parts (`FrameParts`: a push's own head,
+    /// its shared data and its tail), sent as one frame as if the parts were one buffer. A
+    /// push to a connection with nothing queued is written from the parts with one `sendmsg`;
+    /// otherwise they are copied into the queue as the text variant copies its buffer.
+    @discardableResult
+    public func send(_ id: ConnectionID, text parts: FrameParts, kind: SendKind) -> SendResult {
+        if case .response = kind {
+            let joined = parts.joined()
+            return joined.withUnsafeBytes { sendFrame(id, opcode: .text, payload: $0, kind: kind) }
+        }
+        return sendPush(id, opcode: .text, parts, kind: kind)
+    }
+
     /// Queues a binary message; the bytes are copied as by the text variant.
     @discardableResult
     public func send(_ id: ConnectionID, binary bytes: UnsafeRawBufferPointer, kind: SendKind = .response) -> SendResult {
@@ -834,14 +847,56 @@ public final class WebSocketServer {
             }) {
             case nil, .notOpen?: return .notOpen
             case .queued(let result, let edge, let mark)?: return enqueued(id, result, edge: edge, mark: mark)
-            case .general?: break
+            case .general?:
+                let deflate = connections.withValue(id) { $0.deflate } ?? nil
+                return sendCompressing(id, opcode: opcode, payload: payload, deflate: deflate!, kind: kind)
             }
         }
-        guard let deflate = connections.withValue(id, { c -> PerMessageDeflateParams?? in
-            c.machine.isOpen ? .some(c.deflate) : nil
-        }) ?? nil else { return .notOpen }
-        if let deflate, payload.count >= compressionThreshold,
-           let compressed = compress(id, payload, deflate, kind: kind) {
+        return sendPush(id, opcode: opcode, FrameParts(payload), kind: kind)
+    }
+
+    /// Where `sendPush` found a push's connection, in one slab access.
+    private enum PushRoute {
+        case notOpen
+        /// permessage-deflate applies to a payload of this size.
+        case compress(PerMessageDeflateParams)
+        /// Nothing queued or in flight: write to this descriptor at once.
+        case direct(Int32)
+        case queue
+    }
+
+    /// A push (or any message that is not an answer): straight to the socket when nothing is
+    /// queued before it, else into the queue, where it may be coalesced or dropped (`SendKind`).
+    private func sendPush(_ id: ConnectionID, opcode: WebSocketOpcode, _ parts: FrameParts, kind: SendKind) -> SendResult {
+        let compressible = parts.count >= compressionThreshold
+        let direct = config.useTryWrite && parts.count <= Self.directWriteMaxBytes
+        guard let route = connections.withValue(id, { c -> PushRoute in
+            guard c.machine.isOpen else { return .notOpen }
+            if compressible, let deflate = c.deflate { return .compress(deflate) }
+            return direct && c.writes.isDrained && !c.isDirty && c.fd >= 0 ? .direct(c.fd) : .queue
+        }) else { return .notOpen }
+        var skip = 0
+        switch route {
+        case .notOpen: return .notOpen
+        case .compress(let deflate):
+            let joined = parts.joined()
+            return joined.withUnsafeBytes { sendCompressing(id, opcode: opcode, payload: $0, deflate: deflate, kind: kind) }
+        case .direct(let fd):
+            switch write(fd, opcode: opcode, parts, compressed: false) {
+            case .all: return .queued
+            case .none: break
+            case .part(let written): skip = written
+            }
+        case .queue: break
+        }
+        return enqueueFrame(id, opcode: opcode, parts, compressed: false, kind: kind, skip: skip)
+    }
+
+    /// A message for a connection with permessage-deflate, at least the threshold in size:
+    /// compressed unless compressing does not pay (`compress`), then sent as `sendPush` does.
+    private func sendCompressing(_ id: ConnectionID, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
+                                 deflate: PerMessageDeflateParams, kind: SendKind) -> SendResult {
+        if let compressed = compress(id, payload, deflate, kind: kind) {
             return compressed.withUnsafeBytes {
                 enqueueFrame(id, opcode: opcode, payload: $0, compressed: true, kind: kind)
             }
@@ -853,23 +908,29 @@ public final class WebSocketServer {
                               compressed: Bool, kind: SendKind) -> SendResult {
         var skip = 0
         if kind != .response && payload.count <= Self.directWriteMaxBytes {
-            switch writeDirectly(id, opcode: opcode, payload: payload, compressed: compressed) {
+            switch writeDirectly(id, opcode: opcode, FrameParts(payload), compressed: compressed) {
             case .all: return .queued
             case .none: break
             case .part(let written): skip = written
             }
         }
-        let count = WebSocketFrameEncoder.headerSize(payloadCount: payload.count) + payload.count
+        return enqueueFrame(id, opcode: opcode, FrameParts(payload), compressed: compressed, kind: kind, skip: skip)
+    }
+
+    /// Queues the frame of `parts` without its first `skip` bytes (those went out directly).
+    private func enqueueFrame(_ id: ConnectionID, opcode: WebSocketOpcode, _ parts: FrameParts,
+                              compressed: Bool, kind: SendKind, skip: Int) -> SendResult {
+        let count = WebSocketFrameEncoder.headerSize(payloadCount: parts.count) + parts.count
         // A frame whose head already went out must go on whole: its rest is never replaced or dropped.
         return enqueue(id, count: count - skip, kind: skip > 0 ? .response : kind) { out in
             if skip == 0 {
-                WebSocketFrameEncoder.appendFrame(opcode: opcode, payload: payload, compressed: compressed, to: &out)
+                WebSocketFrameEncoder.appendFrame(opcode: opcode, parts: parts, compressed: compressed, to: &out)
                 return
             }
             var header: [UInt8] = []
-            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: &header)
+            WebSocketFrameEncoder.appendHeader(opcode: opcode, payloadCount: parts.count, compressed: compressed, to: &header)
             if skip < header.count { out.append(contentsOf: header[skip...]) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[Swift.max(0, skip - header.count)...]))
+            parts.append(from: Swift.max(0, skip - header.count), to: &out)
         }
     }
 
@@ -894,19 +955,27 @@ public final class WebSocketServer {
     /// the queue, no batch, no dirty-list entry). A fan-out writes one push per subscriber per
     /// loop iteration, so this is its whole transport cost. Responses keep the queue: a read
     /// that holds several requests gets all their answers in one write before the poll.
-    private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer,
+    private func writeDirectly(_ id: ConnectionID, opcode: WebSocketOpcode, _ parts: FrameParts,
                                compressed: Bool) -> DirectWrite {
         guard config.useTryWrite, let fd = connections.withValue(id, { c -> Int32? in
             c.writes.isDrained && !c.isDirty && c.machine.isOpen && c.fd >= 0 ? c.fd : nil
         }) ?? nil else { return .none }
+        return write(fd, opcode: opcode, parts, compressed: compressed)
+    }
+
+    /// `writeDirectly` once the connection is known to have nothing queued: the header and
+    /// the payload's parts in one `sendmsg`.
+    private func write(_ fd: Int32, opcode: WebSocketOpcode, _ parts: FrameParts, compressed: Bool) -> DirectWrite {
         // The header on the stack: at most 10 bytes.
         var header: (UInt64, UInt64) = (0, 0)
+        let count = parts.count
         let headerCount = withUnsafeMutableBytes(of: &header) {
-            WebSocketFrameEncoder.writeHeader(opcode: opcode, payloadCount: payload.count, compressed: compressed, to: $0)
+            WebSocketFrameEncoder.writeHeader(opcode: opcode, payloadCount: count, compressed: compressed, to: $0)
         }
-        let total = headerCount + payload.count
+        let total = headerCount + count
         let written = withUnsafeBytes(of: &header) { h in
-            noex_send2(fd, h.baseAddress, headerCount, payload.baseAddress, payload.count)
+            noex_send4(fd, h.baseAddress, headerCount, parts.head.baseAddress, parts.head.count,
+                       parts.body.baseAddress, parts.body.count, parts.tail.baseAddress, parts.tail.count)
         }
         // EAGAIN (socket buffer full) or an error: the queue takes the frame, and its flush
         // meets the error again and closes the connection.

@@ -377,22 +377,81 @@ struct DeclarativeQuery {
 
     /// Stable multi-key sort: `null`/missing last in both directions; JS `<` otherwise;
     /// incomparable values count as equal and stop the comparison (the original's rule).
+    ///
+    /// Each record's sort values are read once, before sorting, and positions are sorted, not
+    /// records: a comparison reads the values from `keys` instead of looking them up in both
+    /// records' objects by name (a query re-run on every change of a fan-out spent most of its
+    /// time in those lookups and the records' reference counting).
     private func sorted(_ records: [JSONObject]) -> [JSONObject] {
-        let indexed = records.enumerated().map { ($0.offset, $0.element) }
-        return indexed.sorted { x, y in
-            for (field, desc) in sort {
-                let a = x.1[field], b = y.1[field]
-                if JSValue.strictEquals(a, b) { continue }
-                let aNull = a == nil || a!.isNull, bNull = b == nil || b!.isNull
-                if aNull && bNull { continue }
-                if aNull { return false }
-                if bNull { return true }
-                if JSValue.less(a!, b!) { return !desc }
-                if JSValue.less(b!, a!) { return desc }
-                break
+        let width = sort.count
+        var keys: [JSON?] = []
+        keys.reserveCapacity(records.count * width)
+        for r in records {
+            for (field, _) in sort { keys.append(r[field]) }
+        }
+        if width == 1, let order = Self.numericOrder(keys, descending: sort[0].descending) {
+            return order.map { records[$0] }
+        }
+        let sort = self.sort
+        let order = keys.withUnsafeBufferPointer { keys in
+            Array(records.indices).sorted { x, y in
+                for k in 0..<width {
+                    let desc = sort[k].descending
+                    let a = keys[x * width + k], b = keys[y * width + k]
+                    if JSValue.strictEquals(a, b) { continue }
+                    let aNull = a == nil || a!.isNull, bNull = b == nil || b!.isNull
+                    if aNull && bNull { continue }
+                    if aNull { return false }
+                    if bNull { return true }
+                    if JSValue.less(a!, b!) { return !desc }
+                    if JSValue.less(b!, a!) { return desc }
+                    break
+                }
+                return x < y
             }
-            return x.0 < y.0
-        }.map(\.1)
+        }
+        return order.map { records[$0] }
+    }
+
+    /// The order of a one-key sort whose values are all numbers, compared as `JSValue.less`
+    /// compares them (two ints exactly, an int and a double as doubles) but without going
+    /// through JSON values; ties keep the records' order. With one key, equal values and
+    /// values neither less nor greater (NaN) both fall through to that order, as in `sorted`.
+    /// nil when a value is missing or not a number, or when ints beyond ±2^53 meet doubles.
+    private static func numericOrder(_ keys: [JSON?], descending: Bool) -> [Int]? {
+        var ints: [Int64] = []
+        ints.reserveCapacity(keys.count)
+        var onlyInts = true
+        for k in keys {
+            switch k {
+            case .int(let i)?: ints.append(i)
+            case .double?: onlyInts = false
+            default: return nil
+            }
+        }
+        if onlyInts { return positions(sortedBy: ints, descending: descending) }
+        var doubles: [Double] = []
+        doubles.reserveCapacity(keys.count)
+        for k in keys {
+            switch k {
+            case .int(let i)?:
+                guard i.magnitude <= 1 << 53 else { return nil }
+                doubles.append(Double(i))
+            case .double(let d)?: doubles.append(d)
+            default: return nil
+            }
+        }
+        return positions(sortedBy: doubles, descending: descending)
+    }
+
+    private static func positions<T: Comparable>(sortedBy values: [T], descending: Bool) -> [Int] {
+        values.withUnsafeBufferPointer { v in
+            Array(v.indices).sorted { x, y in
+                if v[x] < v[y] { return !descending }
+                if v[y] < v[x] { return descending }
+                return x < y
+            }
+        }
     }
 
     private func aggregateResult(_ spec: AggregateSpec, _ records: [JSONObject], _ env: QueryEnv) -> JSON {

@@ -36,11 +36,17 @@ final class Subscription {
     let query: String
     let params: JSON?
     let listener: (QueryUpdate) -> Void
-    var lastResult: JSON
+    // Unchecked exclusivity on the mutable fields: read and written once per subscription per
+    // dispatch, on the store's thread only, never inside an inout access to themselves.
+    @exclusivity(unchecked) var lastResult: JSON
     /// The evaluation `lastResult` came from; subscriptions holding the same one hold equal
     /// results, so a dispatch compares a shared new result with each old one only once.
-    var lastEvaluation: UInt64
-    var deps: Dependencies
+    @exclusivity(unchecked) var lastEvaluation: UInt64
+    @exclusivity(unchecked) var deps: Dependencies
+    /// An evaluation whose dependencies equal `deps` (the one they came from, or a later one
+    /// found equal): subscriptions with the same one hold equal `deps`, so a dispatch compares
+    /// a shared evaluation's dependencies with theirs once, not once per subscription.
+    @exclusivity(unchecked) var depsEvaluation: UInt64
     /// For declarative list/findOne queries: their bucket and filter (params bound). A change to
     /// a record that matches the filter neither before nor after cannot change such a result,
     /// so it does not trigger a re-evaluation.
@@ -55,6 +61,7 @@ final class Subscription {
         lastResult = result
         lastEvaluation = evaluation
         self.deps = deps
+        depsEvaluation = evaluation
     }
 }
 
@@ -84,11 +91,41 @@ struct EvaluationKey: Hashable {
 /// One evaluation shared, within a dispatch, by all subscriptions with the same key.
 final class SharedEvaluation {
     /// nil when the change cannot affect the result (relevance filter) or the evaluation failed.
-    let outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?
-    /// Previous evaluation → whether `outcome.result` differs from that evaluation's result.
+    let evaluation: UInt64?
+    /// The new result and what it read (`.null` and empty without an evaluation); fields of
+    /// their own, so a subscriber reads what it needs without copying the others.
+    let result: JSON
+    let deps: Dependencies
+    /// Previous evaluation → whether `result` differs from that evaluation's result.
     var differs: [UInt64: Bool] = [:]
+    /// The last answer of `differs`, asked again by each subscriber of a fan-out (no hashing).
+    var lastDiffers: (from: UInt64, changed: Bool)?
+    /// Whether `deps` equal the dependencies of evaluation `from` (a subscription's
+    /// `depsEvaluation`): in a fan-out every subscriber asks about the same one.
+    var sameDeps: (from: UInt64, same: Bool)?
+    /// False once a mutation made during the dispatch made the shared results stale (the
+    /// dispatch's shortcut to its latest shared evaluation checks it).
+    var isCurrent = true
 
-    init(_ outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?) { self.outcome = outcome }
+    init(_ outcome: (result: JSON, deps: Dependencies, evaluation: UInt64)?) {
+        evaluation = outcome?.evaluation
+        result = outcome?.result ?? .null
+        deps = outcome?.deps ?? Dependencies()
+    }
+
+    /// Whether the result differs from that of evaluation `from`, whose result is `previous`.
+    func differs(from: UInt64, previous: JSON) -> Bool {
+        if let last = lastDiffers, last.from == from { return last.changed }
+        let changed: Bool
+        if let known = differs[from] {
+            changed = known
+        } else {
+            changed = result != previous
+            differs[from] = changed
+        }
+        lastDiffers = (from, changed)
+        return changed
+    }
 }
 
 /// The read-only view a query evaluates against. Every read records a dependency:
@@ -337,7 +374,10 @@ extension Store {
         if listeners.isEmpty && subscriptions.isEmpty && !dispatching { return }
         pendingBatches.append(events)
         // A mutation made by a listener: results shared so far in this dispatch are stale.
-        if !sharedEvaluations.isEmpty { sharedEvaluations.removeAll() }
+        if !sharedEvaluations.isEmpty {
+            for shared in sharedEvaluations.values { shared.isCurrent = false }
+            sharedEvaluations.removeAll()
+        }
         guard !dispatching else { return }
         dispatching = true
         defer { dispatching = false }
@@ -367,38 +407,48 @@ extension Store {
             }
         }
         guard !subscriptions.isEmpty else { return }
-        var affected = Set<SubscriptionID>()
-        for event in batch {
-            if let s = bucketDependents[event.bucket] { affected.formUnion(s) }
-            if let s = recordDependents[RecordRef(bucket: event.bucket, key: event.key)] { affected.formUnion(s) }
-        }
+        let affected = affectedSubscriptions(batch)
         sharedEvaluations.removeAll()
         defer { sharedEvaluations.removeAll() }
-        for id in affected.sorted() {
+        // The evaluation the previous subscription used, and its key: in a fan-out the
+        // subscribers of one query follow each other, so most find theirs here without hashing.
+        var lastShared: SharedEvaluation?
+        var lastQuery = ""
+        var lastParams: JSON?
+        for id in affected {
             guard let sub = subscriptions[id] else { continue }  // ended meanwhile
-            let key = EvaluationKey(query: sub.query, params: sub.params)
             let shared: SharedEvaluation
-            if let cached = sharedEvaluations[key] {
-                shared = cached
+            if let l = lastShared, l.isCurrent, lastQuery == sub.query, lastParams == sub.params {
+                shared = l
             } else {
-                shared = SharedEvaluation(evaluate(sub, for: batch))
-                sharedEvaluations[key] = shared
+                let key = EvaluationKey(query: sub.query, params: sub.params)
+                if let cached = sharedEvaluations[key] {
+                    shared = cached
+                } else {
+                    shared = SharedEvaluation(evaluate(sub, for: batch))
+                    sharedEvaluations[key] = shared
+                }
+                (lastShared, lastQuery, lastParams) = (shared, sub.query, sub.params)
             }
-            guard let (result, deps, evaluation) = shared.outcome else { continue }
-            if deps != sub.deps {
-                unindex(id, sub.deps)
-                sub.deps = deps
-                index(id, deps)
+            guard let evaluation = shared.evaluation else { continue }
+            if sub.depsEvaluation != evaluation {
+                let same: Bool
+                if let known = shared.sameDeps, known.from == sub.depsEvaluation {
+                    same = known.same
+                } else {
+                    same = shared.deps == sub.deps
+                    shared.sameDeps = (sub.depsEvaluation, same)
+                }
+                if !same {
+                    unindex(id, sub.deps)
+                    sub.deps = shared.deps
+                    index(id, shared.deps)
+                }
+                sub.depsEvaluation = evaluation
             }
             if sub.lastEvaluation == evaluation { continue }
-            let changed: Bool
-            if let known = shared.differs[sub.lastEvaluation] {
-                changed = known
-            } else {
-                changed = result != sub.lastResult
-                shared.differs[sub.lastEvaluation] = changed
-            }
-            if changed {
+            if shared.differs(from: sub.lastEvaluation, previous: sub.lastResult) {
+                let result = shared.result
                 let update = QueryUpdate(result: result, evaluation: evaluation,
                                          previous: sub.lastResult, previousEvaluation: sub.lastEvaluation)
                 sub.lastResult = result
@@ -406,6 +456,57 @@ extension Store {
                 sub.listener(update)
             }
         }
+    }
+
+    /// The subscriptions a batch may affect, in id order: the dependents of each bucket it
+    /// touches and of each record it changes. A batch on one bucket (an insert, with the
+    /// eviction it caused) takes that bucket's set as it is, without building a union.
+    private func affectedSubscriptions(_ batch: [StoreEvent]) -> [SubscriptionID] {
+        var single: Set<SubscriptionID>?
+        var union: Set<SubscriptionID>?
+        func add(_ set: Set<SubscriptionID>) {
+            if union != nil {
+                union!.formUnion(set)
+            } else if let first = single {
+                union = first.union(set)
+                single = nil
+            } else {
+                single = set
+            }
+        }
+        var lastBucket: String?
+        for event in batch {
+            if event.bucket != lastBucket {
+                lastBucket = event.bucket
+                if let s = bucketDependents[event.bucket] { add(s) }
+            }
+            if !recordDependents.isEmpty, let s = recordDependents[RecordRef(bucket: event.bucket, key: event.key)] { add(s) }
+        }
+        guard let ids = union ?? single, !ids.isEmpty else { return [] }
+        return Self.ascending(ids)
+    }
+
+    /// The ids in ascending order. Subscription ids are handed out in sequence, so a fan-out's
+    /// ids mostly lie close together: then they are marked in a table over their range and
+    /// read back in order, which costs less than sorting them.
+    static func ascending(_ ids: Set<SubscriptionID>) -> [SubscriptionID] {
+        var low = Int.max, high = Int.min
+        for id in ids {
+            low = Swift.min(low, id)
+            high = Swift.max(high, id)
+        }
+        let span = high - low + 1
+        guard span <= 4 * ids.count + 64 else { return ids.sorted() }
+        var marks = [Bool](repeating: false, count: span)
+        marks.withUnsafeMutableBufferPointer { m in
+            for id in ids { m[id - low] = true }
+        }
+        var out: [SubscriptionID] = []
+        out.reserveCapacity(ids.count)
+        marks.withUnsafeBufferPointer { m in
+            for i in 0..<span where m[i] { out.append(low + i) }
+        }
+        return out
     }
 
     /// Re-evaluates `sub`'s query for `batch`, or nil when the batch cannot change its result

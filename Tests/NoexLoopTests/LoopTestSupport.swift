@@ -63,9 +63,29 @@ final class Recorder: WebSocketServerDelegate {
             peaksAfterPush.append(server.peakBufferedBytes(id) ?? -1)
             return
         }
+        if bytes == Array("partsflood".utf8) {
+            // As "smallflood", each push handed over in three parts (FrameParts) split at
+            // places that move with i, bytes varying along the payload.
+            for i in 0..<floodCount {
+                let payload = Self.partsPayload(i)
+                let a = 1 + i % 61, b = payload.count - i % 3
+                floodResults.append(payload.withUnsafeBytes { p in
+                    server.send(id, text: FrameParts(head: UnsafeRawBufferPointer(rebasing: p[0..<a]),
+                                                     body: UnsafeRawBufferPointer(rebasing: p[a..<b]),
+                                                     tail: UnsafeRawBufferPointer(rebasing: p[b...])), kind: .push)
+                })
+            }
+            peaksAfterPush.append(server.peakBufferedBytes(id) ?? -1)
+            return
+        }
         if bytes == Array("pong".utf8) { server.pongReceived(id); return }
         // The borrowed message itself, as the echo server sends it.
         server.send(id, text: message)
+    }
+
+    /// Push i of "partsflood": about 4 KiB, each byte depending on its position and on i.
+    static func partsPayload(_ i: Int) -> [UInt8] {
+        (0..<(4000 + i % 97)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
     }
 
     func onBinary(_ server: WebSocketServer, _ id: ConnectionID, _ bytes: UnsafeRawBufferPointer) {

@@ -47,6 +47,20 @@ import Testing
         #expect(answers[1] == ServerMessage.resultBytes(id: 123_456_789, data: .object(record)))
     }
 
+    /// A push is sent as the subscription's head (built once), the shared data and the tail:
+    /// together they are the push object's serialisation, for ids of every length.
+    @Test func subscriptionPushHeadDataAndTailAreThePushObject() {
+        var ids = (0...19).map { "sub-" + String(repeating: "9", count: $0) }
+        ids += ["sub-1", "sub-10", "sub-18446744073709551615", "x", "odd\"id\\", "\u{1}"]
+        for d in Self.data {
+            for sub in ids {
+                let head = ServerMessage.subscriptionPushHead(subscriptionId: sub)
+                #expect(head + d.serializedBytes + ServerMessage.subscriptionPushTail
+                    == ServerMessage.subscriptionPush(subscriptionId: sub, data: d).serializedBytes, "\(sub)")
+            }
+        }
+    }
+
     @Test func subscriptionPushBytesMatchThePushObject() {
         for d in Self.data {
             // Plain ids take the direct path; quotes, backslashes and control characters the escaping one.

@@ -14,6 +14,46 @@ import Testing
         }
     }
 
+    /// Each subscription's push head is built once, at subscribe time: pushes carry the id of
+    /// their own subscription, whatever its length, also after unsubscribing and subscribing
+    /// again, and are byte for byte the push object's serialisation.
+    @Test func pushesCarryTheirOwnIdsExactlyAcrossUnsubscribeAndResubscribe() throws {
+        let server = start()
+        defer { server.stop() }
+        let a = try WireStoreClient(server)
+        let b = try WireStoreClient(server)
+        func subscribe() -> String { a.data(["type": "store.subscribe", "query": "all-items"])["subscriptionId"]?.stringValue ?? "" }
+        func unsubscribe(_ id: String) { #expect(a.data(["type": "store.unsubscribe", "subscriptionId": .string(id)]) == ["unsubscribed": true]) }
+        for n in 1...8 {
+            #expect(subscribe() == "sub-\(n)")
+            unsubscribe("sub-\(n)")
+        }
+        #expect(subscribe() == "sub-9")
+        #expect(subscribe() == "sub-10")
+        /// The raw pushes `a` gets for one insert by `b`, checked against the bucket's content.
+        func pushes(after sku: String) -> [String] {
+            #expect(b.ask(["type": "store.insert", "bucket": "items", "data": ["sku": .string(sku), "name": "N"]])["type"] == "result")
+            let all = b.data(["type": "store.all", "bucket": "items"])
+            let raw = (0..<2).compactMap { _ in a.ws.nextText() }
+            var ids: [String] = []
+            for text in raw {
+                let push = WireStoreClient.parse(text)
+                let id = push["subscriptionId"]?.stringValue ?? ""
+                ids.append(id)
+                #expect(text == ServerMessage.subscriptionPush(subscriptionId: id, data: all).jsonString)
+            }
+            return ids
+        }
+        #expect(pushes(after: "p1") == ["sub-9", "sub-10"])
+        unsubscribe("sub-9")
+        #expect(subscribe() == "sub-11")
+        #expect(pushes(after: "p2") == ["sub-10", "sub-11"])
+        unsubscribe("sub-10")
+        unsubscribe("sub-11")
+        #expect(b.ask(["type": "store.insert", "bucket": "items", "data": ["sku": "p3", "name": "N"]])["type"] == "result")
+        #expect(a.noPush())
+    }
+
     @Test func transactionSuccessAndRollback() throws {
         let server = start()
         defer { server.stop() }

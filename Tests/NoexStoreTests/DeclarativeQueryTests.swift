@@ -94,6 +94,52 @@ import Testing
         #expect(try store.runQuery("desc") == [4, 1, 3, 2])
     }
 
+    /// A one-key sort over numbers compares them without JSON values (`numericOrder`); the
+    /// order must be the general comparator's for every mix: ints only, ints and doubles, ints
+    /// beyond 2^53 with doubles, ties, and with nulls, missing values or strings (the general path).
+    @Test func oneKeySortMatchesTheGeneralComparatorForEveryMixOfValues() throws {
+        let big: Int64 = 1 << 53
+        let pools: [[JSON?]] = [
+            [.int(-3), .int(0), .int(1), .int(1), .int(2), .int(Int64.max), .int(Int64.min)],
+            [.int(1), .int(2), .double(1.5), .double(-0.5), .double(2), .int(-1)],
+            [.int(big), .int(big + 1), .double(Double(big)), .int(3), .double(0.25)],
+            [.int(1), .double(2.5), .null, nil, .int(0)],
+            [.int(10), .int(9), .string("9"), .string("a"), .double(9.5)],
+        ]
+        var rng = SeededRandom(seed: 13)
+        for (p, pool) in pools.enumerated() {
+            for trial in 0..<20 {
+                let store = makeStore()
+                try store.defineBucket("s", config: ["key": "id", "schema": ["id": ["type": "number"]]])
+                let count = 1 + Int(rng.next() % 30)
+                var values: [JSON?] = []
+                for i in 0..<count {
+                    let v = pool[Int(rng.next() % UInt64(pool.count))]
+                    values.append(v)
+                    var r: JSONObject = ["id": .int(Int64(i))]
+                    if let v { r["v"] = v }
+                    _ = try store.insert(bucket: "s", record: r)
+                }
+                for desc in [false, true] {
+                    let name = "q\(desc)"
+                    try store.defineQuery(name, config: ["bucket": "s", "sort": ["v": desc ? "desc" : "asc"], "pluck": "id"])
+                    let expected = Array(0..<count).sorted { x, y in
+                        let a = values[x], b = values[y]
+                        if JSValue.strictEquals(a, b) { return x < y }
+                        let aNull = a == nil || a!.isNull, bNull = b == nil || b!.isNull
+                        if aNull && bNull { return x < y }
+                        if aNull { return false }
+                        if bNull { return true }
+                        if JSValue.less(a!, b!) { return !desc }
+                        if JSValue.less(b!, a!) { return desc }
+                        return x < y
+                    }
+                    #expect(try store.runQuery(name) == .array(expected.map { .int(Int64($0)) }), "pool \(p) trial \(trial) desc \(desc) \(values)")
+                }
+            }
+        }
+    }
+
     @Test func definitionErrors() throws {
         let s = try seeded()
         #expect(catchError { try s.defineQuery("x", config: ["bucket": "ghost"]) } == .bucketNotDefined("ghost"))

@@ -82,4 +82,20 @@ import Testing
         #expect(a == [1, 2])
         #expect(b == [2])
     }
+
+    /// A dispatch visits subscriptions in id order; close ids are ordered through a table over
+    /// their range, spread ones by sorting: both give the sorted ids.
+    @Test func affectedIdsComeInAscendingOrderWhetherCloseOrSpread() {
+        var rng = SeededRandom(seed: 5)
+        for trial in 0..<200 {
+            let count = 1 + Int(rng.next() % 300)
+            let spread = trial % 3 == 0 ? 1_000_000 : (trial % 3 == 1 ? count * 2 : count * 5)
+            let base = Int(rng.next() % 1000)
+            var ids = Set<SubscriptionID>()
+            for _ in 0..<count { ids.insert(base + Int(rng.next() % UInt64(spread))) }
+            #expect(Store.ascending(ids) == ids.sorted(), "trial \(trial)")
+        }
+        #expect(Store.ascending([7]) == [7])
+        #expect(Store.ascending([Int.max - 1, 0, 3]) == [0, 3, Int.max - 1])
+    }
 }

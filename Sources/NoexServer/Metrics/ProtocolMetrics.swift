@@ -9,12 +9,14 @@ final class ProtocolMetrics {
     /// Error answers per (operation slot × error code).
     private let errors: UnsafeMutableBufferPointer<UInt64>
     /// Pushes queued for a client (a push that replaced an older pending one included).
-    private(set) var pushesSent: UInt64 = 0
+    /// The push counters are counted once per push: unchecked exclusivity (loop thread only,
+    /// never accessed inside an inout access to themselves) spares a dynamic check each.
+    @exclusivity(unchecked) private(set) var pushesSent: UInt64 = 0
     /// Pushes that replaced an older pending push of the same subscription (that one was never
     /// written).
-    private(set) var pushesCoalesced: UInt64 = 0
+    @exclusivity(unchecked) private(set) var pushesCoalesced: UInt64 = 0
     /// Event pushes dropped because their client was over the hard write limit.
-    private(set) var pushesDropped: UInt64 = 0
+    @exclusivity(unchecked) private(set) var pushesDropped: UInt64 = 0
 
     static let codes = ErrorCode.allCases
 

@@ -29,37 +29,26 @@ public enum ServerMessage {
     }
 
     /// `subscriptionPush(...).serializedBytes` built around data that is already serialised
-    /// (the same bytes, key order included): a fan-out serialises the shared data once.
+    /// (the same bytes, key order included): `subscriptionPushHead`, the data, `subscriptionPushTail`.
     public static func subscriptionPushBytes(subscriptionId: String, serializedData data: [UInt8]) -> [UInt8] {
-        // A fan-out builds one of these per subscriber: when the id needs no escaping (ids the
-        // server generates never do), one allocation and four copies, no scratch buffer.
-        var id = subscriptionId
-        if let plain = id.withUTF8({ utf8 -> [UInt8]? in
-            for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return nil }
-            let head = pushHead, middle = pushMiddle
-            var out: [UInt8] = []
-            out.reserveCapacity(head.count + utf8.count + middle.count + data.count + 1)
-            out.append(contentsOf: head)
-            out.append(contentsOf: utf8)
-            out.append(contentsOf: middle)
-            out.append(contentsOf: data)
-            out.append(UInt8(ascii: "}"))
-            return out
-        }) {
-            return plain
-        }
-        var out = JSONTextBuilder(capacity: 72 + subscriptionId.utf8.count + data.count)
+        subscriptionPushHead(subscriptionId: subscriptionId) + data + subscriptionPushTail
+    }
+
+    /// A subscription push up to its data: `{"type":"push","channel":"subscription",
+    /// "subscriptionId":"<id>","data":`. The same for every push of the subscription, so the
+    /// server builds it once, at subscribe time; a fan-out then sends each subscriber its head,
+    /// the data serialised once per evaluation, and `subscriptionPushTail`, without putting
+    /// them together per subscriber (docs/transport.md, "Write queue and flushing").
+    public static func subscriptionPushHead(subscriptionId: String) -> [UInt8] {
+        var out = JSONTextBuilder(capacity: 72 + subscriptionId.utf8.count)
         out.raw(#"{"type":"push","channel":"subscription","subscriptionId":"#)
         out.string(subscriptionId)
         out.raw(#","data":"#)
-        out.raw(data)
-        out.raw("}")
         return out.finish()
     }
 
-    /// What `subscriptionPushBytes` writes before the id's text, and between it and the data.
-    private static let pushHead = Array(#"{"type":"push","channel":"subscription","subscriptionId":""#.utf8)
-    private static let pushMiddle = Array(#"","data":"#.utf8)
+    /// What follows the data of a subscription push.
+    public static let subscriptionPushTail: [UInt8] = [UInt8(ascii: "}")]
 
     /// `result(id:data:).serializedBytes`, written directly (the hot path of every answer).
     public static func resultBytes(id: JSON, data: JSON) -> [UInt8] {

@@ -52,7 +52,7 @@ public final class ProtocolCore {
     /// Unchecked exclusivity (as the other per-request properties marked so): loop-confined,
     /// and never accessed while an inout access to it is open, so the dynamic check each
     /// access would cost (~150 instructions) buys nothing (bench/README.md, issue 13).
-    @exclusivity(unchecked) var deferredPushes: [(ConnectionID, [UInt8], SendKind)]?
+    @exclusivity(unchecked) var deferredPushes: [OutgoingPush]?
     /// Set by an operation whose answer needs the threadpool (`ProtocolCore+Async.swift`).
     @exclusivity(unchecked) var deferredAnswer: DeferredAnswer?
     /// The bytes of the latest result answer, kept so the next one reuses the memory (the
@@ -62,14 +62,21 @@ public final class ProtocolCore {
     /// Above this capacity the buffer is not kept (one large answer must not pin its memory).
     static let answerBufferKeptBytes = 64 << 10
     /// The serialised data of the latest subscription push, by store evaluation id.
-    private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// Unchecked exclusivity, as the push counters and `deltaStreams` below: read or written
+    /// once per push, loop-confined, never accessed while an inout access to it is open.
+    @exclusivity(unchecked) private var pushData: (evaluation: UInt64, bytes: [UInt8])?
+    /// `ServerMessage.subscriptionPushTail`, kept here: a static is reached through a lazy
+    /// initialiser check on every read.
+    private let pushTail = ServerMessage.subscriptionPushTail
+    /// What store subscriptions' listeners hold of the core (see `WeakCore`).
+    private let weakCore = WeakCore()
     /// Delta subscriptions' streams and shared delta bodies (ProtocolCore+Delta.swift).
-    var deltaStreams = DeltaStreams()
+    @exclusivity(unchecked) var deltaStreams = DeltaStreams()
     /// Pushes handed to the transport so far (counters for stats and tests).
-    public private(set) var pushesSent = 0
+    @exclusivity(unchecked) public private(set) var pushesSent = 0
     /// Event pushes the transport dropped because their client was over the hard write limit
     /// (docs/protocol/deviations.md, item 1), over the server's lifetime, closed connections included.
-    public private(set) var pushesDropped = 0
+    @exclusivity(unchecked) public private(set) var pushesDropped = 0
     /// Per-operation request/error counters and push outcomes for `/metrics`.
     let metrics = ProtocolMetrics()
     /// Built-in identity (docs/identity.md); nil in the other auth modes.
@@ -99,6 +106,7 @@ public final class ProtocolCore {
         rateLimiter = config.rateLimit.map { RateLimiter(maxRequests: $0.maxRequests, windowMs: $0.windowMs) }
         blacklist = SessionBlacklist(ttlMs: config.revocation.blacklistTtlMs)
         audit = Self.makeAuditLog(config)
+        weakCore.core = self
     }
 
     // MARK: - Transport events
@@ -353,9 +361,17 @@ public final class ProtocolCore {
         let wireID = "sub-\(n)"
         let conn = state.id
         let subscription: (id: SubscriptionID, result: JSON)
+        // A full-result push is this head, the shared data and a brace: the head is built once here.
+        let head = delta ? [] : ServerMessage.subscriptionPushHead(subscriptionId: wireID)
+        let weakCore = self.weakCore
         do throws(StoreError) {
-            subscription = try store.subscribeUpdates(query: query, params: r.optional("params")) { [weak self] update in
-                self?.pushSubscription(conn, wireID: wireID, key: UInt64(n), update)
+            subscription = try store.subscribeUpdates(query: query, params: r.optional("params")) { update in
+                guard let self = weakCore.core else { return }
+                if delta {
+                    self.pushDelta(conn, wireID: wireID, number: UInt64(n), update)
+                } else {
+                    self.pushSubscription(conn, head: head, key: UInt64(n), update)
+                }
             }
         } catch {
             throw ServerError(error)
@@ -422,11 +438,11 @@ public final class ProtocolCore {
         transport.send(id, text: message.serializedBytes, kind: .response)
     }
 
-    /// A subscription push. Subscribers of the same query and params share one evaluation per
-    /// change, so its data is serialised once (`pushData`) and only the frame around it is
-    /// written per subscriber.
-    private func pushSubscription(_ id: ConnectionID, wireID: String, key: UInt64, _ update: QueryUpdate) {
-        if deltaStreams.streams[key] != nil { return pushDelta(id, wireID: wireID, number: key, update) }
+    /// A full-result subscription push. Subscribers of the same query and params share one
+    /// evaluation per change, so its data is serialised once (`pushData`); each subscriber's
+    /// push is its own head (built at subscribe time), that data and a brace, handed to the
+    /// transport as three pieces (no per-subscriber message is put together).
+    private func pushSubscription(_ id: ConnectionID, head: [UInt8], key: UInt64, _ update: QueryUpdate) {
         let data: [UInt8]
         if let cached = pushData, cached.evaluation == update.evaluation {
             data = cached.bytes
@@ -434,8 +450,7 @@ public final class ProtocolCore {
             data = update.result.serializedBytes
             pushData = (update.evaluation, data)
         }
-        push(id, ServerMessage.subscriptionPushBytes(subscriptionId: wireID, serializedData: data),
-             kind: .coalescingPush(key: key))
+        push(OutgoingPush(id: id, head: head, body: data, kind: .coalescingPush(key: key)))
     }
 
     /// A push from a store or rules callback; held back while a store request is being
@@ -445,15 +460,24 @@ public final class ProtocolCore {
     }
 
     func push(_ id: ConnectionID, _ bytes: [UInt8], kind: SendKind) {
-        if deferredPushes != nil {
-            deferredPushes!.append((id, bytes, kind))
-            return
-        }
-        sendPush(id, bytes, kind)
+        push(OutgoingPush(id: id, head: [], body: bytes, kind: kind))
     }
 
-    private func sendPush(_ id: ConnectionID, _ bytes: [UInt8], _ kind: SendKind) {
-        let result = transport.send(id, text: bytes, kind: kind)
+    private func push(_ push: OutgoingPush) {
+        if deferredPushes != nil {
+            deferredPushes!.append(push)
+            return
+        }
+        sendPush(push.id, push.head, push.body, push.kind, transport)
+    }
+
+    /// Never inlined: bench/callgrind.sh counts fan-out pushes by the calls of this function.
+    @inline(never)
+    private func sendPush(_ id: ConnectionID, _ head: borrowing [UInt8], _ body: borrowing [UInt8], _ kind: SendKind,
+                          _ transport: any ProtocolTransport) {
+        let result = head.isEmpty
+            ? transport.send(id, text: copy body, kind: kind)
+            : transport.send(id, head: copy head, body: copy body, tail: pushTail, kind: kind)
         metrics.countPush(result)
         if result == .dropped {
             pushesDropped += 1
@@ -466,7 +490,14 @@ public final class ProtocolCore {
     func flushDeferredPushes() {
         guard let pending = deferredPushes else { return }
         deferredPushes = nil
-        for (id, bytes, kind) in pending { sendPush(id, bytes, kind) }
+        let transport = self.transport  // one load of the weak reference for the whole fan-out
+        // Through the buffer, so that each push is lent to `sendPush`, not copied out and destroyed.
+        pending.withUnsafeBufferPointer { pushes in
+            for i in pushes.indices {
+                let p = pushes.baseAddress! + i
+                sendPush(p.pointee.id, p.pointee.head, p.pointee.body, p.pointee.kind, transport)
+            }
+        }
     }
 
     // MARK: - Registry, stats, revocation (docs/protocol/auth.md#server-operations)
@@ -537,3 +568,11 @@ public final class ProtocolCore {
 
 @available(*, unavailable)
 extension ProtocolCore: Sendable {}
+
+/// The core as a store subscription's listener holds it: weakly (the store may outlive the
+/// core), in a box shared by all listeners. A `[weak self]` capture is a mutable box of its
+/// own whose every read costs a dynamic exclusivity check (~80 instructions per push); this
+/// one is read on the loop thread only and never inside an access to itself.
+final class WeakCore {
+    @exclusivity(unchecked) weak var core: ProtocolCore?
+}

@@ -5,6 +5,10 @@ import NoexLoop
 public protocol ProtocolTransport: AnyObject {
     @discardableResult
     func send(_ id: ConnectionID, text bytes: [UInt8], kind: SendKind) -> SendResult
+    /// One text message given as `head`, `body` and `tail` (a subscription push: its own head,
+    /// the shared data, the closing brace), the same message as their concatenation.
+    @discardableResult
+    func send(_ id: ConnectionID, head: [UInt8], body: [UInt8], tail: [UInt8], kind: SendKind) -> SendResult
     func close(_ id: ConnectionID, code: UInt16, reason: String)
     /// Pending plus in-flight outbound bytes (nil for an unknown connection).
     func bufferedBytes(_ id: ConnectionID) -> Int?
@@ -17,9 +21,37 @@ public protocol ProtocolTransport: AnyObject {
 
 extension ProtocolTransport {
     public func holdReading(_ id: ConnectionID, _ hold: Bool) {}
+
+    /// Transports that hold messages (the commit gate, test fakes) take the pieces joined.
+    @discardableResult
+    public func send(_ id: ConnectionID, head: [UInt8], body: [UInt8], tail: [UInt8], kind: SendKind) -> SendResult {
+        send(id, text: head + body + tail, kind: kind)
+    }
 }
 
-extension WebSocketServer: ProtocolTransport {}
+extension WebSocketServer: ProtocolTransport {
+    /// Straight from the three buffers to the socket, or into the write queue (`FrameParts`).
+    @discardableResult
+    public func send(_ id: ConnectionID, head: [UInt8], body: [UInt8], tail: [UInt8], kind: SendKind) -> SendResult {
+        head.withUnsafeBytes { h in
+            body.withUnsafeBytes { b in
+                tail.withUnsafeBytes { t in send(id, text: FrameParts(head: h, body: b, tail: t), kind: kind) }
+            }
+        }
+    }
+}
+
+/// A push on its way to the transport (held in `ProtocolCore.deferredPushes` while a request
+/// is answered). A full-result subscription push is `head` (the subscriber's own, from
+/// `ServerMessage.subscriptionPushHead`), `body` (the data shared by the evaluation's
+/// subscribers) and `ServerMessage.subscriptionPushTail`; any other push has an empty `head`
+/// and is `body` alone.
+struct OutgoingPush {
+    let id: ConnectionID
+    let head: [UInt8]
+    let body: [UInt8]
+    let kind: SendKind
+}
 
 extension ProtocolCore {
     /// Connects the core to a transport of the embedder's own (`NoexServer` attaches its
