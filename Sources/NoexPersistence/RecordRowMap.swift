@@ -1,3 +1,4 @@
+import NoexStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,20 +76,7 @@ final class RecordRowMap {
         let rowid = entries[i].rowid
         garbage += Int(entries[i].length)
         entries.withUnsafeMutableBufferPointer { e in
-            let mask = e.count - 1
-            var hole = i
-            var j = (i + 1) & mask
-            while !e[j].isEmpty {
-                let home = e[j].hash & mask
-                // e[j] may fill the hole when its home is not in the cyclic range (hole, j].
-                let inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
-                if !inRange {
-                    e[hole] = e[j]
-                    hole = j
-                }
-                j = (j + 1) & mask
-            }
-            e[hole] = .empty
+            LinearProbing.remove(at: i, in: e, empty: .empty, isEmpty: { $0.isEmpty }, hash: { $0.hash })
         }
         count -= 1
         if garbage > 65_536 && garbage * 2 > keys.count { compactKeys() }

@@ -185,7 +185,7 @@ final class SQLiteEngine {
 
     /// Writes a batch of mutations (and an optional schema change) as one SQLite transaction;
     /// on failure nothing of it is in the database.
-    func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
+    func commit(_ batch: MutationBatch, facts: [FactChange] = [], store: Store,
                 schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
                 meta: (key: String, value: String)? = nil, extraMeta: [(key: String, value: String)] = []) throws(PersistenceError)
     {
@@ -195,14 +195,15 @@ final class SQLiteEngine {
             var counters: Set<String> = []
             // A batch is mostly writes to one bucket: its lookups are made once per run of
             // events of the same bucket, not per event.
-            var last: (bucket: String, durable: Bool)?
-            for events in batch {
-                for e in events {
-                    if last?.bucket != e.bucket {
-                        last = (e.bucket, store.isDurable(bucket: e.bucket))
-                        if last!.durable { counters.insert(e.bucket) }
+            var lastBucket = "", durable = false
+            try batch.entries.withUnsafeBufferPointer { (entries) throws(PersistenceError) in
+                for i in entries.indices {
+                    if entries[i].bucket != lastBucket {
+                        lastBucket = entries[i].bucket
+                        durable = store.isDurable(bucket: lastBucket)
+                        if durable { counters.insert(lastBucket) }
                     }
-                    if last!.durable { try recordLog.write(e) }
+                    if durable { try recordLog.write(entries[i]) }
                 }
             }
             try recordLog.flush()

@@ -39,8 +39,11 @@ final class SQLiteRecordLog {
 
     /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket
     /// and its row map, every key's and record's text back to back, and where each row ends.
-    static let maxGroup = 16
-    @exclusivity(unchecked) private var group: (bucket: String, map: RecordRowMap)?
+    /// 64 rather than 16: ~150 instructions less per insert at ~60 inserts per commit (SQLite's
+    /// per-statement work shared by more rows; bench/README.md, issue 13, fifth round).
+    static let maxGroup = 64
+    @exclusivity(unchecked) private var groupBucket = ""
+    @exclusivity(unchecked) private var groupMap: RecordRowMap?
     @exclusivity(unchecked) private var groupKeys: [UInt8] = []
     @exclusivity(unchecked) private var groupRecords: [UInt8] = []
     @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int)] = []
@@ -72,49 +75,53 @@ final class SQLiteRecordLog {
 
     /// Records one mutation. Inserts wait (up to `maxGroup` of one bucket) to go out as one
     /// multi-row INSERT; anything else first writes the waiting ones. `flush` ends a batch.
-    func write(_ e: StoreEvent) throws(PersistenceError) {
-        if case .inserted(let b, let key, let r) = e {
-            if let g = group, g.bucket != b { try flush() }
-            if group == nil { group = (b, try rowMap(b)) }
-            Self.serializeKey(key, into: &groupKeys)
-            // The store serialised the record when it wrote it (JSONObject.attachText).
-            if let text = r.attachedText { groupRecords.append(contentsOf: text) } else { r.serialize(into: &groupRecords) }
-            groupEnds.append((groupKeys.count, groupRecords.count))
-            if groupEnds.count == Self.maxGroup { try flush() }
-            return
+    func write(_ e: borrowing MutationBatch.Entry) throws(PersistenceError) {
+        if e.kind == .inserted {
+            return try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
         }
         try flush()
         let map = try rowMap(e.bucket)
         keyBuffer.removeAll(keepingCapacity: true)
         Self.serializeKey(e.key, into: &keyBuffer)
-        switch e {
-        case .inserted:
-            break
-        case .updated(let b, let key, _, let r):
+        if e.kind == .updated {
             let rowid = keyBuffer.withUnsafeBytes { map.rowid($0, hash: RecordRowMap.hash($0)) }
             guard let rowid else {
                 // No row (the map always mirrors the table, so never expected): write it as new.
-                try write(.inserted(bucket: b, key: key, record: r))
+                try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
                 return try flush()
             }
-            try run(updateRow, rowid, record: r)
-        case .deleted:
+            try run(updateRow, rowid, record: e.record)
+        } else {
             guard let rowid = keyBuffer.withUnsafeBytes({ map.remove($0, hash: RecordRowMap.hash($0)) }) else { return }
             try run(deleteRow, rowid, record: nil)
         }
+    }
+
+    /// Adds an insert to the waiting group (written first if it is of another bucket or full).
+    private func groupInsert(bucket: borrowing String, key: borrowing JSON, record: borrowing JSONObject) throws(PersistenceError) {
+        if !groupEnds.isEmpty && groupBucket != bucket { try flush() }
+        if groupEnds.isEmpty {
+            groupBucket = copy bucket
+            groupMap = try rowMap(groupBucket)
+        }
+        Self.serializeKey(key, into: &groupKeys)
+        // The store serialised the record when it wrote it (JSONObject.attachText).
+        if let text = record.attachedText { groupRecords.append(contentsOf: text) } else { record.serialize(into: &groupRecords) }
+        groupEnds.append((groupKeys.count, groupRecords.count))
+        if groupEnds.count == Self.maxGroup { try flush() }
     }
 
     /// Writes the waiting inserts: one statement for all of them while rowids are handed out
     /// as the table's largest + 1 (SQLite's rule below the largest possible rowid), so the
     /// rows got `last - n + 1 ... last`; one statement per row otherwise.
     func flush() throws(PersistenceError) {
-        guard let g = group else { return }
+        guard !groupEnds.isEmpty, let map = groupMap else { return }
         defer { clearGroup() }
         let n = groupEnds.count
         let chunk = maxRowid < Int64.max - Int64(Self.maxGroup) ? n : 1
         var stale: [Int64] = []
         for first in stride(from: 0, to: n, by: chunk) {
-            stale += try insertRows(g.bucket, g.map, first..<first + chunk)
+            stale += try insertRows(groupBucket, map, first..<first + chunk)
         }
         for rowid in stale { try run(deleteRow, rowid, record: nil) }
     }
@@ -165,7 +172,7 @@ final class SQLiteRecordLog {
     }
 
     private func clearGroup() {
-        group = nil
+        groupMap = nil
         groupKeys.removeAll(keepingCapacity: true)
         groupRecords.removeAll(keepingCapacity: true)
         groupEnds.removeAll(keepingCapacity: true)
