@@ -201,21 +201,22 @@ final class SQLiteRecordLog {
 
     /// Maps every row of the table (at start, and after a rolled-back transaction). Returns the
     /// rows a key already had an earlier row for, which the caller deletes: the earlier row is
-    /// the one a load keeps (never expected, since writes keep one row per key).
+    /// the one a load keeps (never expected, since writes keep one row per key). Each bucket's
+    /// rows are collected first and mapped after the scan, into a map sized for them.
     @discardableResult
-    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ duplicate: Bool, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
+    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
         throws(PersistenceError) -> [Int64]
     {
         rows = nil
         lastRows = nil
         lastBucket = ""
-        var fresh: [String: RecordRowMap] = [:]
-        var duplicates: [Int64] = []
+        var scanned: [String: RecordRowMap.Scanned] = [:]
         let scan = try db.statement(visit == nil ? SQLiteSchema.mapRows : SQLiteSchema.loadRows)
         defer { scan.reset() }
-        // Rows come in rowid order, mostly in runs of one bucket: its map is looked up per run
+        // Rows come in rowid order, mostly in runs of one bucket: its rows are collected per run
         // (the name compared by its bytes).
-        var current: (name: String, bytes: [UInt8], map: RecordRowMap)?
+        var current: (name: String, bytes: [UInt8])?
+        var run = RecordRowMap.Scanned()
         while try scan.step() {
             let rowid = scan.int(0)
             maxRowid = Swift.max(maxRowid, rowid)
@@ -224,23 +225,18 @@ final class SQLiteRecordLog {
                 c.bytes.count == bucket.count && c.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bucket.baseAddress!, bucket.count) == 0 }
             } ?? false
             if !same {
+                if let c = current { scanned[c.name] = run }
                 let name = String(decoding: bucket, as: UTF8.self)
-                let map = fresh[name] ?? RecordRowMap()
-                fresh[name] = map
-                current = (name, Array(bucket), map)
+                run = scanned.removeValue(forKey: name) ?? RecordRowMap.Scanned()
+                current = (name, Array(bucket))
             }
-            let map = current!.map
-            let key = scan.bytes(2)
-            let hash = RecordRowMap.hash(key)
-            // One probe per row: a key seen before gets its first row back (never expected).
-            var duplicate = false
-            if let first = try map.set(key, hash: hash, rowid: rowid) {
-                _ = try map.set(key, hash: hash, rowid: first)
-                duplicates.append(rowid)
-                duplicate = true
-            }
-            try visit?(rowid, current!.name, duplicate, scan)
+            try run.append(scan.bytes(2), rowid: rowid)
+            try visit?(rowid, current!.name, scan)
         }
+        if let c = current { scanned[c.name] = run }
+        var duplicates: [Int64] = []
+        var fresh: [String: RecordRowMap] = [:]
+        for (name, rows) in scanned { fresh[name] = RecordRowMap(rows, duplicates: &duplicates) }
         rows = fresh
         return duplicates
     }

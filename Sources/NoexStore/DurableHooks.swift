@@ -53,6 +53,9 @@ extension Store {
     /// and reported through the returned messages.
     public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)]) -> [String] {
         guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
+        // Sized once for all of them: the table never doubles (re-placing every entry) while
+        // a large bucket loads.
+        b.table.reserveCapacity(b.table.count + records.count)
         var problems: [String] = []
         for (key, record) in records {
             if b.table.contains(key) {

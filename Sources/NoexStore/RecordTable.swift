@@ -47,6 +47,12 @@ struct RecordTable {
         return (i, slots[i]!.record)
     }
 
+    /// Room for `n` records in all (a load that knows how many come).
+    mutating func reserveCapacity(_ n: Int) {
+        slots.reserveCapacity(n)
+        index.reserveCapacity(n)
+    }
+
     /// Appends a key that is not in the table. A key that is already there traps, in release
     /// builds too: it would be a second slot for one key, a broken invariant of the caller (every
     /// caller checks first), and the check costs nothing (`appendIfAbsent` answers it anyway).

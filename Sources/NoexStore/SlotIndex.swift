@@ -88,9 +88,17 @@ struct SlotIndex {
         count = 0
     }
 
+    /// Room for `n` keys without growing (at most half full then).
+    mutating func reserveCapacity(_ n: Int) {
+        var capacity = Swift.max(16, entries.count)
+        while (n + 1) * 2 > capacity { capacity *= 2 }
+        if capacity > entries.count { grow(to: capacity) }
+    }
+
     /// Doubles the capacity (at most half full after), re-placing entries by their stored hashes.
-    private mutating func grow() {
-        let capacity = Swift.max(16, entries.count * 2)
+    private mutating func grow() { grow(to: Swift.max(16, entries.count * 2)) }
+
+    private mutating func grow(to capacity: Int) {
         var fresh = ContiguousArray(repeating: Entry(hash: 0, slot: -1), count: capacity)
         let mask = capacity - 1
         fresh.withUnsafeMutableBufferPointer { f in
