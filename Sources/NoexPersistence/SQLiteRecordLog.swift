@@ -249,7 +249,7 @@ final class SQLiteRecordLog {
     static func serializeKey(_ key: JSON, into buffer: inout [UInt8]) {
         if case .string(let s) = key {
             let plain: Bool? = s.utf8.withContiguousStorageIfAvailable { utf8 in
-                for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+                if needsEscape(UnsafeRawBufferPointer(utf8)) { return false }
                 buffer.append(UInt8(ascii: "\""))
                 buffer.append(contentsOf: utf8)
                 buffer.append(UInt8(ascii: "\""))
@@ -258,6 +258,29 @@ final class SQLiteRecordLog {
             if plain == true { return }
         }
         key.serialize(into: &buffer)
+    }
+
+    /// Whether the bytes hold one the serializer escapes (below 0x20, `"` or `\`), eight at a
+    /// time: a word has a byte below n when `(w - n·0x01…) & ~w & 0x80…` is not zero (n ≤ 128),
+    /// and a byte equal to c when `w ^ c·0x01…` has a byte below 1. A word-level false positive
+    /// cannot happen, and would only send the key through the serializer, which writes the
+    /// same bytes.
+    @inline(__always)
+    static func needsEscape(_ p: UnsafeRawBufferPointer) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasBelow(_ w: UInt64, _ n: UInt64) -> Bool { (w &- ones &* n) & ~w & highs != 0 }
+        var i = 0
+        while i + 8 <= p.count {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if hasBelow(w, 0x20) || hasBelow(w ^ (ones &* 0x22), 1) || hasBelow(w ^ (ones &* 0x5C), 1) { return true }
+            i += 8
+        }
+        while i < p.count {
+            let b = p[i]
+            if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return true }
+            i += 1
+        }
+        return false
     }
 
     func saveCounter(_ bucket: String, _ value: Int64) throws(PersistenceError) {
