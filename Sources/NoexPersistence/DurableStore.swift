@@ -21,14 +21,18 @@ public final class DurableStore {
     let rules: RuleEngine?
     let loop: UnsafeMutablePointer<uv_loop_t>
 
-    /// Mutations since the last commit, one entry per store mutation (a transaction is one).
-    private var pending: [[StoreEvent]] = []
+    // Loop-confined state, never accessed re-entrantly: no dynamic exclusivity checks (each
+    // write and each answer read several of these: ~80 instructions per check).
+    /// Mutations since the last commit (a transaction is one).
+    @exclusivity(unchecked) private var pending = MutationBatch()
+    /// The batch being committed; swapped with `pending`, so both keep their storage.
+    @exclusivity(unchecked) private var committing = MutationBatch()
     /// Fact changes since the last commit, in order.
-    private var pendingFacts: [FactChange] = []
+    @exclusivity(unchecked) private var pendingFacts: [FactChange] = []
     /// Counters as last committed, to put back when a commit fails.
     private var committedCounters: [String: Int64] = [:]
     /// Mutations recorded so far; the server compares it around a request to see if it wrote.
-    public private(set) var mutationCount = 0
+    @exclusivity(unchecked) public private(set) var mutationCount = 0
     public private(set) var commits = 0
     public private(set) var commitFailures = 0
     /// Wall time the last group commit took on the loop thread (ms).
@@ -56,7 +60,7 @@ public final class DurableStore {
     private var metaStampInFlight: RuleStateStamp?
     /// The position as last committed.
     public private(set) var committedClusterPosition: String?
-    private var positionDirty = false
+    @exclusivity(unchecked) private var positionDirty = false
     /// The `rule_order` row as last committed by this process (StoredRuleOrder).
     private var committedRuleOrder: String?
     /// Problems found while loading (skipped records or queries), for the startup log.
@@ -85,6 +89,10 @@ public final class DurableStore {
             self.pending.append(events)
             self.mutationCount += 1
         }
+        store.onSingleMutation = { [unowned self] (event: consuming StoreEvent) in
+            self.pending.append(event)
+            self.mutationCount += 1
+        }
         store.persistenceStats = { [unowned self] in self.statsJSON }
         if policy == .everysec { startSyncTimer() }
     }
@@ -93,6 +101,7 @@ public final class DurableStore {
     /// database stays open until deinit).
     public func close() {
         store.onMutation = nil
+        store.onSingleMutation = nil
         store.persistenceStats = nil
         rules?.onFactChange = nil
         if let t = syncTimer {
@@ -129,9 +138,10 @@ public final class DurableStore {
 
     /// The loop-thread part of a group commit: one SQLite transaction, no fsync.
     private func commitBatch() -> PersistenceError? {
-        let batch = pending
+        swap(&pending, &committing)
+        let batch = committing
+        defer { committing.removeAll() }
         let facts = pendingFacts
-        pending = []
         pendingFacts = []
         let start = uv_hrtime()
         defer { lastCommitMs = Double(uv_hrtime() - start) / 1e6 }
@@ -151,13 +161,11 @@ public final class DurableStore {
 
     /// Remembers the counters of the buckets a committed batch wrote (once per run of events
     /// of one bucket: a batch is mostly one bucket's writes).
-    private func noteCommittedCounters(_ batch: [[StoreEvent]]) {
+    private func noteCommittedCounters(_ batch: MutationBatch) {
         var last: String?
-        for events in batch {
-            for e in events where e.bucket != last {
-                last = e.bucket
-                committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket)
-            }
+        for e in batch.entries where e.bucket != last {
+            last = e.bucket
+            committedCounters[e.bucket] = store.autoincrementCounter(bucket: e.bucket)
         }
     }
 
@@ -193,14 +201,12 @@ public final class DurableStore {
     }
 
     /// Undoes a batch whose commit failed: facts, records, then counters.
-    private func fail(_ batch: [[StoreEvent]], _ facts: [FactChange]) {
+    private func fail(_ batch: MutationBatch, _ facts: [FactChange]) {
         commitFailures += 1
         for change in facts.reversed() { rules?.restoreFact(key: change.key, change.before) }
-        store.revert(batch)
-        for events in batch {
-            for e in events where store.hasBucket(e.bucket) {
-                store.setAutoincrementCounter(bucket: e.bucket, committedCounters[e.bucket] ?? 0)
-            }
+        store.revert(batch.mutations)
+        for e in batch.entries where store.hasBucket(e.bucket) {
+            store.setAutoincrementCounter(bucket: e.bucket, committedCounters[e.bucket] ?? 0)
         }
     }
 
@@ -210,10 +216,10 @@ public final class DurableStore {
     func commitSchema(_ change: @escaping (SQLiteDatabase) throws(PersistenceError) -> Void) throws(PersistenceError) {
         // In a cluster the stored position must never run ahead of stored data: the pending
         // record mutations (entries applied before this one) go into the same transaction.
-        let batch = clusterPosition == nil ? [] : pending
+        var batch = MutationBatch()
         let facts = clusterPosition == nil ? [] : pendingFacts
         if clusterPosition != nil {
-            pending = []
+            swap(&batch, &pending)
             pendingFacts = []
         }
         do throws(PersistenceError) {
@@ -233,7 +239,7 @@ public final class DurableStore {
     /// record of the durable buckets, their counters and the cluster position in one
     /// transaction, so the database never holds part of it.
     public func saveBootstrap(buckets: [String], queries: [String], clusterPosition position: String) throws(PersistenceError) {
-        var events: [StoreEvent] = []
+        var events = MutationBatch()
         for name in store.bucketNames where store.isDurable(bucket: name) {
             for r in store.storedRecords(bucket: name) ?? [] { events.append(.inserted(bucket: name, key: r.key, record: r.record)) }
         }
@@ -243,7 +249,7 @@ public final class DurableStore {
         let savedRules = rules?.getRules().map { ($0.id, $0.json) } ?? []
         let order = rules?.ruleOrderState().jsonString
         let facts = rules?.getAllFacts().map { FactChange(key: $0.key, before: nil, after: $0) } ?? []
-        try engine.commit([events], facts: facts, store: store, schema: { db throws(PersistenceError) in
+        try engine.commit(events, facts: facts, store: store, schema: { db throws(PersistenceError) in
             for (name, config) in configs { try SQLiteEngine.saveBucket(name, config)(db) }
             for q in defined { try SQLiteEngine.saveQuery(q.name, q.config)(db) }
             for (id, rule) in savedRules { try SQLiteEngine.saveRule(id, rule)(db) }
@@ -267,7 +273,7 @@ public final class DurableStore {
 
     /// Deletes the bucket's definition and data; its pending mutations are forgotten.
     public func bucketDropped(_ name: String) throws(PersistenceError) {
-        pending = pending.map { $0.filter { $0.bucket != name } }.filter { !$0.isEmpty }
+        pending = pending.removing(bucket: name)
         committedCounters[name] = nil
         try commitSchema(SQLiteEngine.dropBucket(name))
         engine.recordLog.forget(bucket: name)

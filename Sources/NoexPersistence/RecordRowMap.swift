@@ -1,3 +1,4 @@
+import NoexStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,6 +35,51 @@ final class RecordRowMap {
     @exclusivity(unchecked) private var garbage = 0
     @exclusivity(unchecked) private(set) var count = 0
 
+    /// The rows of one bucket as a scan of the table reads them, mapped at once by
+    /// `init(_:duplicates:)` into a map sized for all of them: it never doubles while it fills
+    /// (each doubling re-placed every entry, at start on tables that no longer fit the caches).
+    /// The keys' bytes become the map's `keys` as they are.
+    struct Scanned {
+        fileprivate var keys: [UInt8] = []
+        fileprivate var rows: [(rowid: Int64, hash: Int, end: UInt32)] = []
+
+        mutating func append(_ key: UnsafeRawBufferPointer, rowid: Int64) throws(PersistenceError) {
+            guard keys.count + key.count < Int(UInt32.max) else { throw RecordRowMap.tooLarge }
+            keys.append(contentsOf: key)
+            rows.append((rowid, RecordRowMap.hash(key), UInt32(keys.count)))
+        }
+    }
+
+    private static var tooLarge: PersistenceError {
+        PersistenceError("the keys of one bucket take more than 4 GiB: the sqlite engine cannot map them")
+    }
+
+    init() {}
+
+    /// Maps scanned rows. A key read again keeps its first row; the later rows' rowids are
+    /// appended to `duplicates` (never written by a server: a database edited by hand).
+    init(_ scanned: consuming Scanned, duplicates: inout [Int64]) {
+        var capacity = 16
+        while capacity < 2 * (scanned.rows.count + 1) { capacity *= 2 }
+        entries = ContiguousArray(repeating: .empty, count: capacity)
+        keys = scanned.keys
+        var start: UInt32 = 0
+        for row in scanned.rows {
+            let length = row.end - start
+            let i = keys.withUnsafeBytes { k in
+                position(UnsafeRawBufferPointer(rebasing: k[Int(start)..<Int(row.end)]), row.hash)
+            }
+            if entries[i].isEmpty {
+                entries[i] = Entry(hash: row.hash, rowid: row.rowid, offset: start, length: length)
+                count += 1
+            } else {
+                duplicates.append(row.rowid)
+                garbage += Int(length)
+            }
+            start = row.end
+        }
+    }
+
     static func hash(_ key: UnsafeRawBufferPointer) -> Int {
         var h = Hasher()
         h.combine(bytes: key)
@@ -57,9 +103,7 @@ final class RecordRowMap {
             entries[i].rowid = rowid
             return old
         }
-        guard keys.count + key.count < Int(UInt32.max) else {
-            throw PersistenceError("the keys of one bucket take more than 4 GiB: the sqlite engine cannot map them")
-        }
+        guard keys.count + key.count < Int(UInt32.max) else { throw Self.tooLarge }
         entries[i] = Entry(hash: hash, rowid: rowid, offset: UInt32(keys.count), length: UInt32(key.count))
         keys.append(contentsOf: key)
         count += 1
@@ -75,20 +119,7 @@ final class RecordRowMap {
         let rowid = entries[i].rowid
         garbage += Int(entries[i].length)
         entries.withUnsafeMutableBufferPointer { e in
-            let mask = e.count - 1
-            var hole = i
-            var j = (i + 1) & mask
-            while !e[j].isEmpty {
-                let home = e[j].hash & mask
-                // e[j] may fill the hole when its home is not in the cyclic range (hole, j].
-                let inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
-                if !inRange {
-                    e[hole] = e[j]
-                    hole = j
-                }
-                j = (j + 1) & mask
-            }
-            e[hole] = .empty
+            LinearProbing.remove(at: i, in: e, empty: .empty, isEmpty: { $0.isEmpty }, hash: { $0.hash })
         }
         count -= 1
         if garbage > 65_536 && garbage * 2 > keys.count { compactKeys() }

@@ -102,13 +102,14 @@ final class SQLiteEngine {
             if store.isDurable(bucket: name) { store.setAutoincrementCounter(bucket: name, counters.int(1)) }
         }
         var grouped: [String: [(key: JSON, record: JSONObject)]] = [:]
+        var groupedRowids: [String: [Int64]] = [:]
         let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
             store.keyField(bucket: n).map { (n, $0) }
         })
         // Every row goes into the row maps (those of buckets not loaded too: their rows are
         // still in the table); the records of durable buckets into the store.
         var current: (name: String, keyField: String?)?
-        let duplicates = try recordLog.rebuild { (_, name, duplicate, row) throws(PersistenceError) in
+        let duplicates = try recordLog.rebuild { (rowid, name, row) throws(PersistenceError) in
             if current?.name != name { current = (name, store.isDurable(bucket: name) ? keyFields[name] : nil) }
             guard let keyField = current!.keyField else { return }
             let record: JSON
@@ -118,12 +119,26 @@ final class SQLiteEngine {
             guard case .object(let o) = record, let key = o[keyField] else {
                 throw PersistenceError("database \"\(self.db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
             }
-            if duplicate {
-                problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) removed (the first row is kept)")
-            } else {
-                grouped[name, default: []].append((key, o))
+            grouped[name, default: []].append((key, o))
+            groupedRowids[name, default: []].append(rowid)
+        }
+        if !duplicates.isEmpty {
+            // The later rows of a key are not loaded (the map kept the first) and are deleted.
+            let later = Set(duplicates)
+            for (name, records) in grouped {
+                let rowids = groupedRowids[name]!
+                var kept: [(key: JSON, record: JSONObject)] = []
+                for (i, r) in records.enumerated() {
+                    if later.contains(rowids[i]) {
+                        problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(r.key)) removed (the first row is kept)")
+                    } else {
+                        kept.append(r)
+                    }
+                }
+                grouped[name] = kept
             }
         }
+        groupedRowids = [:]
         try deleteRows(duplicates)
         for (name, records) in grouped { problems += store.loadRecords(bucket: name, records) }
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
@@ -185,7 +200,7 @@ final class SQLiteEngine {
 
     /// Writes a batch of mutations (and an optional schema change) as one SQLite transaction;
     /// on failure nothing of it is in the database.
-    func commit(_ batch: [[StoreEvent]], facts: [FactChange] = [], store: Store,
+    func commit(_ batch: MutationBatch, facts: [FactChange] = [], store: Store,
                 schema: ((SQLiteDatabase) throws(PersistenceError) -> Void)? = nil,
                 meta: (key: String, value: String)? = nil, extraMeta: [(key: String, value: String)] = []) throws(PersistenceError)
     {
@@ -195,14 +210,15 @@ final class SQLiteEngine {
             var counters: Set<String> = []
             // A batch is mostly writes to one bucket: its lookups are made once per run of
             // events of the same bucket, not per event.
-            var last: (bucket: String, durable: Bool)?
-            for events in batch {
-                for e in events {
-                    if last?.bucket != e.bucket {
-                        last = (e.bucket, store.isDurable(bucket: e.bucket))
-                        if last!.durable { counters.insert(e.bucket) }
+            var lastBucket = "", durable = false
+            try batch.entries.withUnsafeBufferPointer { (entries) throws(PersistenceError) in
+                for i in entries.indices {
+                    if entries[i].bucket != lastBucket {
+                        lastBucket = entries[i].bucket
+                        durable = store.isDurable(bucket: lastBucket)
+                        if durable { counters.insert(lastBucket) }
                     }
-                    if last!.durable { try recordLog.write(e) }
+                    if durable { try recordLog.write(entries[i]) }
                 }
             }
             try recordLog.flush()

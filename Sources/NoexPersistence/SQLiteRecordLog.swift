@@ -39,8 +39,11 @@ final class SQLiteRecordLog {
 
     /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket
     /// and its row map, every key's and record's text back to back, and where each row ends.
-    static let maxGroup = 16
-    @exclusivity(unchecked) private var group: (bucket: String, map: RecordRowMap)?
+    /// 64 rather than 16: ~150 instructions less per insert at ~60 inserts per commit (SQLite's
+    /// per-statement work shared by more rows; bench/README.md, issue 13, fifth round).
+    static let maxGroup = 64
+    @exclusivity(unchecked) private var groupBucket = ""
+    @exclusivity(unchecked) private var groupMap: RecordRowMap?
     @exclusivity(unchecked) private var groupKeys: [UInt8] = []
     @exclusivity(unchecked) private var groupRecords: [UInt8] = []
     @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int)] = []
@@ -72,49 +75,53 @@ final class SQLiteRecordLog {
 
     /// Records one mutation. Inserts wait (up to `maxGroup` of one bucket) to go out as one
     /// multi-row INSERT; anything else first writes the waiting ones. `flush` ends a batch.
-    func write(_ e: StoreEvent) throws(PersistenceError) {
-        if case .inserted(let b, let key, let r) = e {
-            if let g = group, g.bucket != b { try flush() }
-            if group == nil { group = (b, try rowMap(b)) }
-            Self.serializeKey(key, into: &groupKeys)
-            // The store serialised the record when it wrote it (JSONObject.attachText).
-            if let text = r.attachedText { groupRecords.append(contentsOf: text) } else { r.serialize(into: &groupRecords) }
-            groupEnds.append((groupKeys.count, groupRecords.count))
-            if groupEnds.count == Self.maxGroup { try flush() }
-            return
+    func write(_ e: borrowing MutationBatch.Entry) throws(PersistenceError) {
+        if e.kind == .inserted {
+            return try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
         }
         try flush()
         let map = try rowMap(e.bucket)
         keyBuffer.removeAll(keepingCapacity: true)
         Self.serializeKey(e.key, into: &keyBuffer)
-        switch e {
-        case .inserted:
-            break
-        case .updated(let b, let key, _, let r):
+        if e.kind == .updated {
             let rowid = keyBuffer.withUnsafeBytes { map.rowid($0, hash: RecordRowMap.hash($0)) }
             guard let rowid else {
                 // No row (the map always mirrors the table, so never expected): write it as new.
-                try write(.inserted(bucket: b, key: key, record: r))
+                try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
                 return try flush()
             }
-            try run(updateRow, rowid, record: r)
-        case .deleted:
+            try run(updateRow, rowid, record: e.record)
+        } else {
             guard let rowid = keyBuffer.withUnsafeBytes({ map.remove($0, hash: RecordRowMap.hash($0)) }) else { return }
             try run(deleteRow, rowid, record: nil)
         }
+    }
+
+    /// Adds an insert to the waiting group (written first if it is of another bucket or full).
+    private func groupInsert(bucket: borrowing String, key: borrowing JSON, record: borrowing JSONObject) throws(PersistenceError) {
+        if !groupEnds.isEmpty && groupBucket != bucket { try flush() }
+        if groupEnds.isEmpty {
+            groupBucket = copy bucket
+            groupMap = try rowMap(groupBucket)
+        }
+        Self.serializeKey(key, into: &groupKeys)
+        // The store serialised the record when it wrote it (JSONObject.attachText).
+        if let text = record.attachedText { groupRecords.append(contentsOf: text) } else { record.serialize(into: &groupRecords) }
+        groupEnds.append((groupKeys.count, groupRecords.count))
+        if groupEnds.count == Self.maxGroup { try flush() }
     }
 
     /// Writes the waiting inserts: one statement for all of them while rowids are handed out
     /// as the table's largest + 1 (SQLite's rule below the largest possible rowid), so the
     /// rows got `last - n + 1 ... last`; one statement per row otherwise.
     func flush() throws(PersistenceError) {
-        guard let g = group else { return }
+        guard !groupEnds.isEmpty, let map = groupMap else { return }
         defer { clearGroup() }
         let n = groupEnds.count
         let chunk = maxRowid < Int64.max - Int64(Self.maxGroup) ? n : 1
         var stale: [Int64] = []
         for first in stride(from: 0, to: n, by: chunk) {
-            stale += try insertRows(g.bucket, g.map, first..<first + chunk)
+            stale += try insertRows(groupBucket, map, first..<first + chunk)
         }
         for rowid in stale { try run(deleteRow, rowid, record: nil) }
     }
@@ -165,7 +172,7 @@ final class SQLiteRecordLog {
     }
 
     private func clearGroup() {
-        group = nil
+        groupMap = nil
         groupKeys.removeAll(keepingCapacity: true)
         groupRecords.removeAll(keepingCapacity: true)
         groupEnds.removeAll(keepingCapacity: true)
@@ -194,21 +201,22 @@ final class SQLiteRecordLog {
 
     /// Maps every row of the table (at start, and after a rolled-back transaction). Returns the
     /// rows a key already had an earlier row for, which the caller deletes: the earlier row is
-    /// the one a load keeps (never expected, since writes keep one row per key).
+    /// the one a load keeps (never expected, since writes keep one row per key). Each bucket's
+    /// rows are collected first and mapped after the scan, into a map sized for them.
     @discardableResult
-    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ duplicate: Bool, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
+    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
         throws(PersistenceError) -> [Int64]
     {
         rows = nil
         lastRows = nil
         lastBucket = ""
-        var fresh: [String: RecordRowMap] = [:]
-        var duplicates: [Int64] = []
+        var scanned: [String: RecordRowMap.Scanned] = [:]
         let scan = try db.statement(visit == nil ? SQLiteSchema.mapRows : SQLiteSchema.loadRows)
         defer { scan.reset() }
-        // Rows come in rowid order, mostly in runs of one bucket: its map is looked up per run
+        // Rows come in rowid order, mostly in runs of one bucket: its rows are collected per run
         // (the name compared by its bytes).
-        var current: (name: String, bytes: [UInt8], map: RecordRowMap)?
+        var current: (name: String, bytes: [UInt8])?
+        var run = RecordRowMap.Scanned()
         while try scan.step() {
             let rowid = scan.int(0)
             maxRowid = Swift.max(maxRowid, rowid)
@@ -217,23 +225,18 @@ final class SQLiteRecordLog {
                 c.bytes.count == bucket.count && c.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bucket.baseAddress!, bucket.count) == 0 }
             } ?? false
             if !same {
+                if let c = current { scanned[c.name] = run }
                 let name = String(decoding: bucket, as: UTF8.self)
-                let map = fresh[name] ?? RecordRowMap()
-                fresh[name] = map
-                current = (name, Array(bucket), map)
+                run = scanned.removeValue(forKey: name) ?? RecordRowMap.Scanned()
+                current = (name, Array(bucket))
             }
-            let map = current!.map
-            let key = scan.bytes(2)
-            let hash = RecordRowMap.hash(key)
-            // One probe per row: a key seen before gets its first row back (never expected).
-            var duplicate = false
-            if let first = try map.set(key, hash: hash, rowid: rowid) {
-                _ = try map.set(key, hash: hash, rowid: first)
-                duplicates.append(rowid)
-                duplicate = true
-            }
-            try visit?(rowid, current!.name, duplicate, scan)
+            try run.append(scan.bytes(2), rowid: rowid)
+            try visit?(rowid, current!.name, scan)
         }
+        if let c = current { scanned[c.name] = run }
+        var duplicates: [Int64] = []
+        var fresh: [String: RecordRowMap] = [:]
+        for (name, rows) in scanned { fresh[name] = RecordRowMap(rows, duplicates: &duplicates) }
         rows = fresh
         return duplicates
     }
@@ -246,7 +249,7 @@ final class SQLiteRecordLog {
     static func serializeKey(_ key: JSON, into buffer: inout [UInt8]) {
         if case .string(let s) = key {
             let plain: Bool? = s.utf8.withContiguousStorageIfAvailable { utf8 in
-                for b in utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+                if needsEscape(UnsafeRawBufferPointer(utf8)) { return false }
                 buffer.append(UInt8(ascii: "\""))
                 buffer.append(contentsOf: utf8)
                 buffer.append(UInt8(ascii: "\""))
@@ -255,6 +258,29 @@ final class SQLiteRecordLog {
             if plain == true { return }
         }
         key.serialize(into: &buffer)
+    }
+
+    /// Whether the bytes hold one the serializer escapes (below 0x20, `"` or `\`), eight at a
+    /// time: a word has a byte below n when `(w - n·0x01…) & ~w & 0x80…` is not zero (n ≤ 128),
+    /// and a byte equal to c when `w ^ c·0x01…` has a byte below 1. A word-level false positive
+    /// cannot happen, and would only send the key through the serializer, which writes the
+    /// same bytes.
+    @inline(__always)
+    static func needsEscape(_ p: UnsafeRawBufferPointer) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasBelow(_ w: UInt64, _ n: UInt64) -> Bool { (w &- ones &* n) & ~w & highs != 0 }
+        var i = 0
+        while i + 8 <= p.count {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if hasBelow(w, 0x20) || hasBelow(w ^ (ones &* 0x22), 1) || hasBelow(w ^ (ones &* 0x5C), 1) { return true }
+            i += 8
+        }
+        while i < p.count {
+            let b = p[i]
+            if b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return true }
+            i += 1
+        }
+        return false
     }
 
     func saveCounter(_ bucket: String, _ value: Int64) throws(PersistenceError) {

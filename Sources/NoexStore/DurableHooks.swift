@@ -12,6 +12,28 @@ extension Store {
         set { mutationObserver = newValue }
     }
 
+    /// Called instead of `onMutation` for a mutation of exactly one event (an insert, update or
+    /// delete without cascades) when nothing but the durable log reads events: the store then
+    /// builds no one-element array for it and skips `publish` (bench/README.md, issue 13, fifth
+    /// round). Set it together with `onMutation`, which still gets every other mutation.
+    /// The event is handed over (`consuming`): the log keeps it without a copy.
+    public var onSingleMutation: ((consuming StoreEvent) -> Void)? {
+        get { singleMutationObserver }
+        set { singleMutationObserver = newValue }
+    }
+
+    /// Publishes the one event of a mutation: straight to the durable log when it is the only
+    /// reader (no snapshot persistence, listener, subscription or running dispatch), else as
+    /// `publish([event])`.
+    @inline(__always)
+    func publish(one event: consuming StoreEvent) {
+        if let single = singleMutationObserver, persistence == nil, listeners.isEmpty, subscriptions.isEmpty, !dispatching {
+            single(event)
+            return
+        }
+        publish([event])
+    }
+
     /// Whether the bucket's records are to be stored (`persistent` is not `false`).
     public func isDurable(bucket name: String) -> Bool {
         guard let b = buckets[name] else { return false }
@@ -31,6 +53,9 @@ extension Store {
     /// and reported through the returned messages.
     public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)]) -> [String] {
         guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
+        // Sized once for all of them: the table never doubles (re-placing every entry) while
+        // a large bucket loads.
+        b.table.reserveCapacity(b.table.count + records.count)
         var problems: [String] = []
         for (key, record) in records {
             if b.table.contains(key) {
@@ -52,9 +77,13 @@ extension Store {
     /// subscribers and listeners see the restored state. `onMutation` is not called for them.
     /// A record deleted by the batch comes back at the end of its bucket's insertion order.
     public func revert(_ mutations: [[StoreEvent]]) {
-        let observer = mutationObserver
+        let observer = mutationObserver, single = singleMutationObserver
         mutationObserver = nil
-        defer { mutationObserver = observer }
+        singleMutationObserver = nil
+        defer {
+            mutationObserver = observer
+            singleMutationObserver = single
+        }
         for events in mutations.reversed() {
             var inverse: [StoreEvent] = []
             for e in events.reversed() {

@@ -57,10 +57,18 @@ struct RecordTable {
         return (i, slots[i]!.record)
     }
 
-    /// Appends a key that is not in the table.
+    /// Room for `n` records in all (a load that knows how many come).
+    mutating func reserveCapacity(_ n: Int) {
+        slots.reserveCapacity(n)
+        index.reserveCapacity(n)
+    }
+
+    /// Appends a key that is not in the table. A key that is already there traps, in release
+    /// builds too: it would be a second slot for one key, a broken invariant of the caller (every
+    /// caller checks first), and the check costs nothing (`appendIfAbsent` answers it anyway).
     mutating func append(_ key: JSON, _ record: JSONObject) {
         let added = appendIfAbsent(key, record)
-        assert(added, "RecordTable.append: the key is already in the table")
+        precondition(added, "RecordTable.append: the key is already in the table")
     }
 
     /// Appends the record unless its key is in the table (then nothing changes and it returns

@@ -69,19 +69,7 @@ struct SlotIndex {
             }
             guard e[i].slot >= 0 else { return nil }
             let slot = e[i].slot
-            var hole = i
-            var j = (i + 1) & mask
-            while e[j].slot >= 0 {
-                let home = e[j].hash & mask
-                // e[j] may fill the hole when its home is not in the cyclic range (hole, j].
-                let inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
-                if !inRange {
-                    e[hole] = e[j]
-                    hole = j
-                }
-                j = (j + 1) & mask
-            }
-            e[hole].slot = -1
+            LinearProbing.remove(at: i, in: e, empty: Entry(hash: 0, slot: -1), isEmpty: { $0.slot < 0 }, hash: { $0.hash })
             return slot
         }
         if removed != nil { count -= 1 }
@@ -100,9 +88,17 @@ struct SlotIndex {
         count = 0
     }
 
+    /// Room for `n` keys without growing (at most half full then).
+    mutating func reserveCapacity(_ n: Int) {
+        var capacity = Swift.max(16, entries.count)
+        while (n + 1) * 2 > capacity { capacity *= 2 }
+        if capacity > entries.count { grow(to: capacity) }
+    }
+
     /// Doubles the capacity (at most half full after), re-placing entries by their stored hashes.
-    private mutating func grow() {
-        let capacity = Swift.max(16, entries.count * 2)
+    private mutating func grow() { grow(to: Swift.max(16, entries.count * 2)) }
+
+    private mutating func grow(to capacity: Int) {
         var fresh = ContiguousArray(repeating: Entry(hash: 0, slot: -1), count: capacity)
         let mask = capacity - 1
         fresh.withUnsafeMutableBufferPointer { f in
@@ -113,5 +109,31 @@ struct SlotIndex {
             }
         }
         entries = fresh
+    }
+}
+
+/// What open-addressing tables with linear probing share (`SlotIndex` here, the sqlite
+/// engine's `RecordRowMap`).
+public enum LinearProbing {
+    /// Empties entry `i` of a table with a power-of-two size by backward-shift deletion: each
+    /// later entry of the probe run that may move closer to its home moves into the hole, so
+    /// lookups never need tombstones.
+    @inlinable
+    public static func remove<Entry>(at i: Int, in e: UnsafeMutableBufferPointer<Entry>, empty: Entry,
+                                     isEmpty: (Entry) -> Bool, hash: (Entry) -> Int) {
+        let mask = e.count - 1
+        var hole = i
+        var j = (i + 1) & mask
+        while !isEmpty(e[j]) {
+            let home = hash(e[j]) & mask
+            // e[j] may fill the hole when its home is not in the cyclic range (hole, j].
+            let inRange = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+            if !inRange {
+                e[hole] = e[j]
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        e[hole] = empty
     }
 }

@@ -67,6 +67,8 @@ public final class Store {
     @exclusivity(unchecked) var persistence: PersistenceState?
     /// Durable-log hook (DurableHooks.swift).
     @exclusivity(unchecked) var mutationObserver: (([StoreEvent]) -> Void)?
+    /// Its one-event form (DurableHooks.swift); unchecked exclusivity as above.
+    @exclusivity(unchecked) var singleMutationObserver: ((consuming StoreEvent) -> Void)?
     var durableStats: (() -> JSONObject)?
 
     public init(
@@ -205,7 +207,7 @@ public final class Store {
         // Serialised once here: the answer, the storage engine's row and later reads copy it.
         record.attachText()
         b.fillClaim(key, record)
-        if eventsHaveReaders { publish([.inserted(bucket: name, key: key, record: record)]) }
+        if eventsHaveReaders { publish(one: .inserted(bucket: name, key: key, record: record)) }
         return record
     }
 
@@ -251,7 +253,7 @@ public final class Store {
         var record = merged
         record.attachText()
         b.rawReplace(key, old: existing, new: record)
-        publish([.updated(bucket: name, key: key, oldRecord: existing, newRecord: record)])
+        publish(one: .updated(bucket: name, key: key, oldRecord: existing, newRecord: record))
         return record
     }
 
@@ -268,7 +270,7 @@ public final class Store {
         guard b.table.contains(key) else { return false }
         if referrers(of: name).isEmpty {
             let removed = b.rawRemove(key)!
-            publish([.deleted(bucket: name, key: key, record: removed.record)])
+            publish(one: .deleted(bucket: name, key: key, record: removed.record))
         } else {
             publish(apply(try deletionPlan(name, key)))
         }

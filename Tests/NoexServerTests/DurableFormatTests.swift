@@ -41,32 +41,22 @@ import Testing
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        var before: String?
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        let before = try withDurableServer(db) { c in
             for sku in ["b", "a", "d", "c"] { #expect(Self.insert(c, sku, "n-\(sku)")["type"] == "result") }
-            before = c.askRaw(Self.all)
-            server.stop()
+            return c.askRaw(Self.all)
         }
         do {
             let d = try Self.open(db)
             try d.exec("CREATE UNIQUE INDEX records_key ON records (bucket, key); UPDATE meta SET value = 1 WHERE key = 'format_version'")
             d.close()
         }
-        var after: String?
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil, "\(server.startError ?? "")")
-            let c = try WireStoreClient(server)
+        let after = try withDurableServer(db) { c in
             #expect(c.askRaw(Self.all) == before)
             #expect(c.ask(["type": "store.update", "bucket": "items", "key": "a", "data": ["qty": 5]])["type"] == "result")
             #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "d"])["type"] == "result")
             #expect(Self.insert(c, "e", "n-e")["type"] == "result")
             #expect(Self.insert(c, "d", "again")["type"] == "result")
-            after = c.askRaw(Self.all)
-            server.stop()
+            return c.askRaw(Self.all)
         }
         let d = try Self.open(db)
         #expect(try d.scalarInt("SELECT value FROM meta WHERE key = 'format_version'") == 2)
@@ -74,25 +64,19 @@ import Testing
         d.close()
         let rows = try Self.rows(db)
         #expect(rows.total == 5 && rows.duplicated == 0)
-        let server = durableServer(db)
-        defer { server.stop() }
-        try #require(server.startError == nil)
-        let c = try WireStoreClient(server)
-        #expect(c.askRaw(Self.all) == after)
-        let skus = c.data(Self.all).arrayValue?.compactMap { $0["sku"]?.stringValue }
-        #expect(skus == ["b", "a", "c", "e", "d"])
-        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["qty"] == 5)
+        try withDurableServer(db) { c in
+            #expect(c.askRaw(Self.all) == after)
+            let skus = c.data(Self.all).arrayValue?.compactMap { $0["sku"]?.stringValue }
+            #expect(skus == ["b", "a", "c", "e", "d"])
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["qty"] == 5)
+        }
     }
 
     @Test func newerFormatVersionIsRefused() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        do {
-            let server = durableServer(db)
-            #expect(server.startError == nil)
-            server.stop()
-        }
+        try withDurableServer(db) { _ in }
         // what a future version would write: the format row says 3
         try Self.open(db).exec("UPDATE meta SET value = 3 WHERE key = 'format_version'")
         let server = durableServer(db)
@@ -109,11 +93,7 @@ import Testing
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        var after: String?
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        let after = try withDurableServer(db) { c in
             #expect(Self.insert(c, "x", "first")["type"] == "result")
             // Sent in one write: read in one loop iteration, committed as one batch.
             let requests: [JSONObject] = [
@@ -124,23 +104,16 @@ import Testing
                 ["id": 14, "type": "store.update", "bucket": "items", "key": "x", "data": ["qty": 3]],
                 ["id": 15, "type": "store.insert", "bucket": "items", "data": ["sku": "y", "name": "other"]],
             ]
-            c.ws.sendTextsTogether(requests.map { JSON.object($0).jsonString })
-            for r in requests {
-                let answer = WireStoreClient.parse(c.ws.nextText())
-                #expect(answer["id"] == r["id"] && answer["type"] == "result", "\(answer.jsonString)")
-            }
-            after = c.askRaw(Self.all)
-            server.stop()
+            Self.batch(c, requests)
+            return c.askRaw(Self.all)
         }
         let rows = try Self.rows(db)
         #expect(rows.total == 2 && rows.duplicated == 0)
-        let server = durableServer(db)
-        defer { server.stop() }
-        try #require(server.startError == nil)
-        let c = try WireStoreClient(server)
-        #expect(c.askRaw(Self.all) == after)
-        let x = c.data(["type": "store.get", "bucket": "items", "key": "x"])
-        #expect(x["name"] == "third" && x["qty"] == 3)
+        try withDurableServer(db) { c in
+            #expect(c.askRaw(Self.all) == after)
+            let x = c.data(["type": "store.get", "bucket": "items", "key": "x"])
+            #expect(x["name"] == "third" && x["qty"] == 3)
+        }
     }
 
     /// Two rows for one key (never written by the server; a database edited by hand): the
@@ -149,13 +122,9 @@ import Testing
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        try withDurableServer(db) { c in
             #expect(Self.insert(c, "a", "first")["type"] == "result")
             #expect(Self.insert(c, "b", "other")["type"] == "result")
-            server.stop()
         }
         do {
             let d = try Self.open(db)
@@ -163,22 +132,18 @@ import Testing
             d.close()
         }
         #expect(try Self.rows(db) == (3, 1))
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        try withDurableServer(db) { c in
             #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["name"] == "first")
             #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "a"])["type"] == "result")
-            server.stop()
         }
         #expect(try Self.rows(db) == (1, 0))
-        let server = durableServer(db)
-        defer { server.stop() }
-        try #require(server.startError == nil)
-        let c = try WireStoreClient(server)
-        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"]) == .null)
-        #expect(c.data(["type": "store.count", "bucket": "items"]) == 1)
+        try withDurableServer(db) { c in
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"]) == .null)
+            #expect(c.data(["type": "store.count", "bucket": "items"]) == 1)
+        }
     }
+
+
     /// Sends requests in one write (read in one loop iteration: one batch) and expects each
     /// to succeed.
     static func batch(_ c: WireStoreClient, _ requests: [JSONObject]) {
@@ -194,39 +159,32 @@ import Testing
                                  "data": ["sku": .string($0.element), "name": .string(name)]] }
     }
 
-    /// Inserts of one batch go out up to 16 in one statement, each row's rowid noted: 40
-    /// inserts with an update and a delete among them, then updates of every key, all land
-    /// on their own rows in order.
+    /// Inserts of one batch go out up to 64 in one statement, each row's rowid noted: 20
+    /// inserts, an update and a delete, then 140 inserts (two full statements and a part),
+    /// then updates of every key: all land on their own rows in order.
     @Test func manyInsertsInOneBatch() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        var after: String?
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        let keys = (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<140).map { "b\($0)" }
+        let after = try withDurableServer(db) { c in
             var requests = Self.inserts((0..<20).map { "a\($0)" }, name: "first", firstID: 100)
             requests.append(["id": 200, "type": "store.update", "bucket": "items", "key": "a3", "data": ["qty": 3]])
             requests.append(["id": 201, "type": "store.delete", "bucket": "items", "key": "a17"])
-            requests += Self.inserts((0..<20).map { "b\($0)" }, name: "first", firstID: 300)
+            requests += Self.inserts((0..<140).map { "b\($0)" }, name: "first", firstID: 300)
             Self.batch(c, requests)
-            let keys = (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" }
-            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(400 + $0.offset)), "type": "store.update", "bucket": "items",
+            Self.batch(c, keys.enumerated().map { ["id": .int(Int64(500 + $0.offset)), "type": "store.update", "bucket": "items",
                                                   "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
-            after = c.askRaw(Self.all)
-            server.stop()
+            return c.askRaw(Self.all)
         }
-        #expect(try Self.rows(db) == (39, 0))
-        let server = durableServer(db)
-        defer { server.stop() }
-        try #require(server.startError == nil)
-        let c = try WireStoreClient(server)
-        #expect(c.askRaw(Self.all) == after)
-        let records = c.data(Self.all).arrayValue ?? []
-        #expect(records.map { $0["sku"]?.stringValue ?? "" } == (0..<20).map { "a\($0)" }.filter { $0 != "a17" } + (0..<20).map { "b\($0)" })
-        #expect(records.allSatisfy { $0["name"]?.stringValue == "v-" + ($0["sku"]?.stringValue ?? "") })
-        #expect(c.data(["type": "store.get", "bucket": "items", "key": "a3"])["qty"] == 3)
+        #expect(try Self.rows(db) == (Int64(keys.count), 0))
+        try withDurableServer(db) { c in
+            #expect(c.askRaw(Self.all) == after)
+            let records = c.data(Self.all).arrayValue ?? []
+            #expect(records.map { $0["sku"]?.stringValue ?? "" } == keys)
+            #expect(records.allSatisfy { $0["name"]?.stringValue == "v-" + ($0["sku"]?.stringValue ?? "") })
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a3"])["qty"] == 3)
+        }
     }
 
     /// Near the largest rowid SQLite hands out rowids at random, so rows are inserted one
@@ -235,12 +193,8 @@ import Testing
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        try withDurableServer(db) { c in
             #expect(Self.insert(c, "top", "top")["type"] == "result")
-            server.stop()
         }
         do {
             let d = try Self.open(db)
@@ -248,24 +202,18 @@ import Testing
             d.close()
         }
         let keys = (0..<30).map { "k\($0)" }
-        do {
-            let server = durableServer(db)
-            try #require(server.startError == nil)
-            let c = try WireStoreClient(server)
+        try withDurableServer(db) { c in
             Self.batch(c, Self.inserts(keys, name: "first", firstID: 100))
             Self.batch(c, keys.enumerated().map { ["id": .int(Int64(200 + $0.offset)), "type": "store.update", "bucket": "items",
                                                   "key": .string($0.element), "data": ["name": .string("v-\($0.element)")]] })
             #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "k5"])["type"] == "result")
-            server.stop()
         }
         #expect(try Self.rows(db) == (30, 0))
-        let server = durableServer(db)
-        defer { server.stop() }
-        try #require(server.startError == nil)
-        let c = try WireStoreClient(server)
-        for key in keys where key != "k5" {
-            #expect(c.data(["type": "store.get", "bucket": "items", "key": .string(key)])["name"]?.stringValue == "v-\(key)")
+        try withDurableServer(db) { c in
+            for key in keys where key != "k5" {
+                #expect(c.data(["type": "store.get", "bucket": "items", "key": .string(key)])["name"]?.stringValue == "v-\(key)")
+            }
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "k5"]) == .null)
         }
-        #expect(c.data(["type": "store.get", "bucket": "items", "key": "k5"]) == .null)
     }
 }

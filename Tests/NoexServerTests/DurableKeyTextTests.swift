@@ -22,6 +22,25 @@ import Testing
         }
     }
 
+    /// The escape check reads eight bytes at a time: each byte the serializer escapes, and
+    /// the bytes around the ones it escapes, at every position of keys up to 40 bytes long
+    /// (inside a word, at its edges, in the tail), with multi-byte characters beside them.
+    @Test func escapedBytesAreFoundAtEveryPosition() {
+        var buffer: [UInt8] = []
+        for length in 1...40 {
+            for position in 0..<length {
+                for special: Character in ["\"", "\\", "\u{00}", "\u{1f}", "\n", " ", "!", "#", "[", "]", "\u{7f}", "é"] {
+                    var chars = Array(repeating: Character("k"), count: length)
+                    chars[position] = special
+                    let key = JSON.string(String(chars))
+                    buffer.removeAll()
+                    SQLiteRecordLog.serializeKey(key, into: &buffer)
+                    #expect(buffer == key.serializedBytes, "key \(key)")
+                }
+            }
+        }
+    }
+
     /// Over the wire: string keys of every kind are inserted, updated and deleted, then the
     /// server restarts on the database and answers the same records.
     @Test func oddStringKeysAreUpdatedAndDeletedInTheDatabase() throws {

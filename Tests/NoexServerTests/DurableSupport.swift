@@ -28,6 +28,18 @@ func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec, engine: Per
     }
 }
 
+/// Starts a durable server on `db`, checks that it started, connects a client, runs `body`
+/// with it and stops the server (also when `body` throws), so the database's lock is free
+/// afterwards: the "start, connect, …, stop, start again" steps of restart tests.
+@discardableResult
+func withDurableServer<T>(_ db: String, fsync: FsyncPolicyName = .everysec, sourceLocation: SourceLocation = #_sourceLocation,
+                          _ body: (WireStoreClient) throws -> T) throws -> T {
+    let server = durableServer(db, fsync: fsync)
+    defer { server.stop() }
+    try #require(server.startError == nil, "\(server.startError ?? "")", sourceLocation: sourceLocation)
+    return try body(try WireStoreClient(server, sourceLocation: sourceLocation))
+}
+
 /// The fsync policies by name, so tests need not import NoexPersistence.
 enum FsyncPolicyName: String, CaseIterable {
     case always, everysec, no

@@ -121,4 +121,18 @@ import Testing
             }
         }
     }
+
+    /// A load sizes the table first (`reserveCapacity`): the entries keep their slots, and
+    /// a reservation below the count changes nothing.
+    @Test func reservedTableFindsEveryKey() {
+        var table = RecordTable()
+        table.append("first", ["n": 0])
+        table.reserveCapacity(1000)
+        for n in 1..<1000 { table.append(.string("k\(n)"), ["n": .int(Int64(n))]) }
+        table.reserveCapacity(10)
+        #expect(table.count == 1000)
+        #expect(table.get("first") == ["n": 0])
+        for n in 1..<1000 { #expect(table.get(.string("k\(n)")) == ["n": .int(Int64(n))]) }
+        #expect(table.keys.first == "first" && table.keys.last == "k999")
+    }
 }

@@ -130,9 +130,12 @@ final class CommitGate: ProtocolTransport {
         }
     }
 
+    /// The held outputs, leaving room for as many in the next batch (a batch is about as large
+    /// as the one before; growing the array from empty re-copied it several times per batch).
     private func take() -> [Held] {
         let out = held
         held = []
+        held.reserveCapacity(out.count)
         return out
     }
 
