@@ -60,6 +60,28 @@ import Testing
         #expect(Self.scans(#"{"id":-0,"type":"store.get","bucket":"b","key":""}"#)! == (0, "b", ""))
     }
 
+    /// The pre-check before the scan finds `"store.get"` wherever it lies, after other dots
+    /// too, and nothing that is not it.
+    @Test func theTypeCheckFindsStoreGetAfterAnyDots() {
+        func may(_ text: String) -> Bool { Array(text.utf8).withUnsafeBytes { ProtocolCore.mayBeStoreGet($0) } }
+        for text in [#"{"id":7,"type":"store.get","bucket":"items","key":"a"}"#,
+                     #"{"bucket":"a.b.c","key":"x.y","id":7,"type":"store.get"}"#,
+                     #"."store.get""#, #""store.get""#, #"..."store.get".."#] {
+            #expect(may(text), "\(text)")
+        }
+        for text in ["", ".", #""store.ge""#, #"store.get""#, #""store.get"#, #""store.gets""#,
+                     #"{"id":7,"type":"store.insert","bucket":"items","data":{"n":1.5}}"#,
+                     #"{"id":7,"type":"store\u002eget","bucket":"items","key":"a"}"#] {
+            #expect(!may(text), "\(text)")
+        }
+        // Every message the scan reads passes the check first.
+        var g = SeededRandom(seed: 11)
+        for _ in 0..<2000 {
+            let text = Self.message(&g)
+            if Self.scans(text) != nil { #expect(may(text), "\(text)") }
+        }
+    }
+
     @Test func leavesEveryNearMissToTheGeneralPath() {
         let misses = [
             #"{"id":7,"type":"store.get","bucket":"items"}"#,  // no key
