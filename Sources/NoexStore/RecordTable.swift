@@ -12,7 +12,7 @@ struct RecordTable {
         var record: JSONObject
     }
 
-    private(set) var slots: [Slot?] = []
+    private(set) var slots = SlotChunks()
     private var index = SlotIndex()
     /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
@@ -80,13 +80,13 @@ struct RecordTable {
     }
 
     // The index is changed while the slots are read (to compare keys): as two arguments, these
-    // are disjoint accesses, and `slots` is borrowed, so no reference to its buffer outlives
-    // the call (a copy kept alive would make the next append copy the whole array).
-    private static func findOrInsert(_ index: inout SlotIndex, _ slots: [Slot?], _ key: JSON, slot: Int) -> Int? {
+    // are disjoint accesses, and `slots` is borrowed, so no reference to its storage outlives
+    // the call (a copy kept alive would make the next append copy the chunk list and a chunk).
+    private static func findOrInsert(_ index: inout SlotIndex, _ slots: SlotChunks, _ key: JSON, slot: Int) -> Int? {
         index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots[$0]!.key == key }
     }
 
-    private static func remove(_ index: inout SlotIndex, _ slots: [Slot?], _ key: JSON) -> Int? {
+    private static func remove(_ index: inout SlotIndex, _ slots: SlotChunks, _ key: JSON) -> Int? {
         index.remove(SlotIndex.hash(key)) { slots[$0]!.key == key }
     }
 
@@ -120,7 +120,7 @@ struct RecordTable {
     }
 
     mutating func removeAll() {
-        slots = []
+        slots = SlotChunks()
         index.removeAll()
     }
 
@@ -136,7 +136,7 @@ struct RecordTable {
     }
 
     mutating func compact() {
-        var fresh: [Slot?] = []
+        var fresh = SlotChunks()
         fresh.reserveCapacity(index.count)
         var newNumber = [Int](repeating: -1, count: slots.count)
         for (i, slot) in slots.enumerated() {
@@ -162,6 +162,48 @@ struct RecordTable {
         out.reserveCapacity(count)
         for case let s? in slots { out.append(s.key) }
         return out
+    }
+}
+
+/// A `RecordTable`'s slots in chunks of 4,096: an append never copies the slots before it. One
+/// array that doubled copied all of them in one insert (80 MB at a million records, with the
+/// page faults of twice that: bench/README.md, "A table that grows without stalling").
+struct SlotChunks: RandomAccessCollection {
+    typealias Slot = RecordTable.Slot
+    private static let shift = 12
+    private static let chunkSize = 1 << shift
+    /// Every chunk but the last is full; the last is not empty.
+    private var chunks: [[Slot?]] = []
+    private(set) var count = 0
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(i: Int) -> Slot? {
+        @inline(__always) _read { yield chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
+        @inline(__always) _modify { yield &chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
+    }
+
+    mutating func append(_ slot: consuming Slot?) {
+        if count & (Self.chunkSize - 1) == 0 {
+            // The first chunk grows as an array does (a small bucket stays small); later ones
+            // are made at their full size.
+            var chunk: [Slot?] = []
+            if !chunks.isEmpty { chunk.reserveCapacity(Self.chunkSize) }
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(slot)
+        count += 1
+    }
+
+    mutating func removeLast() {
+        chunks[chunks.count - 1].removeLast()
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+        count -= 1
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        chunks.reserveCapacity((n + Self.chunkSize - 1) >> Self.shift)
     }
 }
 

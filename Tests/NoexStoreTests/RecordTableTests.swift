@@ -135,4 +135,138 @@ import Testing
         for n in 1..<1000 { #expect(table.get(.string("k\(n)")) == ["n": .int(Int64(n))]) }
         #expect(table.keys.first == "first" && table.keys.last == "k999")
     }
+
+    /// Growing moves the old table's entries a few per insertion: between moves a key may be
+    /// in either table. Inserts, removals, lookups and a renumbering while the index grows
+    /// (doubling from 16 entries to 16,384) must find every
+    /// live key and no removed one, with colliding hashes among them.
+    @Test(arguments: [11, 12] as [UInt64])
+    func growingIndexKeepsEveryKeyBetweenMoves(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var index = SlotIndex()
+        var live: [Int: Int] = [:]  // id -> slot
+        var liveIDs: [Int] = []  // the same ids, in an order the seed decides
+        var hashes: [Int: Int] = [:]
+        func hash(_ id: Int) -> Int {
+            if let h = hashes[id] { return h }
+            // one id in eight shares its hash with others (a probe must compare keys)
+            let h = id % 8 == 0 ? 77 : Int.random(in: Int.min...Int.max, using: &rng)
+            hashes[id] = h
+            return h
+        }
+        var nextID = 0
+        for step in 0..<12_000 {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<7:
+                let id = nextID
+                nextID += 1
+                #expect(index.findOrInsert(hash(id), slot: step) { $0 == live[id] } == nil)
+                live[id] = step
+                liveIDs.append(id)
+            case 7..<9:
+                guard !liveIDs.isEmpty else { continue }
+                let at = Int.random(in: 0..<liveIDs.count, using: &rng)
+                let id = liveIDs[at]
+                liveIDs.swapAt(at, liveIDs.count - 1)
+                liveIDs.removeLast()
+                #expect(index.remove(hash(id)) { $0 == live[id] } == live[id])
+                live[id] = nil
+                #expect(index.find(hash(id)) { _ in true } == nil || id % 8 == 0)
+            default:
+                // an existing key is found, not inserted again
+                guard let id = liveIDs.randomElement(using: &rng) else { continue }
+                #expect(index.findOrInsert(hash(id), slot: -5) { $0 == live[id] } == live[id])
+            }
+            #expect(index.count == live.count)
+            if step == 9_000 {
+                index.renumber { $0 + 1 }
+                for id in live.keys { live[id]! += 1 }
+            }
+            if step % 1000 == 0 || step > 11_950 {
+                for (id, slot) in live { #expect(index.find(hash(id)) { $0 == slot } == slot) }
+            } else {
+                for _ in 0..<8 {
+                    guard let id = liveIDs.randomElement(using: &rng), let slot = live[id] else { break }
+                    #expect(index.find(hash(id)) { $0 == slot } == slot)
+                }
+            }
+        }
+        for id in 0..<nextID where live[id] == nil && id % 8 != 0 {
+            #expect(index.find(hash(id)) { _ in true } == nil)
+        }
+    }
+
+    /// A copied table shares its storage until one of them changes; the other must not see
+    /// the change. The index's tables are reference-counted memory of their own, among them
+    /// the table made ahead for the next growth (7,000 keys: past 3/8 of 16,384 entries), which
+    /// both copies then grow into.
+    @Test func aCopiedTableChangesAlone() {
+        func record(_ n: Int) -> JSONObject { ["n": .int(Int64(n))] }
+        func model(_ ns: [Int]) -> [(key: JSON, record: JSONObject)] { ns.map { (JSON.string("k\($0)"), record($0)) } }
+        var a = RecordTable()
+        for n in 0..<7000 { a.append(.string("k\(n)"), record(n)) }
+        var b = a
+        for n in 7000..<12_000 { b.append(.string("k\(n)"), record(n)) }
+        for n in stride(from: 0, to: 7000, by: 2) { b.remove(.string("k\(n)")) }
+        for n in 20_000..<22_000 { a.append(.string("k\(n)"), record(n)) }
+        var c = b
+        c.removeAll()
+        Self.check(a, model(Array(0..<7000) + Array(20_000..<22_000)), universe: 0)
+        Self.check(b, model(Array(stride(from: 1, to: 7000, by: 2)) + Array(7000..<12_000)), universe: 0)
+        Self.check(c, [], universe: 0)
+        for n in stride(from: 0, to: 7000, by: 2) { #expect(!b.contains(.string("k\(n)"))) }
+    }
+
+    /// The same for the index alone, copied while it holds the table made ahead for its next
+    /// growth: each copy's entries must be its own (a lookup that accepts any key finds none
+    /// of the other's).
+    @Test func aCopiedIndexGrowsIntoItsOwnTable() {
+        var rng = SeededRandom(seed: 9)
+        let hashes = (0..<22_000).map { _ in Int.random(in: Int.min...Int.max, using: &rng) }
+        var a = SlotIndex()
+        for n in 0..<7000 { _ = a.findOrInsert(hashes[n], slot: n) { _ in false } }
+        var b = a
+        for n in 7000..<12_000 { _ = b.findOrInsert(hashes[n], slot: n) { _ in false } }
+        for n in 12_000..<17_000 { _ = a.findOrInsert(hashes[n], slot: n) { _ in false } }
+        for n in 0..<7000 {
+            #expect(a.find(hashes[n]) { $0 == n } == n)
+            #expect(b.find(hashes[n]) { $0 == n } == n)
+        }
+        for n in 7000..<12_000 { #expect(a.find(hashes[n]) { _ in true } == nil) }
+        for n in 12_000..<17_000 { #expect(b.find(hashes[n]) { _ in true } == nil) }
+        #expect(a.count == 12_000 && b.count == 12_000)
+    }
+
+    /// Slots live in chunks of 4,096: appends, removals from the end (which trim the tail back
+    /// across chunk boundaries), a restore into an old slot and compaction over several chunks.
+    @Test func slotsAcrossChunks() {
+        var rng = SeededRandom(seed: 5)
+        var table = RecordTable()
+        var model: [(key: JSON, record: JSONObject)] = []
+        var next = 0
+        for round in 0..<4 {
+            for _ in 0..<Int.random(in: 3000..<7000, using: &rng) {
+                let r: JSONObject = ["n": .int(Int64(next))]
+                table.append(.string("k\(next)"), r)
+                model.append((.string("k\(next)"), r))
+                next += 1
+            }
+            // remove from the end, then from the middle
+            for _ in 0..<Int.random(in: 1000..<4500, using: &rng) where !model.isEmpty {
+                #expect(table.remove(model.removeLast().key) != nil)
+            }
+            // the tail was trimmed back to the last live slot, across chunks
+            #expect(table.slots.count == model.last.map { table.position(of: $0.key)! + 1 } ?? 0)
+            if round % 2 == 1 {
+                for _ in 0..<500 where !model.isEmpty {
+                    let i = Int.random(in: 0..<model.count, using: &rng)
+                    #expect(table.remove(model.remove(at: i).key) != nil)
+                }
+            }
+            Self.check(table, model, universe: 0)
+        }
+        table.compact()
+        #expect(table.slots.count == model.count)
+        Self.check(table, model, universe: 0)
+    }
 }
