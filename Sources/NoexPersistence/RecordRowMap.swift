@@ -1,7 +1,4 @@
 import NoexStore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where one bucket's records are in the `records` table: a key's JSON text → its row's rowid.
 ///
@@ -10,48 +7,53 @@ import Glibc
 /// 13, fourth round). The map is built from every row at start and must always describe the
 /// table exactly; `SQLiteRecordLog` rebuilds it after a rolled-back transaction.
 ///
-/// Open addressing with linear probing. Each entry holds the key's full hash, its rowid and
-/// where its text sits in `keys`, one byte array for all of them: no allocation per key, and a
-/// probe compares bytes only when the hashes are equal. A removed key's bytes stay in `keys`
-/// until they are half of it, then the live keys are copied into a fresh array. The hash is
-/// Swift's per-process seeded `Hasher`, so chosen keys cannot force collisions.
+/// A `SteppedHashTable` (open addressing with linear probing, doubling in steps so no insert
+/// re-places every entry): each entry holds the key's full hash, its rowid and where its text
+/// sits in `keys` (`KeyTextChunks`): no allocation per key, and a probe compares bytes only
+/// when the hashes are equal. A removed key's bytes stay in `keys` until they are half of it,
+/// then the live keys are copied into fresh chunks. The hash is Swift's per-process seeded
+/// `Hasher`, so chosen keys cannot force collisions.
 final class RecordRowMap {
-    private struct Entry {
+    struct Entry: SteppedHashEntry {
         var hash: Int
         var rowid: Int64
-        var offset: UInt32
-        /// `UInt32.max`: empty.
-        var length: UInt32
+        /// Where the key's text is in `keys`.
+        var address: UInt32
+        /// 0: empty (zeroed memory is an empty table); `UInt32.max`: moved; otherwise the key's
+        /// length plus one.
+        var tag: UInt32
 
-        static let empty = Entry(hash: 0, rowid: 0, offset: 0, length: .max)
-        var isEmpty: Bool { length == .max }
+        var length: Int { Int(tag) - 1 }
+        var isKey: Bool { tag != 0 && tag != .max }
+        var isEmpty: Bool { tag == 0 }
+        static var empty: Entry { Entry(hash: 0, rowid: 0, address: 0, tag: 0) }
+        static var moved: Entry { Entry(hash: 0, rowid: 0, address: 0, tag: .max) }
     }
 
     // Used on the loop thread only and never re-entrantly: no dynamic exclusivity checks
     // (three per write otherwise, ~80 instructions each).
-    @exclusivity(unchecked) private var entries: ContiguousArray<Entry> = []
-    @exclusivity(unchecked) private var keys: [UInt8] = []
+    @exclusivity(unchecked) private var table = SteppedHashTable<Entry>()
+    @exclusivity(unchecked) private var keys = KeyTextChunks()
     /// Bytes of `keys` no entry refers to any more.
     @exclusivity(unchecked) private var garbage = 0
-    @exclusivity(unchecked) private(set) var count = 0
+    /// Bytes of `keys` in all.
+    @exclusivity(unchecked) private var keyBytes = 0
+
+    var count: Int { table.count }
 
     /// The rows of one bucket as a scan of the table reads them, mapped at once by
-    /// `init(_:duplicates:)` into a map sized for all of them: it never doubles while it fills
+    /// `init(_:duplicates:)` into a map sized for all of them: it never grows while it fills
     /// (each doubling re-placed every entry, at start on tables that no longer fit the caches).
     /// The keys' bytes become the map's `keys` as they are.
     struct Scanned {
-        fileprivate var keys: [UInt8] = []
-        fileprivate var rows: [(rowid: Int64, hash: Int, end: UInt32)] = []
+        fileprivate var keys = KeyTextChunks()
+        fileprivate var keyBytes = 0
+        fileprivate var rows: [(rowid: Int64, hash: Int, address: UInt32, length: Int)] = []
 
         mutating func append(_ key: UnsafeRawBufferPointer, rowid: Int64) throws(PersistenceError) {
-            guard keys.count + key.count < Int(UInt32.max) else { throw RecordRowMap.tooLarge }
-            keys.append(contentsOf: key)
-            rows.append((rowid, RecordRowMap.hash(key), UInt32(keys.count)))
+            rows.append((rowid, RecordRowMap.hash(key), try keys.append(key), key.count))
+            keyBytes += key.count
         }
-    }
-
-    private static var tooLarge: PersistenceError {
-        PersistenceError("the keys of one bucket take more than 4 GiB: the sqlite engine cannot map them")
     }
 
     init() {}
@@ -59,24 +61,16 @@ final class RecordRowMap {
     /// Maps scanned rows. A key read again keeps its first row; the later rows' rowids are
     /// appended to `duplicates` (never written by a server: a database edited by hand).
     init(_ scanned: consuming Scanned, duplicates: inout [Int64]) {
-        var capacity = 16
-        while capacity < 2 * (scanned.rows.count + 1) { capacity *= 2 }
-        entries = ContiguousArray(repeating: .empty, count: capacity)
+        table.reserveCapacity(scanned.rows.count)
         keys = scanned.keys
-        var start: UInt32 = 0
+        keyBytes = scanned.keyBytes
         for row in scanned.rows {
-            let length = row.end - start
-            let i = keys.withUnsafeBytes { k in
-                position(UnsafeRawBufferPointer(rebasing: k[Int(start)..<Int(row.end)]), row.hash)
-            }
-            if entries[i].isEmpty {
-                entries[i] = Entry(hash: row.hash, rowid: row.rowid, offset: start, length: length)
-                count += 1
-            } else {
+            let key = keys.bytes(row.address, count: row.length)
+            let entry = Entry(hash: row.hash, rowid: row.rowid, address: row.address, tag: UInt32(row.length + 1))
+            if table.findOrInsert(row.hash, entry, { self.matches($0, key) }) != nil {
                 duplicates.append(row.rowid)
-                garbage += Int(length)
+                garbage += row.length
             }
-            start = row.end
         }
     }
 
@@ -86,95 +80,53 @@ final class RecordRowMap {
         return h.finalize()
     }
 
+    /// Whether `e` is `key`'s entry. (Called from closures written at each use: a closure
+    /// returned by a function escapes, and allocated its context on every call.)
+    @inline(__always)
+    private func matches(_ e: Entry, _ key: UnsafeRawBufferPointer) -> Bool {
+        e.length == key.count && keys.equals(e.address, key)
+    }
+
     /// The rowid of the row holding `key`, or nil.
     func rowid(_ key: UnsafeRawBufferPointer, hash: Int) -> Int64? {
-        guard count > 0 else { return nil }
-        let i = position(key, hash)
-        return entries[i].isEmpty ? nil : entries[i].rowid
+        table.find(hash) { matches($0, key) }?.rowid
     }
 
     /// Notes that `key`'s row is `rowid`; returns the rowid it had before, if any (that row is
     /// then no longer the key's and must go).
     func set(_ key: UnsafeRawBufferPointer, hash: Int, rowid: Int64) throws(PersistenceError) -> Int64? {
-        if (count + 1) * 2 > entries.count { grow() }
-        let i = position(key, hash)
-        if !entries[i].isEmpty {
-            let old = entries[i].rowid
-            entries[i].rowid = rowid
-            return old
+        guard key.count < Int(UInt32.max) - 1 else { throw KeyTextChunks.tooLarge }
+        // Appended first, so a new key (nearly every call) costs one probe.
+        let address = try keys.append(key)
+        let entry = Entry(hash: hash, rowid: rowid, address: address, tag: UInt32(key.count + 1))
+        if let old = table.findOrInsert(hash, entry, { self.matches($0, key) }) {
+            keys.removeLast(key.count)
+            _ = table.modify(hash, { self.matches($0, key) }) { $0.rowid = rowid }
+            return old.rowid
         }
-        guard keys.count + key.count < Int(UInt32.max) else { throw Self.tooLarge }
-        entries[i] = Entry(hash: hash, rowid: rowid, offset: UInt32(keys.count), length: UInt32(key.count))
-        keys.append(contentsOf: key)
-        count += 1
+        keyBytes += key.count
         return nil
     }
 
-    /// Forgets `key`; returns the rowid of its row (nil when it has none). Later entries of the
-    /// probe run shift back, so lookups never meet tombstones.
+    /// Forgets `key`; returns the rowid of its row (nil when it has none).
     func remove(_ key: UnsafeRawBufferPointer, hash: Int) -> Int64? {
-        guard count > 0 else { return nil }
-        let i = position(key, hash)
-        guard !entries[i].isEmpty else { return nil }
-        let rowid = entries[i].rowid
-        garbage += Int(entries[i].length)
-        entries.withUnsafeMutableBufferPointer { e in
-            LinearProbing.remove(at: i, in: e, empty: .empty, isEmpty: { $0.isEmpty }, hash: { $0.hash })
-        }
-        count -= 1
-        if garbage > 65_536 && garbage * 2 > keys.count { compactKeys() }
-        return rowid
+        guard let removed = table.remove(hash, { matches($0, key) }) else { return nil }
+        garbage += removed.length
+        if garbage > 65_536 && garbage * 2 > keyBytes { compactKeys() }
+        return removed.rowid
     }
 
-    /// The entry holding `key`, or the empty one where it would go.
-    @inline(__always)
-    private func position(_ key: UnsafeRawBufferPointer, _ hash: Int) -> Int {
-        entries.withUnsafeBufferPointer { e in
-            keys.withUnsafeBytes { k in
-                let mask = e.count - 1
-                var i = hash & mask
-                while !e[i].isEmpty {
-                    if e[i].hash == hash && Int(e[i].length) == key.count
-                        && (key.isEmpty || memcmp(k.baseAddress! + Int(e[i].offset), key.baseAddress!, key.count) == 0)
-                    {
-                        return i
-                    }
-                    i = (i + 1) & mask
-                }
-                return i
-            }
-        }
-    }
-
-    /// Doubles the capacity (at most half full after), re-placing entries by their stored hashes.
-    private func grow() {
-        let capacity = Swift.max(16, entries.count * 2)
-        var fresh = ContiguousArray(repeating: Entry.empty, count: capacity)
-        let mask = capacity - 1
-        fresh.withUnsafeMutableBufferPointer { f in
-            for old in entries where !old.isEmpty {
-                var i = old.hash & mask
-                while !f[i].isEmpty { i = (i + 1) & mask }
-                f[i] = old
-            }
-        }
-        entries = fresh
-    }
-
-    /// Copies the live keys into a fresh array (removed keys' bytes dropped).
+    /// Copies the live keys into fresh chunks (removed keys' bytes dropped).
     private func compactKeys() {
-        var fresh: [UInt8] = []
-        fresh.reserveCapacity(keys.count - garbage)
-        keys.withUnsafeBufferPointer { k in
-            entries.withUnsafeMutableBufferPointer { e in
-                for i in e.indices where !e[i].isEmpty {
-                    let start = Int(e[i].offset)
-                    e[i].offset = UInt32(fresh.count)
-                    fresh.append(contentsOf: k[start..<start + Int(e[i].length)])
-                }
-            }
-        }
+        // Cannot run out of addresses: any two neighbouring chunks hold more than a chunk's
+        // bytes (a key started the second because it did not fit in the first), so the live
+        // keys, at most half of the bytes, fill at most one chunk more than there are now.
+        guard keys.chunkCount < KeyTextChunks.maxChunks - 1 else { return }
+        let fresh = KeyTextChunks()
+        let from = keys
+        table.updateEach { e in e.address = try! fresh.append(from.bytes(e.address, count: e.length)) }
         keys = fresh
+        keyBytes -= garbage
         garbage = 0
     }
 }
