@@ -166,7 +166,7 @@ final class Bucket {
                 if let last = hits.last, last.0 > e.slot { ordered = false }
                 hits.append((e.slot, e.record))
             }
-            // index sets are usually already in table order (keys join in insertion order)
+            // keys come in the order they joined the value: usually table order already
             if !ordered { hits.sort { $0.0 < $1.0 } }
             return hits.prefix(limit).map(\.1)
         }
@@ -181,10 +181,10 @@ final class Bucket {
     func countMatching(_ filter: Filter) -> Int {
         if filter.isEmpty { return table.count }
         if let (field, value) = filter.indexCandidate(indexed: { self.indexSlot[$0] != nil }) {
+            let index = indexes[indexSlot[field]!]
+            if filter.clauses.count == 1 { return index.count(value) }  // the index answers it alone
             var n = 0
-            let keys = indexes[indexSlot[field]!].lookup(value)
-            if filter.clauses.count == 1 { return keys.count }  // the index answers it alone
-            for k in keys {
+            for k in index.lookup(value) {
                 if let r = table.get(k), filter.matches(r) { n += 1 }
             }
             return n

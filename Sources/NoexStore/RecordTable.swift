@@ -207,7 +207,13 @@ struct SlotChunks: RandomAccessCollection {
     }
 }
 
-/// One index over a field: unique (value → key) or not (value → keys in the order they joined).
+/// One index over a field: unique (value → key) or not (value → the keys holding it, in the
+/// order they joined: `JoinOrderedKeys`).
+///
+/// A value's keys are changed in place, and a removal or an update of the field costs the same
+/// however many records share the value. (An array of them cost a search and a copy of all of
+/// it per removal: ~340 µs per delete with 50,000 records per value, `store-bench`'s
+/// `delete_indexed_200k`.)
 ///
 /// `null`, missing, object and array values are never indexed: they never match a strict-equality
 /// filter and never collide in a unique constraint (objects compare by identity in the original).
@@ -215,7 +221,7 @@ struct FieldIndex {
     let field: String
     let unique: Bool
     private(set) var uniqueMap: [JSON: JSON] = [:]
-    private(set) var multiMap: [JSON: [JSON]] = [:]
+    private(set) var multiMap: [JSON: JoinOrderedKeys] = [:]
 
     init(field: String, unique: Bool) {
         self.field = field
@@ -240,24 +246,33 @@ struct FieldIndex {
 
     mutating func add(_ key: JSON, _ record: JSONObject) {
         guard let v = Self.indexable(record[field]) else { return }
-        if unique { uniqueMap[v] = key } else { multiMap[v, default: []].append(key) }
+        if unique { uniqueMap[v] = key } else { multiMap[v, default: JoinOrderedKeys()].insert(key) }
     }
 
     mutating func remove(_ key: JSON, _ record: JSONObject) {
         guard let v = Self.indexable(record[field]) else { return }
         if unique {
             if uniqueMap[v] == key { uniqueMap[v] = nil }
-        } else if var keys = multiMap[v] {
-            if let i = keys.firstIndex(of: key) { keys.remove(at: i) }
-            multiMap[v] = keys.isEmpty ? nil : keys
+        } else if let i = multiMap.index(forKey: v) {
+            // Through the index, in place: a copy taken out of the map would be copied whole
+            // by the removal (it is shared with the map).
+            multiMap.values[i].remove(key)
+            if multiMap.values[i].isEmpty { multiMap.remove(at: i) }
         }
     }
 
-    /// Keys whose field holds `value`.
+    /// Keys whose field holds `value`, in the order they joined it.
     func lookup(_ value: JSON) -> [JSON] {
         guard let v = Self.indexable(value) else { return [] }
         if unique { return uniqueMap[v].map { [$0] } ?? [] }
-        return multiMap[v] ?? []
+        return multiMap[v]?.all ?? []
+    }
+
+    /// How many keys `lookup(value)` returns, without listing them.
+    func count(_ value: JSON) -> Int {
+        guard let v = Self.indexable(value) else { return 0 }
+        if unique { return uniqueMap[v] == nil ? 0 : 1 }
+        return multiMap[v]?.count ?? 0
     }
 
     mutating func removeAll() {

@@ -101,6 +101,17 @@ do {
         do { _ = try store.insert(bucket: "patterned", record: ["evil": evil]) } catch { refused += 1 }
     }
     if refused != 200 { print("sanity: over-limit pattern accepted") }
+    // ---- deletes and updates in a bucket whose indexed field has 4 values over 200,000
+    //      records: one must not cost the length of its value's list of keys
+    try store.defineBucket("crowd", config: [
+        "key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "tier": ["type": "string"]], "indexes": ["tier"],
+    ])
+    for i in 0..<200_000 { _ = try store.insert(bucket: "crowd", record: ["tier": tiers[i % 4]]) }
+    try measure("delete_indexed_200k", 2000) { i in try store.delete(bucket: "crowd", key: .int(Int64(i + 1))) }
+    try measure("update_indexed_200k", 2000) { i in
+        _ = try store.update(bucket: "crowd", key: .int(Int64(100_000 + i)), changes: ["tier": tiers[(i + 1) % 4]])
+    }
+    try measure("where_indexed_200k", 20) { i in total += try store.where(bucket: "crowd", filter: ["tier": tiers[i % 4]]).count }
     // ---- the slowest single insert while a bucket grows to 2^20 + 1 records: a table that
     //      grows by copying itself whole stalls the loop for one insert, longer the larger it is
     try store.defineBucket("growing", config: [
