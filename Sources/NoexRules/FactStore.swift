@@ -4,9 +4,9 @@ import NoexJSON
 /// index the original's `FactStore.query` uses (docs/rules.md, docs/protocol/rule-format.md#patterns).
 struct FactStore {
     private var facts: [String: Fact] = [:]
-    private var order = InsertionOrder()
+    private var order = InsertionOrderedSet<String>()
     /// First segment (text before the first ":") → keys in creation order within that segment.
-    private var byPrefix: [String: InsertionOrder] = [:]
+    private var byPrefix: [String: InsertionOrderedSet<String>] = [:]
 
     var count: Int { facts.count }
     /// Durable-log hook (DurableHooks.swift): (key, before, after) of every change.
@@ -30,7 +30,7 @@ struct FactStore {
         let old = facts.updateValue(fact, forKey: fact.key)
         if old == nil {
             order.insert(fact.key)
-            byPrefix[Self.firstSegment(fact.key), default: InsertionOrder()].insert(fact.key)
+            byPrefix[Self.firstSegment(fact.key), default: InsertionOrderedSet<String>()].insert(fact.key)
         }
         return old
     }
@@ -84,7 +84,7 @@ struct FactStore {
 
     mutating func removeAll() {
         facts = [:]
-        order = InsertionOrder()
+        order = InsertionOrderedSet<String>()
         byPrefix = [:]
     }
 

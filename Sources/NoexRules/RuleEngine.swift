@@ -30,7 +30,7 @@ public final class RuleEngine {
     var rules: [String: Rule] = [:]
     /// The same rules as the event path sees them (also referenced from the trigger indexes).
     var runtimes: [String: RuleRuntime] = [:]
-    var ruleOrder = InsertionOrder()
+    var ruleOrder = InsertionOrderedSet<String>()
     var eventIndex = TriggerIndex()
     var factIndex = TriggerIndex()
     var timerIndex = TriggerIndex()

@@ -208,7 +208,7 @@ struct SlotChunks: RandomAccessCollection {
 }
 
 /// One index over a field: unique (value → key) or not (value → the keys holding it, in the
-/// order they joined: `JoinOrderedKeys`).
+/// order they joined: an `InsertionOrderedSet`, as the original's JavaScript `Set`).
 ///
 /// A value's keys are changed in place, and a removal or an update of the field costs the same
 /// however many records share the value. (An array of them cost a search and a copy of all of
@@ -221,7 +221,7 @@ struct FieldIndex {
     let field: String
     let unique: Bool
     private(set) var uniqueMap: [JSON: JSON] = [:]
-    private(set) var multiMap: [JSON: JoinOrderedKeys] = [:]
+    private(set) var multiMap: [JSON: InsertionOrderedSet<JSON>] = [:]
 
     init(field: String, unique: Bool) {
         self.field = field
@@ -246,7 +246,7 @@ struct FieldIndex {
 
     mutating func add(_ key: JSON, _ record: JSONObject) {
         guard let v = Self.indexable(record[field]) else { return }
-        if unique { uniqueMap[v] = key } else { multiMap[v, default: JoinOrderedKeys()].insert(key) }
+        if unique { uniqueMap[v] = key } else { multiMap[v, default: InsertionOrderedSet()].insert(key) }
     }
 
     mutating func remove(_ key: JSON, _ record: JSONObject) {
@@ -265,7 +265,7 @@ struct FieldIndex {
     func lookup(_ value: JSON) -> [JSON] {
         guard let v = Self.indexable(value) else { return [] }
         if unique { return uniqueMap[v].map { [$0] } ?? [] }
-        return multiMap[v]?.all ?? []
+        return multiMap[v]?.keys ?? []
     }
 
     /// How many keys `lookup(value)` returns, without listing them.
