@@ -1,4 +1,4 @@
-import NoexStore
+import NoexJSON
 
 /// Where one bucket's records are in the `records` table: a key's JSON text → its row's rowid.
 ///

@@ -12,7 +12,7 @@ struct RecordTable {
         var record: JSONObject
     }
 
-    private(set) var slots = SlotChunks()
+    private(set) var slots = SlotChunks<Slot>()
     private var index = SlotIndex()
     /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
@@ -41,11 +41,20 @@ struct RecordTable {
     /// `utf8` and whose `SlotIndex.hash` is `hash`, without making the `String` or copying the
     /// record (Store+TextRead.swift).
     mutating func text(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> [UInt8]? {
-        guard let i = index.find(hash, { slots[$0]!.key.isString(spelledBy: utf8) }) else { return nil }
-        if let text = slots[i]!.record.attachedText { return text }
+        guard let i = slot(ofString: utf8, hash: hash) else { return nil }
+        if let text = attachedText(i) { return text }
         slots[i]!.record.attachText()
         return slots[i]!.record.attachedText!  // attachText always attaches
     }
+
+    // The reads of `text(stringKey:hash:)`, outside its mutating context: there, reading a slot
+    // through the chunks' generic accessor copied it (a runtime copy of the optional slot,
+    // ~1,000 instructions per `store.get`).
+    private func slot(ofString utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> Int? {
+        index.find(hash) { slots[$0]!.key.isString(spelledBy: utf8) }
+    }
+
+    private func attachedText(_ i: Int) -> [UInt8]? { slots[i]!.record.attachedText }
 
     func contains(_ key: JSON) -> Bool { slot(of: key) != nil }
 
@@ -82,11 +91,11 @@ struct RecordTable {
     // The index is changed while the slots are read (to compare keys): as two arguments, these
     // are disjoint accesses, and `slots` is borrowed, so no reference to its storage outlives
     // the call (a copy kept alive would make the next append copy the chunk list and a chunk).
-    private static func findOrInsert(_ index: inout SlotIndex, _ slots: SlotChunks, _ key: JSON, slot: Int) -> Int? {
+    private static func findOrInsert(_ index: inout SlotIndex, _ slots: SlotChunks<Slot>, _ key: JSON, slot: Int) -> Int? {
         index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots[$0]!.key == key }
     }
 
-    private static func remove(_ index: inout SlotIndex, _ slots: SlotChunks, _ key: JSON) -> Int? {
+    private static func remove(_ index: inout SlotIndex, _ slots: SlotChunks<Slot>, _ key: JSON) -> Int? {
         index.remove(SlotIndex.hash(key)) { slots[$0]!.key == key }
     }
 
@@ -120,7 +129,7 @@ struct RecordTable {
     }
 
     mutating func removeAll() {
-        slots = SlotChunks()
+        slots = SlotChunks<Slot>()
         index.removeAll()
     }
 
@@ -136,7 +145,7 @@ struct RecordTable {
     }
 
     mutating func compact() {
-        var fresh = SlotChunks()
+        var fresh = SlotChunks<Slot>()
         fresh.reserveCapacity(index.count)
         var newNumber = [Int](repeating: -1, count: slots.count)
         for (i, slot) in slots.enumerated() {
@@ -165,63 +174,23 @@ struct RecordTable {
     }
 }
 
-/// A `RecordTable`'s slots in chunks of 4,096: an append never copies the slots before it. One
-/// array that doubled copied all of them in one insert (80 MB at a million records, with the
-/// page faults of twice that: bench/README.md, "A table that grows without stalling").
-struct SlotChunks: RandomAccessCollection {
-    typealias Slot = RecordTable.Slot
-    private static let shift = 12
-    private static let chunkSize = 1 << shift
-    /// Every chunk but the last is full; the last is not empty.
-    private var chunks: [[Slot?]] = []
-    private(set) var count = 0
-
-    var startIndex: Int { 0 }
-    var endIndex: Int { count }
-
-    subscript(i: Int) -> Slot? {
-        @inline(__always) _read { yield chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
-        @inline(__always) _modify { yield &chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
-    }
-
-    mutating func append(_ slot: consuming Slot?) {
-        if count & (Self.chunkSize - 1) == 0 {
-            // The first chunk grows as an array does (a small bucket stays small); later ones
-            // are made at their full size.
-            var chunk: [Slot?] = []
-            if !chunks.isEmpty { chunk.reserveCapacity(Self.chunkSize) }
-            chunks.append(chunk)
-        }
-        chunks[chunks.count - 1].append(slot)
-        count += 1
-    }
-
-    mutating func removeLast() {
-        chunks[chunks.count - 1].removeLast()
-        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
-        count -= 1
-    }
-
-    mutating func reserveCapacity(_ n: Int) {
-        chunks.reserveCapacity((n + Self.chunkSize - 1) >> Self.shift)
-    }
-}
-
 /// One index over a field: unique (value → key) or not (value → the keys holding it, in the
 /// order they joined: an `InsertionOrderedSet`, as the original's JavaScript `Set`).
 ///
-/// A value's keys are changed in place, and a removal or an update of the field costs the same
-/// however many records share the value. (An array of them cost a search and a copy of all of
-/// it per removal: ~340 µs per delete with 50,000 records per value, `store-bench`'s
-/// `delete_indexed_200k`.)
+/// Both maps are `SteppedDictionary`s and a value's keys an `InsertionOrderedSet`: none of them
+/// re-places its entries in one insertion as it grows (a unique index's `Dictionary` did, for
+/// 264 ms at 786,432 values), and a value's keys are changed in place, so a removal or an
+/// update of the field costs the same however many records share the value (an array of them
+/// cost a search and a copy of all of it per removal: ~340 µs per delete with 50,000 records
+/// per value, `store-bench`'s `delete_indexed_200k`).
 ///
 /// `null`, missing, object and array values are never indexed: they never match a strict-equality
 /// filter and never collide in a unique constraint (objects compare by identity in the original).
 struct FieldIndex {
     let field: String
     let unique: Bool
-    private(set) var uniqueMap: [JSON: JSON] = [:]
-    private(set) var multiMap: [JSON: InsertionOrderedSet<JSON>] = [:]
+    private(set) var uniqueMap = SteppedDictionary<JSON, JSON>()
+    private(set) var multiMap = SteppedDictionary<JSON, InsertionOrderedSet<JSON>>()
 
     init(field: String, unique: Bool) {
         self.field = field
@@ -246,18 +215,22 @@ struct FieldIndex {
 
     mutating func add(_ key: JSON, _ record: JSONObject) {
         guard let v = Self.indexable(record[field]) else { return }
-        if unique { uniqueMap[v] = key } else { multiMap[v, default: InsertionOrderedSet()].insert(key) }
+        if unique {
+            uniqueMap.updateValue(key, forKey: v)
+        } else {
+            multiMap.modify(v, default: { InsertionOrderedSet() }) { $0.insert(key) }
+        }
     }
 
     mutating func remove(_ key: JSON, _ record: JSONObject) {
         guard let v = Self.indexable(record[field]) else { return }
         if unique {
-            if uniqueMap[v] == key { uniqueMap[v] = nil }
-        } else if let i = multiMap.index(forKey: v) {
-            // Through the index, in place: a copy taken out of the map would be copied whole
-            // by the removal (it is shared with the map).
-            multiMap.values[i].remove(key)
-            if multiMap.values[i].isEmpty { multiMap.remove(at: i) }
+            if uniqueMap[v] == key { uniqueMap.removeValue(forKey: v) }
+        } else {
+            multiMap.modifyOrRemove(v) { keys in
+                keys.remove(key)
+                return keys.isEmpty
+            }
         }
     }
 
@@ -276,7 +249,7 @@ struct FieldIndex {
     }
 
     mutating func removeAll() {
-        uniqueMap = [:]
-        multiMap = [:]
+        uniqueMap.removeAll()
+        multiMap.removeAll()
     }
 }

@@ -11,18 +11,7 @@ import NoexJSON
 /// round). The hash is still Swift's per-process seeded `Hasher`, so chosen keys cannot force
 /// collisions. The keys themselves live in the table's slots; `matches(slot)` compares one.
 struct SlotIndex {
-    struct Entry: SteppedHashEntry {
-        var hash: Int
-        /// 0: empty (so zeroed memory is an empty table); -1: moved; or the slot number plus one.
-        var tag: Int
-        @inline(__always) var slot: Int { tag - 1 }
-        @inline(__always) var isKey: Bool { tag > 0 }
-        @inline(__always) var isEmpty: Bool { tag == 0 }
-        static var empty: Entry { Entry(hash: 0, tag: 0) }
-        static var moved: Entry { Entry(hash: 0, tag: -1) }
-    }
-
-    private var table = SteppedHashTable<Entry>()
+    private var table = SteppedHashTable<HashSlot>()
 
     var count: Int { table.count }
 
@@ -38,7 +27,7 @@ struct SlotIndex {
     /// key under `newSlot` and returns nil.
     @inline(__always)
     mutating func findOrInsert(_ hash: Int, slot newSlot: Int, _ matches: (Int) -> Bool) -> Int? {
-        table.findOrInsert(hash, Entry(hash: hash, tag: newSlot + 1)) { matches($0.slot) }?.slot
+        table.findOrInsert(hash, HashSlot(hash: hash, slot: newSlot)) { matches($0.slot) }?.slot
     }
 
     /// Removes the matching key's entry and returns its slot (nil when absent).
@@ -48,7 +37,7 @@ struct SlotIndex {
 
     /// Moves every entry to its slot's new number (the table was compacted).
     mutating func renumber(_ newSlot: (Int) -> Int) {
-        table.updateEach { $0.tag = newSlot($0.slot) + 1 }
+        table.updateEach { $0 = HashSlot(hash: $0.hash, slot: newSlot($0.slot)) }
     }
 
     mutating func removeAll() { table.removeAll() }

@@ -113,21 +113,25 @@ do {
     }
     try measure("where_indexed_200k", 20) { i in total += try store.where(bucket: "crowd", filter: ["tier": tiers[i % 4]]).count }
     // ---- the slowest single insert while a bucket grows to 2^20 + 1 records: a table that
-    //      grows by copying itself whole stalls the loop for one insert, longer the larger it is
-    try store.defineBucket("growing", config: [
-        "key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "n": ["type": "number"]],
-    ])
-    var slowest = 0.0, slowestAt = 0
-    let growStart = cpuSeconds()
-    for i in 0...(1 << 20) {
-        let t = cpuSeconds()
-        _ = try store.insert(bucket: "growing", record: ["n": .int(Int64(i))])
-        let d = cpuSeconds() - t
-        if d > slowest { slowest = d; slowestAt = i + 1 }
+    //      grows by copying itself whole stalls the loop for one insert, longer the larger it is;
+    //      then the same with a unique field (its index grows as the bucket does)
+    for (name, unique) in [("insert_1m", false), ("insert_1m_unique", true)] {
+        var field: JSONObject = ["type": "number"]
+        if unique { field["unique"] = true }
+        try store.defineBucket(name, config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "n": .object(field)]])
+        var slowest = 0.0, slowestAt = 0
+        let growStart = cpuSeconds()
+        for i in 0...(1 << 20) {
+            let t = cpuSeconds()
+            _ = try store.insert(bucket: name, record: ["n": .int(Int64(i))])
+            let d = cpuSeconds() - t
+            if d > slowest { slowest = d; slowestAt = i + 1 }
+        }
+        let growTotal = cpuSeconds() - growStart
+        print("\(name)_cpu_latency: \(Int(growTotal / Double((1 << 20) + 1) * 1e9)) ns/op")
+        print("\(name)_slowest: \((slowest * 1e5).rounded() / 100) ms (insert \(slowestAt))")
+        _ = store.dropBucket(name)
     }
-    let growTotal = cpuSeconds() - growStart
-    print("insert_1m_cpu_latency: \(Int(growTotal / Double((1 << 20) + 1) * 1e9)) ns/op")
-    print("insert_1m_slowest: \((slowest * 1e5).rounded() / 100) ms (insert \(slowestAt))")
     if total == 0 || hits != 10_000 { print("sanity: failed") }
 } catch {
     print("store-bench failed: \(error)")

@@ -18,8 +18,24 @@ public protocol SteppedHashEntry {
     static var moved: Self { get }
 }
 
+/// The entry of a table that maps hashes to element numbers (a bucket's key index, the
+/// stepped dictionary and set): the key's hash beside the number of the element holding it.
+public struct HashSlot: SteppedHashEntry {
+    public var hash: Int
+    /// 0: empty (so zeroed memory is an empty table); -1: moved; or the number plus one.
+    public var tag: Int
+    @inlinable public init(hash: Int, slot: Int) { self.hash = hash; tag = slot + 1 }
+    @inlinable init(hash: Int, tag: Int) { self.hash = hash; self.tag = tag }
+    @inlinable public var slot: Int { @inline(__always) get { tag - 1 } }
+    @inlinable public var isKey: Bool { @inline(__always) get { tag > 0 } }
+    @inlinable public var isEmpty: Bool { @inline(__always) get { tag == 0 } }
+    @inlinable public static var empty: HashSlot { HashSlot(hash: 0, tag: 0) }
+    @inlinable public static var moved: HashSlot { HashSlot(hash: 0, tag: -1) }
+}
+
 /// An open-addressing hash table with linear probing that doubles in steps: the memory of a
-/// bucket's key index (`SlotIndex`) and of the sqlite engine's rowid map (`RecordRowMap`).
+/// bucket's key index (`SlotIndex`), of the sqlite engine's rowid map (`RecordRowMap`), and of
+/// `SteppedDictionary` and `InsertionOrderedSet`.
 ///
 /// Entries keep their key's full hash, so a probe compares hashes and calls back for the key
 /// only when one is equal. The keys live with the caller; `matches(entry)` compares one.

@@ -1,0 +1,41 @@
+/// Elements in chunks of 4,096, each present or not (a hole): an append never copies the
+/// elements before it. One array that doubled copied all of them in one insert (80 MB for a
+/// bucket's records at a million: bench/README.md, "A table that grows without stalling").
+/// Under a bucket's records (`RecordTable`) and its indexes' `SteppedDictionary`.
+struct SlotChunks<Slot>: RandomAccessCollection {
+    private static var shift: Int { 12 }
+    private static var chunkSize: Int { 1 << shift }
+    /// Every chunk but the last is full; the last is not empty.
+    private var chunks: [[Slot?]] = []
+    private(set) var count = 0
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(i: Int) -> Slot? {
+        @inline(__always) _read { yield chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
+        @inline(__always) _modify { yield &chunks[i >> Self.shift][i & (Self.chunkSize - 1)] }
+    }
+
+    mutating func append(_ slot: consuming Slot?) {
+        if count & (Self.chunkSize - 1) == 0 {
+            // The first chunk grows as an array does (a small table stays small); later ones
+            // are made at their full size.
+            var chunk: [Slot?] = []
+            if !chunks.isEmpty { chunk.reserveCapacity(Self.chunkSize) }
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(slot)
+        count += 1
+    }
+
+    mutating func removeLast() {
+        chunks[chunks.count - 1].removeLast()
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+        count -= 1
+    }
+
+    mutating func reserveCapacity(_ n: Int) {
+        chunks.reserveCapacity((n + Self.chunkSize - 1) >> Self.shift)
+    }
+}
