@@ -83,17 +83,38 @@ public enum JSValue {
         return x <= y
     }
 
+    /// JavaScript's `a < b` on strings: UTF-16 code unit order.
+    ///
+    /// Read from the UTF-8 bytes: equal bytes are equal code points, and at the first code point
+    /// that differs, UTF-16 order is code point order except that a code point above U+FFFF
+    /// (a surrogate pair, D800–DFFF first) sorts before U+E000–U+FFFF. Walking the strings'
+    /// UTF-16 views instead cost ~150 ns per comparison of two short keys, most of a sort.
     public static func utf16Less(_ a: String, _ b: String) -> Bool {
-        var i = a.utf16.makeIterator()
-        var j = b.utf16.makeIterator()
-        while true {
-            switch (i.next(), j.next()) {
-            case (nil, nil): return false
-            case (nil, _): return true
-            case (_, nil): return false
-            case (let x?, let y?): if x != y { return x < y }
-            }
-        }
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in utf16Less(utf8: x, y) } }
+    }
+
+    static func utf16Less(utf8 x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = Swift.min(x.count, y.count)
+        var i = 0
+        while i < n && x[i] == y[i] { i += 1 }
+        if i == n { return x.count < y.count }
+        while i > 0 && x[i] & 0xC0 == 0x80 { i -= 1 }  // back to the code point's first byte
+        let cx = scalar(x, at: i), cy = scalar(y, at: i)
+        return utf16Order(cx) < utf16Order(cy) || (utf16Order(cx) == utf16Order(cy) && cx < cy)
+    }
+
+    /// The first UTF-16 code unit of a code point, where code points order as UTF-16 does.
+    @inline(__always)
+    private static func utf16Order(_ c: UInt32) -> UInt32 { c >= 0x10000 ? 0xD800 + ((c - 0x10000) >> 10) : c }
+
+    /// The code point whose UTF-8 encoding starts at `i` (the bytes are valid UTF-8).
+    private static func scalar(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> UInt32 {
+        let b0 = UInt32(u[i])
+        if b0 < 0x80 { return b0 }
+        if b0 < 0xE0 { return (b0 & 0x1F) << 6 | UInt32(u[i + 1] & 0x3F) }
+        if b0 < 0xF0 { return (b0 & 0x0F) << 12 | UInt32(u[i + 1] & 0x3F) << 6 | UInt32(u[i + 2] & 0x3F) }
+        return (b0 & 0x07) << 18 | UInt32(u[i + 1] & 0x3F) << 12 | UInt32(u[i + 2] & 0x3F) << 6 | UInt32(u[i + 3] & 0x3F)
     }
 
     /// JavaScript truthiness of a definition property (`if (def.required)`).

@@ -18,6 +18,9 @@ final class Bucket {
     @exclusivity(unchecked) private(set) var indexes: [FieldIndex] = []
     private var indexSlot: [String: Int] = [:]
     @exclusivity(unchecked) var counter: Int64 = 0
+    /// An `ordered_set` bucket's keys in key order, made by the first `first`, `last` or
+    /// `paginate` and kept up to date from then on (nil until then, and for other buckets).
+    private var orderCache: OrderedKeys?
 
     init(name: String, definition: BucketDefinition) {
         self.name = name
@@ -103,13 +106,21 @@ final class Bucket {
     func rawInsert(_ key: JSON, _ record: JSONObject) {
         for i in indexes.indices { indexes[i].add(key, record) }
         table.append(key, record)
+        orderCache?.insert(key)
     }
 
     /// Takes the key's place in the table for a record being inserted (false: the key exists),
     /// before the remaining checks; `unclaim` gives it back, `fillClaim` completes the insert.
-    func claim(_ key: JSON, _ record: JSONObject) -> Bool { table.appendIfAbsent(key, record) }
+    func claim(_ key: JSON, _ record: JSONObject) -> Bool {
+        guard table.appendIfAbsent(key, record) else { return false }
+        orderCache?.insert(key)
+        return true
+    }
 
-    func unclaim(_ key: JSON) { table.remove(key) }
+    func unclaim(_ key: JSON) {
+        table.remove(key)
+        orderCache?.remove(key)
+    }
 
     /// Stores the final record in the place `claim` took (nothing was appended since) and
     /// indexes it.
@@ -130,6 +141,7 @@ final class Bucket {
     func rawRemove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
         guard let removed = table.remove(key) else { return nil }
         for i in indexes.indices { indexes[i].remove(key, removed.record) }
+        orderCache?.remove(key)
         return removed
     }
 
@@ -137,10 +149,12 @@ final class Bucket {
     func rawRestore(_ key: JSON, _ record: JSONObject, slot: Int) {
         for i in indexes.indices { indexes[i].add(key, record) }
         table.restore(key, record, slot: slot)
+        orderCache?.insert(key)
     }
 
     func rawClear() {
         table.removeAll()
+        orderCache = nil
         for i in indexes.indices { indexes[i].removeAll() }
     }
 
@@ -194,21 +208,12 @@ final class Bucket {
         return n
     }
 
-    /// Keys in the bucket's order for first/last/paginate (docs/store.md).
-    func orderedKeys() -> [JSON] {
-        let keys = table.keys
-        guard definition.kind == .orderedSet else { return keys }
-        return keys.sorted(by: Self.orderedSetLess)
-    }
-
-    /// Numbers numerically; otherwise `String(a)` vs `String(b)` in an approximation of ICU
-    /// collation: case-insensitive first, then lowercase before uppercase.
-    static func orderedSetLess(_ a: JSON, _ b: JSON) -> Bool {
-        if let x = a.numberValue, let y = b.numberValue { return x < y }
-        let s = JSValue.string(a), t = JSValue.string(b)
-        let ls = s.lowercased(), lt = t.lowercased()
-        if ls != lt { return JSValue.utf16Less(ls, lt) }
-        return JSValue.utf16Less(t, s)  // lowercase (higher code units) first on ties
+    /// An `ordered_set` bucket's keys in key order (docs/store.md), for first/last/paginate.
+    func keyOrder() -> OrderedKeys {
+        if let orderCache { return orderCache }
+        let made = OrderedKeys(table.keys)
+        orderCache = made
+        return made
     }
 
     // MARK: schema changes
@@ -226,6 +231,7 @@ final class Bucket {
             }
         }
         definition = newDefinition
+        orderCache = nil
         validator = SchemaValidator(definition: newDefinition)
         plan = WritePlan(newDefinition)
         indexes = newIndexes

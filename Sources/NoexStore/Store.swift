@@ -325,7 +325,7 @@ public final class Store {
             }
             return out
         }
-        return b.orderedKeys().prefix(n).compactMap { b.get($0) }
+        return b.keyOrder().first(n).compactMap { b.get($0) }
     }
 
     /// The last `n` records in bucket order, oldest first.
@@ -341,7 +341,7 @@ public final class Store {
             }
             return out.reversed()
         }
-        return b.orderedKeys().suffix(n).compactMap { b.get($0) }
+        return b.keyOrder().last(n).compactMap { b.get($0) }
     }
 
     /// Cursor pagination (docs/store.md). `after == nil` starts at the beginning; any other value
@@ -349,17 +349,9 @@ public final class Store {
     public func paginate(bucket name: String, after: JSON? = nil, limit: Int) throws(StoreError) -> Page {
         let b = try bucket(name)
         if b.definition.kind != .orderedSet { return Self.paginateInsertionOrder(b, after: after, limit: limit) }
-        let keys = b.orderedKeys()
-        var start = 0
-        if let after {
-            if let i = keys.firstIndex(where: { JSValue.strictEquals($0, after) }) { start = i + 1 } else { start = keys.count }
-        }
-        let lim = Swift.min(Swift.max(0, limit), keys.count)  // clamped: no overflow on huge limits
-        let end = Swift.min(keys.count, start + lim)
-        let records = start < end ? keys[start..<end].compactMap { b.get($0) } : []
-        return Page(
-            records: records, hasMore: start + lim < keys.count,
-            nextCursor: records.isEmpty ? nil : records.last![b.keyField])
+        let (keys, hasMore) = b.keyOrder().page(after: after, limit: limit)
+        let records = keys.compactMap { b.get($0) }
+        return Page(records: records, hasMore: hasMore, nextCursor: records.isEmpty ? nil : records.last![b.keyField])
     }
 
     /// Insertion-order pagination walks the slots from the cursor's slot: O(limit), not O(n).

@@ -112,6 +112,21 @@ do {
         _ = try store.update(bucket: "crowd", key: .int(Int64(100_000 + i)), changes: ["tier": tiers[(i + 1) % 4]])
     }
     try measure("where_indexed_200k", 20) { i in total += try store.where(bucket: "crowd", filter: ["tier": tiers[i % 4]]).count }
+    // ---- first/last/paginate of an ordered_set bucket (keys in key order, 20,000 string
+    //      keys), alone and after each insert: one request must not sort the whole bucket
+    try store.defineBucket("ranked", config: [
+        "key": "name", "etsType": "ordered_set", "schema": ["name": ["type": "string"], "n": ["type": "number"]],
+    ])
+    for i in 0..<20_000 { _ = try store.insert(bucket: "ranked", record: ["name": .string("Player \((i &* 7919) % 20_000)"), "n": .int(Int64(i))]) }
+    try measure("ordered_first_call_20k", 1) { _ in total += try store.first(bucket: "ranked", n: 10).count }  // sorts once
+    try measure("ordered_first10_20k", 200) { _ in total += try store.first(bucket: "ranked", n: 10).count }
+    try measure("ordered_insert_then_last10_20k", 200) { i in
+        _ = try store.insert(bucket: "ranked", record: ["name": .string("New \(i)"), "n": .int(Int64(i))])
+        total += try store.last(bucket: "ranked", n: 10).count
+    }
+    try measure("ordered_paginate10_20k", 200) { i in
+        total += try store.paginate(bucket: "ranked", after: .string("Player \(i * 50)"), limit: 10).records.count
+    }
     // ---- the slowest single insert while a bucket grows to 2^20 + 1 records: a table that
     //      grows by copying itself whole stalls the loop for one insert, longer the larger it is;
     //      then the same with a unique field (its index grows as the bucket does)
