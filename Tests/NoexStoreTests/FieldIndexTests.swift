@@ -4,31 +4,9 @@ import Testing
 @testable import NoexStore
 
 /// A non-unique index keeps, per value, the keys holding it in the order they joined
-/// (`InsertionOrderedSet`): removals leave holes that are closed once they outnumber the keys.
+/// (`InsertionOrderedSet`, tested on its own in `SteppedCollectionsTests` and NoexJSON's
+/// `InsertionOrderedSetTests`).
 @Suite struct FieldIndexTests {
-    /// Random joins and removals against an array model: same keys, same order, same count,
-    /// through many hole closings (thousands of removals from lists of hundreds).
-    @Test func insertionOrderedSetMatchesAnArray() {
-        var rng = SeededRandom(seed: 21)
-        var keys = InsertionOrderedSet<JSON>()
-        var model: [JSON] = []
-        for step in 0..<20_000 {
-            let key = JSON.int(Int64(Int.random(in: 0..<400, using: &rng)))
-            // Mostly joining for the first half, mostly leaving for the second.
-            if Int.random(in: 0..<10, using: &rng) < (step < 10_000 ? 4 : 7) {
-                keys.remove(key)
-                model.removeAll { $0 == key }
-            } else {
-                keys.insert(key)
-                if !model.contains(key) { model.append(key) }
-            }
-            #expect(keys.count == model.count)
-            #expect(keys.isEmpty == model.isEmpty)
-            if step % 97 == 0 { #expect(keys.keys == model) }
-        }
-        #expect(keys.keys == model)
-    }
-
     /// Through the store: an indexed field and an unindexed copy of it answer every `where`
     /// and `count` alike (same records, same order) while records are inserted, moved between
     /// values, deleted and put back, many per value.
