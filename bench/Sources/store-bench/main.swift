@@ -16,6 +16,13 @@ func cpuSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
+/// The process's peak resident memory so far.
+func peakRSSKiB() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_maxrss
+}
+
 /// Runs `body` `count` times and prints ops/s and ns/op, measured in process CPU time.
 func measure(_ name: String, _ count: Int, _ body: (Int) throws -> Void) rethrows {
     let start = cpuSeconds()
@@ -26,6 +33,16 @@ func measure(_ name: String, _ count: Int, _ body: (Int) throws -> Void) rethrow
 }
 
 do {
+    // ---- memory first (peak RSS only grows): 400,000 records whose indexed field has 200,000
+    //      values, two records each (a user id in a bucket of orders)
+    try store.defineBucket("orders", config: [
+        "key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "user": ["type": "number"]], "indexes": ["user"],
+    ])
+    let rssBefore = peakRSSKiB()
+    for i in 0..<400_000 { _ = try store.insert(bucket: "orders", record: ["user": .int(Int64(i / 2))]) }
+    print("index_many_values_400k_rss_growth: \(peakRSSKiB() - rssBefore) KiB")
+    _ = store.dropBucket("orders")
+
     // ---- CRUD on a uuid-keyed bucket (10,000 records)
     try store.defineBucket("crud", config: [
         "key": "id", "schema": ["id": ["type": "string", "generated": "uuid"], "name": ["type": "string", "required": true], "value": ["type": "number"]],
