@@ -1,6 +1,6 @@
 import NoexJSON
 
-/// The key → slot map of a `RecordTable`: a `SteppedHashTable` (open addressing with linear
+/// The key → slot map of a `RecordTable` (and of a `SteppedDictionary`'s entries): a `SteppedHashTable` (open addressing with linear
 /// probing, doubling in steps), each entry holding its key's full hash beside the slot number.
 ///
 /// Why not `[JSON: Int]`: Swift's `Dictionary` keeps no hashes, so every occupied bucket a

@@ -1,7 +1,7 @@
 import NoexJSON
 
 /// A hash map that grows without stopping: its entries in `SlotChunks` (never copied as it
-/// grows), found through a `SteppedHashTable` of hash → entry number, which doubles in steps.
+/// grows), found through a `SlotIndex` of hash → entry number, which doubles in steps.
 /// A removed entry's number is taken by the next insertion. Under a bucket's secondary indexes:
 /// Swift's `Dictionary` re-placed all of its entries in the insertion that made it grow, 264 ms
 /// at 786,432 values of a unique index (bench/README.md, "Secondary indexes grow in steps").
@@ -13,13 +13,13 @@ struct SteppedDictionary<Key: Hashable, Value> {
     private var entries = SlotChunks<Element>()
     /// Numbers of removed entries, taken before `entries` grows.
     private var free: [Int] = []
-    private var index = SteppedHashTable<HashSlot>()
+    private var index = SlotIndex()
 
     var count: Int { index.count }
     var isEmpty: Bool { index.count == 0 }
 
     private func slot(of key: Key) -> Int? {
-        index.find(key.hashValue) { entries[$0.slot]!.key == key }?.slot
+        index.find(key.hashValue) { entries[$0]!.key == key }
     }
 
     subscript(key: Key) -> Value? {
@@ -80,16 +80,13 @@ struct SteppedDictionary<Key: Hashable, Value> {
     // The index is changed while the entries are read (to compare keys): as two arguments these
     // are disjoint accesses, and `entries` is borrowed, so no copy of its storage outlives the
     // call (one kept alive would make the next write copy a chunk).
-    private static func findOrInsert(_ index: inout SteppedHashTable<HashSlot>, _ entries: SlotChunks<Element>, _ key: Key,
+    private static func findOrInsert(_ index: inout SlotIndex, _ entries: SlotChunks<Element>, _ key: Key,
                                      slot: Int) -> (slot: Int, existed: Bool) {
-        let hash = key.hashValue
-        if let found = index.findOrInsert(hash, HashSlot(hash: hash, slot: slot), { entries[$0.slot]!.key == key }) {
-            return (found.slot, true)
-        }
+        if let found = index.findOrInsert(key.hashValue, slot: slot, { entries[$0]!.key == key }) { return (found, true) }
         return (slot, false)
     }
 
-    private static func remove(_ index: inout SteppedHashTable<HashSlot>, _ entries: SlotChunks<Element>, _ key: Key) -> Int? {
-        index.remove(key.hashValue) { entries[$0.slot]!.key == key }?.slot
+    private static func remove(_ index: inout SlotIndex, _ entries: SlotChunks<Element>, _ key: Key) -> Int? {
+        index.remove(key.hashValue) { entries[$0]!.key == key }
     }
 }
