@@ -3,6 +3,7 @@
 /* The server drives its sockets itself (an epoll set watched by one uv_poll_t), so it needs a
    few Linux calls that Swift's Glibc module does not show: epoll, accept4, MSG_NOSIGNAL sends.
    Thin inline wrappers keep the packed `struct epoll_event` and its union out of Swift. */
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
@@ -79,3 +80,9 @@ static inline ssize_t noex_send4(int fd, const void *h, size_t hcount, const voi
     return sendmsg(fd, &msg, MSG_NOSIGNAL);
 }
 
+
+/* No fastbins in malloc: a block freed into one is only merged with its neighbours by a later
+   large allocation, which then walks every such block first. After a bucket's records were
+   deleted in bulk, that walk held the loop for 35 ms at half a million records
+   (bench/README.md, "A bucket closes its holes in steps"). Without them a free merges at once. */
+static inline void noex_disable_malloc_fastbins(void) { mallopt(M_MXFAST, 0); }

@@ -126,15 +126,15 @@ public struct SteppedHashTable<Entry: SteppedHashEntry> {
     public mutating func modify(_ hash: Int, _ matches: (Entry) -> Bool, _ change: (inout Entry) -> Void) -> Bool {
         guard count > 0 else { return false }
         makeUnique()
-        for table in [entries, old] {
-            guard let e = table?.buffer else { continue }
-            let (at, found) = Self.probe(e, hash, matches)
-            if found != nil {
-                change(&e[at])
-                return true
-            }
+        var (at, found) = Self.probe(entries.buffer, hash, matches)
+        if found != nil {
+            change(&entries.buffer[at])
+            return true
         }
-        return false
+        guard let old else { return false }
+        (at, found) = Self.probe(old.buffer, hash, matches)
+        if found != nil { change(&old.buffer[at]) }
+        return found != nil
     }
 
     /// Removes the matching entry and returns it (nil when absent). In `entries`, later entries

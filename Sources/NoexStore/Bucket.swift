@@ -177,8 +177,8 @@ final class Bucket {
             var ordered = true
             for k in keys {
                 guard let e = table.entry(k), filter.matches(e.record) else { continue }
-                if let last = hits.last, last.0 > e.slot { ordered = false }
-                hits.append((e.slot, e.record))
+                if let last = hits.last, last.0 > e.position { ordered = false }
+                hits.append((e.position, e.record))
             }
             // keys come in the order they joined the value: usually table order already
             if !ordered { hits.sort { $0.0 < $1.0 } }

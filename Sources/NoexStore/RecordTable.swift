@@ -2,39 +2,45 @@ import NoexJSON
 
 /// Records of one bucket: O(1) lookup by key and insertion-ordered iteration.
 ///
-/// Slots are appended; a delete leaves a tombstone that is compacted away once tombstones
-/// outnumber live records. An update keeps the key's slot (its position in `all()`); delete and
-/// re-insert moves the key to the end, as the original's insertion-ordered map does. A removed
-/// record can be put back into its old slot (transaction rollback) while compaction is held.
+/// Slots are appended; a delete leaves a hole, and once holes outnumber live records a
+/// compaction closes them, a few slots per later write (`RecordSlots`). An update keeps the
+/// key's slot (its position in `all()`); delete and re-insert moves the key to the end, as the
+/// original's insertion-ordered map does. A removed record can be put back into its old slot
+/// (transaction rollback) while compaction is held.
 struct RecordTable {
     struct Slot {
         var key: JSON
         var record: JSONObject
     }
 
-    private(set) var slots = SlotChunks<Slot>()
+    /// The slots in table order (`Collection` positions); the index holds their numbers.
+    private(set) var slots = RecordSlots()
     private var index = SlotIndex()
     /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
+    /// Slots a compaction moves per write: its cost per write stays small (a live slot costs
+    /// a hash and a probe of the index), and it ends after (slots / 16) writes, before that
+    /// many more deletes could outnumber the live records again.
+    static var compactionStep: Int { 16 }
 
     var count: Int { index.count }
 
     @inline(__always)
     private func slot(of key: JSON) -> Int? {
-        index.find(SlotIndex.hash(key)) { slots[$0]!.key == key }
+        index.find(SlotIndex.hash(key)) { slots.holds($0, key) }
     }
 
     func get(_ key: JSON) -> JSONObject? {
         guard let i = slot(of: key) else { return nil }
-        return slots[i]!.record
+        return slots.record(i)
     }
 
     /// The record with its JSON text attached (attached now if it was not yet, e.g. a record
     /// loaded from storage), so answering the next read of it copies bytes.
     mutating func getWithText(_ key: JSON) -> JSONObject? {
         guard let i = slot(of: key) else { return nil }
-        if slots[i]!.record.attachedText == nil { slots[i]!.record.attachText() }
-        return slots[i]!.record
+        if slots.attachedText(i) == nil { slots.attachText(i) }
+        return slots.record(i)
     }
 
     /// The text `getWithText(.string(s))` attaches, for the string key whose UTF-8 bytes are
@@ -43,27 +49,28 @@ struct RecordTable {
     mutating func text(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> [UInt8]? {
         guard let i = slot(ofString: utf8, hash: hash) else { return nil }
         if let text = attachedText(i) { return text }
-        slots[i]!.record.attachText()
-        return slots[i]!.record.attachedText!  // attachText always attaches
+        slots.attachText(i)
+        return slots.attachedText(i)!  // attachText always attaches
     }
 
     // The reads of `text(stringKey:hash:)`, outside its mutating context: there, reading a slot
     // through the chunks' generic accessor copied it (a runtime copy of the optional slot,
     // ~1,000 instructions per `store.get`).
     private func slot(ofString utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> Int? {
-        index.find(hash) { slots[$0]!.key.isString(spelledBy: utf8) }
+        index.find(hash) { slots.holds($0, stringSpelledBy: utf8) }
     }
 
-    private func attachedText(_ i: Int) -> [UInt8]? { slots[i]!.record.attachedText }
+    @inline(__always) private func attachedText(_ i: Int) -> [UInt8]? { slots.attachedText(i) }
 
     func contains(_ key: JSON) -> Bool { slot(of: key) != nil }
 
-    func position(of key: JSON) -> Int? { slot(of: key) }
+    /// The key's position in table order (valid until the next change).
+    func position(of key: JSON) -> Int? { slot(of: key).map { slots.position(ofSlot: $0) } }
 
-    /// Slot number and record of a key in one lookup.
-    func entry(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+    /// Position in table order and record of a key in one lookup.
+    func entry(_ key: JSON) -> (position: Int, record: JSONObject)? {
         guard let i = slot(of: key) else { return nil }
-        return (i, slots[i]!.record)
+        return (slots.position(ofSlot: i), slots.record(i))
     }
 
     /// Room for `n` records in all (a load that knows how many come).
@@ -83,78 +90,82 @@ struct RecordTable {
     /// Appends the record unless its key is in the table (then nothing changes and it returns
     /// false): one hash and one probe for the existence check and the insertion.
     mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject) -> Bool {
-        if Self.findOrInsert(&index, slots, key, slot: slots.count) != nil { return false }
+        if Self.findOrInsert(&index, slots, key, slot: slots.nextNumber) != nil { return false }
         slots.append(Slot(key: key, record: record))
+        if slots.compacting { compactSome() }
         return true
     }
 
     // The index is changed while the slots are read (to compare keys): as two arguments, these
     // are disjoint accesses, and `slots` is borrowed, so no reference to its storage outlives
     // the call (a copy kept alive would make the next append copy the chunk list and a chunk).
-    private static func findOrInsert(_ index: inout SlotIndex, _ slots: SlotChunks<Slot>, _ key: JSON, slot: Int) -> Int? {
-        index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots[$0]!.key == key }
+    private static func findOrInsert(_ index: inout SlotIndex, _ slots: RecordSlots, _ key: JSON, slot: Int) -> Int? {
+        index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots.holds($0, key) }
     }
 
-    private static func remove(_ index: inout SlotIndex, _ slots: SlotChunks<Slot>, _ key: JSON) -> Int? {
-        index.remove(SlotIndex.hash(key)) { slots[$0]!.key == key }
+    private static func remove(_ index: inout SlotIndex, _ slots: RecordSlots, _ key: JSON) -> Int? {
+        index.remove(SlotIndex.hash(key)) { slots.holds($0, key) }
     }
 
     /// Replaces the record in the last slot, which holds `key` (no lookup).
     mutating func replaceLast(_ key: JSON, _ record: JSONObject) {
-        assert(slots.last??.key == key, "replaceLast: the last slot holds another key")
-        slots[slots.count - 1]!.record = record
+        let last = slots.lastNumber!
+        assert(slots.holds(last, key), "replaceLast: the last slot holds another key")
+        slots.setRecord(last, record)
     }
 
     /// Replaces the record of an existing key in place.
     mutating func replace(_ key: JSON, _ record: JSONObject) {
-        let i = slot(of: key)!
-        slots[i]!.record = record
+        slots.setRecord(slot(of: key)!, record)
     }
 
-    /// Removes a key; returns its old slot number and record.
+    /// Removes a key; returns its old slot number (for `restore`) and record.
     @discardableResult
     mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
         guard let i = Self.remove(&index, slots, key) else { return nil }
-        let record = slots[i]!.record
-        slots[i] = nil
-        if i == slots.count - 1 { trimTail() } else if holdCompaction == 0 { compactIfSparse() }
+        let record = slots.record(i)
+        slots.set(i, nil)
+        guard holdCompaction == 0 else { return (i, record) }
+        if i == slots.lastNumber { slots.trimTail() }
+        if slots.compacting {
+            compactSome()
+        } else if slots.count - index.count > Swift.max(32, index.count) {
+            slots.startCompaction(liveCount: index.count)
+            compactSome()
+        }
         return (i, record)
     }
 
     /// Puts a removed record back into its old slot (only valid while compaction is held).
     mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int) {
-        while slots.count <= slot { slots.append(nil) }
-        slots[slot] = Slot(key: key, record: record)
+        slots.extend(toHold: slot)
+        slots.set(slot, Slot(key: key, record: record))
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
     mutating func removeAll() {
-        slots = SlotChunks<Slot>()
+        slots = RecordSlots()
         index.removeAll()
     }
 
-    private mutating func trimTail() {
+    /// One step of a running compaction: moves the next `compactionStep` slots and points
+    /// the index at the new numbers of the live ones.
+    private mutating func compactSome() {
         guard holdCompaction == 0 else { return }
-        while let last = slots.last, last == nil { slots.removeLast() }
+        Self.moveSlots(&slots, &index, upTo: slots.cursor + Self.compactionStep)
     }
 
-    private mutating func compactIfSparse() {
-        let dead = slots.count - index.count
-        guard dead > 32 && dead > index.count else { return }
-        compact()
+    private static func moveSlots(_ slots: inout RecordSlots, _ index: inout SlotIndex, upTo limit: Int) {
+        slots.compact(upTo: limit) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
     }
 
+    /// Closes every hole now (tests; a write closes them in steps). A running compaction leaves
+    /// the holes of slots removed after it moved them, so one more may be needed.
     mutating func compact() {
-        var fresh = SlotChunks<Slot>()
-        fresh.reserveCapacity(index.count)
-        var newNumber = [Int](repeating: -1, count: slots.count)
-        for (i, slot) in slots.enumerated() {
-            guard let s = slot else { continue }
-            newNumber[i] = fresh.count
-            fresh.append(s)
+        while slots.compacting || slots.count > index.count {
+            if !slots.compacting { slots.startCompaction(liveCount: index.count) }
+            Self.moveSlots(&slots, &index, upTo: .max)
         }
-        slots = fresh
-        index.renumber { newNumber[$0] }
     }
 
     /// Records in insertion order.

@@ -8,6 +8,8 @@ struct SlotChunks<Slot>: RandomAccessCollection {
     /// Every chunk but the last is full; the last is not empty.
     private var chunks: [[Slot?]] = []
     private(set) var count = 0
+    /// Chunks before this one were released (`release(below:)`).
+    private var released = 0
 
     var startIndex: Int { 0 }
     var endIndex: Int { count }
@@ -37,5 +39,15 @@ struct SlotChunks<Slot>: RandomAccessCollection {
 
     mutating func reserveCapacity(_ n: Int) {
         chunks.reserveCapacity((n + Self.chunkSize - 1) >> Self.shift)
+    }
+
+    /// Frees the chunks that lie wholly below element `n`, all holes by then (a `RecordSlots`
+    /// compaction moved them). Their elements must not be read again: they trap.
+    mutating func release(below n: Int) {
+        let end = Swift.min(n >> Self.shift, chunks.count - 1)
+        while released < end {
+            chunks[released] = []
+            released += 1
+        }
     }
 }

@@ -35,9 +35,10 @@ struct SlotIndex {
         table.remove(hash) { matches($0.slot) }?.slot
     }
 
-    /// Moves every entry to its slot's new number (the table was compacted).
-    mutating func renumber(_ newSlot: (Int) -> Int) {
-        table.updateEach { $0 = HashSlot(hash: $0.hash, slot: newSlot($0.slot)) }
+    /// Moves the entry of the key with `hash` in slot `old` to slot `new` (its slot moved).
+    mutating func renumber(_ hash: Int, from old: Int, to new: Int) {
+        let found = table.modify(hash, { $0.slot == old }) { $0 = HashSlot(hash: hash, slot: new) }
+        assert(found, "SlotIndex.renumber: no entry for the slot")
     }
 
     mutating func removeAll() { table.removeAll() }

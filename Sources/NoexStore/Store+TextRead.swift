@@ -52,6 +52,7 @@ extension SlotIndex {
 
 extension JSON {
     /// True when this is `.string(s)` and `s`'s UTF-8 bytes are `utf8`.
+    @inline(__always)
     func isString(spelledBy utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard case .string(let s) = self else { return false }
         return s.utf8.withContiguousStorageIfAvailable { sameBytes($0, utf8) } ?? s.utf8.elementsEqual(utf8)

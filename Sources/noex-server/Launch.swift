@@ -27,6 +27,7 @@ func launch(_ options: CommandLineOptions) -> Int32 {
     sigaddset(&stopSignals, SIGINT)
     sigaddset(&stopSignals, SIGTERM)
     sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
+    noex_disable_malloc_fastbins()
     if options.echo {
         var config = WebSocketServerConfig(
             host: options.host ?? "127.0.0.1", port: options.port ?? 8080,

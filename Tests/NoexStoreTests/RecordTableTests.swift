@@ -75,6 +75,75 @@ import Testing
         Self.check(table, [], universe: universe)
     }
 
+    /// Holes close a few slots per write (`RecordSlots`): while a compaction runs, the table
+    /// is the slots moved so far followed by those not yet, numbered in two spaces. Random
+    /// inserts, deletes (mostly of the oldest records, as a purge does; in phases where holes
+    /// soon outnumber live records), updates, rolled-back
+    /// transactions and whole compactions in the middle of a stepped one must keep the order,
+    /// the positions and every key.
+    @Test(arguments: [21, 22, 23] as [UInt64])
+    func compactionInStepsKeepsTheTable(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var table = RecordTable()
+        var model: [(key: JSON, record: JSONObject)] = []
+        var next = 0
+        var checksWhileCompacting = 0
+        var maxSlots = 0
+        func newRecord() -> (JSON, JSONObject) {
+            next += 1
+            return (.string("k\(next)"), ["n": .int(Int64(next))])
+        }
+        func randomIndex(oldest: Bool) -> Int {
+            Int.random(in: 0..<(oldest ? Swift.min(model.count, 40) : model.count), using: &rng)
+        }
+        for step in 0..<30_000 {
+            // phases of growth and of purging: holes outnumber live records in the latter
+            // (to over 4,096 slots, so the chunks a compaction frees lie below live ones)
+            let purging = (step / 5000) % 2 == 1
+            let r = Int.random(in: 0..<100, using: &rng)
+            if r < (purging ? 20 : 75) || model.isEmpty {
+                let (key, record) = newRecord()
+                table.append(key, record)
+                model.append((key, record))
+            } else if r < 86 {
+                let i = randomIndex(oldest: r < 78)
+                #expect(table.remove(model.remove(at: i).key)?.record != nil)
+            } else if r < 95 {
+                let i = randomIndex(oldest: false)
+                let record: JSONObject = ["n": .int(Int64(-step))]
+                table.replace(model[i].key, record)
+                model[i].record = record
+            } else {
+                // a transaction rolled back: its removals and insert undone in reverse order
+                table.holdCompaction += 1
+                var removed: [(JSON, Int, JSONObject)] = []
+                for i in model.indices.shuffled(using: &rng).prefix(3) {
+                    let key = model[i].key
+                    let r = table.remove(key)!
+                    removed.append((key, r.slot, r.record))
+                }
+                let (key, record) = newRecord()
+                table.append(key, record)
+                #expect(table.remove(key) != nil)
+                for (key, slot, record) in removed.reversed() { table.restore(key, record, slot: slot) }
+                table.holdCompaction -= 1
+            }
+            if step % 4000 == 3999 {
+                table.compact()
+                #expect(!table.slots.compacting && table.slots.count == model.count)
+            }
+            maxSlots = Swift.max(maxSlots, table.slots.main.count)
+            if table.slots.compacting && step % 20 == 0 {
+                checksWhileCompacting += 1
+                Self.check(table, model, universe: 0)
+            } else if step % 1000 == 0 {
+                Self.check(table, model, universe: 0)
+            }
+        }
+        Self.check(table, model, universe: 0)
+        #expect(checksWhileCompacting > 20 && maxSlots > 4096)
+    }
+
     /// Transaction rollback: removed records go back into their old slots while compaction is
     /// held, so the insertion order is the one before.
     @Test func restoreWhileHeldPutsRecordsBackInOrder() {
@@ -137,7 +206,7 @@ import Testing
     }
 
     /// Growing moves the old table's entries a few per insertion: between moves a key may be
-    /// in either table. Inserts, removals, lookups and a renumbering while the index grows
+    /// in either table. Inserts, removals, lookups and renumberings while the index grows
     /// (doubling from 16 entries to 16,384) must find every
     /// live key and no removed one, with colliding hashes among them.
     @Test(arguments: [11, 12] as [UInt64])
@@ -178,9 +247,12 @@ import Testing
                 #expect(index.findOrInsert(hash(id), slot: -5) { $0 == live[id] } == live[id])
             }
             #expect(index.count == live.count)
-            if step == 9_000 {
-                index.renumber { $0 + 1 }
-                for id in live.keys { live[id]! += 1 }
+            if step % 3000 == 0 {
+                // compaction moves entries one at a time (slots get numbers of another space)
+                for id in live.keys.sorted() {
+                    index.renumber(hash(id), from: live[id]!, to: live[id]! + (1 << 40))
+                    live[id]! += 1 << 40
+                }
             }
             if step % 1000 == 0 || step > 11_950 {
                 for (id, slot) in live { #expect(index.find(hash(id)) { $0 == slot } == slot) }
