@@ -3,25 +3,34 @@
 /// places (the rule engine's facts and rules, a non-unique index's keys per value). An existing
 /// key keeps its place; delete-then-insert moves it to the end.
 ///
-/// The keys sit in an array, found (above a few keys) through a `SteppedHashTable` (which
-/// doubles in steps), so no insertion re-hashes the others (a `Dictionary` of positions did, in one insertion: ~0.25 s at
-/// 786,432 keys); the array's own growth copies its bytes, a memory copy. A removal leaves a
-/// hole; once holes outnumber live keys the keys close up (amortized O(1) per removal, and a
-/// removal never searches or copies the others).
+/// A set of at most `scanLimit` keys keeps them in an array and is searched by scanning it.
+/// A larger one keeps them in `OrderedSlots` (chunks, so growing never copies them; holes
+/// closed a few per change), found through a `SteppedHashTable` (doubling in steps), so no
+/// insertion or removal moves all the keys at once. A `Dictionary` of positions re-hashed
+/// every key in one insertion (~0.25 s at 786,432 keys); one array of keys copied all of them
+/// when it doubled (3.5 ms at 262,144) and when it closed its holes (7.3 ms at 131,072 keys:
+/// `store-bench` `insert_1m_indexed_slowest`, `delete_1m_indexed_oldest_slowest`).
 public struct InsertionOrderedSet<Key: Hashable> {
+    /// The keys while the set is small (no `box`), holes included.
     @usableFromInline var slots: [Key?] = []
-    /// The keys' table, made once the set holds more than `scanLimit` keys: a smaller set (a
-    /// value of most indexes holds a few keys) is searched by scanning `slots`, and carries no
-    /// table (~300 bytes even when nearly empty). Boxed, so a set is three words.
+    /// The keys and their table, made once the set holds more than `scanLimit` keys: a smaller
+    /// set (a value of most indexes holds a few keys) carries neither (~300 bytes even when
+    /// nearly empty). Boxed, so a set is four words.
     @usableFromInline var box: TableBox?
     @usableFromInline var live = 0
     @usableFromInline var changeCount = 0
     @inlinable static var scanLimit: Int { 8 }
+    /// Slots a running compaction moves per change of a large set (as a bucket's records).
+    @inlinable static var compactionStep: Int { 16 }
 
     @usableFromInline
     final class TableBox {
         @usableFromInline var table: SteppedHashTable<HashSlot>
-        @usableFromInline init(_ table: SteppedHashTable<HashSlot>) { self.table = table }
+        @usableFromInline var keys: OrderedSlots<Key>
+        @usableFromInline init(_ table: SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>) {
+            self.table = table
+            self.keys = keys
+        }
     }
 
     @inlinable public init() {}
@@ -35,7 +44,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
     @inlinable
     public func contains(_ key: Key) -> Bool {
         guard let box else { return slots.contains(key) }
-        return box.table.find(key.hashValue) { slots[$0.slot]! == key } != nil
+        return box.table.find(key.hashValue) { box.keys[slot: $0.slot]! == key } != nil
     }
 
     /// Appends `key` unless present; an existing key keeps its place.
@@ -43,64 +52,92 @@ public struct InsertionOrderedSet<Key: Hashable> {
     public mutating func insert(_ key: Key) {
         if box != nil {
             uniqueBox()
-            guard Self.insert(&box!.table, slots, key, slot: slots.count) else { return }
-        } else if slots.contains(key) {
-            return
+            let b = box!
+            guard Self.insert(&b.table, b.keys, key, slot: b.keys.nextNumber) else { return }
+            b.keys.append(key)
+            if b.keys.compacting { Self.compactSome(b) }
+        } else {
+            if slots.contains(key) { return }
+            slots.append(key)
         }
         changeCount &+= 1
-        slots.append(key)
         live += 1
         if box == nil && live > Self.scanLimit { makeTable() }
     }
 
     @inlinable
     public mutating func remove(_ key: Key) {
-        let found: Int?
         if box != nil {
             uniqueBox()
-            found = Self.remove(&box!.table, slots, key)
+            let b = box!
+            guard let i = Self.remove(&b.table, b.keys, key) else { return }
+            b.keys[slot: i] = nil
+            live -= 1
+            changeCount &+= 1
+            if i == b.keys.lastNumber { b.keys.trimTail() }
+            if b.keys.compacting {
+                Self.compactSome(b)
+            } else if b.keys.count - live > Swift.max(32, live) {
+                b.keys.startCompaction(liveCount: live)
+                Self.compactSome(b)
+            }
         } else {
-            found = slots.firstIndex(of: key)
+            guard let i = slots.firstIndex(of: key) else { return }
+            slots[i] = nil
+            live -= 1
+            changeCount &+= 1
+            if slots.count > 32 && slots.count > 2 * live { slots = slots.filter { $0 != nil } }
         }
-        guard let i = found else { return }
-        changeCount &+= 1
-        slots[i] = nil
-        live -= 1
-        if slots.count > 32 && slots.count > 2 * live { closeHoles() }
     }
 
+    /// One step of a running compaction: moves the next slots and points the table at the new
+    /// numbers of the live keys.
+    @inlinable
+    static func compactSome(_ b: TableBox) {
+        b.keys.compact(upTo: b.keys.cursor + compactionStep) { key, old, new in
+            let hash = key.hashValue
+            let found = b.table.modify(hash, { $0.slot == old }) { $0 = HashSlot(hash: hash, slot: new) }
+            assert(found, "InsertionOrderedSet: no table entry for a moved key")
+        }
+    }
+
+    /// Closes every hole now (tests; a change closes them in steps).
+    @inlinable
+    mutating func closeHoles() {
+        guard box != nil else {
+            slots = slots.filter { $0 != nil }
+            return
+        }
+        uniqueBox()
+        let b = box!
+        while b.keys.compacting || b.keys.count > live {
+            if !b.keys.compacting { b.keys.startCompaction(liveCount: live) }
+            b.keys.compact(upTo: .max) { key, old, new in
+                let hash = key.hashValue
+                _ = b.table.modify(hash, { $0.slot == old }) { $0 = HashSlot(hash: hash, slot: new) }
+            }
+        }
+    }
+
+    /// Moves the keys of a set that outgrew scanning into `OrderedSlots` and a table.
     @inlinable
     mutating func makeTable() {
         var table = SteppedHashTable<HashSlot>()
-        for (i, slot) in slots.enumerated() {
-            guard let key = slot else { continue }
+        var keys = OrderedSlots<Key>()
+        for case let key? in slots {
             let hash = key.hashValue
-            _ = table.findOrInsert(hash, HashSlot(hash: hash, slot: i)) { _ in false }
+            _ = table.findOrInsert(hash, HashSlot(hash: hash, slot: keys.nextNumber)) { _ in false }
+            keys.append(key)
         }
-        box = TableBox(table)
+        slots = []
+        box = TableBox(table, keys)
     }
 
-    /// Copies the table's box before a change when another copy of this set shares it (the
-    /// table's memory is copied on write by the table itself).
+    /// Copies the box before a change when another copy of this set shares it (the table's
+    /// memory and the slots are copied on write by themselves).
     @inlinable
     mutating func uniqueBox() {
-        if !isKnownUniquelyReferenced(&box!) { box = TableBox(box!.table) }
-    }
-
-    @inlinable
-    mutating func closeHoles() {
-        var fresh: [Key?] = []
-        fresh.reserveCapacity(live)
-        var newNumber = [Int](repeating: -1, count: slots.count)
-        for (i, slot) in slots.enumerated() {
-            guard let key = slot else { continue }
-            newNumber[i] = fresh.count
-            fresh.append(key)
-        }
-        slots = fresh
-        guard box != nil else { return }
-        uniqueBox()
-        box!.table.updateEach { $0 = HashSlot(hash: $0.hash, slot: newNumber[$0.slot]) }
+        if !isKnownUniquelyReferenced(&box!) { box = TableBox(box!.table, box!.keys) }
     }
 
     /// The keys, oldest first.
@@ -108,26 +145,30 @@ public struct InsertionOrderedSet<Key: Hashable> {
     public var keys: [Key] {
         var out: [Key] = []
         out.reserveCapacity(live)
-        for case let key? in slots { out.append(key) }
+        forEach { out.append($0) }
         return out
     }
 
     @inlinable
     public func forEach(_ body: (Key) -> Void) {
-        for case let key? in slots { body(key) }
+        if let box {
+            for case let key? in box.keys { body(key) }
+        } else {
+            for case let key? in slots { body(key) }
+        }
     }
 
-    // The table is changed while the slots are read (to compare keys): as two arguments these
-    // are disjoint accesses, and `slots` is borrowed, so no copy of it outlives the call (one
-    // kept alive would make the next append copy the array). True when `key` was added.
+    // The table is changed while the keys are read (to compare them): as two arguments these
+    // are disjoint accesses, and `keys` is borrowed, so no copy of it outlives the call (one
+    // kept alive would make the next append copy a chunk). True when `key` was added.
     @inlinable
-    static func insert(_ index: inout SteppedHashTable<HashSlot>, _ slots: [Key?], _ key: Key, slot: Int) -> Bool {
+    static func insert(_ index: inout SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>, _ key: Key, slot: Int) -> Bool {
         let hash = key.hashValue
-        return index.findOrInsert(hash, HashSlot(hash: hash, slot: slot)) { slots[$0.slot]! == key } == nil
+        return index.findOrInsert(hash, HashSlot(hash: hash, slot: slot)) { keys[slot: $0.slot]! == key } == nil
     }
 
     @inlinable
-    static func remove(_ index: inout SteppedHashTable<HashSlot>, _ slots: [Key?], _ key: Key) -> Int? {
-        index.remove(key.hashValue) { slots[$0.slot]! == key }?.slot
+    static func remove(_ index: inout SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>, _ key: Key) -> Int? {
+        index.remove(key.hashValue) { keys[slot: $0.slot]! == key }?.slot
     }
 }

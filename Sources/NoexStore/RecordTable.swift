@@ -3,7 +3,7 @@ import NoexJSON
 /// Records of one bucket: O(1) lookup by key and insertion-ordered iteration.
 ///
 /// Slots are appended; a delete leaves a hole, and once holes outnumber live records a
-/// compaction closes them, a few slots per later write (`RecordSlots`). An update keeps the
+/// compaction closes them, a few slots per later write (`OrderedSlots`). An update keeps the
 /// key's slot (its position in `all()`); delete and re-insert moves the key to the end, as the
 /// original's insertion-ordered map does. A removed record can be put back into its old slot
 /// (transaction rollback) while compaction is held.
@@ -14,7 +14,7 @@ struct RecordTable {
     }
 
     /// The slots in table order (`Collection` positions); the index holds their numbers.
-    private(set) var slots = RecordSlots()
+    private(set) var slots = OrderedSlots<Slot>()
     private var index = SlotIndex()
     /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
@@ -27,20 +27,20 @@ struct RecordTable {
 
     @inline(__always)
     private func slot(of key: JSON) -> Int? {
-        index.find(SlotIndex.hash(key)) { slots.holds($0, key) }
+        index.find(SlotIndex.hash(key)) { slots[slot: $0]!.key == key }
     }
 
     func get(_ key: JSON) -> JSONObject? {
         guard let i = slot(of: key) else { return nil }
-        return slots.record(i)
+        return slots[slot: i]!.record
     }
 
     /// The record with its JSON text attached (attached now if it was not yet, e.g. a record
     /// loaded from storage), so answering the next read of it copies bytes.
     mutating func getWithText(_ key: JSON) -> JSONObject? {
         guard let i = slot(of: key) else { return nil }
-        if slots.attachedText(i) == nil { slots.attachText(i) }
-        return slots.record(i)
+        if attachedText(i) == nil { slots[slot: i]!.record.attachText() }
+        return record(i)
     }
 
     /// The text `getWithText(.string(s))` attaches, for the string key whose UTF-8 bytes are
@@ -49,18 +49,19 @@ struct RecordTable {
     mutating func text(stringKey utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> [UInt8]? {
         guard let i = slot(ofString: utf8, hash: hash) else { return nil }
         if let text = attachedText(i) { return text }
-        slots.attachText(i)
-        return slots.attachedText(i)!  // attachText always attaches
+        slots[slot: i]!.record.attachText()
+        return attachedText(i)!  // attachText always attaches
     }
 
-    // The reads of `text(stringKey:hash:)`, outside its mutating context: there, reading a slot
-    // through the chunks' generic accessor copied it (a runtime copy of the optional slot,
-    // ~1,000 instructions per `store.get`).
+    // The reads of `getWithText` and `text(stringKey:hash:)`, outside their mutating context:
+    // there, reading a slot through the generic accessor copied it (a runtime copy of the
+    // optional slot, ~1,000 instructions per `store.get`).
     private func slot(ofString utf8: UnsafeBufferPointer<UInt8>, hash: Int) -> Int? {
-        index.find(hash) { slots.holds($0, stringSpelledBy: utf8) }
+        index.find(hash) { slots[slot: $0]!.key.isString(spelledBy: utf8) }
     }
 
-    @inline(__always) private func attachedText(_ i: Int) -> [UInt8]? { slots.attachedText(i) }
+    @inline(__always) private func attachedText(_ i: Int) -> [UInt8]? { slots[slot: i]!.record.attachedText }
+    @inline(__always) private func record(_ i: Int) -> JSONObject { slots[slot: i]!.record }
 
     func contains(_ key: JSON) -> Bool { slot(of: key) != nil }
 
@@ -70,7 +71,7 @@ struct RecordTable {
     /// Position in table order and record of a key in one lookup.
     func entry(_ key: JSON) -> (position: Int, record: JSONObject)? {
         guard let i = slot(of: key) else { return nil }
-        return (slots.position(ofSlot: i), slots.record(i))
+        return (slots.position(ofSlot: i), slots[slot: i]!.record)
     }
 
     /// Room for `n` records in all (a load that knows how many come).
@@ -99,32 +100,32 @@ struct RecordTable {
     // The index is changed while the slots are read (to compare keys): as two arguments, these
     // are disjoint accesses, and `slots` is borrowed, so no reference to its storage outlives
     // the call (a copy kept alive would make the next append copy the chunk list and a chunk).
-    private static func findOrInsert(_ index: inout SlotIndex, _ slots: RecordSlots, _ key: JSON, slot: Int) -> Int? {
-        index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots.holds($0, key) }
+    private static func findOrInsert(_ index: inout SlotIndex, _ slots: OrderedSlots<Slot>, _ key: JSON, slot: Int) -> Int? {
+        index.findOrInsert(SlotIndex.hash(key), slot: slot) { slots[slot: $0]!.key == key }
     }
 
-    private static func remove(_ index: inout SlotIndex, _ slots: RecordSlots, _ key: JSON) -> Int? {
-        index.remove(SlotIndex.hash(key)) { slots.holds($0, key) }
+    private static func remove(_ index: inout SlotIndex, _ slots: OrderedSlots<Slot>, _ key: JSON) -> Int? {
+        index.remove(SlotIndex.hash(key)) { slots[slot: $0]!.key == key }
     }
 
     /// Replaces the record in the last slot, which holds `key` (no lookup).
     mutating func replaceLast(_ key: JSON, _ record: JSONObject) {
         let last = slots.lastNumber!
-        assert(slots.holds(last, key), "replaceLast: the last slot holds another key")
-        slots.setRecord(last, record)
+        assert(slots[slot: last]!.key == key, "replaceLast: the last slot holds another key")
+        slots[slot: last]!.record = record
     }
 
     /// Replaces the record of an existing key in place.
     mutating func replace(_ key: JSON, _ record: JSONObject) {
-        slots.setRecord(slot(of: key)!, record)
+        slots[slot: slot(of: key)!]!.record = record
     }
 
     /// Removes a key; returns its old slot number (for `restore`) and record.
     @discardableResult
     mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
         guard let i = Self.remove(&index, slots, key) else { return nil }
-        let record = slots.record(i)
-        slots.set(i, nil)
+        let record = record(i)
+        slots[slot: i] = nil
         guard holdCompaction == 0 else { return (i, record) }
         if i == slots.lastNumber { slots.trimTail() }
         if slots.compacting {
@@ -139,12 +140,12 @@ struct RecordTable {
     /// Puts a removed record back into its old slot (only valid while compaction is held).
     mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int) {
         slots.extend(toHold: slot)
-        slots.set(slot, Slot(key: key, record: record))
+        slots[slot: slot] = Slot(key: key, record: record)
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
     mutating func removeAll() {
-        slots = RecordSlots()
+        slots = OrderedSlots<Slot>()
         index.removeAll()
     }
 
@@ -155,7 +156,7 @@ struct RecordTable {
         Self.moveSlots(&slots, &index, upTo: slots.cursor + Self.compactionStep)
     }
 
-    private static func moveSlots(_ slots: inout RecordSlots, _ index: inout SlotIndex, upTo limit: Int) {
+    private static func moveSlots(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex, upTo limit: Int) {
         slots.compact(upTo: limit) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
     }
 

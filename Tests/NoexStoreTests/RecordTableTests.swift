@@ -75,7 +75,7 @@ import Testing
         Self.check(table, [], universe: universe)
     }
 
-    /// Holes close a few slots per write (`RecordSlots`): while a compaction runs, the table
+    /// Holes close a few slots per write (`OrderedSlots`): while a compaction runs, the table
     /// is the slots moved so far followed by those not yet, numbered in two spaces. Random
     /// inserts, deletes (mostly of the oldest records, as a purge does; in phases where holes
     /// soon outnumber live records), updates, rolled-back

@@ -155,23 +155,28 @@ do {
     }
     // ---- the slowest single insert while a bucket grows to 2^20 + 1 records: a table that
     //      grows by copying itself whole stalls the loop for one insert, longer the larger it is;
-    //      then the same with a unique field (its index grows as the bucket does)
-    for (name, unique) in [("insert_1m", false), ("insert_1m_unique", true)] {
+    //      then the same with a unique field (its index grows as the bucket does), and with an
+    //      indexed field of 4 values (each value's keys grow to 2^18)
+    enum Field { case plain, unique, fourValues }
+    for (name, kind) in [("insert_1m", Field.plain), ("insert_1m_unique", .unique), ("insert_1m_indexed", .fourValues)] {
         var field: JSONObject = ["type": "number"]
-        if unique { field["unique"] = true }
-        try store.defineBucket(name, config: ["key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "n": .object(field)]])
+        if kind == .unique { field["unique"] = true }
+        try store.defineBucket(name, config: [
+            "key": "id", "schema": ["id": ["type": "number", "generated": "autoincrement"], "n": .object(field)],
+            "indexes": kind == .fourValues ? ["n"] : [],
+        ])
         var slowest = 0.0, slowestAt = 0
         let growStart = cpuSeconds()
         for i in 0...(1 << 20) {
             let t = cpuSeconds()
-            _ = try store.insert(bucket: name, record: ["n": .int(Int64(i))])
+            _ = try store.insert(bucket: name, record: ["n": .int(Int64(kind == .fourValues ? i % 4 : i))])
             let d = cpuSeconds() - t
             if d > slowest { slowest = d; slowestAt = i + 1 }
         }
         let growTotal = cpuSeconds() - growStart
         print("\(name)_cpu_latency: \(Int(growTotal / Double((1 << 20) + 1) * 1e9)) ns/op")
         print("\(name)_slowest: \((slowest * 1e5).rounded() / 100) ms (insert \(slowestAt))")
-        if !unique {
+        if kind != .unique {
             // ---- the slowest single delete while the oldest 3/4 of those records go (a purge
             //      of old records): a table that closes its holes in one delete stalls the loop
             var slowestDelete = 0.0, slowestDeleteAt = 0
@@ -181,7 +186,8 @@ do {
                 let d = cpuSeconds() - t
                 if d > slowestDelete { slowestDelete = d; slowestDeleteAt = i }
             }
-            print("delete_1m_oldest_slowest: \((slowestDelete * 1e5).rounded() / 100) ms (delete \(slowestDeleteAt))")
+            let figure = kind == .plain ? "delete_1m_oldest" : "delete_1m_indexed_oldest"
+            print("\(figure)_slowest: \((slowestDelete * 1e5).rounded() / 100) ms (delete \(slowestDeleteAt))")
         }
         _ = store.dropBucket(name)
     }
