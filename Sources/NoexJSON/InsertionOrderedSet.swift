@@ -5,7 +5,7 @@
 ///
 /// A set of at most `scanLimit` keys keeps them in an array and is searched by scanning it.
 /// A larger one keeps them in `OrderedSlots` (chunks, so growing never copies them; holes
-/// closed a few per change), found through a `SteppedHashTable` (doubling in steps), so no
+/// closed a few per change), found through a `SlotIndex` (doubling in steps), so no
 /// insertion or removal moves all the keys at once. A `Dictionary` of positions re-hashed
 /// every key in one insertion (~0.25 s at 786,432 keys); one array of keys copied all of them
 /// when it doubled (3.5 ms at 262,144) and when it closed its holes (7.3 ms at 131,072 keys:
@@ -25,9 +25,9 @@ public struct InsertionOrderedSet<Key: Hashable> {
 
     @usableFromInline
     final class TableBox {
-        @usableFromInline var table: SteppedHashTable<HashSlot>
+        @usableFromInline var table: SlotIndex
         @usableFromInline var keys: OrderedSlots<Key>
-        @usableFromInline init(_ table: SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>) {
+        @usableFromInline init(_ table: SlotIndex, _ keys: OrderedSlots<Key>) {
             self.table = table
             self.keys = keys
         }
@@ -44,7 +44,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
     @inlinable
     public func contains(_ key: Key) -> Bool {
         guard let box else { return slots.contains(key) }
-        return box.table.find(key.hashValue) { box.keys[slot: $0.slot]! == key } != nil
+        return box.table.find(key.hashValue) { box.keys[slot: $0]! == key } != nil
     }
 
     /// Appends `key` unless present; an existing key keeps its place.
@@ -94,11 +94,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
     /// numbers of the live keys.
     @inlinable
     static func compactSome(_ b: TableBox) {
-        b.keys.compact(upTo: b.keys.cursor + compactionStep) { key, old, new in
-            let hash = key.hashValue
-            let found = b.table.modify(hash, { $0.slot == old }) { $0 = HashSlot(hash: hash, slot: new) }
-            assert(found, "InsertionOrderedSet: no table entry for a moved key")
-        }
+        b.keys.compact(upTo: b.keys.cursor + compactionStep) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
     }
 
     /// Closes every hole now (tests; a change closes them in steps).
@@ -112,21 +108,17 @@ public struct InsertionOrderedSet<Key: Hashable> {
         let b = box!
         while b.keys.compacting || b.keys.count > live {
             if !b.keys.compacting { b.keys.startCompaction(liveCount: live) }
-            b.keys.compact(upTo: .max) { key, old, new in
-                let hash = key.hashValue
-                _ = b.table.modify(hash, { $0.slot == old }) { $0 = HashSlot(hash: hash, slot: new) }
-            }
+            b.keys.compact(upTo: .max) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
         }
     }
 
     /// Moves the keys of a set that outgrew scanning into `OrderedSlots` and a table.
     @inlinable
     mutating func makeTable() {
-        var table = SteppedHashTable<HashSlot>()
+        var table = SlotIndex()
         var keys = OrderedSlots<Key>()
         for case let key? in slots {
-            let hash = key.hashValue
-            _ = table.findOrInsert(hash, HashSlot(hash: hash, slot: keys.nextNumber)) { _ in false }
+            _ = table.findOrInsert(key.hashValue, slot: keys.nextNumber) { _ in false }
             keys.append(key)
         }
         slots = []
@@ -162,13 +154,12 @@ public struct InsertionOrderedSet<Key: Hashable> {
     // are disjoint accesses, and `keys` is borrowed, so no copy of it outlives the call (one
     // kept alive would make the next append copy a chunk). True when `key` was added.
     @inlinable
-    static func insert(_ index: inout SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>, _ key: Key, slot: Int) -> Bool {
-        let hash = key.hashValue
-        return index.findOrInsert(hash, HashSlot(hash: hash, slot: slot)) { keys[slot: $0.slot]! == key } == nil
+    static func insert(_ index: inout SlotIndex, _ keys: OrderedSlots<Key>, _ key: Key, slot: Int) -> Bool {
+        index.findOrInsert(key.hashValue, slot: slot) { keys[slot: $0]! == key } == nil
     }
 
     @inlinable
-    static func remove(_ index: inout SteppedHashTable<HashSlot>, _ keys: OrderedSlots<Key>, _ key: Key) -> Int? {
-        index.remove(key.hashValue) { keys[slot: $0.slot]! == key }?.slot
+    static func remove(_ index: inout SlotIndex, _ keys: OrderedSlots<Key>, _ key: Key) -> Int? {
+        index.remove(key.hashValue) { keys[slot: $0]! == key }
     }
 }
