@@ -20,8 +20,6 @@ public struct InsertionOrderedSet<Key: Hashable> {
     @usableFromInline var live = 0
     @usableFromInline var changeCount = 0
     @inlinable static var scanLimit: Int { 8 }
-    /// Slots a running compaction moves per change of a large set (as a bucket's records).
-    @inlinable static var compactionStep: Int { 16 }
 
     @usableFromInline
     final class TableBox {
@@ -55,7 +53,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
             let b = box!
             guard Self.insert(&b.table, b.keys, key, slot: b.keys.nextNumber) else { return }
             b.keys.append(key)
-            if b.keys.compacting { Self.compactSome(b) }
+            b.keys.compactStep { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
         } else {
             if slots.contains(key) { return }
             slots.append(key)
@@ -71,16 +69,9 @@ public struct InsertionOrderedSet<Key: Hashable> {
             uniqueBox()
             let b = box!
             guard let i = Self.remove(&b.table, b.keys, key) else { return }
-            b.keys[slot: i] = nil
             live -= 1
             changeCount &+= 1
-            if i == b.keys.lastNumber { b.keys.trimTail() }
-            if b.keys.compacting {
-                Self.compactSome(b)
-            } else if b.keys.count - live > Swift.max(32, live) {
-                b.keys.startCompaction(liveCount: live)
-                Self.compactSome(b)
-            }
+            b.keys.remove(i, liveCount: live) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
         } else {
             guard let i = slots.firstIndex(of: key) else { return }
             slots[i] = nil
@@ -88,13 +79,6 @@ public struct InsertionOrderedSet<Key: Hashable> {
             changeCount &+= 1
             if slots.count > 32 && slots.count > 2 * live { slots = slots.filter { $0 != nil } }
         }
-    }
-
-    /// One step of a running compaction: moves the next slots and points the table at the new
-    /// numbers of the live keys.
-    @inlinable
-    static func compactSome(_ b: TableBox) {
-        b.keys.compact(upTo: b.keys.cursor + compactionStep) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
     }
 
     /// Closes every hole now (tests; a change closes them in steps).
@@ -106,10 +90,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
         }
         uniqueBox()
         let b = box!
-        while b.keys.compacting || b.keys.count > live {
-            if !b.keys.compacting { b.keys.startCompaction(liveCount: live) }
-            b.keys.compact(upTo: .max) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
-        }
+        b.keys.closeAllHoles(liveCount: live) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
     }
 
     /// Moves the keys of a set that outgrew scanning into `OrderedSlots` and a table.

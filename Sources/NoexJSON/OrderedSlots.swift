@@ -6,7 +6,7 @@
 /// of 2^20 records made that one delete copy every live slot and renumber every index entry,
 /// ~95 ms (`store-bench` `delete_1m_oldest_slowest`; bench/README.md, "A bucket closes its
 /// holes in steps"). So a compaction moves live slots from `main` into `compacted` a few per
-/// write (`compact(upTo:_:)`, called by the owner); meanwhile the slots are `compacted` (those
+/// change (`remove(_:liveCount:_:)`, `compactStep`, called by the owner); meanwhile the slots are `compacted` (those
 /// moved, in order) followed by `main` from `cursor` on (those not moved yet, then new ones).
 ///
 /// A slot *number* (what the owner's hash table holds) names a slot in one of the two spaces:
@@ -32,7 +32,7 @@ public struct OrderedSlots<Slot>: RandomAccessCollection {
     @inlinable public init() {}
 
     @inlinable public var cursor: Int { moveCursor }
-    /// A compaction runs: the owner calls `compact(upTo:_:)` on its writes until it ends.
+    /// A compaction runs: the owner's changes move it on until it ends.
     @inlinable public var compacting: Bool { isCompacting }
 
     /// The slots not moved yet (from `cursor` on), then new ones.
@@ -108,8 +108,44 @@ public struct OrderedSlots<Slot>: RandomAccessCollection {
 
     // MARK: compaction
 
+    /// Slots a running compaction moves per change: each live one costs its owner a hash and a
+    /// probe to renumber, and a compaction of n slots ends after n / 16 changes, before that
+    /// many more removals could outnumber the live slots again.
+    @inlinable public static var compactionStep: Int { 16 }
+
+    /// Makes slot `n` a hole, trims the holes at the end, and runs a compaction step, starting
+    /// a compaction once holes outnumber the `liveCount` live slots. `moved` gets each live slot
+    /// a step moves with its old and new number, for the owner's table.
     @inlinable
-    public mutating func startCompaction(liveCount: Int) {
+    public mutating func remove(_ n: Int, liveCount: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+        self[slot: n] = nil
+        if n == lastNumber { trimTail() }
+        if !isCompacting {
+            guard count - liveCount > Swift.max(32, liveCount) else { return }
+            startCompaction(liveCount: liveCount)
+        }
+        compactStep(moved)
+    }
+
+    /// A step of the running compaction, if one runs (the owner calls it after an append).
+    @inlinable
+    public mutating func compactStep(_ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+        guard isCompacting else { return }
+        compact(upTo: moveCursor + Self.compactionStep, moved)
+    }
+
+    /// Closes every hole now (tests). A running compaction leaves the holes of slots removed
+    /// after it moved them, so one more may be needed.
+    @inlinable
+    public mutating func closeAllHoles(liveCount: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+        while isCompacting || count > liveCount {
+            if !isCompacting { startCompaction(liveCount: liveCount) }
+            compact(upTo: .max, moved)
+        }
+    }
+
+    @inlinable
+    mutating func startCompaction(liveCount: Int) {
         isCompacting = true
         moveCursor = 0
         compacted.reserveCapacity(liveCount)
@@ -119,7 +155,7 @@ public struct OrderedSlots<Slot>: RandomAccessCollection {
     /// `compacted`, calling `moved` with the numbers of each live one, and ends the compaction
     /// once none are left.
     @inlinable
-    public mutating func compact(upTo limit: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+    mutating func compact(upTo limit: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
         let end = Swift.min(limit, main.count)
         for i in moveCursor..<end {
             guard let slot = main[i] else { continue }

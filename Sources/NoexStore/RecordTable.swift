@@ -16,12 +16,8 @@ struct RecordTable {
     /// The slots in table order (`Collection` positions); the index holds their numbers.
     private(set) var slots = OrderedSlots<Slot>()
     private var index = SlotIndex()
-    /// While > 0, removals never compact, so slot numbers stay valid for `restore`.
+    /// While > 0, no slot moves, so slot numbers stay valid for `restore`.
     var holdCompaction = 0
-    /// Slots a compaction moves per write: its cost per write stays small (a live slot costs
-    /// a hash and a probe of the index), and it ends after (slots / 16) writes, before that
-    /// many more deletes could outnumber the live records again.
-    static var compactionStep: Int { 16 }
 
     var count: Int { index.count }
 
@@ -93,7 +89,7 @@ struct RecordTable {
     mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject) -> Bool {
         if Self.findOrInsert(&index, slots, key, slot: slots.nextNumber) != nil { return false }
         slots.append(Slot(key: key, record: record))
-        if slots.compacting { compactSome() }
+        if slots.compacting && holdCompaction == 0 { Self.compactStep(&slots, &index) }
         return true
     }
 
@@ -125,14 +121,10 @@ struct RecordTable {
     mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
         guard let i = Self.remove(&index, slots, key) else { return nil }
         let record = record(i)
-        slots[slot: i] = nil
-        guard holdCompaction == 0 else { return (i, record) }
-        if i == slots.lastNumber { slots.trimTail() }
-        if slots.compacting {
-            compactSome()
-        } else if slots.count - index.count > Swift.max(32, index.count) {
-            slots.startCompaction(liveCount: index.count)
-            compactSome()
+        if holdCompaction > 0 {
+            slots[slot: i] = nil
+        } else {
+            Self.removeSlot(i, &slots, &index)
         }
         return (i, record)
     }
@@ -149,24 +141,23 @@ struct RecordTable {
         index.removeAll()
     }
 
-    /// One step of a running compaction: moves the next `compactionStep` slots and points
-    /// the index at the new numbers of the live ones.
-    private mutating func compactSome() {
-        guard holdCompaction == 0 else { return }
-        Self.moveSlots(&slots, &index, upTo: slots.cursor + Self.compactionStep)
+    // The slots change while the index is renumbered for the ones a compaction moves: as two
+    // arguments, these are disjoint accesses.
+    private static func removeSlot(_ i: Int, _ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
+        slots.remove(i, liveCount: index.count) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
     }
 
-    private static func moveSlots(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex, upTo limit: Int) {
-        slots.compact(upTo: limit) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
+    private static func compactStep(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
+        slots.compactStep { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
     }
 
-    /// Closes every hole now (tests; a write closes them in steps). A running compaction leaves
-    /// the holes of slots removed after it moved them, so one more may be needed.
+    /// Closes every hole now (tests; writes close them in steps).
     mutating func compact() {
-        while slots.compacting || slots.count > index.count {
-            if !slots.compacting { slots.startCompaction(liveCount: index.count) }
-            Self.moveSlots(&slots, &index, upTo: .max)
-        }
+        Self.closeAllHoles(&slots, &index)
+    }
+
+    private static func closeAllHoles(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
+        slots.closeAllHoles(liveCount: index.count) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
     }
 
     /// Records in insertion order.
