@@ -53,7 +53,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
             let b = box!
             guard Self.insert(&b.table, b.keys, key, slot: b.keys.nextNumber) else { return }
             b.keys.append(key)
-            b.keys.compactStep { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
+            b.keys.compactStep(index: &b.table) { $0.hashValue }
         } else {
             if slots.contains(key) { return }
             slots.append(key)
@@ -71,7 +71,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
             guard let i = Self.remove(&b.table, b.keys, key) else { return }
             live -= 1
             changeCount &+= 1
-            b.keys.remove(i, liveCount: live) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
+            b.keys.remove(i, index: &b.table) { $0.hashValue }
         } else {
             guard let i = slots.firstIndex(of: key) else { return }
             slots[i] = nil
@@ -90,7 +90,7 @@ public struct InsertionOrderedSet<Key: Hashable> {
         }
         uniqueBox()
         let b = box!
-        b.keys.closeAllHoles(liveCount: live) { key, old, new in b.table.renumber(key.hashValue, from: old, to: new) }
+        b.keys.closeAllHoles(index: &b.table) { $0.hashValue }
     }
 
     /// Moves the keys of a set that outgrew scanning into `OrderedSlots` and a table.

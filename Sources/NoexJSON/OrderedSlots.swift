@@ -6,7 +6,7 @@
 /// of 2^20 records made that one delete copy every live slot and renumber every index entry,
 /// ~95 ms (`store-bench` `delete_1m_oldest_slowest`; bench/README.md, "A bucket closes its
 /// holes in steps"). So a compaction moves live slots from `main` into `compacted` a few per
-/// change (`remove(_:liveCount:_:)`, `compactStep`, called by the owner); meanwhile the slots are `compacted` (those
+/// change (`remove(_:index:hash:)`, `compactStep`, called by the owner); meanwhile the slots are `compacted` (those
 /// moved, in order) followed by `main` from `cursor` on (those not moved yet, then new ones).
 ///
 /// A slot *number* (what the owner's hash table holds) names a slot in one of the two spaces:
@@ -108,39 +108,40 @@ public struct OrderedSlots<Slot>: RandomAccessCollection {
 
     // MARK: compaction
 
-    /// Slots a running compaction moves per change: each live one costs its owner a hash and a
-    /// probe to renumber, and a compaction of n slots ends after n / 16 changes, before that
+    /// Slots a running compaction moves per change: each live one costs a hash and a probe of
+    /// the owner's index to renumber, and a compaction of n slots ends after n / 16 changes, before that
     /// many more removals could outnumber the live slots again.
     @inlinable public static var compactionStep: Int { 16 }
 
     /// Makes slot `n` a hole, trims the holes at the end, and runs a compaction step, starting
-    /// a compaction once holes outnumber the `liveCount` live slots. `moved` gets each live slot
-    /// a step moves with its old and new number, for the owner's table.
+    /// a compaction once holes outnumber the live slots. `index` is the owner's map of these
+    /// slots (its count is the live slots): a step points it at each moved slot's new number,
+    /// finding the entry by `hash` of the slot.
     @inlinable
-    public mutating func remove(_ n: Int, liveCount: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+    public mutating func remove(_ n: Int, index: inout SlotIndex, hash: (Slot) -> Int) {
         self[slot: n] = nil
         if n == lastNumber { trimTail() }
         if !isCompacting {
-            guard count - liveCount > Swift.max(32, liveCount) else { return }
-            startCompaction(liveCount: liveCount)
+            guard count - index.count > Swift.max(32, index.count) else { return }
+            startCompaction(liveCount: index.count)
         }
-        compactStep(moved)
+        compactStep(index: &index, hash: hash)
     }
 
     /// A step of the running compaction, if one runs (the owner calls it after an append).
     @inlinable
-    public mutating func compactStep(_ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+    public mutating func compactStep(index: inout SlotIndex, hash: (Slot) -> Int) {
         guard isCompacting else { return }
-        compact(upTo: moveCursor + Self.compactionStep, moved)
+        compact(upTo: moveCursor + Self.compactionStep, index: &index, hash: hash)
     }
 
     /// Closes every hole now (tests). A running compaction leaves the holes of slots removed
     /// after it moved them, so one more may be needed.
     @inlinable
-    public mutating func closeAllHoles(liveCount: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
-        while isCompacting || count > liveCount {
-            if !isCompacting { startCompaction(liveCount: liveCount) }
-            compact(upTo: .max, moved)
+    public mutating func closeAllHoles(index: inout SlotIndex, hash: (Slot) -> Int) {
+        while isCompacting || count > index.count {
+            if !isCompacting { startCompaction(liveCount: index.count) }
+            compact(upTo: .max, index: &index, hash: hash)
         }
     }
 
@@ -152,15 +153,17 @@ public struct OrderedSlots<Slot>: RandomAccessCollection {
     }
 
     /// Moves the slots of `main` from `cursor` up to `limit` (exclusive) to the end of
-    /// `compacted`, calling `moved` with the numbers of each live one, and ends the compaction
-    /// once none are left.
+    /// `compacted`, renumbering each live one in `index`, and ends the compaction once none
+    /// are left.
     @inlinable
-    mutating func compact(upTo limit: Int, _ moved: (Slot, _ old: Int, _ new: Int) -> Void) {
+    mutating func compact(upTo limit: Int, index: inout SlotIndex, hash: (Slot) -> Int) {
         let end = Swift.min(limit, main.count)
         for i in moveCursor..<end {
             guard let slot = main[i] else { continue }
             main[i] = nil
-            moved(slot, Self.number(space: mainIndex, offset: i), Self.number(space: mainIndex ^ 1, offset: compacted.count))
+            index.renumber(
+                hash(slot), from: Self.number(space: mainIndex, offset: i),
+                to: Self.number(space: mainIndex ^ 1, offset: compacted.count))
             compacted.append(slot)
         }
         moveCursor = Swift.max(moveCursor, end)

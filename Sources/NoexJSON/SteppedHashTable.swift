@@ -156,7 +156,7 @@ public struct SteppedHashTable<Entry: SteppedHashEntry> {
         return removed
     }
 
-    /// Changes every key entry (keeping its hash): slots renumbered, key bytes moved.
+    /// Changes every key entry (keeping its hash): the sqlite rowid map's key bytes moved.
     @inlinable
     public mutating func updateEach(_ change: (inout Entry) -> Void) {
         makeUnique()

@@ -89,7 +89,7 @@ struct RecordTable {
     mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject) -> Bool {
         if Self.findOrInsert(&index, slots, key, slot: slots.nextNumber) != nil { return false }
         slots.append(Slot(key: key, record: record))
-        if slots.compacting && holdCompaction == 0 { Self.compactStep(&slots, &index) }
+        if holdCompaction == 0 { slots.compactStep(index: &index) { SlotIndex.hash($0.key) } }
         return true
     }
 
@@ -124,7 +124,7 @@ struct RecordTable {
         if holdCompaction > 0 {
             slots[slot: i] = nil
         } else {
-            Self.removeSlot(i, &slots, &index)
+            slots.remove(i, index: &index) { SlotIndex.hash($0.key) }
         }
         return (i, record)
     }
@@ -141,23 +141,9 @@ struct RecordTable {
         index.removeAll()
     }
 
-    // The slots change while the index is renumbered for the ones a compaction moves: as two
-    // arguments, these are disjoint accesses.
-    private static func removeSlot(_ i: Int, _ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
-        slots.remove(i, liveCount: index.count) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
-    }
-
-    private static func compactStep(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
-        slots.compactStep { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
-    }
-
     /// Closes every hole now (tests; writes close them in steps).
     mutating func compact() {
-        Self.closeAllHoles(&slots, &index)
-    }
-
-    private static func closeAllHoles(_ slots: inout OrderedSlots<Slot>, _ index: inout SlotIndex) {
-        slots.closeAllHoles(liveCount: index.count) { slot, old, new in index.renumber(SlotIndex.hash(slot.key), from: old, to: new) }
+        slots.closeAllHoles(index: &index) { SlotIndex.hash($0.key) }
     }
 
     /// Records in insertion order.
