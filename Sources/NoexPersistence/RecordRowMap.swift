@@ -1,3 +1,4 @@
+import CUV
 import NoexJSON
 
 /// Where one bucket's records are in the `records` table: a key's JSON text → its row's rowid.
@@ -90,6 +91,15 @@ final class RecordRowMap {
     /// The rowid of the row holding `key`, or nil.
     func rowid(_ key: UnsafeRawBufferPointer, hash: Int) -> Int64? {
         table.find(hash) { matches($0, key) }?.rowid
+    }
+
+    /// Has the cache fetch the table positions a `set` or lookup of `hash` will probe, without
+    /// waiting for them (SteppedHashTable.probeStarts).
+    @inline(__always)
+    func prefetch(hash: Int) {
+        let (now, old) = table.probeStarts(hash)
+        if let now { noex_prefetch(now) }
+        if let old { noex_prefetch(old) }
     }
 
     /// Notes that `key`'s row is `rowid`; returns the rowid it had before, if any (that row is

@@ -47,6 +47,8 @@ final class SQLiteRecordLog {
     @exclusivity(unchecked) private var groupKeys: [UInt8] = []
     @exclusivity(unchecked) private var groupRecords: [UInt8] = []
     @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int)] = []
+    /// The hashes of the keys of the rows `insertRows` is writing.
+    @exclusivity(unchecked) private var groupHashes: [Int] = []
     /// `INSERT` statements by row count (1...maxGroup), prepared when first needed.
     private var insertStatements: [Statement?] = Array(repeating: nil, count: maxGroup + 1)
     /// At least the table's largest rowid (a delete may have lowered the real one).
@@ -139,11 +141,18 @@ final class SQLiteRecordLog {
             groupKeys.withUnsafeBytes { keys in
                 groupRecords.withUnsafeBytes { records in
                     s.bindNoCopy(1, UnsafeRawBufferPointer(b))
+                    groupHashes.removeAll(keepingCapacity: true)
                     for (j, i) in range.enumerated() {
-                        let key = i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key
+                        let key = UnsafeRawBufferPointer(rebasing: keys[i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key])
                         let record = i == 0 ? 0..<ends[0].record : ends[i - 1].record..<ends[i].record
-                        s.bindNoCopy(Int32(2 + 2 * j), UnsafeRawBufferPointer(rebasing: keys[key]))
+                        s.bindNoCopy(Int32(2 + 2 * j), key)
                         s.bindNoCopy(Int32(3 + 2 * j), UnsafeRawBufferPointer(rebasing: records[record]))
+                        // The map's positions for these keys are fetched while SQLite inserts
+                        // the rows: the misses of a map larger than the caches overlap with that
+                        // work instead of coming one by one in the loop below.
+                        let hash = RecordRowMap.hash(key)
+                        groupHashes.append(hash)
+                        map.prefetch(hash: hash)
                     }
                     return Result { () throws(PersistenceError) -> [Int64] in
                         try s.run()
@@ -153,7 +162,7 @@ final class SQLiteRecordLog {
                         for (j, i) in range.enumerated() {
                             let k = UnsafeRawBufferPointer(rebasing: keys[i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key])
                             let rowid = last - Int64(range.count - 1 - j)
-                            if let old = try map.set(k, hash: RecordRowMap.hash(k), rowid: rowid) { stale.append(old) }
+                            if let old = try map.set(k, hash: groupHashes[j], rowid: rowid) { stale.append(old) }
                         }
                         return stale
                     }
