@@ -3,25 +3,30 @@
 # with --persistence sqlite under each fsync policy and with --persistence file, in one run; then startup (load) time for
 # databases of 100k and 1M records.
 #
-#   bench/persist.sh [--seconds S] [--warmup S] [--connections N] [--inflight K]
+#   bench/persist.sh [--seconds S] [--warmup S] [--connections N] [--inflight K] [--rounds R]
 #                    [--startup "100000 1000000"] [--no-build]
 #
 # Prints loadgen's lines, labelled by configuration (`memory.proto.insert.req_per_s: ...`,
 # `sqlite-everysec.proto.transaction.server_cpu_us_per_req: ...`), then
 # `<config>.insert_cpu_ratio_vs_memory: X` and `startup.<n>_records_s: T`. See bench/README.md.
+# `--rounds R` (default 1) measures the inserts of memory and of the three sqlite policies R
+# times, interleaved, and prints each ratio as the median of the rounds' ratios (the CPU of
+# one run moves by ~5% on a shared VM), with `<config>.insert_cpu_ratio_vs_memory_rounds:`
+# listing them; the transaction load and the file engine are measured in the first round only.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
 
-seconds=5 warmup=1 connections=50 inflight=10 build=1 startup="100000 1000000"
+seconds=5 warmup=1 connections=50 inflight=10 build=1 rounds=1 startup="100000 1000000"
 while (( $# )); do
     case "$1" in
         --seconds) seconds=$2; shift 2 ;;
         --warmup) warmup=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --inflight) inflight=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
         --startup) startup=$2; shift 2 ;;
         --no-build) build=0; shift ;;
-        *) echo "usage: $0 [--seconds S] [--warmup S] [--connections N] [--inflight K] [--startup LIST] [--no-build]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--seconds S] [--warmup S] [--connections N] [--inflight K] [--rounds R] [--startup LIST] [--no-build]" >&2; exit 2 ;;
     esac
 done
 
@@ -52,21 +57,34 @@ measure() {
     stop_server
 }
 
-for op in insert transaction; do
-    measure memory "$op"
-    for policy in no everysec always; do
-        rm -f "$BENCH_TMP"/p.db*
-        measure "sqlite-$policy" "$op" --persistence sqlite --db "$BENCH_TMP/p.db" --fsync "$policy"
+declare -A ratios
+for ((round = 1; round <= rounds; round++)); do
+    for op in insert transaction; do
+        (( round > 1 )) && [[ $op == transaction ]] && continue
+        measure memory "$op"
+        for policy in no everysec always; do
+            rm -f "$BENCH_TMP"/p.db*
+            measure "sqlite-$policy" "$op" --persistence sqlite --db "$BENCH_TMP/p.db" --fsync "$policy"
+        done
+        (( round > 1 )) && continue
+        rm -rf "$BENCH_TMP/data"
+        measure file "$op" --persistence file --data-dir "$BENCH_TMP/data"
+        r=$(ratio "${cpu[file.insert]:-}" "${cpu[memory.insert]:-}")
+        [[ -n "$r" && $op == insert ]] && ratios[file]=$r
     done
-    rm -rf "$BENCH_TMP/data"
-    measure file "$op" --persistence file --data-dir "$BENCH_TMP/data"
+    for policy in no everysec always; do
+        r=$(ratio "${cpu[sqlite-$policy.insert]:-}" "${cpu[memory.insert]:-}")
+        [[ -n "$r" ]] && ratios[sqlite-$policy]+="$r "
+    done
 done
 for policy in no everysec always; do
-    r=$(ratio "${cpu[sqlite-$policy.insert]:-}" "${cpu[memory.insert]:-}")
-    [[ -n "$r" ]] && echo "sqlite-$policy.insert_cpu_ratio_vs_memory: $r"
+    list=${ratios[sqlite-$policy]:-}
+    [[ -z "$list" ]] && continue
+    median=$(python3 -c 'import statistics, sys; print(f"{statistics.median(map(float, sys.argv[1:])):.2f}")' $list)
+    echo "sqlite-$policy.insert_cpu_ratio_vs_memory: $median"
+    (( rounds > 1 )) && echo "sqlite-$policy.insert_cpu_ratio_vs_memory_rounds: ${list% }"
 done
-r=$(ratio "${cpu[file.insert]:-}" "${cpu[memory.insert]:-}")
-[[ -n "$r" ]] && echo "file.insert_cpu_ratio_vs_memory: $r"
+[[ -n "${ratios[file]:-}" ]] && echo "file.insert_cpu_ratio_vs_memory: ${ratios[file]}"
 
 # Startup: a database of N records written by sqlite3's own bulk insert (same rows the server
 # writes), then the time from exec to the port answering.
