@@ -77,11 +77,12 @@ public struct InsertionOrderedSet<Key: Hashable> {
             slots[i] = nil
             live -= 1
             changeCount &+= 1
-            if slots.count > 32 && slots.count > 2 * live { slots = slots.filter { $0 != nil } }
+            if slots.count > 32 && slots.count > 2 * live { closeHoles() }
         }
     }
 
-    /// Closes every hole now (tests; a change closes them in steps).
+    /// Closes every hole now (tests, and a small set's removal; a large set's changes close
+    /// them in steps).
     @inlinable
     mutating func closeHoles() {
         guard box != nil else {
