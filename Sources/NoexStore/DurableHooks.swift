@@ -57,18 +57,20 @@ extension Store {
         // a large bucket loads.
         b.table.reserveCapacity(b.table.count + records.count)
         var problems: [String] = []
-        for (key, record) in records {
-            if b.table.contains(key) {
-                problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
-                continue
+        b.loadAll {
+            for (key, record) in records {
+                if b.table.contains(key) {
+                    problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
+                    continue
+                }
+                do throws(StoreError) {
+                    try b.checkUnique(record, excluding: { _ in false })
+                } catch {
+                    problems.append("bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
+                    continue
+                }
+                b.rawInsert(key, record)
             }
-            do throws(StoreError) {
-                try b.checkUnique(record, excluding: { _ in false })
-            } catch {
-                problems.append("bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
-                continue
-            }
-            b.rawInsert(key, record)
         }
         return problems
     }

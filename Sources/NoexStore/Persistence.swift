@@ -61,16 +61,18 @@ extension Store {
             return
         }
         guard let state = value?["state"]?.objectValue else { return }
-        for entry in state["records"]?.arrayValue ?? [] {
-            guard let pair = entry.arrayValue, pair.count == 2, let record = pair[1].objectValue else { continue }
-            if b.table.contains(pair[0]) { continue }
-            do throws(StoreError) {
-                try b.checkUnique(record, excluding: { _ in false })
-            } catch {
-                p.onError("Bucket \"\(b.name)\": stored record \(JSValue.string(pair[0])) skipped: \(error.message)")
-                continue
+        b.loadAll {
+            for entry in state["records"]?.arrayValue ?? [] {
+                guard let pair = entry.arrayValue, pair.count == 2, let record = pair[1].objectValue else { continue }
+                if b.table.contains(pair[0]) { continue }
+                do throws(StoreError) {
+                    try b.checkUnique(record, excluding: { _ in false })
+                } catch {
+                    p.onError("Bucket \"\(b.name)\": stored record \(JSValue.string(pair[0])) skipped: \(error.message)")
+                    continue
+                }
+                b.rawInsert(pair[0], record)
             }
-            b.rawInsert(pair[0], record)
         }
         if let c = state["autoincrementCounter"]?.intValue { b.counter = Swift.max(b.counter, c) }
     }

@@ -88,4 +88,36 @@ import Testing
         _ = try store.update(bucket: "ranked", key: "charlie", changes: ["n": 1])
         #expect(names(try store.paginate(bucket: "ranked", after: "charlie", limit: 5).records) == ["delta"])
     }
+
+    /// The order is kept from the bucket's start, never made by a query (that sorted every key
+    /// on the loop): after inserts, a load of stored records (sorted once after it), a clear
+    /// and a redefinition; and it is the order a query answers in.
+    @Test func anOrderedSetBucketKeepsItsOrderFromItsStart() throws {
+        let store = makeStore()
+        let config: JSONObject = [
+            "key": "name", "etsType": "ordered_set", "schema": ["name": ["type": "string"], "n": ["type": "number"]],
+        ]
+        try store.defineBucket("ranked", config: config)
+        try store.defineBucket("plain", config: ["key": "name", "schema": ["name": ["type": "string"]]])
+        let ranked = store.buckets["ranked"]!
+        #expect(ranked.keepsKeyOrder)
+        #expect(!store.buckets["plain"]!.keepsKeyOrder)
+        _ = try store.insert(bucket: "ranked", record: ["name": "m"])
+        #expect(ranked.keepsKeyOrder)
+        var rng = SeededRandom(seed: 5)
+        let names = (0..<2_000).map { _ in String((0..<6).map { _ in "aBcDeFgH".randomElement(using: &rng)! }) }
+        let loaded = Array(Set(names).subtracting(["m"]))
+        #expect(store.loadRecords(bucket: "ranked", loaded.map { (key: JSON.string($0), record: ["name": .string($0)]) }).isEmpty)
+        #expect(ranked.keepsKeyOrder)
+        let expected = OrderedKeys((loaded + ["m"]).map { JSON.string($0) })
+        let all = try store.first(bucket: "ranked", n: loaded.count + 1).map { $0["name"]! }
+        #expect(all == expected.page(after: nil, limit: loaded.count + 1).keys)
+        try store.clear(bucket: "ranked")
+        #expect(ranked.keepsKeyOrder)
+        _ = try store.insert(bucket: "ranked", record: ["name": "b"])
+        _ = try store.insert(bucket: "ranked", record: ["name": "A"])
+        try store.updateBucket("ranked", updates: ["schema": ["name": ["type": "string"], "n": ["type": "number"], "x": ["type": "string"]]])
+        #expect(store.buckets["ranked"]!.keepsKeyOrder)
+        #expect(try store.first(bucket: "ranked", n: 2).map { $0["name"]! } == ["A", "b"])
+    }
 }
