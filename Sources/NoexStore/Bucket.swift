@@ -220,13 +220,9 @@ final class Bucket {
         return n
     }
 
-    /// An `ordered_set` bucket's keys in key order (docs/store.md), for first/last/paginate.
-    func keyOrder() -> OrderedKeys {
-        if let orderCache { return orderCache }
-        let made = OrderedKeys(table.keys)
-        orderCache = made
-        return made
-    }
+    /// An `ordered_set` bucket's keys in key order (docs/store.md), for first/last/paginate:
+    /// kept from the bucket's start, so the sort here is never taken for one.
+    func keyOrder() -> OrderedKeys { orderCache ?? OrderedKeys(table.keys) }
 
     /// Whether the key order is kept (tests: an `ordered_set` bucket keeps it from its start).
     var keepsKeyOrder: Bool { orderCache != nil }

@@ -1,4 +1,3 @@
-import CUV
 import Foundation
 import NoexJSON
 import NoexPersistence
@@ -91,12 +90,9 @@ import Testing
     @Test func anAuditedAnswerWaitsForItsEntryToBeCommitted() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
-        #expect(uv_loop_init(loop) == 0)
-        defer {
-            _ = uv_loop_close(loop)
-            loop.deallocate()
-        }
+        let privateLoop = PrivateLoop()
+        defer { privateLoop.close() }
+        let loop = privateLoop.loop
         var config = ServerConfig(store: Store(name: "audit-commit", nowMs: ServerClock.systemWallMs))
         config.audit = AuditConfig()
         config.persistence = PersistenceOptions(path: dir.file("noex.db"), fsync: .no)

@@ -1,4 +1,3 @@
-import CUV
 import NoexJSON
 import NoexPersistence
 import NoexRules
@@ -13,12 +12,9 @@ import Testing
     @Test func theRuleStateRowIsWrittenOnlyWhenItChanged() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
-        #expect(uv_loop_init(loop) == 0)
-        defer {
-            _ = uv_loop_close(loop)
-            loop.deallocate()
-        }
+        let privateLoop = PrivateLoop()
+        defer { privateLoop.close() }
+        let loop = privateLoop.loop
         let key = "cluster_rule_timers"
         let path = dir.file("node.db")
         let clock = ManualRulesClock()

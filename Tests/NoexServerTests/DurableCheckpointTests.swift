@@ -1,4 +1,3 @@
-import CUV
 import Foundation
 import NoexJSON
 import NoexStore
@@ -14,12 +13,9 @@ import Testing
     @Test func checkpointsFollowTheFramesInTheWAL() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
-        #expect(uv_loop_init(loop) == 0)
-        defer {
-            _ = uv_loop_close(loop)
-            loop.deallocate()
-        }
+        let privateLoop = PrivateLoop()
+        defer { privateLoop.close() }
+        let loop = privateLoop.loop
         let path = dir.file("noex.db")
         let config: JSONObject = ["key": "id", "schema": ["id": ["type": "string"], "text": ["type": "string"]]]
         let commits = 300, perCommit = 10, checkpointPages: Int32 = 32

@@ -1,3 +1,4 @@
+import CUV
 import Foundation
 import NoexJSON
 import NoexStore
@@ -16,6 +17,19 @@ struct ScratchDirectory {
     func file(_ name: String) -> String { path + "/" + name }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A libuv loop of its own for a test that drives a durable store in-process (the store's
+/// timers need one; the test never runs it), released by `close()`.
+struct PrivateLoop {
+    let loop = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
+
+    init() { #expect(uv_loop_init(loop) == 0) }
+
+    func close() {
+        _ = uv_loop_close(loop)
+        loop.deallocate()
+    }
 }
 
 /// A server thread on the wire-test fixture, durable in `db` (the data directory for the
