@@ -8,7 +8,8 @@
 #
 # Prints loadgen's lines, labelled by configuration (`memory.proto.insert.req_per_s: ...`,
 # `sqlite-everysec.proto.transaction.server_cpu_us_per_req: ...`), then
-# `<config>.insert_cpu_ratio_vs_memory: X` and `startup.<n>_records_s: T`. See bench/README.md.
+# `<config>.insert_cpu_ratio_vs_memory: X`, `startup.<n>_records_s: T` and the server's peak
+# resident set once it answers, `startup.<n>_records_peak_mb: M`. See bench/README.md.
 # `--rounds R` (default 1) measures the inserts of memory and of the three sqlite policies R
 # times, interleaved, and prints each ratio as the median of the rounds' ratios (the CPU of
 # one run moves by ~5% on a shared VM), with `<config>.insert_cpu_ratio_vs_memory_rounds:`
@@ -107,8 +108,10 @@ PY
     t0=$(date +%s.%N)
     start_server noex-proto "$port" --persistence sqlite --db "$db" || { log "startup $n: server did not start"; status=1; continue; }
     t1=$(date +%s.%N)
+    peak_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
     stop_server
     echo "startup.${n}_records_s: $(python3 -c "print(round($t1 - $t0, 2))")"
+    echo "startup.${n}_records_peak_mb: $((peak_kb / 1024))"
 done
 echo "persist.connections: $connections"
 echo "persist.inflight: $inflight"

@@ -86,7 +86,3 @@ static inline ssize_t noex_send4(int fd, const void *h, size_t hcount, const voi
    deleted in bulk, that walk held the loop for 35 ms at half a million records
    (bench/README.md, "A bucket closes its holes in steps"). Without them a free merges at once. */
 static inline void noex_disable_malloc_fastbins(void) { mallopt(M_MXFAST, 0); }
-
-/* Asks the CPU to bring the cache line at `p` in without waiting for it: a batch of hash-table
-   probes fetched this way overlaps their cache misses instead of taking them one by one. */
-static inline void noex_prefetch(const void *p) { __builtin_prefetch(p); }

@@ -34,8 +34,7 @@ public struct HashSlot: SteppedHashEntry {
 }
 
 /// An open-addressing hash table with linear probing that doubles in steps: the memory of a
-/// bucket's key index (`SlotIndex`), of the sqlite engine's rowid map (`RecordRowMap`), and of
-/// `SteppedDictionary` and `InsertionOrderedSet`.
+/// bucket's key index (`SlotIndex`), of `SteppedDictionary` and of `InsertionOrderedSet`.
 ///
 /// Entries keep their key's full hash, so a probe compares hashes and calls back for the key
 /// only when one is equal. The keys live with the caller; `matches(entry)` compares one.
@@ -85,19 +84,6 @@ public struct SteppedHashTable<Entry: SteppedHashEntry> {
         if let found = Self.probe(entries.buffer, hash, matches).found { return found }
         guard let old else { return nil }
         return Self.probe(old.buffer, hash, matches).found
-    }
-
-    /// Where a probe for `hash` starts, in the table and (while it grows) in the old one. A
-    /// caller with a batch of keys has these fetched into the cache for all of them before it
-    /// probes any: in a table larger than the caches every probe is a miss, and misses taken
-    /// one after another cost more than the rest of the insert.
-    @inlinable
-    public func probeStarts(_ hash: Int) -> (UnsafeRawPointer?, UnsafeRawPointer?) {
-        let e = entries.buffer
-        guard let base = e.baseAddress, e.count > 0 else { return (nil, nil) }
-        let now = UnsafeRawPointer(base + (hash & (e.count - 1)))
-        guard let o = old?.buffer, let oldBase = o.baseAddress else { return (now, nil) }
-        return (now, UnsafeRawPointer(oldBase + (hash & (o.count - 1))))
     }
 
     /// Where the probe for `hash` ends: the matching entry's position and the entry, or the
@@ -167,16 +153,6 @@ public struct SteppedHashTable<Entry: SteppedHashEntry> {
         }
         if removed != nil { keyCount -= 1 }
         return removed
-    }
-
-    /// Changes every key entry (keeping its hash): the sqlite rowid map's key bytes moved.
-    @inlinable
-    public mutating func updateEach(_ change: (inout Entry) -> Void) {
-        makeUnique()
-        for table in [entries, old] {
-            guard let e = table?.buffer else { continue }
-            for i in e.indices where e[i].isKey { change(&e[i]) }
-        }
     }
 
     public mutating func removeAll() {

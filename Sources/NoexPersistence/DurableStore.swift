@@ -85,12 +85,12 @@ public final class DurableStore {
             self.mutationCount += 1
         }
         for name in store.bucketNames { committedCounters[name] = store.autoincrementCounter(bucket: name) }
-        store.onMutation = { [unowned self] events in
-            self.pending.append(events)
+        store.onMutation = { [unowned self] changes in
+            self.pending.append(changes)
             self.mutationCount += 1
         }
-        store.onSingleMutation = { [unowned self] (event: consuming StoreEvent) in
-            self.pending.append(event)
+        store.onSingleMutation = { [unowned self] (event: consuming StoreEvent, rowid: Int64) in
+            self.pending.append(event, rowid: rowid)
             self.mutationCount += 1
         }
         store.persistenceStats = { [unowned self] in self.statsJSON }
@@ -241,7 +241,7 @@ public final class DurableStore {
     public func saveBootstrap(buckets: [String], queries: [String], clusterPosition position: String) throws(PersistenceError) {
         var events = MutationBatch()
         for name in store.bucketNames where store.isDurable(bucket: name) {
-            for r in store.storedRecords(bucket: name) ?? [] { events.append(.inserted(bucket: name, key: r.key, record: r.record)) }
+            for r in store.storedRecords(bucket: name) ?? [] { events.append(.inserted(bucket: name, key: r.key, record: r.record), rowid: r.rowid) }
         }
         let configs = buckets.map { ($0, store.getBucketSchema($0) ?? [:]) }
         let defined = store.declarativeQueries().filter { queries.contains($0.name) }

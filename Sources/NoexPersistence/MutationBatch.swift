@@ -22,8 +22,11 @@ struct MutationBatch {
         let record: JSONObject
         /// An update's record before it.
         let old: JSONObject?
+        /// The record's rowid (StoreChanges): the row it has or gets.
+        let rowid: Int64
 
-        init(_ event: consuming StoreEvent) {
+        init(_ event: consuming StoreEvent, rowid: Int64) {
+            self.rowid = rowid
             switch consume event {
             case .inserted(let b, let k, let r): (kind, bucket, key, record, old) = (.inserted, b, k, r, nil)
             case .updated(let b, let k, let o, let n): (kind, bucket, key, record, old) = (.updated, b, k, n, o)
@@ -48,14 +51,14 @@ struct MutationBatch {
     /// Mutations (not events) in the batch.
     var count: Int { ends.count }
 
-    mutating func append(_ event: consuming StoreEvent) {
-        entries.append(Entry(event))
+    mutating func append(_ event: consuming StoreEvent, rowid: Int64) {
+        entries.append(Entry(event, rowid: rowid))
         ends.append(entries.count)
     }
 
-    mutating func append(_ mutation: [StoreEvent]) {
+    mutating func append(_ mutation: StoreChanges) {
         guard !mutation.isEmpty else { return }
-        for e in mutation { entries.append(Entry(e)) }
+        for (e, rowid) in zip(mutation.events, mutation.rowids) { entries.append(Entry(e, rowid: rowid)) }
         ends.append(entries.count)
     }
 
@@ -66,12 +69,14 @@ struct MutationBatch {
     }
 
     /// The events grouped by mutation, oldest first (what `Store.revert` takes).
-    var mutations: [[StoreEvent]] {
-        var out: [[StoreEvent]] = []
+    var mutations: [StoreChanges] {
+        var out: [StoreChanges] = []
         out.reserveCapacity(ends.count)
         var start = 0
         for end in ends {
-            out.append(entries[start..<end].map(\.event))
+            var m = StoreChanges()
+            for e in entries[start..<end] { m.append(e.event, rowid: e.rowid) }
+            out.append(m)
             start = end
         }
         return out
@@ -80,7 +85,11 @@ struct MutationBatch {
     /// The batch without the events of `bucket` (mutations left empty are dropped).
     func removing(bucket name: String) -> MutationBatch {
         var out = MutationBatch()
-        for m in mutations { out.append(m.filter { $0.bucket != name }) }
+        for m in mutations {
+            var kept = StoreChanges()
+            for (e, rowid) in zip(m.events, m.rowids) where e.bucket != name { kept.append(e, rowid: rowid) }
+            out.append(kept)
+        }
         return out
     }
 }

@@ -71,6 +71,19 @@ final class SQLiteDatabase {
 
     /// One row of a single-column integer query, nil when there is no row. The statement is
     /// reset at once: a statement left mid-result keeps its table locked against schema changes.
+    /// Runs `body` in one write transaction: committed if it returns, rolled back if it (or
+    /// the commit) throws.
+    func transaction(_ body: () throws(PersistenceError) -> Void) throws(PersistenceError) {
+        try exec("BEGIN IMMEDIATE")
+        do throws(PersistenceError) {
+            try body()
+            try exec("COMMIT")
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+    }
+
     func scalarInt(_ sql: String) throws(PersistenceError) -> Int64? {
         let s = try statement(sql)
         defer { s.reset() }
@@ -95,6 +108,7 @@ struct Statement {
     }
 
     func bind(_ i: Int32, _ value: Int64) { sqlite3_bind_int64(raw, i, value) }
+    func bindNull(_ i: Int32) { sqlite3_bind_null(raw, i) }
 
     /// Binds text without a copy (SQLITE_STATIC): the bytes must stay valid and unchanged until
     /// the statement has run, so callers bind and run inside the closure that lends the bytes.

@@ -69,8 +69,7 @@ final class SQLiteEngine {
     /// Creates the tables of a new database, or checks an existing one's format version and
     /// upgrades an older one, all in one transaction: a crash leaves the old format whole.
     private func openSchema() throws(PersistenceError) {
-        try db.exec("BEGIN IMMEDIATE")
-        do throws(PersistenceError) {
+        try db.transaction { () throws(PersistenceError) in
             try db.exec(SQLiteSchema.create)
             let version = try db.scalarInt("SELECT value FROM meta WHERE key = 'format_version'")
             switch version {
@@ -86,10 +85,6 @@ final class SQLiteEngine {
             case let v?:
                 throw PersistenceError("database \"\(db.path)\" has format version \(v), which no noex-server wrote: is it a noex database?")
             }
-            try db.exec("COMMIT")
-        } catch {
-            try? db.exec("ROLLBACK")
-            throw error
         }
     }
 
@@ -116,46 +111,29 @@ final class SQLiteEngine {
             let name = counters.text(0)
             if store.isDurable(bucket: name) { store.setAutoincrementCounter(bucket: name, counters.int(1)) }
         }
-        var grouped: [String: [(key: JSON, record: JSONObject)]] = [:]
-        var groupedRowids: [String: [Int64]] = [:]
-        let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
-            store.keyField(bucket: n).map { (n, $0) }
-        })
-        // Every row goes into the row maps (those of buckets not loaded too: their rows are
-        // still in the table); the records of durable buckets into the store.
-        var current: (name: String, keyField: String?)?
-        let duplicates = try recordLog.rebuild { (rowid, name, row) throws(PersistenceError) in
-            if current?.name != name { current = (name, store.isDurable(bucket: name) ? keyFields[name] : nil) }
-            guard let keyField = current!.keyField else { return }
-            let record: JSON
-            do { record = try JSON.parse(row.bytes(3)) } catch {
-                throw PersistenceError("database \"\(self.db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
-            }
-            guard case .object(let o) = record, let key = o[keyField] else {
-                throw PersistenceError("database \"\(self.db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
-            }
-            grouped[name, default: []].append((key, o))
-            groupedRowids[name, default: []].append(rowid)
-        }
-        if !duplicates.isEmpty {
-            // The later rows of a key are not loaded (the map kept the first) and are deleted.
-            let later = Set(duplicates)
-            for (name, records) in grouped {
-                let rowids = groupedRowids[name]!
-                var kept: [(key: JSON, record: JSONObject)] = []
-                for (i, r) in records.enumerated() {
-                    if later.contains(rowids[i]) {
-                        problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(r.key)) removed (the first row is kept)")
-                    } else {
-                        kept.append(r)
-                    }
+        try renumberRowsIfNeeded()
+        let rows = try readRows(store)
+        store.reserveRowids(through: rows.maxRowid)
+        recordLog.tableMax = rows.maxRowid
+        var later: [Int64] = []
+        for (name, r) in rows.loaded {
+            var skipped: [String] = []
+            let notDefined = store.loadRecords(bucket: name, r.records, rowids: r.rowids) { i, keyPresent, problem in
+                if keyPresent {
+                    // A later row of a key (never written by a server: a database edited by hand).
+                    later.append(r.rowids[i])
+                    skipped.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(r.records[i].key)) removed (the first row is kept)")
+                    return
                 }
-                grouped[name] = kept
+                skipped.append(problem)
+                var key: [UInt8] = []
+                SQLiteRecordLog.serializeKey(r.records[i].key, into: &key)
+                _ = self.recordLog.noteUnloaded(bucket: name, key: key, rowid: r.rowids[i])
             }
+            problems += notDefined + skipped
         }
-        groupedRowids = [:]
-        try deleteRows(duplicates)
-        for (name, records) in grouped { problems += store.loadRecords(bucket: name, records) }
+        try deleteRows(later + rows.laterUnloaded)
+        if !(later + rows.laterUnloaded).isEmpty { recordLog.tableMax = nil }
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
         var storedQueries: [(String, String)] = []
         while try queries.step() { storedQueries.append((queries.text(0), queries.text(1))) }
@@ -185,22 +163,91 @@ final class SQLiteEngine {
         return problems
     }
 
-    /// Deletes the later rows of keys that had more than one (never written by this server: a
-    /// map that knows one row per key would otherwise leave the others to come back).
+    /// What `readRows` found.
+    private struct StoredRows {
+        /// The records of each durable bucket, to load, and their rows' rowids.
+        var loaded: [String: (records: [(key: JSON, record: JSONObject)], rowids: [Int64])] = [:]
+        /// Later rows of keys of other buckets that already had a row (to delete).
+        var laterUnloaded: [Int64] = []
+        var maxRowid: Int64 = 0
+    }
+
+    /// Every row of `records`, in rowid order. The rows of buckets the store does not load
+    /// are noted as unloaded (SQLiteRecordLog).
+    private func readRows(_ store: Store) throws(PersistenceError) -> StoredRows {
+        var rows = StoredRows()
+        let keyFields = Dictionary(uniqueKeysWithValues: store.bucketNames.compactMap { n in
+            store.keyField(bucket: n).map { (n, $0) }
+        })
+        let scan = try db.statement(SQLiteSchema.loadRows)
+        defer { scan.reset() }
+        // Rows come in rowid order, mostly in runs of one bucket: its lookups are made once per
+        // run (the name compared by its bytes).
+        var current: (name: String, bytes: [UInt8], keyField: String?)?
+        while try scan.step() {
+            let rowid = scan.int(0)
+            rows.maxRowid = Swift.max(rows.maxRowid, rowid)
+            let bucket = scan.bytes(1)
+            let same = current.map { c in
+                c.bytes.count == bucket.count && c.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bucket.baseAddress!, bucket.count) == 0 }
+            } ?? false
+            if !same {
+                let name = String(decoding: bucket, as: UTF8.self)
+                current = (name, Array(bucket), store.isDurable(bucket: name) ? keyFields[name] : nil)
+            }
+            let name = current!.name
+            guard let keyField = current!.keyField else {
+                if !recordLog.noteUnloaded(bucket: name, key: Array(scan.bytes(2)), rowid: rowid) { rows.laterUnloaded.append(rowid) }
+                continue
+            }
+            let record: JSON
+            do { record = try JSON.parse(scan.bytes(3)) } catch {
+                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" is not valid JSON: \(error)")
+            }
+            guard case .object(let o) = record, let key = o[keyField] else {
+                throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
+            }
+            rows.loaded[name, default: ([], [])].records.append((key, o))
+            rows.loaded[name]!.rowids.append(rowid)
+        }
+        return rows
+    }
+
+    /// Rowids above this are renumbered at start: every record the store takes gets the next
+    /// rowid (StoreChanges), which must not run out. Only a database edited by hand has them.
+    static let largestKeptRowid: Int64 = 1 << 62
+
+    /// Gives the rows rowids 1, 2, 3, … in their order when the largest is above
+    /// `largestKeptRowid` (one transaction; row i's new rowid is at most its old one and every
+    /// smaller one is taken by then, so no two rows ever share one).
+    private func renumberRowsIfNeeded() throws(PersistenceError) {
+        guard let max = try db.scalarInt("SELECT max(rowid) FROM records"), max > Self.largestKeptRowid else { return }
+        try db.transaction { () throws(PersistenceError) in
+            let scan = try db.statement("SELECT rowid FROM records ORDER BY rowid")
+            var rowids: [Int64] = []
+            while try scan.step() { rowids.append(scan.int(0)) }
+            scan.reset()
+            let move = try db.statement("UPDATE records SET rowid = ?1 WHERE rowid = ?2")
+            for (i, rowid) in rowids.enumerated() where rowid != Int64(i + 1) {
+                move.reset()
+                move.bind(1, Int64(i + 1))
+                move.bind(2, rowid)
+                try move.run()
+            }
+        }
+    }
+
+    /// Deletes the later rows of keys that had more than one (never written by this server:
+    /// left in place, a later row would come back at the next start once the key was deleted).
     private func deleteRows(_ rowids: [Int64]) throws(PersistenceError) {
         guard !rowids.isEmpty else { return }
-        do throws(PersistenceError) {
-            try db.exec("BEGIN IMMEDIATE")
+        try db.transaction { () throws(PersistenceError) in
             let delete = try db.statement(SQLiteSchema.deleteRecord)
             for rowid in rowids {
                 delete.reset()
                 delete.bind(1, rowid)
                 try delete.run()
             }
-            try db.exec("COMMIT")
-        } catch {
-            try? db.exec("ROLLBACK")
-            throw error
         }
     }
 
@@ -258,6 +305,7 @@ final class SQLiteEngine {
             for m in extraMeta { try Self.saveMeta(m.key, m.value)(db) }
             commitBatch.reset()
             try commitBatch.run()
+            recordLog.committed()
         } catch {
             commitBatch.reset()  // a failed COMMIT is left halted: let go of it before the rollback
             try? db.exec("ROLLBACK")

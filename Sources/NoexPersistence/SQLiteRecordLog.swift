@@ -10,14 +10,16 @@ import Glibc
 /// Cheap per write because the statements are prepared once and held (no lookup by SQL text),
 /// the record's text is the one the store attached when it wrote it (or goes, like the key,
 /// through a reused buffer), bound without a copy, a counter that did not change is not written
-/// again, and (format version 2) no index is written: each record's rowid is kept in a
-/// `RecordRowMap` per bucket, so an insert appends a row (up to `maxGroup` inserts of one bucket
-/// in one statement, which spares SQLite's per-statement work) and an update or delete names its
-/// row by rowid (bench/README.md, issue 13, fourth round).
+/// again, and no index is written or looked up: a record's row has the record's rowid, which the
+/// store gives it when it goes in and hands over with each event (`StoreChanges`). An insert
+/// appends its row (up to `maxGroup` inserts of one bucket in one statement, which spares
+/// SQLite's per-statement work), an update or delete names its row by the rowid
+/// (bench/README.md, issue 13, fourth round and "The store gives each record its rowid").
 ///
 /// Tried and dropped: a Swift dictionary of JSON keys → rowid (cost as much CPU per insert as
-/// the B-tree work it saved), and a `WITHOUT ROWID` table keyed by `(bucket, key)` (records in
-/// random leaves: more pages written per insert once the table is large). See bench/README.md,
+/// the B-tree work it saved), a `WITHOUT ROWID` table keyed by `(bucket, key)` (records in
+/// random leaves: more pages written per insert once the table is large), and a map of our own
+/// from key text to rowid (a hash and a cache miss per insert: ~0.3 µs). See bench/README.md,
 /// "Making the sqlite write path cheaper" and the issue 13 rounds after it.
 final class SQLiteRecordLog {
     private unowned let db: SQLiteDatabase
@@ -25,34 +27,36 @@ final class SQLiteRecordLog {
     private let deleteRow: Statement
     private let upsertCounter: Statement
     // Loop-thread state, never accessed re-entrantly: no dynamic exclusivity checks.
-    @exclusivity(unchecked) private var keyBuffer: [UInt8] = []
     @exclusivity(unchecked) private var recordBuffer: [UInt8] = []
     /// Counter values as last written: an unchanged counter is not written again, which spares
     /// most commits a page of WAL (only autoincrement buckets move their counter).
     private var savedCounters: [String: Int64] = [:]
-    /// Every row of `records`, per bucket name. Nil after a rolled-back transaction (what the
-    /// map then says is unknown): the next write rebuilds it from the table.
-    private var rows: [String: RecordRowMap]? = [:]
-    /// The bucket written last and its map (a batch is mostly one bucket's writes).
-    @exclusivity(unchecked) private var lastBucket = ""
-    @exclusivity(unchecked) private var lastRows: RecordRowMap?
+    /// Rows the store did not load, per bucket and key text: a record the store skipped (a
+    /// unique index added since), or one of a bucket it does not load (`persistent: false`).
+    /// An insert of such a key deletes the old row, so a key never has two rows. Empty but for
+    /// such databases.
+    @exclusivity(unchecked) private var unloaded: [String: [[UInt8]: Int64]] = [:]
+    /// The `unloaded` rows the transaction being written deletes: back into `unloaded` if it
+    /// rolls back.
+    private var unloadedTaken: [(bucket: String, key: [UInt8], rowid: Int64)] = []
 
-    /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket
-    /// and its row map, every key's and record's text back to back, and where each row ends.
+    /// Inserts of one batch waiting to be written together, at most `maxGroup`: the bucket,
+    /// every key's and record's text back to back, where each row ends, and their rowids.
     /// 64 rather than 16: ~150 instructions less per insert at ~60 inserts per commit (SQLite's
     /// per-statement work shared by more rows; bench/README.md, issue 13, fifth round).
     static let maxGroup = 64
     @exclusivity(unchecked) private var groupBucket = ""
-    @exclusivity(unchecked) private var groupMap: RecordRowMap?
     @exclusivity(unchecked) private var groupKeys: [UInt8] = []
     @exclusivity(unchecked) private var groupRecords: [UInt8] = []
-    @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int)] = []
-    /// The hashes of the keys of the rows `insertRows` is writing.
-    @exclusivity(unchecked) private var groupHashes: [Int] = []
+    @exclusivity(unchecked) private var groupEnds: [(key: Int, record: Int, rowid: Int64)] = []
     /// `INSERT` statements by row count (1...maxGroup), prepared when first needed.
     private var insertStatements: [Statement?] = Array(repeating: nil, count: maxGroup + 1)
-    /// At least the table's largest rowid (a delete may have lowered the real one).
-    @exclusivity(unchecked) private var maxRowid: Int64 = 0
+    /// The table's largest rowid, when known exactly (nil after a delete of that row or a
+    /// rollback). A row whose rowid is one more goes in with a NULL rowid, which SQLite then
+    /// gives it (largest + 1) without searching the table: a rowid given explicitly costs a
+    /// descent of the B-tree per row, ~900 instructions (bench/README.md, "The store gives each
+    /// record its rowid"). Rows of a batch of inserts mostly have consecutive rowids.
+    @exclusivity(unchecked) var tableMax: Int64?
 
     init(_ db: SQLiteDatabase) throws(PersistenceError) {
         self.db = db
@@ -61,115 +65,90 @@ final class SQLiteRecordLog {
         upsertCounter = try db.statement(SQLiteSchema.upsertCounter)
     }
 
-    /// The row map of `bucket` (made empty on first use).
-    func rowMap(_ bucket: String) throws(PersistenceError) -> RecordRowMap {
-        if let lastRows, lastBucket == bucket { return lastRows }
-        if rows == nil { try rebuild() }
-        let map: RecordRowMap
-        if let m = rows![bucket] { map = m } else {
-            map = RecordRowMap()
-            rows![bucket] = map
-        }
-        lastBucket = bucket
-        lastRows = map
-        return map
-    }
-
     /// Records one mutation. Inserts wait (up to `maxGroup` of one bucket) to go out as one
     /// multi-row INSERT; anything else first writes the waiting ones. `flush` ends a batch.
     func write(_ e: borrowing MutationBatch.Entry) throws(PersistenceError) {
         if e.kind == .inserted {
-            return try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
+            return try groupInsert(bucket: e.bucket, key: e.key, record: e.record, rowid: e.rowid)
         }
         try flush()
-        let map = try rowMap(e.bucket)
-        keyBuffer.removeAll(keepingCapacity: true)
-        Self.serializeKey(e.key, into: &keyBuffer)
         if e.kind == .updated {
-            let rowid = keyBuffer.withUnsafeBytes { map.rowid($0, hash: RecordRowMap.hash($0)) }
-            guard let rowid else {
-                // No row (the map always mirrors the table, so never expected): write it as new.
-                try groupInsert(bucket: e.bucket, key: e.key, record: e.record)
-                return try flush()
+            try run(updateRow, e.rowid, record: e.record)
+            // No row (the store's record was never written: its bucket was not durable then):
+            // written as new, under its rowid.
+            if sqlite3_changes(db.handle) == 0 {
+                // Its rowid may be below the table's largest: that stays known only if it was.
+                let known = tableMax != nil
+                try groupInsert(bucket: e.bucket, key: e.key, record: e.record, rowid: e.rowid)
+                try flush()
+                if !known { tableMax = nil }
             }
-            try run(updateRow, rowid, record: e.record)
         } else {
-            guard let rowid = keyBuffer.withUnsafeBytes({ map.remove($0, hash: RecordRowMap.hash($0)) }) else { return }
-            try run(deleteRow, rowid, record: nil)
+            try delete(row: e.rowid)
         }
+    }
+
+    private func delete(row rowid: Int64) throws(PersistenceError) {
+        if rowid == tableMax { tableMax = nil }
+        try run(deleteRow, rowid, record: nil)
     }
 
     /// Adds an insert to the waiting group (written first if it is of another bucket or full).
-    private func groupInsert(bucket: borrowing String, key: borrowing JSON, record: borrowing JSONObject) throws(PersistenceError) {
+    private func groupInsert(bucket: borrowing String, key: borrowing JSON, record: borrowing JSONObject, rowid: Int64) throws(PersistenceError) {
         if !groupEnds.isEmpty && groupBucket != bucket { try flush() }
-        if groupEnds.isEmpty {
-            groupBucket = copy bucket
-            groupMap = try rowMap(groupBucket)
-        }
+        if groupEnds.isEmpty { groupBucket = copy bucket }
+        let keyStart = groupKeys.count
         Self.serializeKey(key, into: &groupKeys)
+        if !unloaded.isEmpty { try deleteUnloaded(bucket: groupBucket, key: groupKeys[keyStart...]) }
         // The store serialised the record when it wrote it (JSONObject.attachText).
         if let text = record.attachedText { groupRecords.append(contentsOf: text) } else { record.serialize(into: &groupRecords) }
-        groupEnds.append((groupKeys.count, groupRecords.count))
+        groupEnds.append((groupKeys.count, groupRecords.count, rowid))
         if groupEnds.count == Self.maxGroup { try flush() }
     }
 
-    /// Writes the waiting inserts: one statement for all of them while rowids are handed out
-    /// as the table's largest + 1 (SQLite's rule below the largest possible rowid), so the
-    /// rows got `last - n + 1 ... last`; one statement per row otherwise.
-    func flush() throws(PersistenceError) {
-        guard !groupEnds.isEmpty, let map = groupMap else { return }
-        defer { clearGroup() }
-        let n = groupEnds.count
-        let chunk = maxRowid < Int64.max - Int64(Self.maxGroup) ? n : 1
-        var stale: [Int64] = []
-        for first in stride(from: 0, to: n, by: chunk) {
-            stale += try insertRows(groupBucket, map, first..<first + chunk)
-        }
-        for rowid in stale { try run(deleteRow, rowid, record: nil) }
+    /// Deletes the unloaded row of `key` in `bucket`, if there is one.
+    private func deleteUnloaded(bucket: String, key: ArraySlice<UInt8>) throws(PersistenceError) {
+        let text = Array(key)
+        guard let rowid = unloaded[bucket]?.removeValue(forKey: text) else { return }
+        if unloaded[bucket]!.isEmpty { unloaded[bucket] = nil }
+        unloadedTaken.append((bucket, text, rowid))
+        try delete(row: rowid)
     }
 
-    /// Inserts the waiting rows `range` with one statement (?1 the bucket, then key and record
-    /// of each row, bound without copies while the bytes are lent) and notes their rowids.
-    /// Returns rows their keys had before (never expected: a stored record the store skipped
-    /// at load, e.g. for a unique conflict), which must go.
-    private func insertRows(_ bucket: String, _ map: RecordRowMap, _ range: Range<Int>) throws(PersistenceError) -> [Int64] {
-        let s = try insertStatement(rows: range.count)
+    /// Writes the waiting inserts with one statement: ?1 the bucket, then rowid (NULL when SQLite
+    /// gives the same: `tableMax`), key and record of each row, bound without copies while the
+    /// bytes are lent.
+    func flush() throws(PersistenceError) {
+        guard !groupEnds.isEmpty else { return }
+        defer { clearGroup() }
+        let s = try insertStatement(rows: groupEnds.count)
         s.reset()
-        var name = bucket
+        var name = groupBucket
         let ends = groupEnds
-        let result: Result<[Int64], PersistenceError> = name.withUTF8 { b in
+        let result: Result<Void, PersistenceError> = name.withUTF8 { b in
             groupKeys.withUnsafeBytes { keys in
                 groupRecords.withUnsafeBytes { records in
                     s.bindNoCopy(1, UnsafeRawBufferPointer(b))
-                    groupHashes.removeAll(keepingCapacity: true)
-                    for (j, i) in range.enumerated() {
-                        let key = UnsafeRawBufferPointer(rebasing: keys[i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key])
-                        let record = i == 0 ? 0..<ends[0].record : ends[i - 1].record..<ends[i].record
-                        s.bindNoCopy(Int32(2 + 2 * j), key)
-                        s.bindNoCopy(Int32(3 + 2 * j), UnsafeRawBufferPointer(rebasing: records[record]))
-                        // The map's positions for these keys are fetched while SQLite inserts
-                        // the rows: the misses of a map larger than the caches overlap with that
-                        // work instead of coming one by one in the loop below.
-                        let hash = RecordRowMap.hash(key)
-                        groupHashes.append(hash)
-                        map.prefetch(hash: hash)
+                    var key = 0, record = 0
+                    for (i, end) in ends.enumerated() {
+                        if let max = tableMax, end.rowid == max + 1 { s.bindNull(Int32(2 + 3 * i)) } else { s.bind(Int32(2 + 3 * i), end.rowid) }
+                        // A rowid the store gives is larger than every row's (see `write` for
+                        // the one exception).
+                        tableMax = Swift.max(tableMax ?? end.rowid, end.rowid)
+                        s.bindNoCopy(Int32(3 + 3 * i), UnsafeRawBufferPointer(rebasing: keys[key..<end.key]))
+                        s.bindNoCopy(Int32(4 + 3 * i), UnsafeRawBufferPointer(rebasing: records[record..<end.record]))
+                        (key, record) = (end.key, end.record)
                     }
-                    return Result { () throws(PersistenceError) -> [Int64] in
-                        try s.run()
-                        let last = sqlite3_last_insert_rowid(db.handle)
-                        maxRowid = Swift.max(maxRowid, last)
-                        var stale: [Int64] = []
-                        for (j, i) in range.enumerated() {
-                            let k = UnsafeRawBufferPointer(rebasing: keys[i == 0 ? 0..<ends[0].key : ends[i - 1].key..<ends[i].key])
-                            let rowid = last - Int64(range.count - 1 - j)
-                            if let old = try map.set(k, hash: groupHashes[j], rowid: rowid) { stale.append(old) }
-                        }
-                        return stale
-                    }
+                    return Result { () throws(PersistenceError) in try s.run() }
                 }
             }
         }
-        return try result.get()
+        try result.get()
+        // Never expected: a row got a rowid other than its record's (the batch then fails).
+        guard sqlite3_last_insert_rowid(db.handle) == ends.last!.rowid else {
+            tableMax = nil
+            throw PersistenceError("\(db.path): a record's row got rowid \(sqlite3_last_insert_rowid(db.handle)), not its \(ends.last!.rowid)")
+        }
     }
 
     /// The INSERT of `rows` rows, prepared on first use.
@@ -181,7 +160,6 @@ final class SQLiteRecordLog {
     }
 
     private func clearGroup() {
-        groupMap = nil
         groupKeys.removeAll(keepingCapacity: true)
         groupRecords.removeAll(keepingCapacity: true)
         groupEnds.removeAll(keepingCapacity: true)
@@ -208,47 +186,16 @@ final class SQLiteRecordLog {
         return recordBuffer
     }
 
-    /// Maps every row of the table (at start, and after a rolled-back transaction). Returns the
-    /// rows a key already had an earlier row for, which the caller deletes: the earlier row is
-    /// the one a load keeps (never expected, since writes keep one row per key). Each bucket's
-    /// rows are collected first and mapped after the scan, into a map sized for them.
-    @discardableResult
-    func rebuild(visit: ((_ rowid: Int64, _ bucket: String, _ row: Statement) throws(PersistenceError) -> Void)? = nil)
-        throws(PersistenceError) -> [Int64]
-    {
-        rows = nil
-        lastRows = nil
-        lastBucket = ""
-        var scanned: [String: RecordRowMap.Scanned] = [:]
-        let scan = try db.statement(visit == nil ? SQLiteSchema.mapRows : SQLiteSchema.loadRows)
-        defer { scan.reset() }
-        // Rows come in rowid order, mostly in runs of one bucket: its rows are collected per run
-        // (the name compared by its bytes).
-        var current: (name: String, bytes: [UInt8])?
-        var run = RecordRowMap.Scanned()
-        while try scan.step() {
-            let rowid = scan.int(0)
-            maxRowid = Swift.max(maxRowid, rowid)
-            let bucket = scan.bytes(1)
-            let same = current.map { c in
-                c.bytes.count == bucket.count && c.bytes.withUnsafeBytes { memcmp($0.baseAddress!, bucket.baseAddress!, bucket.count) == 0 }
-            } ?? false
-            if !same {
-                if let c = current { scanned[c.name] = run }
-                let name = String(decoding: bucket, as: UTF8.self)
-                run = scanned.removeValue(forKey: name) ?? RecordRowMap.Scanned()
-                current = (name, Array(bucket))
-            }
-            try run.append(scan.bytes(2), rowid: rowid)
-            try visit?(rowid, current!.name, scan)
-        }
-        if let c = current { scanned[c.name] = run }
-        var duplicates: [Int64] = []
-        var fresh: [String: RecordRowMap] = [:]
-        for (name, rows) in scanned { fresh[name] = RecordRowMap(rows, duplicates: &duplicates) }
-        rows = fresh
-        return duplicates
+    /// Notes a row the store did not load (at start). Returns false when its key already has
+    /// an unloaded row (the later row is then to be deleted, as a loaded key's later rows are).
+    func noteUnloaded(bucket: String, key: [UInt8], rowid: Int64) -> Bool {
+        if unloaded[bucket]?[key] != nil { return false }
+        unloaded[bucket, default: [:]][key] = rowid
+        return true
     }
+
+    /// Unloaded rows (tests).
+    var unloadedCount: Int { unloaded.values.reduce(0) { $0 + $1.count } }
 
     /// A key's JSON text. Most keys are strings that need no escape: their text is the bytes
     /// in quotes, written straight into the buffer (the serializer sets up a writer of its own
@@ -305,20 +252,22 @@ final class SQLiteRecordLog {
     /// Its rows are gone too.
     func forget(bucket: String) {
         savedCounters[bucket] = nil
-        rows?[bucket] = nil
-        if lastBucket == bucket {
-            lastRows = nil
-            lastBucket = ""
-        }
+        tableMax = nil
+        unloaded[bucket] = nil
+    }
+
+    /// The transaction committed: the unloaded rows it deleted are gone for good.
+    func committed() {
+        unloadedTaken.removeAll()
     }
 
     /// The transaction rolled back: what was written is unknown, so every counter is written
-    /// again by the next commit and the row maps are rebuilt from the table.
+    /// again by the next commit, and the unloaded rows it deleted are there again.
     func rolledBack() {
         clearGroup()
+        tableMax = nil
         savedCounters = [:]
-        rows = nil
-        lastRows = nil
-        lastBucket = ""
+        for t in unloadedTaken { unloaded[t.bucket, default: [:]][t.key] = t.rowid }
+        unloadedTaken.removeAll()
     }
 }

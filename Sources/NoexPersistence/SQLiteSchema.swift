@@ -5,10 +5,10 @@
 /// same order. Bump `formatVersion` on any incompatible change: a server refuses a database
 /// whose version is newer than its own, and upgrades an older one in place at open.
 ///
-/// Version 2 dropped version 1's unique index on `(bucket, key)`: the server keeps each row's
-/// rowid in memory (`RecordRowMap`) and updates and deletes by rowid, so an insert writes one
-/// B-tree instead of two (bench/README.md, issue 13, fourth round). Startup reads every row
-/// anyway, which is when the map is built.
+/// Version 2 dropped version 1's unique index on `(bucket, key)`: a record's row has the
+/// record's rowid in the store (`StoreChanges`), so updates and deletes name it by rowid and an
+/// insert writes one B-tree instead of two (bench/README.md, issue 13, fourth round). Startup
+/// reads every row anyway, which is when each loaded record gets its row's rowid.
 enum SQLiteSchema {
     static let formatVersion: Int64 = 2
 
@@ -22,16 +22,15 @@ enum SQLiteSchema {
         CREATE TABLE IF NOT EXISTS facts (key TEXT PRIMARY KEY, fact TEXT NOT NULL);
         """
 
-    /// `rows` rows of one bucket in one statement: ?1 the bucket, then each row's key and record.
+    /// `rows` rows of one bucket in one statement: ?1 the bucket, then each row's rowid, key
+    /// and record.
     static func insertRecords(_ rows: Int) -> String {
-        "INSERT INTO records (bucket, key, record) VALUES "
-            + (0..<rows).map { "(?1, ?\(2 + 2 * $0), ?\(3 + 2 * $0))" }.joined(separator: ", ")
+        "INSERT INTO records (rowid, bucket, key, record) VALUES "
+            + (0..<rows).map { "(?\(2 + 3 * $0), ?1, ?\(3 + 3 * $0), ?\(4 + 3 * $0))" }.joined(separator: ", ")
     }
     static let updateRecord = "UPDATE records SET record = ?2 WHERE rowid = ?1"
     static let deleteRecord = "DELETE FROM records WHERE rowid = ?1"
-    /// What the row maps are built from (after a rolled-back transaction).
-    static let mapRows = "SELECT rowid, bucket, key FROM records ORDER BY rowid"
-    /// The same with the record, read once at start.
+    /// Every row, read once at start.
     static let loadRows = "SELECT rowid, bucket, key, record FROM records ORDER BY rowid"
 
     /// Version 1 → 2, run in the transaction that opens the database: the rows stay as they

@@ -115,16 +115,16 @@ final class Bucket {
 
     // MARK: raw mutation (callers checked everything)
 
-    func rawInsert(_ key: JSON, _ record: JSONObject) {
+    func rawInsert(_ key: JSON, _ record: JSONObject, rowid: Int64) {
         for i in indexes.indices { indexes[i].add(key, record) }
-        table.append(key, record)
+        table.append(key, record, rowid: rowid)
         orderCache?.insert(key)
     }
 
     /// Takes the key's place in the table for a record being inserted (false: the key exists),
     /// before the remaining checks; `unclaim` gives it back, `fillClaim` completes the insert.
-    func claim(_ key: JSON, _ record: JSONObject) -> Bool {
-        guard table.appendIfAbsent(key, record) else { return false }
+    func claim(_ key: JSON, _ record: JSONObject, rowid: Int64) -> Bool {
+        guard table.appendIfAbsent(key, record, rowid: rowid) else { return false }
         orderCache?.insert(key)
         return true
     }
@@ -141,16 +141,18 @@ final class Bucket {
         table.replaceLast(key, record)
     }
 
-    func rawReplace(_ key: JSON, old: JSONObject, new: JSONObject) {
+    /// Returns the record's rowid (kept by the update).
+    @discardableResult
+    func rawReplace(_ key: JSON, old: JSONObject, new: JSONObject) -> Int64 {
         for i in indexes.indices where !JSValue.strictEquals(old[indexes[i].field], new[indexes[i].field]) {
             indexes[i].remove(key, old)
             indexes[i].add(key, new)
         }
-        table.replace(key, new)
+        return table.replace(key, new)
     }
 
     @discardableResult
-    func rawRemove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+    func rawRemove(_ key: JSON) -> (slot: Int, record: JSONObject, rowid: Int64)? {
         guard let removed = table.remove(key) else { return nil }
         for i in indexes.indices { indexes[i].remove(key, removed.record) }
         orderCache?.remove(key)
@@ -158,9 +160,9 @@ final class Bucket {
     }
 
     /// Puts back a record removed by `rawRemove` (transaction rollback).
-    func rawRestore(_ key: JSON, _ record: JSONObject, slot: Int) {
+    func rawRestore(_ key: JSON, _ record: JSONObject, slot: Int, rowid: Int64) {
         for i in indexes.indices { indexes[i].add(key, record) }
-        table.restore(key, record, slot: slot)
+        table.restore(key, record, slot: slot, rowid: rowid)
         orderCache?.insert(key)
     }
 

@@ -29,20 +29,22 @@ extension Store {
             if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil { record["_expiresAt"] = JSValue.json(Double(now) + ttl) }
             prepared.append((key, record))
         }
-        var events: [StoreEvent] = []
+        var changes = StoreChanges()
         for (key, record) in prepared {
-            b.rawInsert(key, record)
-            events.append(.inserted(bucket: name, key: key, record: record))
+            let rowid = takeRowid()
+            b.rawInsert(key, record, rowid: rowid)
+            changes.append(.inserted(bucket: name, key: key, record: record), rowid: rowid)
         }
         b.counter += Int64(items.count)
         if let maxSize = b.definition.maxSize, b.count > maxSize {
-            var evicted: [StoreEvent] = []
+            var evicted = StoreChanges()
             for k in b.oldestKeys(b.count - maxSize) {
-                if let removed = b.rawRemove(k) { evicted.append(.deleted(bucket: name, key: k, record: removed.record)) }
+                if let removed = b.rawRemove(k) { evicted.append(.deleted(bucket: name, key: k, record: removed.record), rowid: removed.rowid) }
             }
-            events = evicted + events
+            evicted.append(contentsOf: changes)
+            changes = evicted
         }
-        publish(events)
+        publish(changes)
         return prepared.map(\.1)
     }
 
@@ -58,18 +60,18 @@ extension Store {
             try checkReferences(b, new, old: old)
             planned.append((key, old, new))
         }
-        var applied: [(JSON, JSONObject, JSONObject)] = []
+        var applied = StoreChanges()
         do throws(StoreError) {
             for (key, old, new) in planned {
                 try b.checkUniqueForUpdate(key: key, old: old, new: new)
-                b.rawReplace(key, old: old, new: new)
-                applied.append((key, old, new))
+                let rowid = b.rawReplace(key, old: old, new: new)
+                applied.append(.updated(bucket: name, key: key, oldRecord: old, newRecord: new), rowid: rowid)
             }
         } catch {
-            for (key, old, new) in applied.reversed() { b.rawReplace(key, old: new, new: old) }
+            for (key, old, new) in planned.prefix(applied.count).reversed() { b.rawReplace(key, old: new, new: old) }
             throw error
         }
-        publish(planned.map { .updated(bucket: name, key: $0.0, oldRecord: $0.1, newRecord: $0.2) })
+        publish(applied)
         return planned.count
     }
 
@@ -79,12 +81,12 @@ extension Store {
         let b = try bucket(name)
         let keys = b.select(try Filter.checked(filter)).map { $0[b.keyField]! }
         if referrers(of: name).isEmpty {
-            var events: [StoreEvent] = []
+            var changes = StoreChanges()
             for key in keys {
-                if let removed = b.rawRemove(key) { events.append(.deleted(bucket: name, key: key, record: removed.record)) }
+                if let removed = b.rawRemove(key) { changes.append(.deleted(bucket: name, key: key, record: removed.record), rowid: removed.rowid) }
             }
-            publish(events)
-            return events.count
+            publish(changes)
+            return changes.count
         }
         // plan every delete first so a restricted one rejects the whole call
         var deletes: [RecordRef] = [], nulls: [(RecordRef, String)] = []

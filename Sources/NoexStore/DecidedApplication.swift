@@ -24,12 +24,13 @@ extension Store {
         return try body()
     }
 
-    /// Every record of the bucket with its key, in the bucket's insertion order (snapshots).
-    public func storedRecords(bucket name: String) -> [(key: JSON, record: JSONObject)]? {
+    /// Every record of the bucket with its key and rowid (StoreChanges), in the bucket's
+    /// insertion order (snapshots).
+    public func storedRecords(bucket name: String) -> [(key: JSON, record: JSONObject, rowid: Int64)]? {
         guard let b = buckets[name] else { return nil }
-        var out: [(key: JSON, record: JSONObject)] = []
+        var out: [(key: JSON, record: JSONObject, rowid: Int64)] = []
         out.reserveCapacity(b.count)
-        for case let s? in b.table.slots { out.append((s.key, s.record)) }
+        for case let s? in b.table.slots { out.append((s.key, s.record, s.rowid)) }
         return out
     }
 

@@ -6,8 +6,9 @@ import NoexJSON
 /// commit failed. The store itself still does no I/O.
 extension Store {
     /// Called synchronously with the events of each mutation (a transaction's events arrive in
-    /// one call), before listeners and subscriptions see them; nil when nobody records.
-    public var onMutation: (([StoreEvent]) -> Void)? {
+    /// one call) and their records' rowids, before listeners and subscriptions see them; nil
+    /// when nobody records.
+    public var onMutation: ((StoreChanges) -> Void)? {
         get { mutationObserver }
         set { mutationObserver = newValue }
     }
@@ -16,8 +17,9 @@ extension Store {
     /// delete without cascades) when nothing but the durable log reads events: the store then
     /// builds no one-element array for it and skips `publish` (bench/README.md, issue 13, fifth
     /// round). Set it together with `onMutation`, which still gets every other mutation.
-    /// The event is handed over (`consuming`): the log keeps it without a copy.
-    public var onSingleMutation: ((consuming StoreEvent) -> Void)? {
+    /// The event is handed over (`consuming`): the log keeps it without a copy. The second
+    /// argument is its record's rowid.
+    public var onSingleMutation: ((consuming StoreEvent, Int64) -> Void)? {
         get { singleMutationObserver }
         set { singleMutationObserver = newValue }
     }
@@ -26,12 +28,12 @@ extension Store {
     /// reader (no snapshot persistence, listener, subscription or running dispatch), else as
     /// `publish([event])`.
     @inline(__always)
-    func publish(one event: consuming StoreEvent) {
+    func publish(one event: consuming StoreEvent, rowid: Int64) {
         if let single = singleMutationObserver, persistence == nil, listeners.isEmpty, subscriptions.isEmpty, !dispatching {
-            single(event)
+            single(event, rowid)
             return
         }
-        publish([event])
+        publish(StoreChanges(event, rowid: rowid))
     }
 
     /// Whether the bucket's records are to be stored (`persistent` is not `false`).
@@ -50,35 +52,50 @@ extension Store {
 
     /// Loads stored records into a bucket at start: no validation, no events (indexes are
     /// rebuilt as each record goes in). A key already present or a unique conflict is skipped
-    /// and reported through the returned messages.
-    public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)]) -> [String] {
+    /// and reported: to `skipped` when given (the record's index, whether its key was present,
+    /// the message), else through the returned messages. `rowids` (one per record) are the
+    /// records' rowids (StoreChanges): every later record gets a larger one. Without them each
+    /// gets a new one.
+    public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)], rowids: [Int64]? = nil,
+                            skipped: ((_ index: Int, _ keyPresent: Bool, _ problem: String) -> Void)? = nil) -> [String]
+    {
         guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
+        precondition(rowids == nil || rowids!.count == records.count, "loadRecords: one rowid per record")
+        if let max = rowids?.max() { reserveRowids(through: max) }
         // Sized once for all of them: the table never doubles (re-placing every entry) while
         // a large bucket loads.
         b.table.reserveCapacity(b.table.count + records.count)
         var problems: [String] = []
+        let skip = skipped ?? { _, _, problem in problems.append(problem) }
         b.loadAll {
-            for (key, record) in records {
+            for (i, (key, record)) in records.enumerated() {
                 if b.table.contains(key) {
-                    problems.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
+                    skip(i, true, "bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
                     continue
                 }
                 do throws(StoreError) {
                     try b.checkUnique(record, excluding: { _ in false })
                 } catch {
-                    problems.append("bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
+                    skip(i, false, "bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
                     continue
                 }
-                b.rawInsert(key, record)
+                b.rawInsert(key, record, rowid: rowids?[i] ?? takeRowid())
             }
         }
         return problems
     }
 
+    /// Makes every rowid the store gives from now on larger than `rowid` (a stored row the
+    /// store did not load, e.g. one of a bucket it does not hold, keeps its number).
+    public func reserveRowids(through rowid: Int64) {
+        nextRowid = Swift.max(nextRowid, rowid + 1)
+    }
+
     /// Undoes mutations (newest first) whose commit failed and publishes the inverse events, so
     /// subscribers and listeners see the restored state. `onMutation` is not called for them.
-    /// A record deleted by the batch comes back at the end of its bucket's insertion order.
-    public func revert(_ mutations: [[StoreEvent]]) {
+    /// A record deleted by the batch comes back at the end of its bucket's insertion order,
+    /// with its rowid.
+    public func revert(_ mutations: [StoreChanges]) {
         let observer = mutationObserver, single = singleMutationObserver
         mutationObserver = nil
         singleMutationObserver = nil
@@ -86,22 +103,22 @@ extension Store {
             mutationObserver = observer
             singleMutationObserver = single
         }
-        for events in mutations.reversed() {
-            var inverse: [StoreEvent] = []
-            for e in events.reversed() {
+        for changes in mutations.reversed() {
+            var inverse = StoreChanges()
+            for (e, rowid) in zip(changes.events, changes.rowids).reversed() {
                 guard let b = buckets[e.bucket] else { continue }  // dropped since
                 switch e {
                 case .inserted(let n, let k, let r):
-                    if b.rawRemove(k) != nil { inverse.append(.deleted(bucket: n, key: k, record: r)) }
+                    if b.rawRemove(k) != nil { inverse.append(.deleted(bucket: n, key: k, record: r), rowid: rowid) }
                 case .updated(let n, let k, let old, let new):
                     if b.table.contains(k) {
                         b.rawReplace(k, old: new, new: old)
-                        inverse.append(.updated(bucket: n, key: k, oldRecord: new, newRecord: old))
+                        inverse.append(.updated(bucket: n, key: k, oldRecord: new, newRecord: old), rowid: rowid)
                     }
                 case .deleted(let n, let k, let r):
                     if !b.table.contains(k) {
-                        b.rawInsert(k, r)
-                        inverse.append(.inserted(bucket: n, key: k, record: r))
+                        b.rawInsert(k, r, rowid: rowid)
+                        inverse.append(.inserted(bucket: n, key: k, record: r), rowid: rowid)
                     }
                 }
             }

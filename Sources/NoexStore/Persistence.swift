@@ -71,7 +71,7 @@ extension Store {
                     p.onError("Bucket \"\(b.name)\": stored record \(JSValue.string(pair[0])) skipped: \(error.message)")
                     continue
                 }
-                b.rawInsert(pair[0], record)
+                b.rawInsert(pair[0], record, rowid: takeRowid())
             }
         }
         if let c = state["autoincrementCounter"]?.intValue { b.counter = Swift.max(b.counter, c) }

@@ -366,10 +366,11 @@ extension Store {
 
     /// Queues one mutation's events and dispatches unless a dispatch is already running
     /// (then the running one picks them up after its current batch).
-    func publish(_ events: [StoreEvent]) {
-        guard !events.isEmpty else { return }
+    func publish(_ changes: StoreChanges) {
+        guard !changes.isEmpty else { return }
+        let events = changes.events
         markDirty(events)
-        mutationObserver?(events)
+        mutationObserver?(changes)
         // Nobody to dispatch to, and no dispatch that could add someone before this batch.
         if listeners.isEmpty && subscriptions.isEmpty && !dispatching { return }
         pendingBatches.append(events)

@@ -7,10 +7,14 @@ import NoexJSON
 /// key's slot (its position in `all()`); delete and re-insert moves the key to the end, as the
 /// original's insertion-ordered map does. A removed record can be put back into its old slot
 /// (transaction rollback) while compaction is held.
+///
+/// Each slot also holds its record's rowid (`StoreChanges`): given when the record goes in,
+/// kept by an update.
 struct RecordTable {
     struct Slot {
         var key: JSON
         var record: JSONObject
+        var rowid: Int64
     }
 
     /// The slots in table order (`Collection` positions); the index holds their numbers.
@@ -79,16 +83,16 @@ struct RecordTable {
     /// Appends a key that is not in the table. A key that is already there traps, in release
     /// builds too: it would be a second slot for one key, a broken invariant of the caller (every
     /// caller checks first), and the check costs nothing (`appendIfAbsent` answers it anyway).
-    mutating func append(_ key: JSON, _ record: JSONObject) {
-        let added = appendIfAbsent(key, record)
+    mutating func append(_ key: JSON, _ record: JSONObject, rowid: Int64) {
+        let added = appendIfAbsent(key, record, rowid: rowid)
         precondition(added, "RecordTable.append: the key is already in the table")
     }
 
     /// Appends the record unless its key is in the table (then nothing changes and it returns
     /// false): one hash and one probe for the existence check and the insertion.
-    mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject) -> Bool {
+    mutating func appendIfAbsent(_ key: JSON, _ record: JSONObject, rowid: Int64) -> Bool {
         if Self.findOrInsert(&index, slots, key, slot: slots.nextNumber) != nil { return false }
-        slots.append(Slot(key: key, record: record))
+        slots.append(Slot(key: key, record: record, rowid: rowid))
         if holdCompaction == 0 { slots.compactStep(index: &index) { SlotIndex.hash($0.key) } }
         return true
     }
@@ -111,28 +115,33 @@ struct RecordTable {
         slots[slot: last]!.record = record
     }
 
-    /// Replaces the record of an existing key in place.
-    mutating func replace(_ key: JSON, _ record: JSONObject) {
-        slots[slot: slot(of: key)!]!.record = record
+    /// Replaces the record of an existing key in place; returns the slot's rowid.
+    @discardableResult
+    mutating func replace(_ key: JSON, _ record: JSONObject) -> Int64 {
+        let i = slot(of: key)!
+        slots[slot: i]!.record = record
+        return rowid(i)
     }
 
-    /// Removes a key; returns its old slot number (for `restore`) and record.
+    @inline(__always) private func rowid(_ i: Int) -> Int64 { slots[slot: i]!.rowid }
+
+    /// Removes a key; returns its old slot number (for `restore`), record and rowid.
     @discardableResult
-    mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject)? {
+    mutating func remove(_ key: JSON) -> (slot: Int, record: JSONObject, rowid: Int64)? {
         guard let i = Self.remove(&index, slots, key) else { return nil }
-        let record = record(i)
+        let record = record(i), rowid = rowid(i)
         if holdCompaction > 0 {
             slots[slot: i] = nil
         } else {
             slots.remove(i, index: &index) { SlotIndex.hash($0.key) }
         }
-        return (i, record)
+        return (i, record, rowid)
     }
 
     /// Puts a removed record back into its old slot (only valid while compaction is held).
-    mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int) {
+    mutating func restore(_ key: JSON, _ record: JSONObject, slot: Int, rowid: Int64) {
         slots.extend(toHold: slot)
-        slots[slot: slot] = Slot(key: key, record: record)
+        slots[slot: slot] = Slot(key: key, record: record, rowid: rowid)
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 

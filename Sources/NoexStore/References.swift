@@ -63,11 +63,11 @@ extension Store {
     }
 
     /// Applies a plan made by `deletionPlan`; returns the events.
-    func apply(_ plan: (deletes: [RecordRef], nulls: [(RecordRef, String)])) -> [StoreEvent] {
-        var events: [StoreEvent] = []
+    func apply(_ plan: (deletes: [RecordRef], nulls: [(RecordRef, String)])) -> StoreChanges {
+        var changes = StoreChanges()
         for ref in plan.deletes {
             if let b = buckets[ref.bucket], let removed = b.rawRemove(ref.key) {
-                events.append(.deleted(bucket: ref.bucket, key: ref.key, record: removed.record))
+                changes.append(.deleted(bucket: ref.bucket, key: ref.key, record: removed.record), rowid: removed.rowid)
             }
         }
         let now = nowMs()
@@ -77,9 +77,9 @@ extension Store {
             new[field] = .null
             new["_version"] = JSValue.json((old["_version"]?.numberValue ?? 0) + 1)
             new["_updatedAt"] = .int(now)
-            b.rawReplace(ref.key, old: old, new: new)
-            events.append(.updated(bucket: ref.bucket, key: ref.key, oldRecord: old, newRecord: new))
+            let rowid = b.rawReplace(ref.key, old: old, new: new)
+            changes.append(.updated(bucket: ref.bucket, key: ref.key, oldRecord: old, newRecord: new), rowid: rowid)
         }
-        return events
+        return changes
     }
 }

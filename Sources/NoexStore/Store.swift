@@ -66,9 +66,11 @@ public final class Store {
     /// Storage wiring (Persistence.swift); nil when the store is in-memory only.
     @exclusivity(unchecked) var persistence: PersistenceState?
     /// Durable-log hook (DurableHooks.swift).
-    @exclusivity(unchecked) var mutationObserver: (([StoreEvent]) -> Void)?
+    @exclusivity(unchecked) var mutationObserver: ((StoreChanges) -> Void)?
     /// Its one-event form (DurableHooks.swift); unchecked exclusivity as above.
-    @exclusivity(unchecked) var singleMutationObserver: ((consuming StoreEvent) -> Void)?
+    @exclusivity(unchecked) var singleMutationObserver: ((consuming StoreEvent, Int64) -> Void)?
+    /// The rowid the next record to go in gets (StoreChanges); above every stored row's.
+    @exclusivity(unchecked) var nextRowid: Int64 = 1
     var durableStats: (() -> JSONObject)?
 
     public init(
@@ -83,6 +85,13 @@ public final class Store {
 
     /// The time of the mutation in progress: the pinned decision, else the store's clock.
     func nowMs() -> Int64 { pinnedNowMs ?? clock() }
+
+    /// A rowid for a record going in (StoreChanges).
+    @inline(__always)
+    func takeRowid() -> Int64 {
+        defer { nextRowid += 1 }
+        return nextRowid
+    }
 
     /// The bucket `bucket(_:)` found last. Requests mostly name the bucket the one before
     /// named, and comparing a name costs a fraction of hashing it for the dictionary (~300
@@ -192,7 +201,10 @@ public final class Store {
         }
         // The key's place is claimed by the existence check itself (one hash of the key); a
         // check below that fails gives it back, so a failed insert still changes nothing.
-        if !b.claim(key, record) { throw .recordAlreadyExists(bucket: name, key: key) }
+        // Taken only once the insert succeeds: rowids of consecutive inserts stay consecutive,
+        // which the sqlite engine writes cheapest (SQLiteRecordLog.tableMax).
+        let rowid = nextRowid
+        if !b.claim(key, record, rowid: rowid) { throw .recordAlreadyExists(bucket: name, key: key) }
         do throws(StoreError) {
             try b.checkUnique(record, excluding: { _ in false })
             try checkReferences(b, record)
@@ -200,6 +212,7 @@ public final class Store {
             b.unclaim(key)
             throw error
         }
+        nextRowid += 1
         if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
             record["_expiresAt"] = JSValue.json(Double(now) + ttl)
         }
@@ -207,7 +220,7 @@ public final class Store {
         // Serialised once here: the answer, the storage engine's row and later reads copy it.
         record.attachText()
         b.fillClaim(key, record)
-        if eventsHaveReaders { publish(one: .inserted(bucket: name, key: key, record: record)) }
+        if eventsHaveReaders { publish(one: .inserted(bucket: name, key: key, record: record), rowid: rowid) }
         return record
     }
 
@@ -226,17 +239,18 @@ public final class Store {
         if let ttl = b.definition.ttlMs, record["_expiresAt"] == nil {
             record["_expiresAt"] = JSValue.json(Double(now) + ttl)
         }
-        var events: [StoreEvent] = []
+        var changes = StoreChanges()
         for v in victims {
             if let removed = b.rawRemove(v) {
-                events.append(.deleted(bucket: name, key: v, record: removed.record))
+                changes.append(.deleted(bucket: name, key: v, record: removed.record), rowid: removed.rowid)
             }
         }
         b.counter += 1
         record.attachText()
-        b.rawInsert(key, record)
-        events.append(.inserted(bucket: name, key: key, record: record))
-        publish(events)
+        let rowid = takeRowid()
+        b.rawInsert(key, record, rowid: rowid)
+        changes.append(.inserted(bucket: name, key: key, record: record), rowid: rowid)
+        publish(changes)
         return record
     }
 
@@ -252,8 +266,8 @@ public final class Store {
         try checkReferences(b, merged, old: existing)
         var record = merged
         record.attachText()
-        b.rawReplace(key, old: existing, new: record)
-        publish(one: .updated(bucket: name, key: key, oldRecord: existing, newRecord: record))
+        let rowid = b.rawReplace(key, old: existing, new: record)
+        publish(one: .updated(bucket: name, key: key, oldRecord: existing, newRecord: record), rowid: rowid)
         return record
     }
 
@@ -270,7 +284,7 @@ public final class Store {
         guard b.table.contains(key) else { return false }
         if referrers(of: name).isEmpty {
             let removed = b.rawRemove(key)!
-            publish(one: .deleted(bucket: name, key: key, record: removed.record))
+            publish(one: .deleted(bucket: name, key: key, record: removed.record), rowid: removed.rowid)
         } else {
             publish(apply(try deletionPlan(name, key)))
         }
@@ -281,11 +295,11 @@ public final class Store {
     /// publishes a `deleted` event per record, so subscribers and listeners are told.
     public func clear(bucket name: String) throws(StoreError) {
         let b = try bucket(name)
-        var events: [StoreEvent] = []
-        events.reserveCapacity(b.count)
-        for case let s? in b.table.slots { events.append(.deleted(bucket: name, key: s.key, record: s.record)) }
+        var changes = StoreChanges()
+        changes.reserveCapacity(b.count)
+        for case let s? in b.table.slots { changes.append(.deleted(bucket: name, key: s.key, record: s.record), rowid: s.rowid) }
         b.rawClear()
-        publish(events)
+        publish(changes)
     }
 
     // MARK: - Reads
@@ -408,7 +422,7 @@ public final class Store {
     @discardableResult
     public func purgeExpired(now: Int64? = nil) -> Int {
         let t = Double(now ?? nowMs())
-        var events: [StoreEvent] = []
+        var changes = StoreChanges()
         for name in bucketNames {
             guard let b = buckets[name], b.definition.ttlMs != nil else { continue }
             var expired: [JSON] = []
@@ -416,11 +430,11 @@ public final class Store {
                 if let e = s.record["_expiresAt"]?.numberValue, e <= t { expired.append(s.key) }
             }
             for k in expired {
-                if let removed = b.rawRemove(k) { events.append(.deleted(bucket: name, key: k, record: removed.record)) }
+                if let removed = b.rawRemove(k) { changes.append(.deleted(bucket: name, key: k, record: removed.record), rowid: removed.rowid) }
             }
         }
-        publish(events)
-        return events.count
+        publish(changes)
+        return changes.count
     }
 
     // MARK: - Stats

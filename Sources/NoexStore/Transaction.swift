@@ -140,8 +140,8 @@ public final class Transaction {
 
     /// Applies every bucket's pending writes in first-access order (inserts, updates, deletes),
     /// undoing everything if any check fails. Returns the events to publish.
-    func commit() throws(StoreError) -> [StoreEvent] {
-        var events: [StoreEvent] = []
+    func commit() throws(StoreError) -> StoreChanges {
+        var changes = StoreChanges()
         var undo: [() -> Void] = []
         var touched: [Bucket] = []
         defer { for b in touched { b.table.holdCompaction -= 1 } }
@@ -162,9 +162,10 @@ public final class Transaction {
                     {
                         record["_expiresAt"] = JSValue.json(created + ttl)
                     }
-                    b.rawInsert(key, record)
+                    let rowid = store.takeRowid()
+                    b.rawInsert(key, record, rowid: rowid)
                     undo.append { _ = b.rawRemove(key) }
-                    events.append(.inserted(bucket: name, key: key, record: record))
+                    changes.append(.inserted(bucket: name, key: key, record: record), rowid: rowid)
                 }
                 for (key, record, expected) in p.updates {
                     guard let current = b.get(key) else {
@@ -172,16 +173,16 @@ public final class Transaction {
                     }
                     try Self.checkVersion(name, key, expected, current)
                     try b.checkUniqueForUpdate(key: key, old: current, new: record)
-                    b.rawReplace(key, old: current, new: record)
+                    let rowid = b.rawReplace(key, old: current, new: record)
                     undo.append { b.rawReplace(key, old: record, new: current) }
-                    events.append(.updated(bucket: name, key: key, oldRecord: current, newRecord: record))
+                    changes.append(.updated(bucket: name, key: key, oldRecord: current, newRecord: record), rowid: rowid)
                 }
                 for (key, expected) in p.deletes {
                     guard let current = b.get(key) else { continue }
                     try Self.checkVersion(name, key, expected, current)
                     if let removed = b.rawRemove(key) {
-                        undo.append { b.rawRestore(key, removed.record, slot: removed.slot) }
-                        events.append(.deleted(bucket: name, key: key, record: removed.record))
+                        undo.append { b.rawRestore(key, removed.record, slot: removed.slot, rowid: removed.rowid) }
+                        changes.append(.deleted(bucket: name, key: key, record: removed.record), rowid: removed.rowid)
                     }
                 }
                 let oldCounter = b.counter
@@ -196,10 +197,10 @@ public final class Transaction {
         for name in order {
             guard let b = store.buckets[name], let maxSize = b.definition.maxSize, b.count > maxSize else { continue }
             for k in b.oldestKeys(b.count - Swift.max(maxSize, 0)) {
-                if let removed = b.rawRemove(k) { events.append(.deleted(bucket: name, key: k, record: removed.record)) }
+                if let removed = b.rawRemove(k) { changes.append(.deleted(bucket: name, key: k, record: removed.record), rowid: removed.rowid) }
             }
         }
-        return events
+        return changes
     }
 
     private static func checkVersion(_ bucket: String, _ key: JSON, _ expected: JSON?, _ current: JSONObject) throws(StoreError) {
@@ -252,8 +253,7 @@ extension Store {
     public func transaction<T>(_ body: (Transaction) throws(StoreError) -> T) throws(StoreError) -> T {
         let tx = Transaction(store: self)
         let value = try body(tx)
-        let events = try tx.commit()
-        publish(events)
+        publish(try tx.commit())
         return value
     }
 

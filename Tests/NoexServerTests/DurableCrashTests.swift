@@ -152,8 +152,8 @@ import Testing
         }
     }
 
-    /// Format version 2 keeps no unique index: the server finds each row by the rowid it
-    /// remembers. Under inserts, updates, deletes and re-inserts of the same keys, killed with
+    /// Format version 2 keeps no unique index: the server finds each row by its record's rowid
+    /// in the store. Under inserts, updates, deletes and re-inserts of the same keys, killed with
     /// SIGKILL at random moments: the table never holds two rows for one key, and every
     /// acknowledged state is what the restart loads (the unanswered last write either way).
     @Test func rowsStayOnePerKeyUnderChurnAndSIGKILL() throws {

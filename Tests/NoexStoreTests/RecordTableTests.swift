@@ -41,7 +41,7 @@ import Testing
     func randomOperationsMatchTheModel(seed: UInt64) {
         var rng = SeededRandom(seed: seed)
         var table = RecordTable()
-        var model: [(key: JSON, record: JSONObject)] = []
+        var model: [(key: JSON, record: JSONObject, rowid: Int64)] = []
         let universe = 300
         for step in 0..<3000 {
             let n = Int.random(in: 0..<universe, using: &rng)
@@ -49,28 +49,31 @@ import Testing
             let record: JSONObject = ["n": .int(Int64(n)), "step": .int(Int64(step))]
             switch Int.random(in: 0..<10, using: &rng) {
             case 0..<5:
-                let added = table.appendIfAbsent(key, record)
+                let added = table.appendIfAbsent(key, record, rowid: Int64(step))
                 #expect(added == !model.contains { $0.key == key })
-                if added { model.append((key, record)) }
+                if added { model.append((key, record, Int64(step))) }
             case 5..<8:
                 let removed = table.remove(key)
                 if let i = model.firstIndex(where: { $0.key == key }) {
                     #expect(removed?.record == model[i].record)
+                    #expect(removed?.rowid == model[i].rowid)
                     model.remove(at: i)
                 } else {
                     #expect(removed == nil)
                 }
             case 8:
                 if let i = model.firstIndex(where: { $0.key == key }) {
-                    table.replace(key, record)
+                    // An update keeps the record's rowid.
+                    #expect(table.replace(key, record) == model[i].rowid)
                     model[i].record = record
                 }
             default:
                 table.compact()
             }
-            if step % 97 == 0 { Self.check(table, model, universe: universe) }
+            if step % 97 == 0 { Self.check(table, model.map { ($0.key, $0.record) }, universe: universe) }
         }
-        Self.check(table, model, universe: universe)
+        Self.check(table, model.map { ($0.key, $0.record) }, universe: universe)
+        #expect(table.slots.compactMap { $0?.rowid } == model.map(\.rowid))
         table.removeAll()
         Self.check(table, [], universe: universe)
     }
@@ -103,7 +106,7 @@ import Testing
             let r = Int.random(in: 0..<100, using: &rng)
             if r < (purging ? 20 : 75) || model.isEmpty {
                 let (key, record) = newRecord()
-                table.append(key, record)
+                table.append(key, record, rowid: 0)
                 model.append((key, record))
             } else if r < 86 {
                 let i = randomIndex(oldest: r < 78)
@@ -123,9 +126,9 @@ import Testing
                     removed.append((key, r.slot, r.record))
                 }
                 let (key, record) = newRecord()
-                table.append(key, record)
+                table.append(key, record, rowid: 0)
                 #expect(table.remove(key) != nil)
-                for (key, slot, record) in removed.reversed() { table.restore(key, record, slot: slot) }
+                for (key, slot, record) in removed.reversed() { table.restore(key, record, slot: slot, rowid: 0) }
                 table.holdCompaction -= 1
             }
             if step % 4000 == 3999 {
@@ -151,7 +154,7 @@ import Testing
         var model: [(key: JSON, record: JSONObject)] = []
         for n in 0..<200 {
             let r: JSONObject = ["n": .int(Int64(n))]
-            let added = table.appendIfAbsent(JSON.string("k\(n)"), r)
+            let added = table.appendIfAbsent(JSON.string("k\(n)"), r, rowid: 0)
             #expect(added)
             model.append((JSON.string("k\(n)"), r))
         }
@@ -161,7 +164,7 @@ import Testing
             let r = table.remove(JSON.string("k\(n)"))!
             removed.append((JSON.string("k\(n)"), r.slot, r.record))
         }
-        for (key, slot, record) in removed.reversed() { table.restore(key, record, slot: slot) }
+        for (key, slot, record) in removed.reversed() { table.restore(key, record, slot: slot, rowid: 0) }
         table.holdCompaction -= 1
         Self.check(table, model, universe: 0)
     }
@@ -195,9 +198,9 @@ import Testing
     /// a reservation below the count changes nothing.
     @Test func reservedTableFindsEveryKey() {
         var table = RecordTable()
-        table.append("first", ["n": 0])
+        table.append("first", ["n": 0], rowid: 0)
         table.reserveCapacity(1000)
-        for n in 1..<1000 { table.append(.string("k\(n)"), ["n": .int(Int64(n))]) }
+        for n in 1..<1000 { table.append(.string("k\(n)"), ["n": .int(Int64(n))], rowid: 0) }
         table.reserveCapacity(10)
         #expect(table.count == 1000)
         #expect(table.get("first") == ["n": 0])
@@ -276,11 +279,11 @@ import Testing
         func record(_ n: Int) -> JSONObject { ["n": .int(Int64(n))] }
         func model(_ ns: [Int]) -> [(key: JSON, record: JSONObject)] { ns.map { (JSON.string("k\($0)"), record($0)) } }
         var a = RecordTable()
-        for n in 0..<7000 { a.append(.string("k\(n)"), record(n)) }
+        for n in 0..<7000 { a.append(.string("k\(n)"), record(n), rowid: 0) }
         var b = a
-        for n in 7000..<12_000 { b.append(.string("k\(n)"), record(n)) }
+        for n in 7000..<12_000 { b.append(.string("k\(n)"), record(n), rowid: 0) }
         for n in stride(from: 0, to: 7000, by: 2) { b.remove(.string("k\(n)")) }
-        for n in 20_000..<22_000 { a.append(.string("k\(n)"), record(n)) }
+        for n in 20_000..<22_000 { a.append(.string("k\(n)"), record(n), rowid: 0) }
         var c = b
         c.removeAll()
         Self.check(a, model(Array(0..<7000) + Array(20_000..<22_000)), universe: 0)
@@ -319,7 +322,7 @@ import Testing
         for round in 0..<4 {
             for _ in 0..<Int.random(in: 3000..<7000, using: &rng) {
                 let r: JSONObject = ["n": .int(Int64(next))]
-                table.append(.string("k\(next)"), r)
+                table.append(.string("k\(next)"), r, rowid: 0)
                 model.append((.string("k\(next)"), r))
                 next += 1
             }
