@@ -1,6 +1,7 @@
 import Foundation
 import NoexJSON
 import Testing
+@testable import NoexPersistence
 @testable import NoexServer
 
 /// A commit that fails at run time (here: the disk is full) fails the writes of its batch with
@@ -69,17 +70,15 @@ import Testing
         #expect(skus == acknowledged)
     }
 
-    /// After a failed commit (its rows rolled back, rowids to be handed out again) the server
-    /// still finds every row by key: once space is back, updates, deletes and the insert that
+    /// After a failed commit (its rows rolled back, its records undone in memory) the server
+    /// still finds every record's row: once space is back, updates, deletes and the insert that
     /// failed go to the right rows, and the restart finds exactly them, one row per key.
     @Test func writesAfterAFailedCommitFindTheirRows() throws {
         let dir = ScratchDirectory()
         defer { dir.remove() }
-        let disk = try mountedTmpfs(in: dir, "disk", options: "size=256k")
-        defer { unmount(disk) }
-        let db = disk + "/noex.db"
-        let ballast = disk + "/ballast"
-        try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: ballast))
+        let disk = try SmallDisk(in: dir)
+        defer { disk.release() }
+        let db = disk.db
         let filler = String(repeating: "x", count: 2000)
         var after: String?
         do {
@@ -94,7 +93,7 @@ import Testing
             }
             let sku = try #require(failed, "the disk never filled up")
             try #require(acknowledged.count >= 4)
-            try FileManager.default.removeItem(atPath: ballast)
+            try disk.makeRoom()
             #expect(DurableFormatTests.insert(c, sku, "retried")["type"] == "result")
             #expect(c.ask(["type": "store.update", "bucket": "items", "key": .string(acknowledged[0]), "data": ["name": "updated"]])["type"] == "result")
             #expect(c.ask(["type": "store.delete", "bucket": "items", "key": .string(acknowledged[1])])["type"] == "result")
@@ -111,6 +110,35 @@ import Testing
         let c = try WireStoreClient(server)
         #expect(c.askRaw(DurableFormatTests.all) == after)
         #expect(c.data(["type": "store.count", "bucket": "items"]) == .int(rows.total))
+    }
+
+    /// A stored record the store skipped at start keeps its row until an insert of its key
+    /// replaces it; when that insert's commit fails, the row is still the one to replace: the
+    /// insert that succeeds once space is back leaves one row for the key.
+    @Test func aSkippedRecordsRowIsStillReplacedAfterAFailedCommit() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let disk = try SmallDisk(in: dir)
+        defer { disk.release() }
+        let db = disk.db
+        try DurableFormatTests.makeSkippedRecord(db)
+        let filler = String(repeating: "x", count: 2000)
+        try withDurableServer(db, fsync: .always) { c in
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "b"]) == .null)
+            var full = false
+            for i in 0..<400 where !full { full = DurableFormatTests.insert(c, "k\(i)", filler)["type"] != "result" }
+            try #require(full, "the disk never filled up")
+            try #require(DurableFormatTests.insert(c, "b", code: "c3", name: filler)["type"] == "error")
+            try disk.makeRoom()
+            #expect(DurableFormatTests.insert(c, "b", code: "c3")["type"] == "result")
+        }
+        let d = try DurableFormatTests.open(db)
+        let rowsOfB = try d.scalarInt(#"SELECT count(*) FROM records WHERE key = '"b"'"#)
+        d.close()
+        #expect(rowsOfB == 1)
+        try withDurableServer(db) { c in
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "b"])["code"] == "c3")
+        }
     }
 
     /// Rule changes that cannot be committed are undone: the rule reads as before.
@@ -154,4 +182,21 @@ import Testing
             #expect(failed, "\(name) never failed on the full disk")
         }
     }
+}
+
+/// A 256 KiB tmpfs for a database, with 64 KiB of ballast: writes fill it up, and removing the
+/// ballast gives room back.
+struct SmallDisk {
+    let path: String
+    var db: String { path + "/noex.db" }
+    private var ballast: String { path + "/ballast" }
+
+    init(in dir: ScratchDirectory) throws {
+        path = try mountedTmpfs(in: dir, "disk", options: "size=256k")
+        try Data(count: 64 * 1024).write(to: URL(fileURLWithPath: ballast))
+    }
+
+    func makeRoom() throws { try FileManager.default.removeItem(atPath: ballast) }
+
+    func release() { unmount(path) }
 }

@@ -116,6 +116,22 @@ import Testing
         }
     }
 
+    static func insert(_ c: WireStoreClient, _ sku: String, code: String, name: String = "n") -> JSON {
+        c.ask(["type": "store.insert", "bucket": "items", "data": ["sku": .string(sku), "name": .string(name), "code": .string(code)]])
+    }
+
+    /// Writes records "a" and "b" into `db`, then edits "b" by hand so that its unique `code`
+    /// clashes with "a"'s: the store skips "b" at every later start.
+    static func makeSkippedRecord(_ db: String) throws {
+        try withDurableServer(db) { c in
+            #expect(insert(c, "a", code: "c1")["type"] == "result")
+            #expect(insert(c, "b", code: "c2")["type"] == "result")
+        }
+        let d = try open(db)
+        defer { d.close() }
+        try d.exec(#"UPDATE records SET record = replace(record, '"c2"', '"c1"') WHERE key = '"b"'"#)
+    }
+
     /// A stored record the store skips at start (edited by hand to clash with another's unique
     /// `code`) keeps its row; an insert of its key replaces that row, so the key never has two
     /// and the old record never comes back, also once the clash is gone.
@@ -123,21 +139,10 @@ import Testing
         let dir = ScratchDirectory()
         defer { dir.remove() }
         let db = dir.file("noex.db")
-        func insert(_ c: WireStoreClient, _ sku: String, code: String) -> JSON {
-            c.ask(["type": "store.insert", "bucket": "items", "data": ["sku": .string(sku), "name": .string(code), "code": .string(code)]])
-        }
-        try withDurableServer(db) { c in
-            #expect(insert(c, "a", code: "c1")["type"] == "result")
-            #expect(insert(c, "b", code: "c2")["type"] == "result")
-        }
-        do {
-            let d = try Self.open(db)
-            try d.exec(#"UPDATE records SET record = replace(record, '"c2"', '"c1"') WHERE key = '"b"'"#)
-            d.close()
-        }
+        try Self.makeSkippedRecord(db)
         try withDurableServer(db) { c in
             #expect(c.data(["type": "store.get", "bucket": "items", "key": "b"]) == .null)
-            #expect(insert(c, "b", code: "c3")["type"] == "result")
+            #expect(Self.insert(c, "b", code: "c3")["type"] == "result")
         }
         #expect(try Self.rows(db) == (2, 0))
         try withDurableServer(db) { c in
@@ -234,7 +239,7 @@ import Testing
                                  "data": ["sku": .string($0.element), "name": .string(name)]] }
     }
 
-    /// Inserts of one batch go out up to 64 in one statement, each row's rowid noted: 20
+    /// Inserts of one batch go out up to 64 in one statement, each row under its record's rowid: 20
     /// inserts, an update and a delete, then 140 inserts (two full statements and a part),
     /// then updates of every key: all land on their own rows in order.
     @Test func manyInsertsInOneBatch() throws {
