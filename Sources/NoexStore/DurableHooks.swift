@@ -61,7 +61,7 @@ extension Store {
     {
         guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
         precondition(rowids == nil || rowids!.count == records.count, "loadRecords: one rowid per record")
-        if let max = rowids?.max() { reserveRowids(through: max) }
+        if let max = rowids?.max() { nextRowid = Swift.max(nextRowid, max + 1) }
         // Sized once for all of them: the table never doubles (re-placing every entry) while
         // a large bucket loads.
         b.table.reserveCapacity(b.table.count + records.count)
@@ -85,10 +85,17 @@ extension Store {
         return problems
     }
 
-    /// Makes every rowid the store gives from now on larger than `rowid` (a stored row the
-    /// store did not load, e.g. one of a bucket it does not hold, keeps its number).
+    /// Makes every rowid above `rowid`: those the store gives from now on (a stored row the
+    /// store does not load, e.g. one of a bucket it does not hold, keeps its number), and those
+    /// of the records it already holds, which get new ones: they were never written, so their
+    /// rowids must not name stored rows. A durable log calls it when it attaches, before it
+    /// loads the stored records with their rows' rowids.
     public func reserveRowids(through rowid: Int64) {
         nextRowid = Swift.max(nextRowid, rowid + 1)
+        for name in bucketNames {
+            guard let b = buckets[name], b.count > 0 else { continue }
+            b.table.renumberRowids { takeRowid() }
+        }
     }
 
     /// Undoes mutations (newest first) whose commit failed and publishes the inverse events, so

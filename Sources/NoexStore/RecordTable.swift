@@ -145,6 +145,11 @@ struct RecordTable {
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
+    /// Gives every record a new rowid from `next`, in table order.
+    mutating func renumberRowids(_ next: () -> Int64) {
+        for key in keys { slots[slot: slot(of: key)!]!.rowid = next() }
+    }
+
     mutating func removeAll() {
         slots = OrderedSlots<Slot>()
         index.removeAll()

@@ -196,6 +196,43 @@ import Testing
         }
     }
 
+    /// A record the store held before the database loaded (an embedder's, never written) gets
+    /// a rowid above every stored row's: its update and delete touch no stored record, and the
+    /// update writes it as new.
+    @Test func recordsHeldBeforeTheLoadNameNoStoredRow() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        try withDurableServer(db) { c in
+            #expect(Self.insert(c, "a", "stored a")["type"] == "result")
+            #expect(Self.insert(c, "b", "stored b")["type"] == "result")
+        }
+        let server = ServerThread {
+            let store = wireStoreFixture()
+            _ = try! store.insert(bucket: "items", record: ["sku": "early", "name": "held before the load"])
+            _ = try! store.insert(bucket: "items", record: ["sku": "early2", "name": "held before the load"])
+            var c = ServerConfig(store: store)
+            c.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: .sqlite)
+            return c
+        }
+        do {
+            defer { server.stop() }
+            try #require(server.startError == nil, "\(server.startError ?? "")")
+            let c = try WireStoreClient(server)
+            #expect(c.ask(["type": "store.update", "bucket": "items", "key": "early", "data": ["name": "updated"]])["type"] == "result")
+            #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "early2"])["type"] == "result")
+            #expect(Self.insert(c, "c", "stored c")["type"] == "result")
+        }
+        #expect(try Self.rows(db) == (4, 0))
+        try withDurableServer(db) { c in
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["name"] == "stored a")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "b"])["name"] == "stored b")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "c"])["name"] == "stored c")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "early"])["name"] == "updated")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "early2"]) == .null)
+        }
+    }
+
     /// Two rows for one key (never written by the server; a database edited by hand): the
     /// first is loaded, the later one is removed at start, so deleting the key is final.
     @Test func twoRowsForOneKeyAtStart() throws {
