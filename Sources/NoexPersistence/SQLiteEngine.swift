@@ -118,8 +118,15 @@ final class SQLiteEngine {
         var later: [Int64] = []
         for (name, r) in rows.loaded {
             var skipped: [String] = []
-            let notDefined = store.loadRecords(bucket: name, r.records, rowids: r.rowids) { i, keyPresent, problem in
-                if keyPresent {
+            let notDefined = store.loadRecords(bucket: name, r.records, rowids: r.rowids) { i, holder, problem in
+                if let holder, holder > rows.maxRowid {
+                    // A record the store held before the load (reserveRowids numbered it above
+                    // every row): it takes this row, which its next write then replaces.
+                    store.adoptRowid(bucket: name, key: r.records[i].key, rowid: r.rowids[i])
+                    skipped.append(problem)
+                    return
+                }
+                if holder != nil {
                     // A later row of a key (never written by a server: a database edited by hand).
                     later.append(r.rowids[i])
                     skipped.append("bucket \"\(name)\": duplicate stored key \(JSValue.string(r.records[i].key)) removed (the first row is kept)")

@@ -52,12 +52,12 @@ extension Store {
 
     /// Loads stored records into a bucket at start: no validation, no events (indexes are
     /// rebuilt as each record goes in). A key already present or a unique conflict is skipped
-    /// and reported: to `skipped` when given (the record's index, whether its key was present,
-    /// the message), else through the returned messages. `rowids` (one per record) are the
-    /// records' rowids (StoreChanges): every later record gets a larger one. Without them each
-    /// gets a new one.
+    /// and reported: to `skipped` when given (the record's index, the rowid of the record that
+    /// holds its key when that is why, the message), else through the returned messages.
+    /// `rowids` (one per record) are the records' rowids (StoreChanges): every later record gets
+    /// a larger one. Without them each gets a new one.
     public func loadRecords(bucket name: String, _ records: [(key: JSON, record: JSONObject)], rowids: [Int64]? = nil,
-                            skipped: ((_ index: Int, _ keyPresent: Bool, _ problem: String) -> Void)? = nil) -> [String]
+                            skipped: ((_ index: Int, _ holderRowid: Int64?, _ problem: String) -> Void)? = nil) -> [String]
     {
         guard let b = buckets[name] else { return ["bucket \"\(name)\" is not defined"] }
         precondition(rowids == nil || rowids!.count == records.count, "loadRecords: one rowid per record")
@@ -69,14 +69,14 @@ extension Store {
         let skip = skipped ?? { _, _, problem in problems.append(problem) }
         b.loadAll {
             for (i, (key, record)) in records.enumerated() {
-                if b.table.contains(key) {
-                    skip(i, true, "bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
+                if let holder = b.table.rowid(of: key) {
+                    skip(i, holder, "bucket \"\(name)\": duplicate stored key \(JSValue.string(key)) skipped")
                     continue
                 }
                 do throws(StoreError) {
                     try b.checkUnique(record, excluding: { _ in false })
                 } catch {
-                    skip(i, false, "bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
+                    skip(i, nil, "bucket \"\(name)\": stored record \(JSValue.string(key)) skipped: \(error.message)")
                     continue
                 }
                 b.rawInsert(key, record, rowid: rowids?[i] ?? takeRowid())
@@ -96,6 +96,14 @@ extension Store {
             guard let b = buckets[name], b.count > 0 else { continue }
             b.table.renumberRowids { takeRowid() }
         }
+    }
+
+    /// Gives the record of `key` the rowid: a durable log that attaches to a store already
+    /// holding the key finds its stored row, which the record takes (its next write goes there).
+    public func adoptRowid(bucket name: String, key: JSON, rowid: Int64) {
+        guard let b = buckets[name], b.table.contains(key) else { return }
+        b.table.setRowid(key, rowid)
+        nextRowid = Swift.max(nextRowid, rowid + 1)
     }
 
     /// Undoes mutations (newest first) whose commit failed and publishes the inverse events, so

@@ -145,6 +145,14 @@ struct RecordTable {
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
+    /// Gives the record of an existing key the rowid.
+    mutating func setRowid(_ key: JSON, _ rowid: Int64) {
+        slots[slot: slot(of: key)!]!.rowid = rowid
+    }
+
+    /// The rowid of the record of `key`.
+    func rowid(of key: JSON) -> Int64? { slot(of: key).map(rowid) }
+
     /// Gives every record a new rowid from `next`, in table order.
     mutating func renumberRowids(_ next: () -> Int64) {
         for key in keys { slots[slot: slot(of: key)!]!.rowid = next() }

@@ -233,6 +233,43 @@ import Testing
         }
     }
 
+    /// A server started again in the same process on the same store, which still holds every
+    /// record: each record takes its stored row again, so writes go to those rows and no stored
+    /// record is lost, also one that is not written again.
+    @Test func aServerStartedAgainOnTheSameStoreKeepsItsRows() throws {
+        let dir = ScratchDirectory()
+        defer { dir.remove() }
+        let db = dir.file("noex.db")
+        nonisolated(unsafe) let store = wireStoreFixture()
+        func server() -> ServerThread {
+            ServerThread {
+                var c = ServerConfig(store: store)
+                c.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: .sqlite)
+                return c
+            }
+        }
+        for round in 0..<2 {
+            let s = server()
+            defer { s.stop() }
+            try #require(s.startError == nil, "\(s.startError ?? "")")
+            let c = try WireStoreClient(s)
+            if round == 0 {
+                for sku in ["a", "b", "d"] { #expect(Self.insert(c, sku, "stored \(sku)")["type"] == "result") }
+            } else {
+                #expect(c.ask(["type": "store.update", "bucket": "items", "key": "a", "data": ["name": "updated"]])["type"] == "result")
+                #expect(c.ask(["type": "store.delete", "bucket": "items", "key": "b"])["type"] == "result")
+                #expect(Self.insert(c, "c", "stored c")["type"] == "result")
+            }
+        }
+        #expect(try Self.rows(db) == (3, 0))
+        try withDurableServer(db) { c in
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "a"])["name"] == "updated")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "b"]) == .null)
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "c"])["name"] == "stored c")
+            #expect(c.data(["type": "store.get", "bucket": "items", "key": "d"])["name"] == "stored d")
+        }
+    }
+
     /// Two rows for one key (never written by the server; a database edited by hand): the
     /// first is loaded, the later one is removed at start, so deleting the key is final.
     @Test func twoRowsForOneKeyAtStart() throws {
