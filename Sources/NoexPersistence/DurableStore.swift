@@ -240,9 +240,7 @@ public final class DurableStore {
     /// transaction, so the database never holds part of it.
     public func saveBootstrap(buckets: [String], queries: [String], clusterPosition position: String) throws(PersistenceError) {
         var events = MutationBatch()
-        for name in store.bucketNames where store.isDurable(bucket: name) {
-            for r in store.storedRecords(bucket: name) ?? [] { events.append(.inserted(bucket: name, key: r.key, record: r.record), rowid: r.rowid) }
-        }
+        for name in store.bucketNames where store.isDurable(bucket: name) { events.append(store.storedInserts(bucket: name)) }
         let configs = buckets.map { ($0, store.getBucketSchema($0) ?? [:]) }
         let defined = store.declarativeQueries().filter { queries.contains($0.name) }
         // The snapshot's rule-engine state (rules, facts, timers) goes into the same transaction.

@@ -69,26 +69,25 @@ struct MutationBatch {
     }
 
     /// The events grouped by mutation, oldest first (what `Store.revert` takes).
-    var mutations: [StoreChanges] {
+    var mutations: [StoreChanges] { mutations { _ in true } }
+
+    /// The batch without the events of `bucket` (mutations left empty are dropped).
+    func removing(bucket name: String) -> MutationBatch {
+        var out = MutationBatch()
+        for m in mutations(keeping: { $0.bucket != name }) { out.append(m) }
+        return out
+    }
+
+    /// The events `keeping` accepts, grouped by mutation, oldest first.
+    private func mutations(keeping: (Entry) -> Bool) -> [StoreChanges] {
         var out: [StoreChanges] = []
         out.reserveCapacity(ends.count)
         var start = 0
         for end in ends {
             var m = StoreChanges()
-            for e in entries[start..<end] { m.append(e.event, rowid: e.rowid) }
+            for e in entries[start..<end] where keeping(e) { m.append(e.event, rowid: e.rowid) }
             out.append(m)
             start = end
-        }
-        return out
-    }
-
-    /// The batch without the events of `bucket` (mutations left empty are dropped).
-    func removing(bucket name: String) -> MutationBatch {
-        var out = MutationBatch()
-        for m in mutations {
-            var kept = StoreChanges()
-            for (e, rowid) in zip(m.events, m.rowids) where e.bucket != name { kept.append(e, rowid: rowid) }
-            out.append(kept)
         }
         return out
     }

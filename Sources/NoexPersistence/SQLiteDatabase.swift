@@ -69,8 +69,6 @@ final class SQLiteDatabase {
         return Statement(raw: s, db: self)
     }
 
-    /// One row of a single-column integer query, nil when there is no row. The statement is
-    /// reset at once: a statement left mid-result keeps its table locked against schema changes.
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it (or
     /// the commit) throws.
     func transaction(_ body: () throws(PersistenceError) -> Void) throws(PersistenceError) {
@@ -84,6 +82,8 @@ final class SQLiteDatabase {
         }
     }
 
+    /// One row of a single-column integer query, nil when there is no row. The statement is
+    /// reset at once: a statement left mid-result keeps its table locked against schema changes.
     func scalarInt(_ sql: String) throws(PersistenceError) -> Int64? {
         let s = try statement(sql)
         defer { s.reset() }

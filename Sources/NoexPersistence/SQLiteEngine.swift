@@ -114,8 +114,7 @@ final class SQLiteEngine {
         try renumberRowsIfNeeded()
         let rows = try readRows(store)
         store.reserveRowids(through: rows.maxRowid)
-        recordLog.tableMax = rows.maxRowid
-        var later: [Int64] = []
+        var later = rows.laterUnloaded
         for (name, r) in rows.loaded {
             var skipped: [String] = []
             let notDefined = store.loadRecords(bucket: name, r.records, rowids: r.rowids) { i, holder, problem in
@@ -139,8 +138,8 @@ final class SQLiteEngine {
             }
             problems += notDefined + skipped
         }
-        try deleteRows(later + rows.laterUnloaded)
-        if !(later + rows.laterUnloaded).isEmpty { recordLog.tableMax = nil }
+        try deleteRows(later)
+        recordLog.tableMax = later.isEmpty ? rows.maxRowid : nil
         let queries = try db.statement("SELECT name, config FROM queries ORDER BY rowid")
         var storedQueries: [(String, String)] = []
         while try queries.step() { storedQueries.append((queries.text(0), queries.text(1))) }
@@ -172,8 +171,17 @@ final class SQLiteEngine {
 
     /// What `readRows` found.
     private struct StoredRows {
-        /// The records of each durable bucket, to load, and their rows' rowids.
-        var loaded: [String: (records: [(key: JSON, record: JSONObject)], rowids: [Int64])] = [:]
+        /// The records of one durable bucket, to load, and their rows' rowids.
+        struct Bucket {
+            var records: [(key: JSON, record: JSONObject)] = []
+            var rowids: [Int64] = []
+
+            mutating func append(_ key: JSON, _ record: JSONObject, rowid: Int64) {
+                records.append((key, record))
+                rowids.append(rowid)
+            }
+        }
+        var loaded: [String: Bucket] = [:]
         /// Later rows of keys of other buckets that already had a row (to delete).
         var laterUnloaded: [Int64] = []
         var maxRowid: Int64 = 0
@@ -214,8 +222,7 @@ final class SQLiteEngine {
             guard case .object(let o) = record, let key = o[keyField] else {
                 throw PersistenceError("database \"\(db.path)\": a stored record of bucket \"\(name)\" has no key field \"\(keyField)\"")
             }
-            rows.loaded[name, default: ([], [])].records.append((key, o))
-            rows.loaded[name]!.rowids.append(rowid)
+            rows.loaded[name, default: StoredRows.Bucket()].append(key, o, rowid: rowid)
         }
         return rows
     }

@@ -194,9 +194,6 @@ final class SQLiteRecordLog {
         return true
     }
 
-    /// Unloaded rows (tests).
-    var unloadedCount: Int { unloaded.values.reduce(0) { $0 + $1.count } }
-
     /// A key's JSON text. Most keys are strings that need no escape: their text is the bytes
     /// in quotes, written straight into the buffer (the serializer sets up a writer of its own
     /// and copies out of it: ~680 instructions per write, against ~460; bench/README.md, issue

@@ -24,13 +24,12 @@ extension Store {
         return try body()
     }
 
-    /// Every record of the bucket with its key and rowid (StoreChanges), in the bucket's
-    /// insertion order (snapshots).
-    public func storedRecords(bucket name: String) -> [(key: JSON, record: JSONObject, rowid: Int64)]? {
+    /// Every record of the bucket with its key, in the bucket's insertion order (snapshots).
+    public func storedRecords(bucket name: String) -> [(key: JSON, record: JSONObject)]? {
         guard let b = buckets[name] else { return nil }
-        var out: [(key: JSON, record: JSONObject, rowid: Int64)] = []
+        var out: [(key: JSON, record: JSONObject)] = []
         out.reserveCapacity(b.count)
-        for case let s? in b.table.slots { out.append((s.key, s.record, s.rowid)) }
+        for case let s? in b.table.slots { out.append((s.key, s.record)) }
         return out
     }
 

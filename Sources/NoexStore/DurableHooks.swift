@@ -98,11 +98,21 @@ extension Store {
         }
     }
 
+    /// An `inserted` event for every record of the bucket, with its rowid, in insertion order:
+    /// what writes the bucket into a durable log that does not hold it (records loaded without
+    /// events, e.g. from a cluster snapshot).
+    public func storedInserts(bucket name: String) -> StoreChanges {
+        var out = StoreChanges()
+        guard let b = buckets[name] else { return out }
+        out.reserveCapacity(b.count)
+        for case let s? in b.table.slots { out.append(.inserted(bucket: name, key: s.key, record: s.record), rowid: s.rowid) }
+        return out
+    }
+
     /// Gives the record of `key` the rowid: a durable log that attaches to a store already
     /// holding the key finds its stored row, which the record takes (its next write goes there).
     public func adoptRowid(bucket name: String, key: JSON, rowid: Int64) {
-        guard let b = buckets[name], b.table.contains(key) else { return }
-        b.table.setRowid(key, rowid)
+        guard let b = buckets[name], b.table.setRowid(key, rowid) else { return }
         nextRowid = Swift.max(nextRowid, rowid + 1)
     }
 

@@ -145,9 +145,11 @@ struct RecordTable {
         _ = Self.findOrInsert(&index, slots, key, slot: slot)
     }
 
-    /// Gives the record of an existing key the rowid.
-    mutating func setRowid(_ key: JSON, _ rowid: Int64) {
-        slots[slot: slot(of: key)!]!.rowid = rowid
+    /// Gives the record of `key` the rowid; false when the key has no record.
+    mutating func setRowid(_ key: JSON, _ rowid: Int64) -> Bool {
+        guard let i = slot(of: key) else { return false }
+        slots[slot: i]!.rowid = rowid
+        return true
     }
 
     /// The rowid of the record of `key`.

@@ -207,13 +207,11 @@ import Testing
             #expect(Self.insert(c, "a", "stored a")["type"] == "result")
             #expect(Self.insert(c, "b", "stored b")["type"] == "result")
         }
-        let server = ServerThread {
+        let server = durableServer(db) {
             let store = wireStoreFixture()
             _ = try! store.insert(bucket: "items", record: ["sku": "early", "name": "held before the load"])
             _ = try! store.insert(bucket: "items", record: ["sku": "early2", "name": "held before the load"])
-            var c = ServerConfig(store: store)
-            c.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: .sqlite)
-            return c
+            return store
         }
         do {
             defer { server.stop() }
@@ -241,15 +239,8 @@ import Testing
         defer { dir.remove() }
         let db = dir.file("noex.db")
         nonisolated(unsafe) let store = wireStoreFixture()
-        func server() -> ServerThread {
-            ServerThread {
-                var c = ServerConfig(store: store)
-                c.persistence = PersistenceOptions(path: db, fsync: .everysec, engine: .sqlite)
-                return c
-            }
-        }
         for round in 0..<2 {
-            let s = server()
+            let s = durableServer(db) { store }
             defer { s.stop() }
             try #require(s.startError == nil, "\(s.startError ?? "")")
             let c = try WireStoreClient(s)

@@ -32,11 +32,12 @@ struct PrivateLoop {
     }
 }
 
-/// A server thread on the wire-test fixture, durable in `db` (the data directory for the
-/// `file` engine) with `fsync`.
-func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec, engine: PersistenceOptions.Engine = .sqlite) -> ServerThread {
+/// A server thread on the wire-test fixture (or the store `store` makes), durable in `db` (the
+/// data directory for the `file` engine) with `fsync`.
+func durableServer(_ db: String, fsync: FsyncPolicyName = .everysec, engine: PersistenceOptions.Engine = .sqlite,
+                   store: @escaping @Sendable () -> Store = wireStoreFixture) -> ServerThread {
     ServerThread {
-        var c = ServerConfig(store: wireStoreFixture())
+        var c = ServerConfig(store: store())
         c.persistence = PersistenceOptions(path: db, fsync: fsync.policy, engine: engine)
         return c
     }

@@ -55,8 +55,7 @@ extension NoexServer {
         for q in store.declarativeQueries() where !queries.contains(q.name) { try durable.queryDefined(q.name, config: q.config) }
         // `restore` loads without events: record the inserts, after the deletions.
         for name in store.bucketNames where store.isDurable(bucket: name) {
-            var inserts = StoreChanges()
-            for r in store.storedRecords(bucket: name) ?? [] { inserts.append(.inserted(bucket: name, key: r.key, record: r.record), rowid: r.rowid) }
+            let inserts = store.storedInserts(bucket: name)
             if !inserts.isEmpty { store.onMutation?(inserts) }
         }
         try replaceRuleEngineState(with: snapshot, durable)
